@@ -1,0 +1,37 @@
+# MyBA. The two commands: `make run` (the site, zero setup) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+
+.PHONY: run test stack lint install migrate bench clean
+
+$(INSTALLED): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e ".[test]"
+	touch $(INSTALLED)
+
+install: $(INSTALLED)
+
+## make run: zero-setup local site on SQLite, inline tasks, offline LLM, local test checkout.
+run: $(INSTALLED)
+	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v 0
+	DEBUG=1 $(BIN)/python manage.py seed_demo
+	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## make test: the whole suite on PostgreSQL, Redis, a real Celery worker and Chromium.
+test: $(INSTALLED)
+	scripts/test.sh $(PYTEST_ARGS)
+
+## make stack: production-like run here (PostgreSQL, Redis, gunicorn, worker, beat).
+stack: $(INSTALLED)
+	scripts/stack.sh
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+
+bench: $(INSTALLED)
+	scripts/bench.sh
+
+clean:
+	rm -rf $(VENV) .data

@@ -1,0 +1,39 @@
+"""The Celery app: the worker and beat read the same Django settings as the web process."""
+
+import os
+
+from celery import Celery
+from celery.signals import before_task_publish, task_postrun, task_prerun
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("myba")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+@before_task_publish.connect
+def _carry_request_id(headers=None, **_):
+    """Tasks inherit the id of the request that enqueued them, so one id follows the work."""
+    from config.logging import request_id_var
+
+    if headers is not None and "request_id" not in headers:
+        headers["request_id"] = request_id_var.get()
+
+
+@task_prerun.connect
+def _adopt_request_id(task=None, **_):
+    from config.logging import request_id_var
+
+    task.request.request_id_token = request_id_var.set(
+        getattr(task.request, "request_id", None) or f"task-{task.request.id}"
+    )
+
+
+@task_postrun.connect
+def _drop_request_id(task=None, **_):
+    from config.logging import request_id_var
+
+    token = getattr(task.request, "request_id_token", None)
+    if token is not None:
+        request_id_var.reset(token)

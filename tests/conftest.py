@@ -1,0 +1,97 @@
+"""Shared fixtures: a real Celery worker, Chromium pages against the live server, factories.
+
+The database is the PostgreSQL named by DATABASE_URL (scripts/services.sh starts one);
+Redis comes from REDIS_URL. Tests that need committed data across threads or processes
+(Celery worker, live server, concurrency) use `transaction=True`.
+"""
+
+import os
+from urllib.parse import urlparse
+
+import pytest
+from django.conf import settings
+
+from tests.factories import UserFactory
+
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def celery_app():
+    from config.celery import app
+
+    return app
+
+
+@pytest.fixture(scope="session")
+def celery_worker(celery_app, django_db_setup, django_db_blocker):
+    """An in-process Celery worker consuming from the real Redis broker."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        pytest.fail("celery_worker needs REDIS_URL: run the suite with `make test`.")
+    from celery.contrib.testing.worker import start_worker
+
+    with django_db_blocker.unblock(), start_worker(
+        celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10
+    ) as worker:
+        yield worker
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class PageWatch:
+    """What a page did that a user would call a bug: console errors, off-site requests."""
+
+    def __init__(self, live_host: str):
+        self.live_host = live_host
+        self.console_errors: list[str] = []
+        self.foreign_requests: list[str] = []
+
+    def on_console(self, message):
+        if message.type == "error":
+            self.console_errors.append(message.text)
+
+    def on_request(self, request):
+        host = urlparse(request.url).netloc
+        if request.url.startswith(("data:", "blob:")):
+            return
+        if host != self.live_host:
+            self.foreign_requests.append(request.url)
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context on the live server; fails the test on console errors."""
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    watch = PageWatch(urlparse(live_server.url).netloc)
+    page.on("console", watch.on_console)
+    page.on("request", watch.on_request)
+    page.watch = watch
+    yield page
+    context.close()
+    assert watch.console_errors == [], f"console errors: {watch.console_errors}"
+    assert watch.foreign_requests == [], f"requests off the live server: {watch.foreign_requests}"
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
