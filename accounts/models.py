@@ -1,5 +1,8 @@
+import uuid
+
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -30,6 +33,14 @@ class UserManager(BaseUserManager):
 class User(AbstractUser):
     username = None
     email = models.EmailField(_("email address"), unique=True)
+    # The user's tokens; opened at sign-up (or lazily by get_or_open_user_account).
+    token_account = models.OneToOneField(
+        "tokens.TokenAccount",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="user",
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
@@ -41,3 +52,67 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.email
+
+
+class AnonymousVisitor(models.Model):
+    """A browser without an account, remembered by a signed cookie holding `public_id`.
+
+    Created only at the visitor's first costed action or sign-up, never by a page view.
+    Its tokens live in the ledger (`token_account`), never in the browser.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    token_account = models.OneToOneField(
+        "tokens.TokenAccount",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="visitor",
+    )
+    # HMAC of the client's network (see accounts.network), never the raw IP.
+    ip_hash = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    granted_at = models.DateTimeField(null=True, blank=True)
+    # Set when the network had used up its free grants for the day: this visitor gets 0.
+    grant_denied_at = models.DateTimeField(null=True, blank=True)
+    merged_into = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="merged_visitors",
+    )
+    merged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(granted_at__isnull=True) | Q(grant_denied_at__isnull=True),
+                name="accounts_visitor_granted_xor_denied",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"visitor {self.public_id}"
+
+
+class VisitorGrantQuota(models.Model):
+    """How many free visitor grants one network has received on one day.
+
+    The row is locked (select_for_update) while a grant is decided, so concurrent visitors
+    from one network cannot exceed the cap; the CHECK keeps the count sane.
+    """
+
+    ip_hash = models.CharField(max_length=64)
+    day = models.DateField()
+    grants = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ip_hash", "day"], name="accounts_quota_one_per_day"),
+            models.CheckConstraint(condition=Q(grants__gte=0), name="accounts_quota_grants_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ip_hash[:12]} {self.day}: {self.grants}"

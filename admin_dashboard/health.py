@@ -31,11 +31,11 @@ def check_cache() -> dict:
 def check_broker() -> dict:
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return {"ok": True, "detail": "no broker configured: tasks run inline"}
-    from config.celery import app
+    from kombu import Connection
 
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
+        with Connection(settings.CELERY_BROKER_URL, connect_timeout=2) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=3)
     except Exception as exc:
         return {"ok": False, "detail": f"{type(exc).__name__}: {exc}"[:200]}
     return {"ok": True, "detail": "connected"}

@@ -226,10 +226,27 @@ DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
 OPENROUTER_API_KEY = os.environ.get("OPENROUTER_API_KEY", "")
 OPENROUTER_BASE_URL = os.environ.get("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1")
+# Ticket generation: each quality has a model and a fallback list, tried in order.
+OPENROUTER_MODEL_STANDARD = os.environ.get("OPENROUTER_MODEL_STANDARD", "openai/gpt-oss-20b")
+OPENROUTER_MODEL_ADVANCED = os.environ.get("OPENROUTER_MODEL_ADVANCED", "openai/gpt-oss-120b")
+OPENROUTER_FALLBACKS_STANDARD = env_list(
+    "OPENROUTER_FALLBACKS_STANDARD", "meta-llama/llama-3.3-70b-instruct"
+)
+OPENROUTER_FALLBACKS_ADVANCED = env_list(
+    "OPENROUTER_FALLBACKS_ADVANCED", "anthropic/claude-3.5-haiku,openai/gpt-oss-20b"
+)
+OPENROUTER_CONNECT_TIMEOUT = float(os.environ.get("OPENROUTER_CONNECT_TIMEOUT") or 5)
+OPENROUTER_READ_TIMEOUT = float(os.environ.get("OPENROUTER_READ_TIMEOUT") or 60)
+OPENROUTER_MAX_RETRIES = env_int("OPENROUTER_MAX_RETRIES", 2)
+OPENROUTER_BACKOFF_SECONDS = float(os.environ.get("OPENROUTER_BACKOFF_SECONDS") or 1)
+OPENROUTER_RETRY_AFTER_MAX = float(os.environ.get("OPENROUTER_RETRY_AFTER_MAX") or 10)
+# When every model fails, write a Standard ticket with the offline generator instead of failing.
+TICKETS_OFFLINE_FALLBACK = env_bool("TICKETS_OFFLINE_FALLBACK", False)
 
 # --- Static files, i18n ---------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / ".data" / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "staticfiles"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

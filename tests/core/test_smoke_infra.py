@@ -1,15 +1,7 @@
 import pytest
-
-from config.celery import app
-
-
-@app.task(name="tests.ping")
-def ping(value):
-    return value
+from django.db import connection
 
 
 @pytest.mark.django_db
-def test_database_is_postgresql():
-    from django.db import connection
-
+def test_suite_runs_on_postgresql():
     assert connection.vendor == "postgresql"

@@ -1,0 +1,154 @@
+"""Reads for accounts: whose tokens a request spends, what the header shows, staff checks.
+
+`get_token_account_for_request` is the one place views ask "whose tokens are these?".
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.models import AnonymousVisitor, User, VisitorGrantQuota
+from accounts.network import get_client_ip, hash_network
+
+VISITOR_COOKIE_SALT = "accounts.visitor"
+VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600
+# Request attributes: the visitor resolved for this request (cached), and one created during
+# it whose cookie the middleware must set on the response.
+_VISITOR_ATTR = "_accounts_visitor"
+NEW_VISITOR_ATTR = "_accounts_new_visitor"
+
+
+def visitor_cookie_name() -> str:
+    return getattr(settings, "VISITOR_COOKIE_NAME", "myba_visitor")
+
+
+def visitor_free_tokens() -> int:
+    return getattr(settings, "VISITOR_FREE_TOKENS", 3)
+
+
+def visitor_grants_per_network_per_day() -> int:
+    return getattr(settings, "VISITOR_GRANTS_PER_NETWORK_PER_DAY", 3)
+
+
+def welcome_tokens() -> int:
+    return getattr(settings, "WELCOME_TOKENS", 6)
+
+
+def low_balance_threshold() -> int:
+    return getattr(settings, "LOW_BALANCE_THRESHOLD", 2)
+
+
+def _visitor_id_from_cookie(request: HttpRequest) -> uuid.UUID | None:
+    """The public id in a validly signed visitor cookie; a forged or tampered one is None."""
+    raw = request.get_signed_cookie(
+        visitor_cookie_name(),
+        default=None,
+        salt=VISITOR_COOKIE_SALT,
+        max_age=VISITOR_COOKIE_MAX_AGE,
+    )
+    if not raw:
+        return None
+    try:
+        return uuid.UUID(raw)
+    except ValueError:
+        return None
+
+
+def get_visitor_for_request(request: HttpRequest) -> AnonymousVisitor | None:
+    """The unmerged visitor this browser's signed cookie names (or one created during this
+    request), whether or not someone is signed in; None when there is none."""
+    new_visitor = getattr(request, NEW_VISITOR_ATTR, None)
+    if new_visitor is not None:
+        return new_visitor
+    if hasattr(request, _VISITOR_ATTR):
+        return getattr(request, _VISITOR_ATTR)
+    visitor = None
+    public_id = _visitor_id_from_cookie(request)
+    if public_id is not None:
+        visitor = (
+            AnonymousVisitor.objects.select_related("token_account")
+            .filter(public_id=public_id, merged_at__isnull=True)
+            .first()
+        )
+    setattr(request, _VISITOR_ATTR, visitor)
+    return visitor
+
+
+def get_token_account_for_request(request: HttpRequest):
+    """The TokenAccount whose tokens this request would spend: the signed-in user's, else the
+    visitor's; None when none has been opened yet (a visitor before their first grant)."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        return user.token_account
+    visitor = get_visitor_for_request(request)
+    return visitor.token_account if visitor is not None else None
+
+
+def count_network_grants_today(ip_hash: str) -> int:
+    quota = VisitorGrantQuota.objects.filter(ip_hash=ip_hash, day=timezone.now().date()).first()
+    return quota.grants if quota else 0
+
+
+def network_trial_used_up(request: HttpRequest) -> bool:
+    """True when this network has had all its free visitor grants for today."""
+    ip_hash = hash_network(get_client_ip(request))
+    return count_network_grants_today(ip_hash) >= visitor_grants_per_network_per_day()
+
+
+@dataclass(frozen=True)
+class HeaderBalance:
+    """What the header's balance badge shows."""
+
+    balance: int
+    is_visitor: bool
+    trial_used_up: bool = False
+
+    @property
+    def low(self) -> bool:
+        return self.balance < low_balance_threshold()
+
+
+def get_header_balance(request: HttpRequest) -> HeaderBalance:
+    """The balance the header shows, without writing anything: a fresh visitor sees the free
+    tokens they would get; a network past its daily cap sees 0."""
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        account = user.token_account
+        return HeaderBalance(balance=account.available if account else 0, is_visitor=False)
+    visitor = get_visitor_for_request(request)
+    if visitor is not None and visitor.token_account_id is not None:
+        return HeaderBalance(
+            balance=visitor.token_account.available,
+            is_visitor=True,
+            trial_used_up=visitor.grant_denied_at is not None,
+        )
+    if network_trial_used_up(request):
+        return HeaderBalance(balance=0, is_visitor=True, trial_used_up=True)
+    return HeaderBalance(balance=visitor_free_tokens(), is_visitor=True)
+
+
+def get_display_balance(request: HttpRequest) -> int:
+    """The number of tokens the header shows for this request."""
+    return get_header_balance(request).balance
+
+
+def user_has_mfa(user: User) -> bool:
+    """True when the user has an authenticator app or passkey (recovery codes alone don't
+    count: allauth treats them as a backup of another factor)."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.utils import is_mfa_enabled
+
+    factors = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    return bool(user and user.is_authenticated and is_mfa_enabled(user, types=factors))
+
+
+def staff_can_open_dashboard(user: User) -> bool:
+    """Staff open the staff dashboard only with MFA enabled."""
+    return bool(
+        user and user.is_authenticated and user.is_active and user.is_staff and user_has_mfa(user)
+    )

@@ -1,0 +1,207 @@
+"""Billing: what we sell (token packs) and what was bought (purchases).
+
+Stripe is the system of record for money and the ledger (`tokens`) for tokens; a `Purchase`
+links the two: one Checkout Session, one credited lot, and what happened to it afterwards.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class TokenPack(models.Model):
+    """A pack of tokens for sale, linked to a Stripe Product and Price by `sync_stripe_catalog`."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=80)
+    tokens = models.PositiveIntegerField()
+    price_cents = models.PositiveIntegerField(help_text="Price in the smallest currency unit.")
+    currency = models.CharField(max_length=3, default="usd")
+    active = models.BooleanField(default=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    stripe_product_id = models.CharField(max_length=255, blank=True)
+    stripe_price_id = models.CharField(max_length=255, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort_order", "tokens"]
+        constraints = [
+            models.CheckConstraint(condition=Q(tokens__gt=0), name="billing_pack_tokens_positive"),
+            models.CheckConstraint(
+                condition=Q(price_cents__gt=0), name="billing_pack_price_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.tokens} tokens)"
+
+    @property
+    def lookup_key(self) -> str:
+        """The Stripe Price lookup key; stable across price changes."""
+        return f"myba-pack-{self.slug}-{self.currency}"
+
+    @property
+    def stripe_product_key(self) -> str:
+        """Our own id for the Stripe Product (Stripe accepts caller-chosen product ids)."""
+        return f"myba-pack-{self.slug}"
+
+
+class Purchase(models.Model):
+    """One Checkout Session for one pack, from opening to paid (and maybe refunded).
+
+    The row is written when the session is opened, so the first-purchase discount can be
+    reserved by a database constraint before Stripe is called.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Awaiting payment"
+        PAID = "paid", "Paid"
+        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
+        REFUNDED = "refunded", "Refunded"
+        EXPIRED = "expired", "Not completed"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="purchases"
+    )
+    token_account = models.ForeignKey(
+        "tokens.TokenAccount", on_delete=models.PROTECT, related_name="purchases"
+    )
+    pack = models.ForeignKey(TokenPack, on_delete=models.PROTECT, related_name="purchases")
+    tokens = models.PositiveIntegerField()
+    amount_subtotal = models.PositiveIntegerField(help_text="Before discount, smallest unit.")
+    amount_total = models.PositiveIntegerField(help_text="Charged, smallest unit.")
+    currency = models.CharField(max_length=3)
+    discount_percent = models.PositiveSmallIntegerField(default=0)
+    first_purchase_discount = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
+    test_mode = models.BooleanField(
+        default=False, help_text="Completed through the local test checkout: nothing charged."
+    )
+
+    stripe_checkout_session_id = models.CharField(max_length=255, blank=True)
+    checkout_url = models.URLField(max_length=2048, blank=True)
+    session_expires_at = models.DateTimeField(null=True, blank=True)
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
+    stripe_charge_id = models.CharField(max_length=255, blank=True)
+    receipt_url = models.URLField(max_length=2048, blank=True)
+
+    lot_entry = models.OneToOneField(
+        "tokens.LedgerEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="purchase",
+        help_text="The ledger credit (lot) this purchase paid for.",
+    )
+    amount_refunded = models.PositiveIntegerField(default=0)
+    tokens_clawed_back = models.PositiveIntegerField(default=0)
+    clawback_shortfall = models.PositiveIntegerField(
+        default=0, help_text="Refunded tokens that were already spent and could not be taken back."
+    )
+    needs_review = models.BooleanField(
+        default=False, help_text="Refunded after some of its tokens were spent."
+    )
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["stripe_checkout_session_id"],
+                condition=~Q(stripe_checkout_session_id=""),
+                name="billing_purchase_unique_session",
+            ),
+            # The first-purchase discount is reserved once per user: a second open or
+            # completed discounted purchase cannot exist, whatever races the web tier runs.
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(first_purchase_discount=True) & ~Q(status="expired"),
+                name="billing_purchase_one_first_discount",
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_total__lte=models.F("amount_subtotal")),
+                name="billing_purchase_total_le_subtotal",
+            ),
+            models.CheckConstraint(
+                condition=Q(tokens_clawed_back__lte=models.F("tokens")),
+                name="billing_purchase_clawback_le_tokens",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["paid", "partially_refunded", "refunded"])
+                | Q(lot_entry__isnull=False),
+                name="billing_purchase_paid_has_lot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pack.name} for {self.user} ({self.get_status_display()})"
+
+    @property
+    def is_credited(self) -> bool:
+        return self.lot_entry_id is not None
+
+    @property
+    def discount_cents(self) -> int:
+        return self.amount_subtotal - self.amount_total
+
+
+class ChargeRefund(models.Model):
+    """Stripe's running total of what was refunded on a charge, as last reported.
+
+    Stored on its own because `charge.refunded` can arrive before the checkout it refunds
+    (Stripe does not order events); `fulfill_checkout` applies a waiting refund.
+    """
+
+    stripe_charge_id = models.CharField(max_length=255, unique=True)
+    stripe_payment_intent_id = models.CharField(max_length=255, db_index=True)
+    amount_captured = models.PositiveIntegerField()
+    amount_refunded = models.PositiveIntegerField()
+    currency = models.CharField(max_length=3)
+    receipt_url = models.URLField(max_length=2048, blank=True)
+    applied_amount = models.PositiveIntegerField(
+        default=0, help_text="How much of amount_refunded has been clawed back in tokens."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_refunded__lte=models.F("amount_captured")),
+                name="billing_refund_le_captured",
+            ),
+            models.CheckConstraint(
+                condition=Q(applied_amount__lte=models.F("amount_refunded")),
+                name="billing_refund_applied_le_refunded",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.stripe_charge_id}: {self.amount_refunded}/{self.amount_captured}"
+
+
+class WebhookRetry(models.Model):
+    """Retry bookkeeping for a dj-stripe `WebhookEventTrigger` whose processing failed."""
+
+    trigger = models.OneToOneField(
+        "djstripe.WebhookEventTrigger", on_delete=models.CASCADE, related_name="billing_retry"
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    last_error = models.TextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    gave_up_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["next_attempt_at"], name="billing_retry_due_idx")]
+
+    def __str__(self) -> str:
+        return f"trigger {self.trigger_id}: {self.attempts} attempts"

@@ -1,0 +1,165 @@
+"""A local server speaking OpenAI's chat-completions protocol, scripted per model.
+
+Real HTTP on 127.0.0.1 in a thread, so the provider code under test runs exactly as in
+production (requests, timeouts, headers). Each model has a queue of replies; when a model's
+queue is empty the server answers with `default` (a valid ticket unless changed).
+"""
+
+import json
+import threading
+import time
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def ticket_json(ticket_type: str = "story", **overrides) -> dict:
+    """A valid ticket as a model would return it."""
+    data = {
+        "title": "Let customers export invoices as PDF",
+        "type": ticket_type,
+        "summary": "Customers need PDF copies of invoices for their accountants.",
+        "user_story": "As a customer, I want to download invoices as PDF so that I can file them",
+        "acceptance_criteria": [
+            {"given": "an invoice", "when": "I click Download PDF", "then": "a PDF downloads"}
+        ],
+        "priority": "medium",
+        "labels": ["billing", "export"],
+        "story_points": 3,
+        "technical_notes": "Use the existing PDF renderer.",
+        "steps_to_reproduce": [],
+        "expected_behaviour": "",
+        "actual_behaviour": "",
+    }
+    if ticket_type == "bug":
+        data.update(
+            user_story="",
+            steps_to_reproduce=["Open an invoice", "Click Download PDF"],
+            expected_behaviour="A PDF downloads",
+            actual_behaviour="An error page appears",
+        )
+    if ticket_type == "task":
+        data["user_story"] = ""
+    data.update(overrides)
+    return data
+
+
+@dataclass
+class Reply:
+    status: int = 200
+    content: str | None = None  # the assistant message; None with a non-200 status
+    headers: dict = field(default_factory=dict)
+    delay: float = 0.0
+    raw_body: str | None = None  # sent verbatim instead of a completion envelope
+    usage: dict = field(
+        default_factory=lambda: {"prompt_tokens": 420, "completion_tokens": 310, "cost": 0.00042}
+    )
+
+
+def success(ticket_type: str = "story", **overrides) -> Reply:
+    return Reply(content=json.dumps(ticket_json(ticket_type, **overrides)))
+
+
+def rate_limited(retry_after: str = "1") -> Reply:
+    return Reply(status=429, headers={"Retry-After": retry_after},
+                 raw_body=json.dumps({"error": {"message": "Rate limit exceeded", "code": 429}}))
+
+
+def server_error(status: int = 500) -> Reply:
+    return Reply(status=status, raw_body=json.dumps({"error": {"message": "upstream error"}}))
+
+
+def slow(seconds: float = 2.0) -> Reply:
+    return Reply(delay=seconds, content=json.dumps(ticket_json()))
+
+
+def malformed() -> Reply:
+    return Reply(content='Sure! Here is your ticket: {"title": "Export invoices", "type": ')
+
+
+def invalid_ticket(ticket_type: str = "story") -> Reply:
+    return Reply(content=json.dumps(ticket_json(ticket_type, priority="urgent!!", title="")))
+
+
+class FakeOpenRouter:
+    def __init__(self):
+        self.queues: dict[str, deque[Reply]] = defaultdict(deque)
+        self.default = success()
+        self.requests: list[dict] = []
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/api/v1"
+
+    def queue(self, model: str, *replies: Reply) -> None:
+        with self._lock:
+            self.queues[model].extend(replies)
+
+    def models_called(self) -> list[str]:
+        return [request["body"].get("model") for request in self.requests]
+
+    def start(self) -> "FakeOpenRouter":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _next(self, model: str) -> Reply:
+        with self._lock:
+            queue = self.queues[model]
+            return queue.popleft() if queue else self.default
+
+    def _handler_class(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    body = json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    body = {}
+                fake.requests.append({"path": self.path, "headers": dict(self.headers),
+                                      "body": body})
+                if self.path != "/api/v1/chat/completions":
+                    self._send(404, json.dumps({"error": {"message": "not found"}}), {})
+                    return
+                reply = fake._next(body.get("model", ""))
+                if reply.delay:
+                    time.sleep(reply.delay)
+                if reply.raw_body is not None:
+                    payload = reply.raw_body
+                else:
+                    payload = json.dumps({
+                        "id": "gen-test",
+                        "model": body.get("model"),
+                        "choices": [{"index": 0, "finish_reason": "stop",
+                                     "message": {"role": "assistant", "content": reply.content}}],
+                        "usage": reply.usage,
+                    })
+                self._send(reply.status, payload, reply.headers)
+
+            def _send(self, status, payload, headers):
+                data = payload.encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    for name, value in headers.items():
+                        self.send_header(name, value)
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client gave up (timeout test): nothing to answer
+
+        return Handler

@@ -1,0 +1,180 @@
+"""The offline generator: a ticket from the description by fixed rules, with no network.
+
+Used when no OpenRouter key is configured, so the whole product (and its token flow) works on
+a laptop. The same input always gives the same ticket, and the ticket says where it came from.
+"""
+
+import re
+
+from .prompts import GenerationRequest
+from .schema import TITLE_MAX, validate_ticket
+
+MODEL_NAME = "offline-rules-v1"
+OFFLINE_NOTE = (
+    "Written by the offline generator (no AI service configured): a starting point built from "
+    "your description by fixed rules. Review it before sharing."
+)
+
+_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+|\n+")
+_WORD_RE = re.compile(r"[A-Za-z0-9']+")
+_AS_A_RE = re.compile(r"\bas an?\s+([^,.;]+?)(?:,|\s+I\s+want\b|\s+I\s+need\b)", re.IGNORECASE)
+_SO_THAT_RE = re.compile(r"\bso that\s+([^.;\n]+)", re.IGNORECASE)
+
+_HIGHEST = ("data loss", "security", "outage", "breach", "down for everyone", "cannot log in")
+_HIGH = ("crash", "urgent", "blocker", "cannot", "can't", "broken", "fails", "error", "payment")
+_LOW = ("typo", "cosmetic", "minor", "nice to have", "polish", "alignment", "colour", "color")
+
+# Keyword -> label; the first matches make the ticket easy to file.
+_LABEL_KEYWORDS = {
+    "ui": ("button", "page", "screen", "form", "layout", "modal", "click", "display"),
+    "api": ("api", "endpoint", "webhook", "request", "json"),
+    "performance": ("slow", "performance", "latency", "timeout", "speed"),
+    "security": ("security", "password", "permission", "auth", "login", "xss", "csrf"),
+    "mobile": ("mobile", "ios", "android", "phone", "360"),
+    "email": ("email", "e-mail", "newsletter", "inbox"),
+    "payments": ("payment", "checkout", "invoice", "stripe", "billing", "refund"),
+    "data": ("export", "import", "csv", "report", "database"),
+}
+
+
+def _sentences(text: str) -> list[str]:
+    return [part.strip() for part in _SENTENCE_RE.split(text) if part.strip()]
+
+
+def _clip(text: str, limit: int) -> str:
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return cut.rstrip(",;:") + "…"
+
+
+def _title(sentences: list[str], ticket_type: str) -> str:
+    first = (sentences[0].rstrip(".!?") if sentences else "") or "Untitled work"
+    first = first[0].upper() + first[1:]
+    if ticket_type == "bug" and not first.lower().startswith(("fix", "bug")):
+        first = f"Fix: {first[0].lower()}{first[1:]}"
+    return _clip(first, min(TITLE_MAX, 90))
+
+
+def _priority(lowered: str, ticket_type: str) -> str:
+    if any(word in lowered for word in _HIGHEST):
+        return "highest"
+    if any(word in lowered for word in _LOW):
+        return "low"
+    if any(word in lowered for word in _HIGH):
+        return "high"
+    return "medium"
+
+
+def _labels(request: GenerationRequest, lowered: str) -> list[str]:
+    labels = [request.ticket_type]
+    if request.product_area:
+        labels.append(request.product_area)
+    labels += [part for part in re.split(r"[,/]", request.tech_stack) if part.strip()][:3]
+    words = set(_WORD_RE.findall(lowered))
+    for label, keywords in _LABEL_KEYWORDS.items():
+        if any((keyword in words) if " " not in keyword else (keyword in lowered)
+               for keyword in keywords):
+            labels.append(label)
+    return labels[:8]
+
+
+def _story_points(word_count: int, ticket_type: str) -> int:
+    scale = [(25, 1), (60, 2), (120, 3), (250, 5), (450, 8)]
+    for limit, points in scale:
+        if word_count < limit:
+            return points if ticket_type != "story" else max(points, 2)
+    return 13
+
+
+def _goal(sentence: str) -> str:
+    goal = sentence.rstrip(".!?")
+    goal = re.sub(r"^(we|i|users?|customers?)\s+(need|want|would like)\s+(to\s+)?", "", goal,
+                  flags=re.IGNORECASE)
+    return goal[0].lower() + goal[1:] if goal else "this to work"
+
+
+def _user_story(request: GenerationRequest, sentences: list[str]) -> str:
+    match = _AS_A_RE.search(request.description)
+    role = match.group(1).strip() if match else "user"
+    benefit_match = _SO_THAT_RE.search(request.description)
+    benefit = (benefit_match.group(1).strip().rstrip(".!?") if benefit_match
+               else "I can get my work done without a workaround")
+    return f"As a {role}, I want {_clip(_goal(sentences[0]), 200)} so that {benefit}"
+
+
+def _find(sentences: list[str], words: tuple[str, ...]) -> str:
+    for sentence in sentences:
+        if any(word in sentence.lower() for word in words):
+            return sentence
+    return ""
+
+
+def _bug_fields(sentences: list[str]) -> dict:
+    steps = [s for s in sentences if re.search(r"\b(click|open|go to|select|enter|type|submit|"
+                                                r"tap|press|upload|visit|log in)\b", s, re.I)]
+    if not steps:
+        steps = ["Open the part of the product described above",
+                 "Repeat the action from the description",
+                 "Observe the result"]
+    expected = _find(sentences, ("should", "expected", "expect"))
+    actual = _find(sentences, ("instead", "but ", "error", "fails", "crash", "nothing happens",
+                               "broken", "doesn't", "does not", "wrong"))
+    return {
+        "steps_to_reproduce": steps[:8],
+        "expected_behaviour": expected or "The action completes as described, with no error.",
+        "actual_behaviour": actual or sentences[0],
+    }
+
+
+def _criteria(request: GenerationRequest, sentences: list[str]) -> list[dict[str, str]]:
+    area = request.product_area or "the product"
+    goal = _clip(_goal(sentences[0]), 160)
+    if request.ticket_type == "bug":
+        return [
+            {"given": f"a user in {area} following the steps to reproduce",
+             "when": "they perform the action again",
+             "then": "the expected behaviour happens and no error is shown"},
+            {"given": "the fix is deployed",
+             "when": "the regression test suite runs",
+             "then": "a test covering this case passes"},
+        ]
+    criteria = [
+        {"given": f"a signed-in user in {area}",
+         "when": f"they {goal}" if request.ticket_type != "task" else "the work is complete",
+         "then": "the result matches the description and is saved"},
+    ]
+    for sentence in sentences[1:3]:
+        criteria.append({"given": f"the change is available in {area}",
+                         "when": "a user follows the described flow",
+                         "then": _clip(sentence.rstrip(".!?"), 200)})
+    criteria.append({"given": "invalid or missing input",
+                     "when": "the user submits it",
+                     "then": "a clear message explains what to fix and nothing is changed"})
+    return criteria
+
+
+def generate_offline(request: GenerationRequest) -> dict:
+    """A schema-valid ticket for `request`, built deterministically from its description."""
+    sentences = _sentences(request.description) or [request.description.strip()]
+    lowered = request.description.lower()
+    word_count = len(_WORD_RE.findall(request.description))
+    notes = [OFFLINE_NOTE]
+    if request.tech_stack:
+        notes.append(f"Tech stack: {request.tech_stack}.")
+    data = {
+        "title": _title(sentences, request.ticket_type),
+        "type": request.ticket_type,
+        "summary": _clip(request.description, 1200),
+        "user_story": (_user_story(request, sentences)
+                       if request.ticket_type in ("story", "feature") else ""),
+        "acceptance_criteria": _criteria(request, sentences),
+        "priority": _priority(lowered, request.ticket_type),
+        "labels": _labels(request, lowered),
+        "story_points": _story_points(word_count, request.ticket_type),
+        "technical_notes": " ".join(notes),
+    }
+    if request.ticket_type == "bug":
+        data.update(_bug_fields(sentences))
+    return validate_ticket(data, ticket_type=request.ticket_type)
