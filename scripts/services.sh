@@ -86,7 +86,10 @@ services_down() {
         _as_pg "$pgbin/pg_ctl" -D "$SERVICES_DIR/pg/data" -m immediate -w stop >/dev/null 2>&1 || true
     fi
     if [ -f "$SERVICES_DIR/redis/redis.pid" ]; then
-        kill "$(cat "$SERVICES_DIR/redis/redis.pid")" 2>/dev/null || true
+        local pid
+        pid="$(cat "$SERVICES_DIR/redis/redis.pid")"
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     fi
     rm -rf "$SERVICES_DIR"
 }

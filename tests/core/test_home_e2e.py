@@ -12,7 +12,7 @@ def test_home_page_renders_in_chromium_without_errors(page, live_server):
     page.wait_for_load_state("networkidle")
 
     assert response.status == 200
-    assert page.title().startswith("MyBA")
+    assert page.title().endswith("MyBA")
     assert page.locator("header").get_by_text("MyBA").first.is_visible()
     # Our own stylesheet and htmx were served by the live server, not a CDN.
     assert any(url.endswith(".css") for url in requested)

@@ -3,6 +3,7 @@
 import json
 import logging
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -44,7 +45,7 @@ def test_production_refuses_to_start_without_secret_key():
 
 
 def test_production_settings_pass_the_deploy_checklist():
-    env = {**PRODUCTION_ENV, "SECRET_KEY": "x7" * 40}
+    env = {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(50)}
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
