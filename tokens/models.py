@@ -50,7 +50,9 @@ class TokenAccount(models.Model):
     class Meta:
         ordering = ["-id"]
         constraints = [
-            models.CheckConstraint(condition=Q(balance__gte=0), name="tokens_account_balance_gte_0"),
+            models.CheckConstraint(
+                condition=Q(balance__gte=0), name="tokens_account_balance_gte_0"
+            ),
             models.CheckConstraint(condition=Q(held__gte=0), name="tokens_account_held_gte_0"),
             models.CheckConstraint(
                 condition=Q(held__lte=F("balance")), name="tokens_account_held_lte_balance"
@@ -91,7 +93,9 @@ class LedgerEntry(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "ledger entries"
-        indexes = [models.Index(fields=["account", "-created_at"], name="tokens_entry_account_recent")]
+        indexes = [
+            models.Index(fields=["account", "-created_at"], name="tokens_entry_account_recent")
+        ]
         constraints = [
             models.CheckConstraint(condition=~Q(amount=0), name="tokens_entry_amount_nonzero"),
             models.CheckConstraint(
@@ -146,8 +150,12 @@ class LotConsumption(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(condition=Q(amount__gt=0), name="tokens_consumption_amount_gt_0"),
-            models.UniqueConstraint(fields=["entry", "lot"], name="tokens_consumption_once_per_lot"),
+            models.CheckConstraint(
+                condition=Q(amount__gt=0), name="tokens_consumption_amount_gt_0"
+            ),
+            models.UniqueConstraint(
+                fields=["entry", "lot"], name="tokens_consumption_once_per_lot"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -159,9 +167,7 @@ class Hold(models.Model):
 
     account = models.ForeignKey(TokenAccount, on_delete=models.PROTECT, related_name="holds")
     amount = models.BigIntegerField()
-    status = models.CharField(
-        max_length=16, choices=HoldStatus.choices, default=HoldStatus.PENDING
-    )
+    status = models.CharField(max_length=16, choices=HoldStatus.choices, default=HoldStatus.PENDING)
     idempotency_key = models.CharField(max_length=255, unique=True)
     request_hash = models.CharField(max_length=64, blank=True, editable=False)
     reference = models.CharField(max_length=255, blank=True, db_index=True)

@@ -1,0 +1,127 @@
+"""Reads from the token ledger. Nothing here writes."""
+
+from dataclasses import dataclass
+
+from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from tokens.exceptions import UnknownPrice
+from tokens.models import Hold, HoldStatus, LedgerEntry, Lot, LotConsumption, Price, TokenAccount
+
+
+def get_balance(account: TokenAccount) -> tuple[int, int, int]:
+    """(balance, held, available) read fresh from the database; available = balance - held."""
+    balance, held = TokenAccount.objects.values_list("balance", "held").get(pk=account.pk)
+    return balance, held, balance - held
+
+
+def list_entries(
+    account: TokenAccount, *, kinds: list[str] | None = None, reference: str | None = None
+) -> QuerySet[LedgerEntry]:
+    """The account's entries, newest first; optionally only some kinds or one reference."""
+    entries = LedgerEntry.objects.filter(account=account).order_by("-created_at", "-id")
+    if kinds:
+        entries = entries.filter(kind__in=kinds)
+    if reference is not None:
+        entries = entries.filter(reference=reference)
+    return entries
+
+
+def list_lots(account: TokenAccount, *, open_only: bool = False) -> QuerySet[Lot]:
+    """The account's lots (with their credit entry), newest first; `open_only`: remaining > 0."""
+    lots = Lot.objects.filter(account=account).select_related("entry").order_by("-id")
+    return lots.filter(remaining__gt=0) if open_only else lots
+
+
+def list_holds(account: TokenAccount, *, status: str | None = None) -> QuerySet[Hold]:
+    holds = Hold.objects.filter(account=account).order_by("-created_at", "-id")
+    return holds.filter(status=status) if status else holds
+
+
+def get_hold(*, pk: int | None = None, idempotency_key: str | None = None) -> Hold | None:
+    """The hold with this id or idempotency key, or None."""
+    if pk is not None:
+        return Hold.objects.filter(pk=pk).first()
+    if idempotency_key is not None:
+        return Hold.objects.filter(idempotency_key=idempotency_key).first()
+    return None
+
+
+def get_price(feature_key: str) -> Price:
+    """The active `Price` row for a feature (use `.tokens` and `.label`).
+
+    Raises `tokens.exceptions.UnknownPrice` (a LookupError) when the key is unknown or the
+    price is inactive: a feature without a price must not be usable for free.
+    """
+    price = Price.objects.filter(feature_key=feature_key, active=True).first()
+    if price is None:
+        raise UnknownPrice(feature_key)
+    return price
+
+
+def list_prices(*, active_only: bool = True) -> QuerySet[Price]:
+    prices = Price.objects.order_by("feature_key")
+    return prices.filter(active=True) if active_only else prices
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One disagreement between a stored figure and what the ledger rows say it must be."""
+
+    account_id: int
+    check: str
+    stored: int
+    expected: int
+
+    def __str__(self) -> str:
+        return (
+            f"account #{self.account_id}: {self.check} is {self.stored}, "
+            f"the ledger says {self.expected}"
+        )
+
+
+def _sum_of(queryset: QuerySet, *, group_by: str, field: str = "amount") -> Coalesce:
+    """Correlated subquery: SUM(field) of `queryset` (already filtered on OuterRef), or 0."""
+    totals = queryset.order_by().values(group_by).annotate(total=Sum(field)).values("total")
+    return Coalesce(
+        Subquery(totals[:1]),
+        Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def find_balance_mismatches() -> list[Mismatch]:
+    """Every place where stored figures disagree with the ledger rows.
+
+    Checks per account: balance = sum of entries; held = sum of pending holds; balance = sum
+    of lot remainders. Per lot: remaining = amount - consumptions. Empty list = healthy.
+    """
+    accounts = TokenAccount.objects.annotate(
+        entry_sum=_sum_of(LedgerEntry.objects.filter(account=OuterRef("pk")), group_by="account"),
+        pending_sum=_sum_of(
+            Hold.objects.filter(account=OuterRef("pk"), status=HoldStatus.PENDING),
+            group_by="account",
+        ),
+        lot_sum=_sum_of(
+            Lot.objects.filter(account=OuterRef("pk")), group_by="account", field="remaining"
+        ),
+    ).filter(~Q(balance=F("entry_sum")) | ~Q(held=F("pending_sum")) | ~Q(balance=F("lot_sum")))
+    found: list[Mismatch] = []
+    for account in accounts.order_by("pk"):
+        for check, stored, expected in (
+            ("balance vs entries", account.balance, account.entry_sum),
+            ("held vs pending holds", account.held, account.pending_sum),
+            ("balance vs lot remainders", account.balance, account.lot_sum),
+        ):
+            if stored != expected:
+                found.append(Mismatch(account.pk, check, stored, expected))
+    lots = Lot.objects.annotate(
+        used=_sum_of(LotConsumption.objects.filter(lot=OuterRef("pk")), group_by="lot")
+    ).exclude(remaining=F("amount") - F("used"))
+    for lot in lots.order_by("pk"):
+        found.append(
+            Mismatch(
+                lot.account_id, f"lot {lot.pk} remaining", lot.remaining, lot.amount - lot.used
+            )
+        )
+    return found

@@ -1,0 +1,31 @@
+"""Every write to the token ledger. Each service is atomic and locks the account row first.
+
+Import from here (`from tokens.services import reserve_tokens`); the submodules are an
+implementation detail.
+"""
+
+from tokens.services.accounts import (
+    adjust_tokens,
+    clawback_lot,
+    close_account,
+    grant_tokens,
+    open_account,
+    transfer_tokens,
+)
+from tokens.services.spending import capture_hold, release_hold, reserve_tokens, spend_tokens
+from tokens.services.sweepers import expire_lots, release_expired_holds
+
+__all__ = [
+    "adjust_tokens",
+    "capture_hold",
+    "clawback_lot",
+    "close_account",
+    "expire_lots",
+    "grant_tokens",
+    "open_account",
+    "release_expired_holds",
+    "release_hold",
+    "reserve_tokens",
+    "spend_tokens",
+    "transfer_tokens",
+]
