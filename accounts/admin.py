@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import User
+from .models import AnonymousVisitor, User, VisitorGrantQuota
 
 
 @admin.register(User)
@@ -10,11 +10,40 @@ class UserAdmin(BaseUserAdmin):
     list_display = ["email", "first_name", "last_name", "is_staff", "is_active", "date_joined"]
     list_filter = ["is_staff", "is_superuser", "is_active", "date_joined"]
     search_fields = ["email", "first_name", "last_name"]
+    readonly_fields = ["token_account"]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name")}),
+        ("Tokens", {"fields": ("token_account",)}),
         ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups",
                                     "user_permissions")}),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Visitors and quotas are written by accounts.services only."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AnonymousVisitor)
+class AnonymousVisitorAdmin(ReadOnlyAdmin):
+    list_display = ["public_id", "created_at", "granted_at", "grant_denied_at", "merged_into"]
+    list_filter = ["created_at", "granted_at", "merged_at"]
+    search_fields = ["public_id", "merged_into__email"]
+    list_select_related = ["merged_into"]
+
+
+@admin.register(VisitorGrantQuota)
+class VisitorGrantQuotaAdmin(ReadOnlyAdmin):
+    list_display = ["day", "ip_hash", "grants"]
+    list_filter = ["day"]

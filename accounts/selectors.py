@@ -59,23 +59,31 @@ def _visitor_id_from_cookie(request: HttpRequest) -> uuid.UUID | None:
         return None
 
 
-def get_visitor_for_request(request: HttpRequest) -> AnonymousVisitor | None:
-    """The unmerged visitor this browser's signed cookie names (or one created during this
-    request), whether or not someone is signed in; None when there is none."""
+def get_cookie_visitor(request: HttpRequest) -> AnonymousVisitor | None:
+    """The visitor this browser's validly signed cookie names (or one created during this
+    request), merged or not; None when there is none."""
     new_visitor = getattr(request, NEW_VISITOR_ATTR, None)
     if new_visitor is not None:
         return new_visitor
-    if hasattr(request, _VISITOR_ATTR):
-        return getattr(request, _VISITOR_ATTR)
-    visitor = None
-    public_id = _visitor_id_from_cookie(request)
-    if public_id is not None:
-        visitor = (
-            AnonymousVisitor.objects.select_related("token_account")
-            .filter(public_id=public_id, merged_at__isnull=True)
-            .first()
-        )
-    setattr(request, _VISITOR_ATTR, visitor)
+    if not hasattr(request, _VISITOR_ATTR):
+        public_id = _visitor_id_from_cookie(request)
+        visitor = None
+        if public_id is not None:
+            visitor = (
+                AnonymousVisitor.objects.select_related("token_account")
+                .filter(public_id=public_id)
+                .first()
+            )
+        setattr(request, _VISITOR_ATTR, visitor)
+    return getattr(request, _VISITOR_ATTR)
+
+
+def get_visitor_for_request(request: HttpRequest) -> AnonymousVisitor | None:
+    """The visitor whose free tokens this browser holds: the cookie's visitor unless it was
+    already merged into an account. Whether or not someone is signed in."""
+    visitor = get_cookie_visitor(request)
+    if visitor is None or visitor.merged_at is not None:
+        return None
     return visitor
 
 
@@ -120,7 +128,10 @@ def get_header_balance(request: HttpRequest) -> HeaderBalance:
     if user is not None and user.is_authenticated:
         account = user.token_account
         return HeaderBalance(balance=account.available if account else 0, is_visitor=False)
-    visitor = get_visitor_for_request(request)
+    visitor = get_cookie_visitor(request)
+    if visitor is not None and visitor.merged_at is not None:
+        # This browser's free trial already went to an account: nothing more for free.
+        return HeaderBalance(balance=0, is_visitor=True, trial_used_up=True)
     if visitor is not None and visitor.token_account_id is not None:
         return HeaderBalance(
             balance=visitor.token_account.available,

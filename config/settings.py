@@ -101,6 +101,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.VisitorCookieMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -139,6 +140,12 @@ else:
     # per request cost 8x in page throughput on this machine (see ../shared/STACK.md).
     DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # The ledger's hot statements (tokens/services/_core.py) use server-side parameters and
+    # are prepared after 5 uses: re-planning them halved reserve+capture throughput. Django's
+    # own (client-side) cursors are never prepared. DB_PREPARED_STATEMENTS=0 behind a
+    # transaction-pooling PgBouncer older than 1.21.
+    if env_bool("DB_PREPARED_STATEMENTS", True):
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, Celery --------------------------------------------------------------------------
@@ -168,7 +175,19 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Abandoned holds (a crashed worker) give their tokens back within a minute or two.
+    "tokens-release-expired-holds": {
+        "task": "tokens.tasks.release_expired_holds_task",
+        "schedule": 60.0,
+    },
+    "tokens-expire-lots": {"task": "tokens.tasks.expire_lots_task", "schedule": 3600.0},
+}
+# Tickets whose worker died (hold released by the ledger's sweeper) are marked failed.
+CELERY_BEAT_SCHEDULE["tickets-sweep-stuck"] = {
+    "task": "tickets.sweep_stuck_tickets",
+    "schedule": 60.0,
+}
 
 # --- Auth (django-allauth) ------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -191,6 +210,9 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+# Confirming the email in the browser that signed up signs the user in (allauth only does
+# this for the session holding the pending sign-up).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_RATE_LIMITS = {
     "login": "30/m/ip",
     "login_failed": "10/m/ip,5/5m/key",
@@ -201,6 +223,45 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 USERSESSIONS_TRACK_ACTIVITY = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MyBA] "
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+# WebAuthn needs https except on localhost; allow plain http only in development.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+MFA_PASSKEY_SIGNUP_ENABLED = False
+# A social login whose email the provider verified signs in to (and connects) the local
+# account with that address; unverified provider emails never match (allauth checks).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_QUERY_EMAIL = True
+SOCIALACCOUNT_LOGIN_ON_GET = False
+# OAuth apps from the environment (<PROVIDER>_CLIENT_ID and <PROVIDER>_CLIENT_SECRET); a
+# provider with neither these nor a SocialApp row in the admin shows no button.
+_OAUTH_PROVIDERS: dict[str, dict] = {
+    "google": {},
+    "github": {},
+    "gitlab": {},
+    "atlassian": {},
+    "microsoft": {"TENANT": os.environ.get("MICROSOFT_TENANT", "common")},
+}
+SOCIALACCOUNT_PROVIDERS: dict = {}
+for _provider, _settings in _OAUTH_PROVIDERS.items():
+    _client_id = os.environ.get(f"{_provider.upper()}_CLIENT_ID", "")
+    _secret = os.environ.get(f"{_provider.upper()}_CLIENT_SECRET", "")
+    if _client_id and _secret:
+        _settings["APPS"] = [{"client_id": _client_id, "secret": _secret}]
+    SOCIALACCOUNT_PROVIDERS[_provider] = _settings
+if os.environ.get("GITLAB_URL"):
+    SOCIALACCOUNT_PROVIDERS["gitlab"]["GITLAB_URL"] = os.environ["GITLAB_URL"]
+
+# --- Free tokens ----------------------------------------------------------------------------
+VISITOR_FREE_TOKENS = 3
+VISITOR_GRANTS_PER_NETWORK_PER_DAY = env_int("VISITOR_GRANTS_PER_NETWORK_PER_DAY", 3)
+WELCOME_TOKENS = 6
+LOW_BALANCE_THRESHOLD = 2
+VISITOR_COOKIE_NAME = "myba_visitor"
+# The header a trusted reverse proxy sets to the client address (e.g. X-Forwarded-For);
+# empty means REMOTE_ADDR, because any client can send such a header itself.
+TRUSTED_PROXY_IP_HEADER = os.environ.get("TRUSTED_PROXY_IP_HEADER", "")
 
 # --- Email ----------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MyBA <no-reply@myba.local>")
@@ -224,6 +285,12 @@ STRIPE_TEST_SECRET_KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
 STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
+# Billing: the first purchase of each user is this much off (a Stripe coupon; 0 turns it off).
+BILLING_FIRST_PURCHASE_DISCOUNT_PERCENT = env_int("BILLING_FIRST_PURCHASE_DISCOUNT_PERCENT", 20)
+CELERY_BEAT_SCHEDULE["billing-retry-failed-webhooks"] = {
+    "task": "billing.tasks.retry_failed_webhooks_task",
+    "schedule": 60.0,
+}
 OPENROUTER_API_KEY = os.environ.get("OPENROUTER_API_KEY", "")
 OPENROUTER_BASE_URL = os.environ.get("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1")
 # Ticket generation: each quality has a model and a fallback list, tried in order.

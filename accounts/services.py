@@ -1,0 +1,278 @@
+"""Writes for accounts: token accounts for users and visitors, free visitor grants, the
+sign-up bonus, carrying a visitor's tokens over to a user, closing a user's account.
+
+Every token movement goes through `tokens.services` with an idempotency key, so repeating
+any of these (a retried request, two tabs racing) moves nothing twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts import selectors
+from accounts.models import AnonymousVisitor, User, VisitorGrantQuota
+from accounts.network import get_client_ip, hash_network
+from accounts.signals import visitor_merged
+from tokens.models import TokenAccount
+from tokens.services import close_account, grant_tokens, open_account, transfer_tokens
+
+
+def get_or_open_user_account(*, user: User) -> TokenAccount:
+    """The user's TokenAccount, opening it if missing.
+
+    Locks the user row so two concurrent callers open one account, not two. Idempotent.
+    Updates `user.token_account` on the instance passed in.
+    """
+    if user.token_account_id is not None:
+        return user.token_account
+    with transaction.atomic():
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        if locked.token_account_id is None:
+            account = open_account(label=f"user:{user.pk}")
+            User.objects.filter(pk=user.pk).update(token_account=account)
+        else:
+            account = TokenAccount.objects.get(pk=locked.token_account_id)
+    user.token_account = account
+    return account
+
+
+def get_or_create_visitor(*, request: HttpRequest) -> AnonymousVisitor:
+    """The visitor named by this browser's signed cookie, or a new one.
+
+    Writes an AnonymousVisitor row when there is none; the accounts middleware then sets the
+    signed cookie on the response. Grants nothing (see `grant_visitor_tokens`).
+    """
+    visitor = selectors.get_visitor_for_request(request)
+    if visitor is not None:
+        return visitor
+    previous = selectors.get_cookie_visitor(request)
+    visitor = AnonymousVisitor.objects.create(
+        ip_hash=hash_network(get_client_ip(request)),
+        # A browser whose trial already went to an account (then signed out) gets no second.
+        grant_denied_at=timezone.now() if previous is not None else None,
+    )
+    setattr(request, selectors.NEW_VISITOR_ATTR, visitor)
+    return visitor
+
+
+def grant_visitor_tokens(*, visitor: AnonymousVisitor, ip: str) -> TokenAccount:
+    """Decide, once per visitor, whether it gets the free tokens, and return its account.
+
+    Writes: the visitor's TokenAccount (opened on first call), a `visitor_grant` entry (key
+    `visitor:<id>:grant`) and one more grant on the network's daily quota row — or, when the
+    network already had its grants today, `grant_denied_at` and no tokens.
+    Locks the visitor row (repeats wait and then see the decision), then the quota row (so
+    concurrent visitors from one network never exceed the cap). The account is opened inside
+    this transaction and nobody else can hold it yet, so locking it last cannot deadlock.
+    """
+    if visitor.token_account_id is not None and (visitor.granted_at or visitor.grant_denied_at):
+        return visitor.token_account
+    with transaction.atomic():
+        locked = AnonymousVisitor.objects.select_for_update().get(pk=visitor.pk)
+        if locked.token_account_id is not None:
+            account = TokenAccount.objects.get(pk=locked.token_account_id)
+        else:
+            account = open_account(label=f"visitor:{locked.pk}")
+            locked.token_account = account
+        if locked.granted_at is None and locked.grant_denied_at is None and not locked.merged_at:
+            _decide_grant(visitor=locked, account=account, ip_hash=hash_network(ip))
+        locked.save(update_fields=["token_account", "granted_at", "grant_denied_at"])
+    visitor.token_account = account
+    visitor.granted_at = locked.granted_at
+    visitor.grant_denied_at = locked.grant_denied_at
+    return account
+
+
+def _decide_grant(*, visitor: AnonymousVisitor, account: TokenAccount, ip_hash: str) -> None:
+    today = timezone.now().date()
+    VisitorGrantQuota.objects.bulk_create(
+        [VisitorGrantQuota(ip_hash=ip_hash, day=today)], ignore_conflicts=True
+    )
+    quota = VisitorGrantQuota.objects.select_for_update().get(ip_hash=ip_hash, day=today)
+    if quota.grants >= selectors.visitor_grants_per_network_per_day():
+        visitor.grant_denied_at = timezone.now()
+        return
+    grant_tokens(
+        account=account,
+        amount=selectors.visitor_free_tokens(),
+        kind="visitor_grant",
+        idempotency_key=f"visitor:{visitor.pk}:grant",
+        reference=f"visitor:{visitor.pk}",
+        memo="Free tokens for trying MyBA",
+    )
+    quota.grants += 1
+    quota.save(update_fields=["grants"])
+    visitor.granted_at = timezone.now()
+
+
+def get_paying_account(*, request: HttpRequest) -> TokenAccount:
+    """The TokenAccount a costed action on this request spends from.
+
+    Signed in: the user's account (opened if missing; never a visitor grant). Anonymous:
+    the visitor's account, creating the visitor and deciding its free grant on first use.
+    """
+    user = request.user
+    if user.is_authenticated:
+        return get_or_open_user_account(user=user)
+    visitor = get_or_create_visitor(request=request)
+    return grant_visitor_tokens(visitor=visitor, ip=get_client_ip(request))
+
+
+def carry_over_visitor_tokens(*, user: User, visitor: AnonymousVisitor) -> int:
+    """Move what the visitor can still spend to the user, once; returns how many moved.
+
+    Writes: `transfer_out`/`transfer_in` entries (key `visitor:<id>:transfer`), the closing
+    of the visitor's account (key `visitor:<id>:close`) and `merged_into`/`merged_at`.
+    Locks both TokenAccounts (in id order, so racing carry-overs cannot deadlock), then marks
+    the visitor merged by a conditional update: of two racing tabs exactly one moves tokens,
+    the other gets 0. Sends `visitor_merged` after commit.
+    """
+    user_account = get_or_open_user_account(user=user)
+    with transaction.atomic():
+        account_ids = [user_account.pk]
+        if visitor.token_account_id is not None:
+            account_ids.append(visitor.token_account_id)
+        locked = {
+            account.pk: account
+            for account in TokenAccount.objects.select_for_update(no_key=True)
+            .filter(pk__in=account_ids)
+            .order_by("pk")
+        }
+        won = AnonymousVisitor.objects.filter(pk=visitor.pk, merged_at__isnull=True).update(
+            merged_into=user, merged_at=timezone.now()
+        )
+        if not won:
+            return 0
+        moved = 0
+        visitor_account = locked.get(visitor.token_account_id)
+        if visitor_account is not None:
+            moved = max(visitor_account.balance - visitor_account.held, 0)
+            if moved:
+                transfer_tokens(
+                    source=visitor_account,
+                    destination=locked[user_account.pk],
+                    amount=moved,
+                    idempotency_key=f"visitor:{visitor.pk}:transfer",
+                )
+            close_account(
+                account=visitor_account,
+                actor=user,
+                reason=f"free trial carried over to user {user.pk}",
+                idempotency_key=f"visitor:{visitor.pk}:close",
+            )
+        transaction.on_commit(
+            lambda: visitor_merged.send(sender=AnonymousVisitor, visitor=visitor, user=user)
+        )
+    return moved
+
+
+@dataclass(frozen=True)
+class SignupBonus:
+    """What a new user received at sign-up."""
+
+    welcome: int
+    carried_over: int
+
+    @property
+    def message(self) -> str:
+        if self.carried_over:
+            return (
+                f"Welcome! {self.welcome} tokens added, plus {self.carried_over} carried over "
+                "from your free trial."
+            )
+        return f"Welcome! {self.welcome} tokens added."
+
+
+def on_user_signed_up(*, user: User, request: HttpRequest) -> SignupBonus:
+    """Give a new user the welcome tokens and this browser's free-trial tokens, once.
+
+    Writes: the user's TokenAccount, a `welcome` entry (key `user:<id>:welcome`), the
+    visitor's grant if it was never written (same network cap as any visitor), and the
+    carry-over (see `carry_over_visitor_tokens`). Each step is its own idempotent
+    transaction, so no transaction holds a visitor lock while waiting for an account lock.
+    """
+    account = get_or_open_user_account(user=user)
+    welcome = selectors.welcome_tokens()
+    grant_tokens(
+        account=account,
+        amount=welcome,
+        kind="welcome",
+        idempotency_key=f"user:{user.pk}:welcome",
+        reference=f"user:{user.pk}",
+        memo="Welcome bonus",
+    )
+    visitor = selectors.get_cookie_visitor(request)
+    if visitor is None:
+        visitor = get_or_create_visitor(request=request)
+    if visitor.merged_at is not None:
+        # Another tab already carried this browser's trial over.
+        return SignupBonus(welcome=welcome, carried_over=0)
+    grant_visitor_tokens(visitor=visitor, ip=get_client_ip(request))
+    carried = carry_over_visitor_tokens(user=user, visitor=visitor)
+    return SignupBonus(welcome=welcome, carried_over=carried)
+
+
+def on_user_signed_in(*, user: User, request: HttpRequest) -> int:
+    """Carry over the tokens a visitor already holds in this browser to the user signing in.
+
+    Never grants: a visitor with nothing in the ledger has nothing to move. Returns the
+    number of tokens moved (0 when there was nothing or another tab already moved them).
+    """
+    visitor = selectors.get_visitor_for_request(request)
+    if visitor is None or visitor.token_account_id is None:
+        return 0
+    return carry_over_visitor_tokens(user=user, visitor=visitor)
+
+
+def end_user_session(*, user: User, session_id: int) -> bool:
+    """Sign the user out of one of their sessions (allauth usersessions); False when it is
+    not theirs or already gone. Deletes the session from the session store and its row."""
+    from allauth.usersessions.models import UserSession
+
+    session = UserSession.objects.filter(user=user, pk=session_id).first()
+    if session is None:
+        return False
+    session.end()
+    return True
+
+
+def close_user_account(*, user: User) -> None:
+    """Delete an account the way accounting allows: deactivate the user and close their
+    TokenAccount with an `adjustment` entry (key `user:<id>:close`); ledger rows are kept.
+
+    Locks the TokenAccount first (inside `close_account`), then the user row. Idempotent.
+    """
+    with transaction.atomic():
+        if user.token_account_id is not None:
+            close_account(
+                account=TokenAccount.objects.get(pk=user.token_account_id),
+                actor=user,
+                reason="account deleted by its owner",
+                idempotency_key=f"user:{user.pk}:close",
+            )
+        User.objects.select_for_update().filter(pk=user.pk).update(is_active=False)
+    user.is_active = False
+
+
+def ensure_demo_staff(*, email: str, password: str) -> tuple[User, bool]:
+    """The local demo's staff superuser, with a verified primary email and a token account.
+
+    Writes the user (created once; password, staff flags and activity reset on every call so
+    the printed password always works) and its allauth EmailAddress. Idempotent.
+    """
+    from allauth.account.models import EmailAddress
+
+    with transaction.atomic():
+        user, created = User.objects.get_or_create(email=email)
+        user.is_staff = user.is_superuser = user.is_active = True
+        user.set_password(password)
+        user.save()
+        EmailAddress.objects.update_or_create(
+            user=user, email=email, defaults={"verified": True, "primary": True}
+        )
+    get_or_open_user_account(user=user)
+    return user, created

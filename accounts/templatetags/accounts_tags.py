@@ -1,0 +1,43 @@
+from django import template
+
+from accounts.selectors import get_header_balance, welcome_tokens
+
+register = template.Library()
+
+
+@register.inclusion_tag("accounts/partials/balance_badge.html", takes_context=True)
+def balance_badge(context):
+    """The header's balance, rendered with the page (no extra request)."""
+    request = context.get("request")
+    if request is None:
+        return {}
+    return {"header_balance": get_header_balance(request), "welcome_tokens": welcome_tokens()}
+
+
+_BROWSERS = [
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+]
+_SYSTEMS = [
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+]
+
+
+@register.filter
+def device_label(user_agent: str) -> str:
+    """A short "Browser on System" for a session list; the full user agent goes in a title."""
+    user_agent = user_agent or ""
+    browser = next((name for marker, name in _BROWSERS if marker in user_agent), "")
+    system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
+    if browser and system:
+        return f"{browser} on {system}"
+    return browser or system or (user_agent[:40] or "Unknown browser")

@@ -1,0 +1,67 @@
+from allauth.account.decorators import reauthentication_required
+from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
+from allauth.usersessions.models import UserSession
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts import selectors, services
+from accounts.forms import DeleteAccountForm
+
+
+@require_GET
+@never_cache
+def balance_badge(request):
+    """The header balance fragment, re-fetched by htmx on `tokens-changed`."""
+    return render(
+        request,
+        "accounts/partials/balance_badge.html",
+        {
+            "header_balance": selectors.get_header_balance(request),
+            "welcome_tokens": selectors.welcome_tokens(),
+        },
+    )
+
+
+@login_required
+@require_GET
+def account_settings(request):
+    user = request.user
+    context = {
+        "emails": EmailAddress.objects.filter(user=user).order_by("-primary", "email"),
+        "social_accounts": SocialAccount.objects.filter(user=user),
+        "has_password": user.has_usable_password(),
+        "has_mfa": selectors.user_has_mfa(user),
+        "session_count": UserSession.objects.filter(user=user).count(),
+        "header_balance": selectors.get_header_balance(request),
+    }
+    return render(request, "accounts/settings.html", context)
+
+
+@login_required
+@reauthentication_required(allow_get=True)
+@require_http_methods(["GET", "POST"])
+def delete_account(request):
+    user = request.user
+    form = DeleteAccountForm(request.POST or None, user=user)
+    if request.method == "POST" and form.is_valid():
+        services.close_user_account(user=user)
+        logout(request)
+        messages.success(request, "Your account has been deleted and you have been signed out.")
+        return redirect("home")
+    return render(request, "accounts/delete.html", {"form": form})
+
+
+@login_required
+@require_POST
+def end_session(request, session_id: int):
+    """Ends one of the user's other sessions (the list is allauth's usersessions page)."""
+    if services.end_user_session(user=request.user, session_id=session_id):
+        messages.success(request, "That session has been signed out.")
+    else:
+        messages.error(request, "That session no longer exists.")
+    return redirect("usersessions_list")
