@@ -1,10 +1,16 @@
 """Reads for billing: packs, purchases, and whether the local test checkout exists."""
 
+from dataclasses import dataclass
+from decimal import Decimal
+
 from django.conf import settings
 from django.db.models import QuerySet
 
 from billing import stripe_api
 from billing.models import Purchase, TokenPack
+from tokens.exceptions import UnknownPrice
+from tokens.models import TokenAccount
+from tokens.selectors import get_balance, get_price
 
 COMPLETED_STATUSES = (
     Purchase.Status.PAID,
@@ -61,11 +67,63 @@ def has_completed_purchase(user) -> bool:
 def is_first_purchase_discount_available(user) -> bool:
     """Shown on the pricing page: the user has never bought (open sessions do not count —
     starting a new checkout replaces an abandoned discounted one)."""
-    if not getattr(user, "is_authenticated", False):
-        return True
     return stripe_api.discount_percent() > 0 and not has_completed_purchase(user)
 
 
 def discounted_price_cents(pack: TokenPack, percent: int) -> int:
     """What Stripe charges for a `percent`-off coupon: the discount is rounded to the cent."""
     return pack.price_cents - round(pack.price_cents * percent / 100)
+
+
+def discount_percent() -> int:
+    return stripe_api.discount_percent()
+
+
+@dataclass(frozen=True)
+class PackOffer:
+    """A pack as the pricing page shows it to one user."""
+
+    pack: TokenPack
+    price_cents: int
+    discounted_cents: int | None
+
+    @property
+    def pays_cents(self) -> int:
+        return self.price_cents if self.discounted_cents is None else self.discounted_cents
+
+    @property
+    def per_token_cents(self) -> Decimal:
+        return (Decimal(self.pays_cents) / self.pack.tokens).quantize(Decimal("0.1"))
+
+
+def list_pack_offers(*, discount_percent: int = 0) -> list[PackOffer]:
+    return [
+        PackOffer(
+            pack=pack,
+            price_cents=pack.price_cents,
+            discounted_cents=discounted_price_cents(pack, discount_percent)
+            if discount_percent
+            else None,
+        )
+        for pack in list_active_packs()
+    ]
+
+
+def get_user_balance(user) -> int:
+    """Tokens the user can spend now, read fresh (the success page polls it)."""
+    account_id = getattr(user, "token_account_id", None)
+    if account_id is None:
+        return 0
+    account = TokenAccount.objects.filter(pk=account_id).first()
+    return get_balance(account)[2] if account is not None else 0
+
+
+def get_token_costs() -> dict[str, int | None]:
+    """What a token buys, from the price table (never hard-coded)."""
+    costs = {}
+    for name, key in (("standard", "ticket.standard"), ("advanced", "ticket.advanced")):
+        try:
+            costs[name] = get_price(key).tokens
+        except UnknownPrice:
+            costs[name] = None
+    return costs

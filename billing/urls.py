@@ -1,4 +1,15 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from billing import views
 
 app_name = "billing"
-urlpatterns: list = []
+
+urlpatterns = [
+    path("pricing/", views.pricing, name="pricing"),
+    path("billing/", views.history, name="history"),
+    path("billing/checkout/<slug:slug>/", views.checkout, name="checkout"),
+    path("billing/success/", views.success, name="success"),
+    path("billing/cancel/", views.cancel, name="cancel"),
+    path("billing/test-checkout/<uuid:public_id>/", views.test_checkout, name="test_checkout"),
+    path("billing/purchases/<uuid:public_id>/receipt/", views.receipt, name="receipt"),
+]

@@ -1,0 +1,108 @@
+from django.contrib import admin, messages
+from djstripe.admin.admin import WebhookEventTriggerAdmin
+from djstripe.models import WebhookEventTrigger
+
+from billing import services
+from billing.models import ChargeRefund, Purchase, TokenPack, WebhookRetry
+
+
+@admin.register(TokenPack)
+class TokenPackAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "slug",
+        "tokens",
+        "price_cents",
+        "currency",
+        "active",
+        "stripe_price_id",
+    )
+    list_editable = ("active",)
+    readonly_fields = ("stripe_product_id", "stripe_price_id", "updated_at")
+    search_fields = ("name", "slug")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Money records change only through webhooks and services, never by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Purchase)
+class PurchaseAdmin(ReadOnlyAdmin):
+    list_display = (
+        "created_at",
+        "user",
+        "pack",
+        "tokens",
+        "amount_total",
+        "currency",
+        "status",
+        "first_purchase_discount",
+        "needs_review",
+        "test_mode",
+    )
+    list_filter = ("status", "needs_review", "first_purchase_discount", "test_mode", "pack")
+    search_fields = (
+        "user__email",
+        "stripe_checkout_session_id",
+        "stripe_payment_intent_id",
+        "stripe_charge_id",
+        "public_id",
+    )
+    list_select_related = ("user", "pack")
+    date_hierarchy = "created_at"
+
+
+@admin.register(ChargeRefund)
+class ChargeRefundAdmin(ReadOnlyAdmin):
+    list_display = (
+        "stripe_charge_id",
+        "stripe_payment_intent_id",
+        "amount_refunded",
+        "amount_captured",
+        "applied_amount",
+        "updated_at",
+    )
+    search_fields = ("stripe_charge_id", "stripe_payment_intent_id")
+
+
+@admin.register(WebhookRetry)
+class WebhookRetryAdmin(ReadOnlyAdmin):
+    list_display = ("trigger", "attempts", "next_attempt_at", "resolved_at", "gave_up_at")
+    list_filter = ("resolved_at", "gave_up_at")
+
+
+admin.site.unregister(WebhookEventTrigger)
+
+
+@admin.register(WebhookEventTrigger)
+class RetryableWebhookEventTriggerAdmin(WebhookEventTriggerAdmin):
+    """dj-stripe's trigger list, plus a staff action to retry failed processing now."""
+
+    actions = ["retry_processing"]
+
+    @admin.action(description="Retry processing of the selected failed webhooks")
+    def retry_processing(self, request, queryset):
+        done = failed = skipped = 0
+        for trigger in queryset.select_related("stripe_trigger_account", "webhook_endpoint"):
+            if not trigger.valid or trigger.processed:
+                skipped += 1
+            elif services.retry_webhook_trigger(trigger=trigger):
+                done += 1
+            else:
+                failed += 1
+        level = messages.WARNING if failed else messages.SUCCESS
+        self.message_user(
+            request,
+            f"{done} processed, {failed} failed again (see their traceback), "
+            f"{skipped} skipped (invalid or already processed).",
+            level,
+        )

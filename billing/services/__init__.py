@@ -1,0 +1,31 @@
+"""Every billing write. Split by concern; import from here."""
+
+from billing.services.catalog import CatalogSyncReport, sync_stripe_catalog
+from billing.services.checkout import (
+    CheckoutRedirect,
+    CheckoutUnavailable,
+    create_checkout_session,
+    expire_checkout,
+)
+from billing.services.fulfilment import (
+    fulfill_checkout,
+    record_charge_receipt,
+    refund_purchase,
+)
+from billing.services.local import complete_local_checkout
+from billing.services.webhooks import retry_failed_webhooks, retry_webhook_trigger
+
+__all__ = [
+    "CatalogSyncReport",
+    "CheckoutRedirect",
+    "CheckoutUnavailable",
+    "complete_local_checkout",
+    "create_checkout_session",
+    "expire_checkout",
+    "fulfill_checkout",
+    "record_charge_receipt",
+    "refund_purchase",
+    "retry_failed_webhooks",
+    "retry_webhook_trigger",
+    "sync_stripe_catalog",
+]

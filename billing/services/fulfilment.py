@@ -1,0 +1,288 @@
+"""Crediting paid checkouts and clawing back refunds, exactly once whatever Stripe's order.
+
+Both paths take a Stripe-shaped dict (the `data.object` of a signed webhook event, or the
+local test checkout's equivalent). Unknown packs or accounts are logged and skipped, never
+raised: a raise would make Stripe redeliver a payload that can never succeed.
+"""
+
+import logging
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+from djstripe.models import Charge
+
+from billing.models import ChargeRefund, Purchase, TokenPack
+from tokens.exceptions import AccountClosed
+from tokens.models import TokenAccount
+from tokens.services import clawback_lot, grant_tokens
+
+logger = logging.getLogger(__name__)
+
+
+def _lock_payment(payment_intent_id: str) -> None:
+    """Serialise everything about one payment (its checkout and its refunds).
+
+    A refund that arrives while the checkout is being credited would otherwise miss the
+    purchase, and the checkout miss the refund, each in its own uncommitted transaction.
+    Taken before the account lock on both paths, so the lock order is the same everywhere.
+    SQLite (local run) has one writer at a time and needs nothing.
+    """
+    if payment_intent_id and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [payment_intent_id])
+
+
+def _lock_account(account_id: int) -> TokenAccount:
+    return TokenAccount.objects.select_for_update(no_key=True).get(pk=account_id)
+
+
+def _stripe_id(value) -> str:
+    """Stripe sends related objects as an id or, when expanded, as an object."""
+    if isinstance(value, dict):
+        return value.get("id") or ""
+    return value or ""
+
+
+def _resolve_target(session: dict):
+    """(pack, account, user) named by the session's metadata, or None when they do not fit."""
+    metadata = session.get("metadata") or {}
+    pack = TokenPack.objects.filter(slug=metadata.get("pack") or "").first()
+    try:
+        account_id = int(metadata.get("token_account") or "")
+        user_id = int(metadata.get("user") or "")
+    except ValueError:
+        return None
+    user = get_user_model().objects.filter(pk=user_id).first()
+    account_exists = TokenAccount.objects.filter(pk=account_id).exists()
+    if pack is None or user is None or not account_exists:
+        return None
+    if getattr(user, "token_account_id", account_id) != account_id:
+        return None
+    return pack, account_id, user
+
+
+def _synced_charge(payment_intent_id: str) -> Charge | None:
+    """The charge dj-stripe already synced for this payment, if any (for its receipt link)."""
+    if not payment_intent_id:
+        return None
+    return Charge.objects.filter(payment_intent_id=payment_intent_id).order_by("-created").first()
+
+
+def _find_purchase(session: dict) -> Purchase | None:
+    purchase = (
+        Purchase.objects.select_for_update()
+        .filter(stripe_checkout_session_id=session["id"])
+        .first()
+    )
+    if purchase is None:
+        public_id = (session.get("metadata") or {}).get("purchase") or session.get(
+            "client_reference_id"
+        )
+        try:
+            public_uuid = uuid.UUID(str(public_id))
+        except ValueError:
+            return None
+        purchase = Purchase.objects.select_for_update().filter(public_id=public_uuid).first()
+    return purchase
+
+
+def fulfill_checkout(*, session: dict) -> Purchase | None:
+    """Credit a paid Checkout Session's tokens to the account named in its metadata.
+
+    Writes: one `purchase` ledger entry (a `paid` lot) through `grant_tokens` with key
+    `stripe:checkout:<session id>`, and the `Purchase` (created if the session was not opened
+    here) moved to `paid` with Stripe's amounts and ids; then applies any refund that
+    arrived first. Locks: the payment (advisory), the token account, then the purchase.
+    Guarantees: a session credits at most once however often or concurrently it is
+    delivered; an unpaid session (`payment_status != "paid"`) credits nothing; an unknown
+    pack, user or account is logged and credits nothing. Returns the purchase, or None.
+    """
+    session_id = session.get("id") or ""
+    if session.get("payment_status") != "paid" or not session_id:
+        logger.info(
+            "Checkout %s not paid (%s): nothing to credit",
+            session_id,
+            session.get("payment_status"),
+        )
+        return None
+    target = _resolve_target(session)
+    if target is None:
+        logger.error(
+            "Checkout %s names an unknown pack, user or token account (metadata %r): "
+            "nothing credited; refund or credit by hand",
+            session_id,
+            session.get("metadata"),
+        )
+        return None
+    pack, account_id, user = target
+    payment_intent_id = _stripe_id(session.get("payment_intent"))
+
+    with transaction.atomic():
+        _lock_payment(payment_intent_id)
+        account = _lock_account(account_id)
+        purchase = _find_purchase(session)
+        if purchase is not None and purchase.is_credited:
+            return purchase
+        tokens = purchase.tokens if purchase is not None else pack.tokens
+        try:
+            entry = grant_tokens(
+                account=account,
+                amount=tokens,
+                kind="purchase",
+                source="paid",
+                idempotency_key=f"stripe:checkout:{session_id}",
+                reference=session_id,
+                memo=f"{pack.name} pack",
+            )
+        except AccountClosed:
+            logger.error(
+                "Checkout %s paid for closed token account %s: nothing credited; refund it",
+                session_id,
+                account_id,
+            )
+            return None
+        totals = session.get("total_details") or {}
+        amount_total = session.get("amount_total")
+        amount_subtotal = session.get("amount_subtotal")
+        if purchase is None:
+            purchase = Purchase(
+                user=user,
+                token_account=account,
+                pack=pack,
+                tokens=tokens,
+                currency=session.get("currency") or pack.currency,
+                amount_subtotal=pack.price_cents,
+                amount_total=pack.price_cents,
+            )
+        purchase.stripe_checkout_session_id = session_id
+        if amount_subtotal is not None:
+            purchase.amount_subtotal = amount_subtotal
+        if amount_total is not None:
+            purchase.amount_total = amount_total
+        elif totals.get("amount_discount"):
+            purchase.amount_total = purchase.amount_subtotal - totals["amount_discount"]
+        purchase.currency = session.get("currency") or purchase.currency
+        purchase.stripe_customer_id = _stripe_id(session.get("customer")) or (
+            purchase.stripe_customer_id
+        )
+        purchase.stripe_payment_intent_id = payment_intent_id
+        charge = _synced_charge(payment_intent_id)
+        if charge is not None:
+            purchase.stripe_charge_id = charge.id
+            purchase.receipt_url = charge.receipt_url or purchase.receipt_url
+        purchase.lot_entry = entry
+        purchase.status = Purchase.Status.PAID
+        purchase.paid_at = timezone.now()
+        purchase.save()
+        if payment_intent_id:
+            waiting = ChargeRefund.objects.select_for_update().filter(
+                stripe_payment_intent_id=payment_intent_id
+            )
+            for refund in waiting:
+                _apply_refund(purchase=purchase, refund=refund)
+    logger.info("Credited %s tokens for checkout %s", tokens, session_id)
+    return purchase
+
+
+def _apply_refund(*, purchase: Purchase, refund: ChargeRefund) -> None:
+    """Claw back the tokens matching what Stripe has refunded so far (caller holds the locks).
+
+    Refunds are cumulative (`amount_refunded` only grows), so the tokens to take back are
+    the refunded share of the pack minus what was already taken or found spent.
+    """
+    if refund.amount_captured <= 0 or refund.amount_refunded <= refund.applied_amount:
+        return
+    if refund.amount_refunded >= refund.amount_captured:
+        target = purchase.tokens
+    else:
+        target = purchase.tokens * refund.amount_refunded // refund.amount_captured
+    owed = target - purchase.tokens_clawed_back - purchase.clawback_shortfall
+    if owed > 0:
+        entry = clawback_lot(
+            lot_entry=purchase.lot_entry,
+            amount=owed,
+            idempotency_key=f"stripe:refund:{refund.stripe_charge_id}:{target}",
+            reason=f"Stripe refund on {refund.stripe_charge_id}",
+        )
+        taken = -entry.amount if entry is not None else 0
+        purchase.tokens_clawed_back += taken
+        purchase.clawback_shortfall += owed - taken
+    if purchase.clawback_shortfall:
+        purchase.needs_review = True
+        logger.warning(
+            "Refund on %s: %s tokens of purchase %s were already spent",
+            refund.stripe_charge_id,
+            purchase.clawback_shortfall,
+            purchase.pk,
+        )
+    fully = refund.amount_refunded >= refund.amount_captured
+    purchase.status = Purchase.Status.REFUNDED if fully else Purchase.Status.PARTIALLY_REFUNDED
+    purchase.amount_refunded = refund.amount_refunded
+    purchase.refunded_at = timezone.now()
+    purchase.stripe_charge_id = refund.stripe_charge_id
+    purchase.receipt_url = refund.receipt_url or purchase.receipt_url
+    purchase.save()
+    refund.applied_amount = refund.amount_refunded
+    refund.save(update_fields=["applied_amount", "updated_at"])
+
+
+def refund_purchase(*, charge: dict) -> Purchase | None:
+    """Record a `charge.refunded` and claw back that purchase's tokens.
+
+    Writes: the `ChargeRefund` (Stripe's running refund total for the charge), and when its
+    purchase is already credited a `refund_clawback` entry through `clawback_lot` (only what
+    remains of that purchase's lot) and the purchase marked refunded — flagged
+    `needs_review` when tokens were already spent. A refund that arrives before the checkout
+    waits in `ChargeRefund` and is applied by `fulfill_checkout`.
+    Locks: the payment (advisory), the token account, then the purchase and refund rows.
+    Guarantees: repeated or reordered deliveries claw back once.
+    """
+    charge_id = charge.get("id") or ""
+    payment_intent_id = _stripe_id(charge.get("payment_intent"))
+    if not charge_id or not payment_intent_id:
+        logger.warning("Refunded charge %r has no payment intent: not ours", charge_id)
+        return None
+    amount_captured = charge.get("amount_captured") or charge.get("amount") or 0
+    amount_refunded = min(charge.get("amount_refunded") or 0, amount_captured)
+
+    with transaction.atomic():
+        _lock_payment(payment_intent_id)
+        purchase = Purchase.objects.filter(stripe_payment_intent_id=payment_intent_id).first()
+        if purchase is not None:
+            _lock_account(purchase.token_account_id)
+            purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
+        refund, created = ChargeRefund.objects.select_for_update().get_or_create(
+            stripe_charge_id=charge_id,
+            defaults={
+                "stripe_payment_intent_id": payment_intent_id,
+                "amount_captured": amount_captured,
+                "amount_refunded": amount_refunded,
+                "currency": charge.get("currency") or "",
+                "receipt_url": charge.get("receipt_url") or "",
+            },
+        )
+        if not created and amount_refunded > refund.amount_refunded:
+            refund.amount_refunded = amount_refunded
+            refund.receipt_url = charge.get("receipt_url") or refund.receipt_url
+            refund.save()
+        if purchase is None or not purchase.is_credited:
+            logger.info("Refund on %s recorded; its checkout is not credited yet", charge_id)
+            return purchase
+        _apply_refund(purchase=purchase, refund=refund)
+    return purchase
+
+
+def record_charge_receipt(*, charge: dict) -> None:
+    """Keep the receipt link of a succeeded charge on its purchase (for the history page).
+
+    Writes: `Purchase.receipt_url` / `stripe_charge_id` by a plain update (no ledger effect).
+    """
+    payment_intent_id = _stripe_id(charge.get("payment_intent"))
+    receipt_url = charge.get("receipt_url") or ""
+    if not payment_intent_id or not receipt_url:
+        return
+    Purchase.objects.filter(stripe_payment_intent_id=payment_intent_id).update(
+        receipt_url=receipt_url, stripe_charge_id=charge.get("id") or "", updated_at=timezone.now()
+    )

@@ -1,0 +1,129 @@
+"""Billing pages: pricing, checkout, success/cancel, local test checkout, purchase history."""
+
+import logging
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from billing import selectors, services
+from billing.models import Purchase
+from billing.services.local import LocalCheckoutDisabled
+
+logger = logging.getLogger(__name__)
+
+# The success page polls every POLL_SECONDS; after LATE_AFTER_POLLS it says the webhook is late
+# and keeps polling, more slowly, until the tokens arrive.
+POLL_SECONDS = 2
+LATE_AFTER_POLLS = 10
+LATE_POLL_SECONDS = 10
+
+
+@require_GET
+def pricing(request):
+    user = request.user
+    discount = user.is_authenticated and selectors.is_first_purchase_discount_available(user)
+    percent = selectors.discount_percent()
+    context = {
+        "packs": selectors.list_pack_offers(discount_percent=percent if discount else 0),
+        "discount_available": discount,
+        "discount_percent": percent,
+        "balance": selectors.get_user_balance(user) if user.is_authenticated else None,
+        "costs": selectors.get_token_costs(),
+        "test_mode": selectors.is_local_checkout_enabled(),
+    }
+    return render(request, "billing/pricing.html", context)
+
+
+@require_POST
+@login_required
+def checkout(request, slug):
+    pack = selectors.get_active_pack(slug)
+    if pack is None:
+        messages.error(request, "That pack is not on sale. Please choose one of these.")
+        return redirect("billing:pricing")
+    try:
+        result = services.create_checkout_session(
+            user=request.user, pack=pack, base_url=request.build_absolute_uri("/").rstrip("/")
+        )
+    except services.CheckoutUnavailable as error:
+        messages.error(request, error.message)
+        return redirect("billing:pricing")
+    # 303: the browser follows with a GET, to Stripe or to the local test checkout.
+    response = HttpResponseRedirect(result.url)
+    response.status_code = 303
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def test_checkout(request, public_id):
+    if not selectors.is_local_checkout_enabled():
+        raise Http404("The local test checkout exists only in development without Stripe keys.")
+    purchase = selectors.get_user_purchase(request.user, public_id)
+    if purchase is None or not purchase.test_mode:
+        raise Http404("No such checkout.")
+    if purchase.status == Purchase.Status.EXPIRED:
+        messages.info(request, "That checkout was replaced by a newer one. Please start again.")
+        return redirect("billing:pricing")
+    if request.method == "POST" and purchase.status == Purchase.Status.OPEN:
+        try:
+            services.complete_local_checkout(purchase=purchase)
+        except LocalCheckoutDisabled as error:
+            raise Http404 from error
+    if request.method == "POST" or purchase.status != Purchase.Status.OPEN:
+        url = reverse("billing:success") + f"?session_id={purchase.stripe_checkout_session_id}"
+        return redirect(url)
+    return render(request, "billing/test_checkout.html", {"purchase": purchase})
+
+
+@require_GET
+@login_required
+def success(request):
+    """The page after Stripe's redirect; with htmx it is the status fragment that polls."""
+    session_id = request.GET.get("session_id", "")
+    purchase = selectors.get_purchase_by_session(request.user, session_id)
+    try:
+        polls = max(0, int(request.GET.get("poll", "0")))
+    except ValueError:
+        polls = 0
+    context = {
+        "purchase": purchase,
+        "session_id": session_id,
+        "poll": polls + 1,
+        "late": polls >= LATE_AFTER_POLLS,
+        "poll_seconds": LATE_POLL_SECONDS if polls >= LATE_AFTER_POLLS else POLL_SECONDS,
+        "balance": selectors.get_user_balance(request.user),
+    }
+    if request.htmx:
+        response = render(request, "billing/success.html#status", context)
+        if purchase is not None and purchase.is_credited:
+            trigger_client_event(response, "tokens-changed")
+        return response
+    return render(request, "billing/success.html", context)
+
+
+@require_GET
+def cancel(request):
+    return render(request, "billing/cancel.html")
+
+
+@require_GET
+@login_required
+def history(request):
+    page = Paginator(selectors.list_purchases(request.user), 25).get_page(request.GET.get("page"))
+    return render(request, "billing/history.html", {"page": page, "purchases": page.object_list})
+
+
+@require_GET
+@login_required
+def receipt(request, public_id):
+    purchase = selectors.get_user_purchase(request.user, public_id)
+    if purchase is None or not purchase.is_credited:
+        raise Http404("No such receipt.")
+    return render(request, "billing/receipt.html", {"purchase": purchase})

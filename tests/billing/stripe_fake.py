@@ -1,0 +1,513 @@
+"""A stand-in for Stripe's HTTP API (api.stripe.com), served through `responses`.
+
+It keeps the objects it was asked to create and answers retrievals with payloads shaped
+like Stripe's (checkout.session, customer, payment_intent, charge, refund, event, account,
+product, price, coupon), so the real stripe SDK and dj-stripe run unchanged. Every request
+is recorded for assertions. Webhook events are built and signed with Stripe's real scheme.
+"""
+
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import threading
+import time
+from urllib.parse import parse_qs, urlparse
+
+import responses
+
+API = "https://api.stripe.com"
+API_VERSION = "2026-05-27.dahlia"
+ACCOUNT_ID = "acct_1MyBATestAccount0"
+
+
+def _id(prefix: str) -> str:
+    return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
+    """The `Stripe-Signature` header value Stripe would send for this payload."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    signature = hmac.new(
+        secret.encode(), f"{timestamp}.{payload}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"t={timestamp},v1={signature}"
+
+
+def _nested(form: dict) -> dict:
+    """Decode Stripe's form encoding (`metadata[pack]=x`, `line_items[0][price]=y`)."""
+    result: dict = {}
+    for key, values in form.items():
+        parts = re.findall(r"[^\[\]]+", key)
+        node = result
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = values[0] if len(values) == 1 else values
+    return result
+
+
+class FakeStripe:
+    def __init__(self):
+        self.objects: dict[str, dict] = {}
+        self.calls: list[tuple[str, str, dict]] = []
+        self.raw_requests: list = []
+        self._lock = threading.Lock()
+        # Paths (prefixes) that answer 500 until removed: Stripe having a bad minute.
+        self.failing: set[str] = set()
+        self.account = {
+            "id": ACCOUNT_ID,
+            "object": "account",
+            "business_profile": {"name": "MyBA test", "url": "https://myba.example"},
+            "business_type": "company",
+            "charges_enabled": True,
+            "country": "US",
+            "created": 1700000000,
+            "default_currency": "usd",
+            "details_submitted": True,
+            "email": "billing@myba.example",
+            "metadata": {},
+            "payouts_enabled": True,
+            "settings": {
+                "branding": {"icon": None, "logo": None, "primary_color": None},
+                "dashboard": {"display_name": "MyBA", "timezone": "Etc/UTC"},
+            },
+            "type": "standard",
+        }
+
+    # --- wiring ---------------------------------------------------------------------------
+    def install(self, mock: responses.RequestsMock) -> None:
+        mock.add_callback(responses.GET, re.compile(rf"{API}/.*"), callback=self._get)
+        mock.add_callback(responses.POST, re.compile(rf"{API}/.*"), callback=self._post)
+        mock.add_callback(responses.DELETE, re.compile(rf"{API}/.*"), callback=self._post)
+
+    def posts(self, path_prefix: str) -> list[dict]:
+        return [
+            params
+            for method, path, params in self.calls
+            if method == "POST" and path.startswith(path_prefix)
+        ]
+
+    # --- object builders ------------------------------------------------------------------
+    def add(self, obj: dict) -> dict:
+        with self._lock:
+            self.objects[obj["id"]] = obj
+        return obj
+
+    def customer(self, *, email: str, metadata: dict | None = None, id: str | None = None):
+        return self.add(
+            {
+                "id": id or _id("cus"),
+                "object": "customer",
+                "address": None,
+                "balance": 0,
+                "created": int(time.time()),
+                "currency": None,
+                "default_source": None,
+                "delinquent": False,
+                "description": None,
+                "discount": None,
+                "email": email,
+                "invoice_prefix": secrets.token_hex(4).upper(),
+                "invoice_settings": {
+                    "custom_fields": None,
+                    "default_payment_method": None,
+                    "footer": None,
+                    "rendering_options": None,
+                },
+                "livemode": False,
+                "metadata": metadata or {},
+                "name": None,
+                "phone": None,
+                "preferred_locales": [],
+                "shipping": None,
+                "tax_exempt": "none",
+                "test_clock": None,
+            }
+        )
+
+    def payment_intent(self, *, amount: int, customer: str, metadata: dict, currency="usd"):
+        intent_id = _id("pi")
+        charge = self.charge(
+            amount=amount, customer=customer, payment_intent=intent_id, currency=currency
+        )
+        return self.add(
+            {
+                "id": intent_id,
+                "object": "payment_intent",
+                "amount": amount,
+                "amount_capturable": 0,
+                "amount_received": amount,
+                "capture_method": "automatic_async",
+                "client_secret": f"{intent_id}_secret_{secrets.token_hex(8)}",
+                "confirmation_method": "automatic",
+                "created": int(time.time()),
+                "currency": currency,
+                "customer": customer,
+                "description": None,
+                "last_payment_error": None,
+                "latest_charge": charge["id"],
+                "livemode": False,
+                "metadata": metadata,
+                "next_action": None,
+                "on_behalf_of": None,
+                "payment_method": None,
+                "payment_method_types": ["card"],
+                "receipt_email": None,
+                "setup_future_usage": None,
+                "shipping": None,
+                "statement_descriptor": None,
+                "status": "succeeded",
+                "transfer_data": None,
+                "transfer_group": None,
+            }
+        )
+
+    def charge(self, *, amount, customer, payment_intent, currency="usd"):
+        charge_id = _id("ch")
+        return self.add(
+            {
+                "id": charge_id,
+                "object": "charge",
+                "amount": amount,
+                "amount_captured": amount,
+                "amount_refunded": 0,
+                "balance_transaction": None,
+                "billing_details": {"address": None, "email": None, "name": None, "phone": None},
+                "captured": True,
+                "created": int(time.time()),
+                "currency": currency,
+                "customer": customer,
+                "description": None,
+                "disputed": False,
+                "failure_code": None,
+                "failure_message": None,
+                "fraud_details": {},
+                "invoice": None,
+                "livemode": False,
+                "metadata": {},
+                "outcome": {
+                    "network_status": "approved_by_network",
+                    "risk_level": "normal",
+                    "seller_message": "Payment complete.",
+                    "type": "authorized",
+                },
+                "paid": True,
+                "payment_intent": payment_intent,
+                "payment_method": None,
+                "payment_method_details": {"type": "card"},
+                "receipt_email": None,
+                "receipt_number": None,
+                "receipt_url": f"https://pay.stripe.com/receipts/payment/{secrets.token_hex(16)}",
+                "refunded": False,
+                "refunds": {
+                    "object": "list",
+                    "data": [],
+                    "has_more": False,
+                    "total_count": 0,
+                    "url": f"/v1/charges/{charge_id}/refunds",
+                },
+                "source": None,
+                "statement_descriptor": None,
+                "status": "succeeded",
+                "transfer_group": None,
+            }
+        )
+
+    def refund(self, charge_id: str, amount: int | None = None) -> dict:
+        """Refund (part of) a charge, as the Stripe dashboard would; returns the charge."""
+        charge = self.objects[charge_id]
+        amount = charge["amount"] - charge["amount_refunded"] if amount is None else amount
+        refund = self.add(
+            {
+                "id": _id("re"),
+                "object": "refund",
+                "amount": amount,
+                "charge": charge_id,
+                "created": int(time.time()),
+                "currency": charge["currency"],
+                "metadata": {},
+                "payment_intent": charge["payment_intent"],
+                "reason": "requested_by_customer",
+                "status": "succeeded",
+            }
+        )
+        charge["amount_refunded"] += amount
+        charge["refunded"] = charge["amount_refunded"] >= charge["amount"]
+        charge["refunds"]["data"].insert(0, refund)
+        charge["refunds"]["total_count"] += 1
+        return charge
+
+    def complete_session(self, session_id: str, *, payment_status: str = "paid") -> dict:
+        """What happens on Stripe's page when the customer pays."""
+        session = self.objects[session_id]
+        intent = self.payment_intent(
+            amount=session["amount_total"],
+            customer=session["customer"],
+            metadata=session["metadata"],
+            currency=session["currency"],
+        )
+        session.update(
+            status="complete", payment_status=payment_status, payment_intent=intent["id"]
+        )
+        return session
+
+    def session(self, params: dict) -> dict:
+        price = self.objects.get(params["line_items"]["0"]["price"], {})
+        subtotal = price.get("unit_amount", 0)
+        discount = 0
+        discounts = []
+        if params.get("discounts"):
+            coupon_id = params["discounts"]["0"]["coupon"]
+            coupon = self.objects[coupon_id]
+            discount = round(subtotal * float(coupon["percent_off"]) / 100)
+            discounts = [{"coupon": coupon_id, "promotion_code": None}]
+        session_id = f"cs_test_{secrets.token_hex(24)}"
+        return self.add(
+            {
+                "id": session_id,
+                "object": "checkout.session",
+                "after_expiration": None,
+                "allow_promotion_codes": None,
+                "amount_subtotal": subtotal,
+                "amount_total": subtotal - discount,
+                "billing_address_collection": None,
+                "cancel_url": params["cancel_url"],
+                "client_reference_id": params.get("client_reference_id"),
+                "created": int(time.time()),
+                "currency": price.get("currency", "usd"),
+                "customer": params.get("customer"),
+                "customer_details": None,
+                "customer_email": None,
+                "discounts": discounts,
+                "expires_at": int(params.get("expires_at", time.time() + 86400)),
+                "invoice": None,
+                "livemode": False,
+                "locale": None,
+                "metadata": params.get("metadata", {}),
+                "mode": params["mode"],
+                "payment_intent": None,
+                "payment_link": None,
+                "payment_method_types": ["card"],
+                "payment_status": "unpaid",
+                "setup_intent": None,
+                "status": "open",
+                "submit_type": None,
+                "subscription": None,
+                "success_url": params["success_url"],
+                "total_details": {
+                    "amount_discount": discount,
+                    "amount_shipping": 0,
+                    "amount_tax": 0,
+                },
+                "ui_mode": "hosted",
+                "url": f"https://checkout.stripe.com/c/pay/{session_id}#fidkdWxOYHwnPyd1blpxYHZxWjA0",
+            }
+        )
+
+    def invoice(self, *, customer: str, amount: int = 1500) -> dict:
+        """An invoice from some other product on the same Stripe account."""
+        invoice_id = _id("in")
+        return self.add(
+            {
+                "id": invoice_id,
+                "object": "invoice",
+                "account_country": "US",
+                "account_name": "MyBA test",
+                "amount_due": amount,
+                "amount_paid": amount,
+                "amount_remaining": 0,
+                "attempt_count": 1,
+                "attempted": True,
+                "auto_advance": False,
+                "billing_reason": "manual",
+                "collection_method": "charge_automatically",
+                "created": int(time.time()),
+                "currency": "usd",
+                "customer": customer,
+                "customer_email": None,
+                "default_payment_method": None,
+                "description": None,
+                "discounts": [],
+                "due_date": None,
+                "ending_balance": 0,
+                "hosted_invoice_url": None,
+                "invoice_pdf": None,
+                "lines": {
+                    "object": "list",
+                    "data": [],
+                    "has_more": False,
+                    "total_count": 0,
+                    "url": f"/v1/invoices/{invoice_id}/lines",
+                },
+                "livemode": False,
+                "metadata": {},
+                "number": "MYBA-0001",
+                "paid": True,
+                "period_end": int(time.time()),
+                "period_start": int(time.time()),
+                "status": "paid",
+                "subtotal": amount,
+                "total": amount,
+            }
+        )
+
+    def event(self, type_: str, obj: dict, *, created: int | None = None) -> dict:
+        """A Stripe event wrapping a snapshot of `obj`."""
+        return {
+            "id": f"evt_{secrets.token_hex(12)}",
+            "object": "event",
+            "api_version": API_VERSION,
+            "created": created or int(time.time()),
+            "data": {"object": json.loads(json.dumps(obj))},
+            "livemode": False,
+            "pending_webhooks": 1,
+            "request": {"id": None, "idempotency_key": None},
+            "type": type_,
+        }
+
+    # --- HTTP handlers --------------------------------------------------------------------
+    def _record(self, request) -> tuple[str, dict]:
+        url = urlparse(request.url)
+        if request.method == "GET":
+            params = _nested(parse_qs(url.query))
+        else:
+            body = request.body or ""
+            if isinstance(body, bytes):
+                body = body.decode()
+            params = _nested(parse_qs(body))
+        with self._lock:
+            self.calls.append((request.method, url.path, params))
+            self.raw_requests.append(request)
+        return url.path, params
+
+    @staticmethod
+    def _json(obj, status=200):
+        return (
+            status,
+            {"Content-Type": "application/json", "Request-Id": _id("req")},
+            json.dumps(obj),
+        )
+
+    def _missing(self, path):
+        return self._json(
+            {
+                "error": {
+                    "code": "resource_missing",
+                    "type": "invalid_request_error",
+                    "message": f"No such object: '{path.rsplit('/', 1)[-1]}'",
+                }
+            },
+            status=404,
+        )
+
+    def _failure(self, path):
+        if any(path.startswith(prefix) for prefix in self.failing):
+            return self._json({"error": {"type": "api_error", "message": "Try again."}}, 500)
+        return None
+
+    def _get(self, request):
+        path, params = self._record(request)
+        if failure := self._failure(path):
+            return failure
+        if path == "/v1/account":
+            return self._json(self.account)
+        if path == "/v1/prices":
+            keys = params.get("lookup_keys", {})
+            keys = set(keys.values()) if isinstance(keys, dict) else {keys}
+            found = [
+                o
+                for o in self.objects.values()
+                if o.get("object") == "price" and o.get("lookup_key") in keys and o.get("active")
+            ]
+            return self._json(
+                {"object": "list", "data": found, "has_more": False, "url": "/v1/prices"}
+            )
+        match = re.fullmatch(r"/v1/(?:[a-z_]+/)*[a-z_]+/([A-Za-z0-9_\-]+)", path)
+        if match and match.group(1) in self.objects:
+            return self._json(self.objects[match.group(1)])
+        line_items = re.fullmatch(r"/v1/checkout/sessions/([^/]+)/line_items", path)
+        if line_items:
+            return self._json({"object": "list", "data": [], "has_more": False, "url": path})
+        return self._missing(path)
+
+    def _post(self, request):
+        path, params = self._record(request)
+        if failure := self._failure(path):
+            return failure
+        if path == "/v1/customers":
+            return self._json(
+                self.customer(email=params.get("email"), metadata=params.get("metadata"))
+            )
+        if path == "/v1/checkout/sessions":
+            return self._json(self.session(params))
+        expire = re.fullmatch(r"/v1/checkout/sessions/([^/]+)/expire", path)
+        if expire:
+            session = self.objects[expire.group(1)]
+            if session["status"] != "open":
+                return self._json(
+                    {
+                        "error": {
+                            "type": "invalid_request_error",
+                            "message": "Only open Checkout Sessions can be expired.",
+                        }
+                    },
+                    status=400,
+                )
+            session["status"] = "expired"
+            return self._json(session)
+        if path == "/v1/products":
+            return self._json(
+                self.add(
+                    {
+                        "id": params.get("id") or _id("prod"),
+                        "object": "product",
+                        "active": params.get("active", "true") == "true",
+                        "name": params["name"],
+                        "metadata": params.get("metadata", {}),
+                        "livemode": False,
+                        "created": int(time.time()),
+                    }
+                )
+            )
+        if path == "/v1/prices":
+            return self._json(
+                self.add(
+                    {
+                        "id": _id("price"),
+                        "object": "price",
+                        "active": True,
+                        "currency": params["currency"],
+                        "unit_amount": int(params["unit_amount"]),
+                        "product": params["product"],
+                        "lookup_key": params.get("lookup_key"),
+                        "metadata": params.get("metadata", {}),
+                        "type": "one_time",
+                        "livemode": False,
+                        "created": int(time.time()),
+                    }
+                )
+            )
+        if path == "/v1/coupons":
+            return self._json(
+                self.add(
+                    {
+                        "id": params["id"],
+                        "object": "coupon",
+                        "duration": params["duration"],
+                        "percent_off": float(params["percent_off"]),
+                        "name": params.get("name"),
+                        "valid": True,
+                        "livemode": False,
+                        "created": int(time.time()),
+                        "metadata": {},
+                    }
+                )
+            )
+        update = re.fullmatch(r"/v1/(products|prices)/([^/]+)", path)
+        if update and update.group(2) in self.objects:
+            obj = self.objects[update.group(2)]
+            for key, value in params.items():
+                obj[key] = {"true": True, "false": False}.get(value, value)
+            return self._json(obj)
+        return self._missing(path)
