@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -184,12 +185,20 @@ CELERY_BEAT_SCHEDULE: dict = {
     "tokens-expire-lots": {"task": "tokens.tasks.expire_lots_task", "schedule": 3600.0},
 }
 # Tickets whose worker died (hold released by the ledger's sweeper) are marked failed.
+# Nightly proof that balances agree with the ledger; the result is shown on the dashboard.
+CELERY_BEAT_SCHEDULE["tokens-nightly-audit"] = {
+    "task": "tokens.tasks.ledger_audit_task",
+    "schedule": crontab(hour=3, minute=17),
+}
 CELERY_BEAT_SCHEDULE["tickets-sweep-stuck"] = {
     "task": "tickets.sweep_stuck_tickets",
     "schedule": 60.0,
 }
 
 # --- Auth (django-allauth) ------------------------------------------------------------------
+# The staff dashboard (/dashboard/) needs staff with MFA; `make run` (DEBUG on) lets the
+# printed demo staff look around without enrolling an authenticator first.
+DASHBOARD_REQUIRE_MFA = env_bool("DASHBOARD_REQUIRE_MFA", not DEBUG)
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",

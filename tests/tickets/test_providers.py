@@ -29,7 +29,9 @@ from .fake_openrouter import (
 PRIMARY = "openai/gpt-oss-20b"
 FALLBACK = "fallback/model-b"
 REQUEST = GenerationRequest(
-    description="Customers need to download their invoices as PDF so their accountant can file them.",
+    description=(
+        "Customers need to download their invoices as PDF so their accountant can file them."
+    ),
     ticket_type="story",
     quality="standard",
 )

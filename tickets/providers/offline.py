@@ -111,9 +111,26 @@ def _find(sentences: list[str], words: tuple[str, ...]) -> str:
     return ""
 
 
+_ACTION_RE = re.compile(r"\b(click|open|go to|select|enter|type|submit|tap|press|upload|visit|"
+                        r"log in)\b", re.IGNORECASE)
+# "When I click Export on the invoices page the app crashes" -> "click Export on the invoices page"
+_STEP_RE = re.compile(
+    r"^(?:when|if|after|once)\s+(?:i|you|we|they|users?|customers?)\s+(.+?)(?:,\s*|\s+)"
+    r"(?:(?:the|my|this|that)\s+\w+\s+|it\s+|i\s+|we\s+)?"
+    r"(?:crash|fail|error|freez|hang|break|show|return|get|see|doesn|does not|stop|nothing|"
+    r"is\s|are\s|goes\s)",
+    re.IGNORECASE,
+)
+
+
+def _step(sentence: str) -> str:
+    match = _STEP_RE.match(sentence)
+    step = match.group(1) if match else sentence.rstrip(".!?")
+    return step[0].upper() + step[1:]
+
+
 def _bug_fields(sentences: list[str]) -> dict:
-    steps = [s for s in sentences if re.search(r"\b(click|open|go to|select|enter|type|submit|"
-                                                r"tap|press|upload|visit|log in)\b", s, re.I)]
+    steps = [_step(s) for s in sentences if _ACTION_RE.search(s)]
     if not steps:
         steps = ["Open the part of the product described above",
                  "Repeat the action from the description",

@@ -128,7 +128,9 @@ class OpenRouterClient:
                 self.url, json=payload, headers=headers, timeout=self.timeout
             )
         except requests.Timeout as exc:
-            raise ProviderError("timeout", str(exc), retryable=True, latency_ms=elapsed()) from exc
+            # A model that did not answer within the read timeout will likely not answer the
+            # same request faster: the next model is the better bet.
+            raise ProviderError("timeout", str(exc), retryable=False, latency_ms=elapsed()) from exc
         except requests.RequestException as exc:
             raise ProviderError(
                 "connection_error", str(exc), retryable=True, latency_ms=elapsed()

@@ -1,0 +1,72 @@
+"""A visitor tries MyBA in Chromium: three free tickets, the sign-up invitation, the library."""
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.accounts.utils import PASSWORD, confirmation_path
+
+DESCRIPTIONS = [
+    "Customers need to download invoices as PDF so that their accountant can file them.",
+    "When I click Save on the profile page nothing happens; it should save my new address.",
+    "Support agents need to search conversations by customer email to answer faster.",
+]
+
+
+def generate(page, description, *, confirm=False):
+    page.get_by_label("What needs doing?").fill(description)
+    page.get_by_role("button", name=re.compile(r"Generate · 1 token")).click()
+    if confirm:
+        expect(page.locator("[data-confirm-step]")).to_contain_text("This uses your last token")
+        page.locator("[data-confirm-button]").click()
+    expect(page.locator("[data-ticket-card]")).to_be_visible(timeout=20_000)
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_visitor_generates_until_empty_then_signs_up_and_keeps_the_tickets(
+    page, celery_worker, offline
+):
+    page.goto("/tickets/new/")
+    badge = page.locator("#balance-badge")
+    expect(badge).to_contain_text("3 free tokens")
+    counter = page.locator("#description-counter")
+    page.get_by_label("What needs doing?").fill("Too short")
+    expect(counter).to_contain_text("9 / 4,000")
+
+    generate(page, DESCRIPTIONS[0])
+    expect(page.locator("[data-offline-badge]")).to_be_visible()
+    expect(badge).to_contain_text("2 free tokens")
+
+    page.get_by_role("link", name="Generate another").click()
+    generate(page, DESCRIPTIONS[1])
+    expect(badge).to_contain_text("1 free token")
+
+    page.get_by_role("link", name="Generate another").click()
+    generate(page, DESCRIPTIONS[2], confirm=True)
+    expect(badge).to_contain_text("0")
+
+    page.get_by_role("link", name="Generate another").click()
+    page.get_by_label("What needs doing?").fill(DESCRIPTIONS[0])
+    page.get_by_role("button", name=re.compile(r"Generate · 1 token")).click()
+    invite = page.locator("[data-signup-invite]")
+    expect(invite).to_be_visible()
+    expect(page.locator("[data-not-enough]")).to_contain_text("Sign up free and get 6 tokens")
+
+    invite.click()
+    page.get_by_label("Email").fill("tickets-journey@example.com")
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Password (again)").fill(PASSWORD)
+    page.get_by_role("button", name="Sign Up").click()
+    page.goto(confirmation_path())
+    page.get_by_role("button", name="Confirm").click()
+    expect(badge).to_contain_text("6 tokens")
+
+    page.goto("/tickets/")
+    rows = page.locator("[data-ticket-row]")
+    expect(rows).to_have_count(3)
+    expect(page.locator("main")).not_to_contain_text("Tickets made in this browser")
+    page.get_by_role("link", name=re.compile("Customers need to download invoices")).click()
+    expect(page.locator("[data-ticket-card]")).to_be_visible()
+    expect(page.get_by_role("button", name="Copy as Markdown")).to_be_visible()

@@ -1,0 +1,189 @@
+"""Forms: the generator, the library filters, editing a generated ticket, rating it."""
+
+import re
+
+from django import forms
+
+from tickets.models import Priority, Quality, TicketType
+from tickets.providers import STORY_POINTS, TicketSchemaError, is_offline_mode, validate_ticket
+
+DESCRIPTION_MIN = 20
+DESCRIPTION_MAX = 4000
+
+
+class DescriptionField(forms.CharField):
+    """Counts characters as the user sees them: browsers send newlines as CRLF."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
+
+
+class GenerateForm(forms.Form):
+    description = DescriptionField(
+        min_length=DESCRIPTION_MIN,
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 7, "maxlength": DESCRIPTION_MAX,
+                                     "data-counter": "description-counter"}),
+        error_messages={
+            "required": "Describe the work in a few sentences.",
+            "min_length": "Add a little more detail: at least %(limit_value)d characters "
+                          "(you wrote %(show_value)d).",
+            "max_length": "Keep it under %(limit_value)d characters (you wrote %(show_value)d).",
+        },
+    )
+    ticket_type = forms.ChoiceField(
+        choices=TicketType.choices, initial=TicketType.STORY, widget=forms.RadioSelect,
+        label="Ticket type",
+        error_messages={"invalid_choice": "Choose bug, feature, task or story."},
+    )
+    quality = forms.ChoiceField(
+        choices=Quality.choices, initial=Quality.STANDARD, widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Choose Standard or Advanced."},
+    )
+    product_area = forms.CharField(
+        max_length=100, required=False, label="Product area",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Billing, Onboarding"}),
+    )
+    tech_stack = forms.CharField(
+        max_length=200, required=False, label="Tech stack",
+        widget=forms.TextInput(attrs={"placeholder": "e.g. Django, React, PostgreSQL"}),
+    )
+    nonce = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={"required": "This form has expired: reload the page and try again.",
+                        "invalid": "This form has expired: reload the page and try again."},
+    )
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_quality(self):
+        quality = self.cleaned_data["quality"]
+        if quality == Quality.ADVANCED and is_offline_mode():
+            raise forms.ValidationError(
+                "Advanced needs the AI service, which is not configured here. Use Standard."
+            )
+        return quality
+
+
+class LibraryFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search",
+                        widget=forms.TextInput(attrs={"type": "search",
+                                                      "placeholder": "Search tickets"}))
+    type = forms.ChoiceField(choices=[("", "All types"), *TicketType.choices], required=False)
+    created_from = forms.DateField(required=False, label="From",
+                                   widget=forms.DateInput(attrs={"type": "date"}))
+    created_to = forms.DateField(required=False, label="To",
+                                 widget=forms.DateInput(attrs={"type": "date"}))
+
+
+_CLAUSE_RE = re.compile(r"^\s*(given|when|then)\b[\s:,]*(.*)$", re.IGNORECASE)
+_ONE_LINE_RE = re.compile(r"^\s*given\s+(.+?)[\s,]+when\s+(.+?)[\s,]+then\s+(.+)$",
+                          re.IGNORECASE | re.DOTALL)
+
+
+def criteria_to_text(criteria: list[dict]) -> str:
+    return "\n\n".join(
+        f"Given {c['given']}\nWhen {c['when']}\nThen {c['then']}" for c in criteria
+    )
+
+
+def text_to_criteria(text: str) -> list[dict]:
+    """Blocks separated by blank lines, each "Given …" / "When …" / "Then …" (on separate
+    lines or one line). Parts that are missing stay empty for the schema to report."""
+    criteria = []
+    for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n").strip()):
+        if not block.strip():
+            continue
+        parts = {"given": "", "when": "", "then": ""}
+        current = None
+        lines = block.strip().splitlines()
+        if len(lines) == 1 and (match := _ONE_LINE_RE.match(lines[0])):
+            parts = dict(zip(("given", "when", "then"), match.groups(), strict=True))
+        else:
+            for line in lines:
+                match = _CLAUSE_RE.match(line)
+                if match:
+                    current = match.group(1).lower()
+                    parts[current] = match.group(2).strip()
+                elif current:
+                    parts[current] = f"{parts[current]} {line.strip()}".strip()
+                else:
+                    parts["given"] = f"{parts['given']} {line.strip()}".strip()
+        criteria.append({key: value.strip() for key, value in parts.items()})
+    return criteria
+
+
+class TicketEditForm(forms.Form):
+    title = forms.CharField(max_length=120)
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=2000)
+    user_story = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
+                                 label="User story")
+    acceptance_criteria = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 8}),
+        label="Acceptance criteria",
+        help_text="One criterion per block: Given …, When …, Then … — blank line between.",
+    )
+    priority = forms.ChoiceField(choices=Priority.choices)
+    labels = forms.CharField(required=False, help_text="Comma-separated.")
+    story_points = forms.TypedChoiceField(
+        choices=[("", "—"), *[(p, p) for p in STORY_POINTS]], coerce=int, empty_value=None,
+        required=False, label="Story points",
+    )
+    technical_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                      label="Technical notes")
+    steps_to_reproduce = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
+                                         required=False, label="Steps to reproduce",
+                                         help_text="One step per line.")
+    expected_behaviour = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                                         required=False, label="Expected behaviour")
+    actual_behaviour = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
+                                       required=False, label="Actual behaviour")
+
+    def __init__(self, *args, ticket, **kwargs):
+        self.ticket = ticket
+        kwargs.setdefault("initial", {
+            **ticket.content(),
+            "acceptance_criteria": criteria_to_text(ticket.acceptance_criteria),
+            "labels": ", ".join(ticket.labels),
+            "steps_to_reproduce": "\n".join(ticket.steps_to_reproduce),
+        })
+        super().__init__(*args, **kwargs)
+        if ticket.ticket_type not in ("story", "feature"):
+            del self.fields["user_story"]
+        if ticket.ticket_type != "bug":
+            for name in ("steps_to_reproduce", "expected_behaviour", "actual_behaviour"):
+                del self.fields[name]
+
+    def clean(self):
+        cleaned = super().clean()
+        data = {
+            **cleaned,
+            "acceptance_criteria": text_to_criteria(cleaned.get("acceptance_criteria", "")),
+            "labels": cleaned.get("labels", "").split(","),
+            "steps_to_reproduce": cleaned.get("steps_to_reproduce", "").splitlines(),
+        }
+        try:
+            self.content = validate_ticket(data, ticket_type=self.ticket.ticket_type)
+        except TicketSchemaError as error:
+            for message in error.errors:
+                field = message.split(" ", 1)[0].split("[", 1)[0].split(".", 1)[0]
+                field = field if field in self.fields else None
+                if field is None or field not in self.errors:  # one message per field
+                    self.add_error(field, message.replace("_", " ").capitalize())
+        return cleaned
+
+
+class RateForm(forms.Form):
+    helpful = forms.TypedChoiceField(choices=[("yes", "Helpful"), ("no", "Not helpful")],
+                                     coerce=lambda value: value == "yes")
+    comment = forms.CharField(max_length=1000, required=False,
+                              widget=forms.Textarea(attrs={"rows": 2,
+                                                           "placeholder": "What could be better?"}))
+
+
+EXPORT_FORMATS = {
+    "md": ("text/markdown; charset=utf-8", "md"),
+    "json": ("application/json", "json"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "pdf": ("application/pdf", "pdf"),
+}

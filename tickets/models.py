@@ -1,0 +1,222 @@
+"""Tickets and the log of every generation attempt.
+
+A ticket is created `queued` in the same transaction that reserves its tokens (its `hold`);
+the generation task moves it by conditional updates to `running` and then `succeeded` (hold
+captured) or `failed` (hold released). The generated fields are empty until it succeeds.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from tickets.providers.schema import STORY_POINTS, TICKET_TYPES
+
+
+class TicketType(models.TextChoices):
+    BUG = "bug", "Bug"
+    FEATURE = "feature", "Feature"
+    TASK = "task", "Task"
+    STORY = "story", "Story"
+
+
+class Quality(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    ADVANCED = "advanced", "Advanced"
+
+
+class Status(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Generating"
+    SUCCEEDED = "succeeded", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class Priority(models.TextChoices):
+    LOWEST = "lowest", "Lowest"
+    LOW = "low", "Low"
+    MEDIUM = "medium", "Medium"
+    HIGH = "high", "High"
+    HIGHEST = "highest", "Highest"
+
+
+ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+
+
+class Ticket(models.Model):
+    # Who may see it: a signed-in user, or (before sign-up) the visitor whose browser made it.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tickets",
+    )
+    visitor = models.ForeignKey(
+        "accounts.AnonymousVisitor",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="tickets",
+    )
+    # Who paid: the account the hold was taken from (kept when the ticket changes owner).
+    token_account = models.ForeignKey(
+        "tokens.TokenAccount", on_delete=models.PROTECT, related_name="tickets"
+    )
+    hold = models.OneToOneField(
+        "tokens.Hold", null=True, blank=True, on_delete=models.PROTECT, related_name="ticket"
+    )
+    cost = models.PositiveIntegerField()
+    # From the form: a resent or double-clicked form carries the same nonce -> one ticket.
+    nonce = models.UUIDField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED)
+    # Set when a worker claims the ticket; only that run may finish it.
+    run_token = models.UUIDField(null=True, blank=True, editable=False)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error_code = models.CharField(max_length=32, blank=True)
+    error_message = models.CharField(max_length=300, blank=True)
+    regenerated_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="regenerations"
+    )
+
+    # What was asked.
+    ticket_type = models.CharField(max_length=16, choices=TicketType.choices)
+    quality = models.CharField(max_length=16, choices=Quality.choices)
+    description = models.TextField()
+    product_area = models.CharField(max_length=100, blank=True)
+    tech_stack = models.CharField(max_length=200, blank=True)
+
+    # What was generated (and may be edited).
+    title = models.CharField(max_length=120, blank=True)
+    summary = models.TextField(blank=True)
+    user_story = models.TextField(blank=True)
+    acceptance_criteria = models.JSONField(default=list, blank=True)
+    priority = models.CharField(max_length=16, choices=Priority.choices, blank=True)
+    labels = models.JSONField(default=list, blank=True)
+    story_points = models.PositiveSmallIntegerField(null=True, blank=True)
+    technical_notes = models.TextField(blank=True)
+    steps_to_reproduce = models.JSONField(default=list, blank=True)
+    expected_behaviour = models.TextField(blank=True)
+    actual_behaviour = models.TextField(blank=True)
+    generator = models.CharField(max_length=32, blank=True)  # openrouter | offline
+    model_name = models.CharField(max_length=200, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+
+    # Feedback.
+    rating = models.SmallIntegerField(null=True, blank=True)  # 1 helpful, -1 not helpful
+    rating_comment = models.CharField(max_length=1000, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-created_at"], name="tickets_owner_recent"),
+            models.Index(fields=["visitor", "-created_at"], name="tickets_visitor_recent"),
+            models.Index(
+                fields=["status", "created_at"],
+                condition=Q(status__in=["queued", "running"]),
+                name="tickets_active_by_age",
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["token_account", "nonce"], name="tickets_one_ticket_per_form_nonce"
+            ),
+            models.CheckConstraint(
+                condition=Q(owner__isnull=False) | Q(visitor__isnull=False),
+                name="tickets_has_owner_or_visitor",
+            ),
+            models.CheckConstraint(
+                condition=Q(ticket_type__in=TICKET_TYPES), name="tickets_type_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[choice.value for choice in Status]),
+                name="tickets_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(story_points__isnull=True) | Q(story_points__in=STORY_POINTS),
+                name="tickets_story_points_fibonacci",
+            ),
+            models.CheckConstraint(
+                condition=Q(rating__isnull=True) | Q(rating__in=[-1, 1]),
+                name="tickets_rating_up_or_down",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="succeeded") | ~Q(title=""),
+                name="tickets_succeeded_has_title",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or f"Ticket #{self.pk} ({self.get_status_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_offline(self) -> bool:
+        return self.generator == "offline"
+
+    @property
+    def reference(self) -> str:
+        """How the ledger refers to this ticket."""
+        return f"ticket:{self.pk}"
+
+    def content(self) -> dict:
+        """The generated fields as the schema and the exports know them."""
+        return {
+            "title": self.title,
+            "type": self.ticket_type,
+            "summary": self.summary,
+            "user_story": self.user_story,
+            "acceptance_criteria": self.acceptance_criteria,
+            "priority": self.priority,
+            "labels": self.labels,
+            "story_points": self.story_points,
+            "technical_notes": self.technical_notes,
+            "steps_to_reproduce": self.steps_to_reproduce,
+            "expected_behaviour": self.expected_behaviour,
+            "actual_behaviour": self.actual_behaviour,
+        }
+
+
+class GenerationAttempt(models.Model):
+    """One call to a generator (an HTTP request to a model, or the offline rules).
+
+    Feeds the staff dashboard: latency, tokens and cost per provider and model, error rates.
+    """
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", "Success"
+        RETRY = "retry", "Failed, retried"
+        FAILED = "failed", "Failed"
+        INVALID = "invalid", "Invalid output"
+
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="attempts"
+    )
+    provider = models.CharField(max_length=32)
+    model_name = models.CharField(max_length=200)
+    quality = models.CharField(max_length=16, choices=Quality.choices)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    error_code = models.CharField(max_length=32, blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    latency_ms = models.PositiveIntegerField(default=0)
+    prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
+    completion_tokens = models.PositiveIntegerField(null=True, blank=True)
+    cost = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["provider", "model_name", "-created_at"],
+                         name="tickets_attempt_by_model"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.model_name}: {self.outcome}"

@@ -1,0 +1,310 @@
+"""Ticket pages: the generator, the status fragment, the library, a ticket, its exports.
+
+Every view that names a ticket looks it up in `visible_tickets(request)`, so someone
+else's ticket is a 404 on every route. Views validate, call one service, and render; one
+view serves both the full page and the htmx fragment.
+"""
+
+import uuid
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import trigger_client_event
+
+from accounts.selectors import get_display_balance, get_visitor_for_request
+from accounts.services import get_paying_account
+from tickets import exports, selectors, services
+from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, TicketEditForm
+from tickets.models import Quality, Status, Ticket
+from tickets.providers import is_offline_mode
+from tokens.exceptions import AccountClosed, InsufficientTokens, UnknownPrice
+from tokens.selectors import get_price
+
+PAGE_SIZE = 20
+EXPORT_TYPES = {
+    "md": ("text/markdown; charset=utf-8", "md"),
+    "json": ("application/json", "json"),
+    "csv": ("text/csv; charset=utf-8", "csv"),
+    "pdf": ("application/pdf", "pdf"),
+}
+
+
+def _prices() -> dict[str, int]:
+    prices = {}
+    for quality in Quality.values:
+        try:
+            prices[quality] = get_price(services.price_key(quality)).tokens
+        except UnknownPrice:
+            continue
+    return prices
+
+
+def _pricing_url() -> str:
+    try:
+        return reverse("billing:pricing")
+    except NoReverseMatch:
+        return "/pricing/"
+
+
+def _is_visitor(request) -> bool:
+    return not request.user.is_authenticated
+
+
+def _generator_context(request, form, **extra) -> dict:
+    prices = _prices()
+    return {
+        "form": form,
+        "prices": prices,
+        "balance": get_display_balance(request),
+        "is_visitor": _is_visitor(request),
+        "offline": is_offline_mode(),
+        "pricing_url": _pricing_url(),
+        **extra,
+    }
+
+
+def _render_generator(request, template_part: str, context: dict, status: int = 200):
+    """The generator page, or only the swapped part for htmx."""
+    if request.htmx:
+        return render(request, f"tickets/partials/{template_part}.html", context, status=status)
+    return render(request, "tickets/new.html", {**context, "part": template_part},
+                  status=status)
+
+
+def _source_ticket(request) -> Ticket | None:
+    source_id = request.GET.get("from") or request.POST.get("regenerated_from")
+    if not source_id:
+        return None
+    try:
+        return selectors.visible_tickets(request).get(pk=int(source_id))
+    except (ValueError, Ticket.DoesNotExist):
+        raise Http404("No such ticket.") from None
+
+
+@require_http_methods(["GET", "POST"])
+def new_ticket(request):
+    source = _source_ticket(request)
+    if request.method == "GET":
+        initial = {"nonce": uuid.uuid4()}
+        if source is not None:
+            initial |= {
+                "description": source.description,
+                "ticket_type": source.ticket_type,
+                "quality": source.quality,
+                "product_area": source.product_area,
+                "tech_stack": source.tech_stack,
+            }
+        form = GenerateForm(initial=initial)
+        return render(request, "tickets/new.html",
+                      _generator_context(request, form, source=source, part="ticket_form"))
+
+    if request.POST.get("back"):
+        # From the confirmation or not-enough step: the form again, as the user left it.
+        form = GenerateForm(initial=request.POST.dict())
+        return _render_generator(request, "ticket_form",
+                                 _generator_context(request, form, source=source))
+    form = GenerateForm(request.POST)
+    if not form.is_valid():
+        return _render_generator(request, "ticket_form",
+                                 _generator_context(request, form, source=source))
+    data = form.cleaned_data
+    # A resent form (double click, reload) shows the ticket the first submit made.
+    existing = selectors.visible_tickets(request).filter(nonce=data["nonce"]).first()
+    if existing is not None:
+        return _generation_started(request, existing)
+    prices = _prices()
+    cost = prices.get(data["quality"])
+    if cost is None:
+        form.add_error("quality", "This quality is not available right now.")
+        return _render_generator(request, "ticket_form",
+                                 _generator_context(request, form, source=source))
+    balance = get_display_balance(request)
+    context = _generator_context(request, form, source=source, cost=cost)
+    if balance < cost:
+        return _render_generator(request, "ticket_not_enough", context)
+    if not data["confirmed"] and (cost > 1 or balance == cost):
+        return _render_generator(request, "ticket_confirm", context)
+    try:
+        account = get_paying_account(request=request)
+        ticket = services.request_ticket_generation(
+            account=account,
+            owner=request.user if request.user.is_authenticated else None,
+            visitor=get_visitor_for_request(request) if _is_visitor(request) else None,
+            ticket_type=data["ticket_type"],
+            quality=data["quality"],
+            description=data["description"],
+            product_area=data["product_area"],
+            tech_stack=data["tech_stack"],
+            nonce=data["nonce"],
+            regenerated_from=source,
+        )
+    except InsufficientTokens as error:
+        context["balance"] = error.available
+        return _render_generator(request, "ticket_not_enough", context)
+    except AccountClosed:
+        form.add_error(None, "Your token account is closed, so it cannot pay for tickets.")
+        return _render_generator(request, "ticket_form", context)
+    return _generation_started(request, ticket)
+
+
+def _generation_started(request, ticket: Ticket):
+    if not request.htmx:
+        return redirect("tickets:detail", pk=ticket.pk)
+    response = render(request, "tickets/partials/ticket_status.html",
+                      _status_context(ticket, standalone=True))
+    return trigger_client_event(response, "tokens-changed")
+
+
+def _status_context(ticket: Ticket, *, standalone: bool) -> dict:
+    started = ticket.started_at or ticket.created_at
+    elapsed = int((timezone.now() - started).total_seconds()) if ticket.is_active else 0
+    return {"ticket": ticket, "elapsed": max(0, elapsed), "standalone": standalone}
+
+
+@require_GET
+def ticket_status(request, pk: int):
+    """The status fragment the progress card polls; the finished card once done."""
+    ticket = get_object_or_404(selectors.visible_tickets(request), pk=pk)
+    standalone = request.GET.get("standalone") == "1"
+    response = render(request, "tickets/partials/ticket_status.html",
+                      _status_context(ticket, standalone=standalone))
+    if not ticket.is_active:
+        # Captured or released: the header badge shows the settled balance.
+        trigger_client_event(response, "tokens-changed")
+        if request.htmx and not standalone:
+            # On the ticket page the actions (edit, export, rate) come with a full render.
+            response["HX-Refresh"] = "true"
+    return response
+
+
+@require_GET
+def ticket_detail(request, pk: int):
+    ticket = get_object_or_404(selectors.visible_tickets(request), pk=pk)
+    return render(request, "tickets/detail.html", {
+        **_status_context(ticket, standalone=False),
+        "markdown": exports.ticket_markdown(ticket) if ticket.status == Status.SUCCEEDED else "",
+        "rate_form": RateForm(initial={"comment": ticket.rating_comment}),
+    })
+
+
+@require_http_methods(["GET", "POST"])
+def ticket_edit(request, pk: int):
+    ticket = get_object_or_404(
+        selectors.visible_tickets(request).filter(status=Status.SUCCEEDED), pk=pk
+    )
+    form = TicketEditForm(request.POST or None, ticket=ticket)
+    if request.method == "POST" and form.is_valid():
+        services.update_ticket_content(ticket=ticket, content=form.content)
+        messages.success(request, "Ticket saved.")
+        return redirect("tickets:detail", pk=ticket.pk)
+    return render(request, "tickets/edit.html", {"ticket": ticket, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def ticket_delete(request, pk: int):
+    ticket = get_object_or_404(selectors.visible_tickets(request), pk=pk)
+    if request.method == "POST":
+        if services.delete_ticket(ticket=ticket):
+            messages.success(request, f"Deleted “{ticket}”.")
+            return redirect("tickets:list")
+        messages.warning(request, "This ticket is still being generated; delete it once done.")
+        return redirect("tickets:detail", pk=ticket.pk)
+    return render(request, "tickets/delete.html", {"ticket": ticket})
+
+
+@require_POST
+def ticket_rate(request, pk: int):
+    ticket = get_object_or_404(
+        selectors.visible_tickets(request).filter(status=Status.SUCCEEDED), pk=pk
+    )
+    form = RateForm(request.POST)
+    if form.is_valid():
+        services.rate_ticket(ticket=ticket, helpful=form.cleaned_data["helpful"],
+                             comment=form.cleaned_data["comment"])
+        if not request.htmx:
+            messages.success(request, "Thanks for the feedback.")
+    if request.htmx:
+        return render(request, "tickets/partials/ticket_rating.html",
+                      {"ticket": ticket, "rate_form": form, "thanks": form.is_valid()})
+    if not form.is_valid():
+        messages.error(request, "Choose helpful or not helpful (comments up to 1,000 characters).")
+    return redirect("tickets:detail", pk=ticket.pk)
+
+
+def _download(tickets: list[Ticket], fmt: str, basename: str) -> HttpResponse:
+    content_type, extension = EXPORT_TYPES[fmt]
+    if fmt == "md":
+        body = exports.tickets_markdown(tickets)
+    elif fmt == "json":
+        body = exports.tickets_json(tickets)
+    elif fmt == "csv":
+        body = exports.tickets_jira_csv(tickets)
+    else:
+        body = exports.tickets_pdf(tickets)
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{basename}.{extension}"'
+    return response
+
+
+@require_GET
+def ticket_export(request, pk: int, fmt: str):
+    ticket = get_object_or_404(
+        selectors.visible_tickets(request).filter(status=Status.SUCCEEDED), pk=pk
+    )
+    if fmt not in EXPORT_TYPES:
+        raise Http404("Unknown export format.")
+    return _download([ticket], fmt, f"ticket-{ticket.pk}")
+
+
+@require_GET
+def tickets_export(request):
+    """Several tickets in one file: `?format=csv&ids=1&ids=2` (all visible ones if no ids)."""
+    fmt = request.GET.get("format", "")
+    if fmt not in EXPORT_TYPES:
+        return HttpResponseBadRequest("Choose an export format: md, json, csv or pdf.")
+    try:
+        ids = {int(value) for value in request.GET.getlist("ids")}
+    except ValueError:
+        return HttpResponseBadRequest("Ticket ids must be numbers.")
+    tickets = selectors.visible_tickets(request).filter(status=Status.SUCCEEDED)
+    if ids:
+        tickets = tickets.filter(pk__in=ids)
+        if tickets.count() != len(ids):
+            raise Http404("No such ticket.")
+    tickets = list(tickets.order_by("-created_at", "-id")[:500])
+    if not tickets:
+        messages.info(request, "There are no finished tickets to export yet.")
+        return redirect("tickets:list")
+    return _download(tickets, fmt, f"tickets-{timezone.now():%Y%m%d}")
+
+
+@require_GET
+def ticket_list(request):
+    form = LibraryFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    tickets = selectors.list_tickets(
+        request,
+        query=(filters.get("q") or "").strip(),
+        ticket_type=filters.get("type") or "",
+        created_from=filters.get("created_from"),
+        created_to=filters.get("created_to"),
+    )
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    filtered = any(filters.get(key) for key in ("q", "type", "created_from", "created_to"))
+    return render(request, "tickets/list.html", {
+        "form": form,
+        "page": page,
+        "filtered": filtered,
+        "query_string": query.urlencode(),
+        "has_any": filtered or page.paginator.count > 0,
+        "is_visitor": _is_visitor(request),
+    })
+
+
