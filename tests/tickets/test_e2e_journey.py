@@ -67,6 +67,6 @@ def test_visitor_generates_until_empty_then_signs_up_and_keeps_the_tickets(
     rows = page.locator("[data-ticket-row]")
     expect(rows).to_have_count(3)
     expect(page.locator("main")).not_to_contain_text("Tickets made in this browser")
-    page.get_by_role("link", name=re.compile("Customers need to download invoices")).click()
+    page.get_by_role("link", name=re.compile("Download invoices as PDF")).click()
     expect(page.locator("[data-ticket-card]")).to_be_visible()
     expect(page.get_by_role("button", name="Copy as Markdown")).to_be_visible()

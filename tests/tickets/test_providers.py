@@ -252,3 +252,29 @@ def test_retry_after_parses_seconds_and_dates():
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert parse_retry_after("soon") is None
     assert parse_retry_after(None) is None
+
+
+@pytest.mark.parametrize(
+    ("description", "title", "story"),
+    [
+        (
+            "As a support agent I need to export a customer's conversation history as PDF "
+            "so that I can attach it to escalation emails.",
+            "Export a customer's conversation history as PDF",
+            "As a support agent, I want to export a customer's conversation history as PDF "
+            "so that I can attach it to escalation emails",
+        ),
+        (
+            "We need a dark mode toggle in the settings page. It should remember the choice.",
+            "A dark mode toggle in the settings page",
+            "As a user, I want a dark mode toggle in the settings page so that",
+        ),
+    ],
+)
+def test_offline_story_reads_like_a_sentence_a_person_wrote(description, title, story):
+    """The role and benefit are lifted out of the description, not repeated inside it."""
+    request = GenerationRequest(description=description, ticket_type="story", quality="standard")
+    ticket = generate_offline(request)
+    assert ticket["title"] == title
+    assert ticket["user_story"].startswith(story)
+    assert ticket["user_story"].count("so that") == 1

@@ -49,8 +49,28 @@ def _clip(text: str, limit: int) -> str:
     return cut.rstrip(",;:") + "…"
 
 
+# "As a support agent, I need to export X so that Y" -> "export X": the work itself.
+_STORY_LEAD_RE = re.compile(
+    r"^as an?\s+[^,]+?(?:,\s*|\s+)(?:i|we)\s+(?:need|want|would like)\s+(?:to\s+)?",
+    re.IGNORECASE,
+)
+_WANT_LEAD_RE = re.compile(
+    r"^(?:we|i|users?|customers?)\s+(?:need|want|would like)\s+(?:to\s+)?", re.IGNORECASE
+)
+_SO_THAT_TAIL_RE = re.compile(r"\s*,?\s+so that\s+.*$", re.IGNORECASE)
+
+
+def _core(sentence: str) -> str:
+    """The work a sentence asks for, without the story's role and benefit around it."""
+    core = sentence.rstrip(".!?")
+    core = _STORY_LEAD_RE.sub("", core)
+    core = _WANT_LEAD_RE.sub("", core)
+    core = _SO_THAT_TAIL_RE.sub("", core).strip()
+    return core or sentence.rstrip(".!?")
+
+
 def _title(sentences: list[str], ticket_type: str) -> str:
-    first = (sentences[0].rstrip(".!?") if sentences else "") or "Untitled work"
+    first = (_core(sentences[0]) if sentences else "") or "Untitled work"
     first = first[0].upper() + first[1:]
     if ticket_type == "bug" and not first.lower().startswith(("fix", "bug")):
         first = f"Fix: {first[0].lower()}{first[1:]}"
@@ -89,10 +109,21 @@ def _story_points(word_count: int, ticket_type: str) -> int:
 
 
 def _goal(sentence: str) -> str:
-    goal = sentence.rstrip(".!?")
-    goal = re.sub(r"^(we|i|users?|customers?)\s+(need|want|would like)\s+(to\s+)?", "", goal,
-                  flags=re.IGNORECASE)
+    goal = _core(sentence)
     return goal[0].lower() + goal[1:] if goal else "this to work"
+
+
+_NOUN_START_RE = re.compile(r"^(?:a|an|the|some|more|better|new)\b", re.IGNORECASE)
+
+
+def _wants(goal: str) -> str:
+    """'export X' -> 'to export X'; 'a dark mode toggle' stays a thing one wants."""
+    return goal if _NOUN_START_RE.match(goal) else f"to {goal}"
+
+
+def _does(goal: str) -> str:
+    """What a user does in an acceptance criterion: 'export X', or 'use a dark mode toggle'."""
+    return f"use {goal}" if _NOUN_START_RE.match(goal) else goal
 
 
 def _user_story(request: GenerationRequest, sentences: list[str]) -> str:
@@ -101,7 +132,7 @@ def _user_story(request: GenerationRequest, sentences: list[str]) -> str:
     benefit_match = _SO_THAT_RE.search(request.description)
     benefit = (benefit_match.group(1).strip().rstrip(".!?") if benefit_match
                else "I can get my work done without a workaround")
-    return f"As a {role}, I want {_clip(_goal(sentences[0]), 200)} so that {benefit}"
+    return f"As a {role}, I want {_wants(_clip(_goal(sentences[0]), 200))} so that {benefit}"
 
 
 def _find(sentences: list[str], words: tuple[str, ...]) -> str:
@@ -159,7 +190,7 @@ def _criteria(request: GenerationRequest, sentences: list[str]) -> list[dict[str
         ]
     criteria = [
         {"given": f"a signed-in user in {area}",
-         "when": f"they {goal}" if request.ticket_type != "task" else "the work is complete",
+         "when": f"they {_does(goal)}" if request.ticket_type != "task" else "the work is complete",
          "then": "the result matches the description and is saved"},
     ]
     for sentence in sentences[1:3]:
