@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import AnonymousVisitor, User, VisitorGrantQuota
+from .models import AnonymousVisitor, StaffAction, User, VisitorGrantQuota
 
 
 @admin.register(User)
@@ -47,3 +47,14 @@ class AnonymousVisitorAdmin(ReadOnlyAdmin):
 class VisitorGrantQuotaAdmin(ReadOnlyAdmin):
     list_display = ["day", "ip_hash", "grants"]
     list_filter = ["day"]
+
+
+@admin.register(StaffAction)
+class StaffActionAdmin(ReadOnlyAdmin):
+    """The staff audit log: written only by accounts.services, never edited."""
+
+    list_display = ["created_at", "actor", "action", "target", "reason"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["actor__email", "target__email", "reason"]
+    list_select_related = ["actor", "target"]
+    date_hierarchy = "created_at"

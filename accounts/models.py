@@ -116,3 +116,42 @@ class VisitorGrantQuota(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ip_hash[:12]} {self.day}: {self.grants}"
+
+
+class StaffAction(models.Model):
+    """The audit log of staff actions (token adjustments, webhook retries, deactivations).
+
+    Append-only: written by `accounts.services.record_staff_action` in the same transaction
+    as the action it records, shown on the staff dashboard and read-only in the admin.
+    """
+
+    class Action(models.TextChoices):
+        ADJUST_TOKENS = "adjust_tokens", "Adjusted tokens"
+        DEACTIVATE_USER = "deactivate_user", "Deactivated user"
+        RETRY_WEBHOOK = "retry_webhook", "Retried webhook"
+
+    actor = models.ForeignKey(
+        "accounts.User", null=True, on_delete=models.SET_NULL, related_name="staff_actions"
+    )
+    action = models.CharField(max_length=32, choices=Action.choices)
+    target = models.ForeignKey(
+        "accounts.User",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="staff_actions_received",
+    )
+    reason = models.CharField(max_length=500)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(reason=""), name="accounts_staff_action_has_reason"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"

@@ -9,10 +9,11 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db.models import F
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import AnonymousVisitor, User, VisitorGrantQuota
+from accounts.models import AnonymousVisitor, StaffAction, User, VisitorGrantQuota
 from accounts.network import get_client_ip, hash_network
 
 VISITOR_COOKIE_SALT = "accounts.visitor"
@@ -163,3 +164,108 @@ def staff_can_open_dashboard(user: User) -> bool:
     return bool(
         user and user.is_authenticated and user.is_active and user.is_staff and user_has_mfa(user)
     )
+
+
+# --- Staff dashboard -----------------------------------------------------------------------
+
+USER_SORTS = {
+    "newest": ("-date_joined", "-id"),
+    "balance": ("-balance", "-id"),
+    "spend": ("-spend", "-id"),
+    "activity": (F("last_activity").desc(nulls_last=True), "-id"),
+}
+
+
+def list_users_for_staff(*, search: str = "", sort: str = "newest"):
+    """Users with balance, held, tokens spent and last ledger activity, annotated in the DB.
+
+    `sort`: one of USER_SORTS. Spend and last activity are correlated subqueries on the
+    ledger's (account, created_at) index, so a page costs the same whatever the ledger size.
+    """
+    from django.db.models import OuterRef, Subquery, Sum
+    from django.db.models.functions import Coalesce
+
+    from tokens.models import EntryKind, LedgerEntry
+
+    entries = LedgerEntry.objects.filter(account=OuterRef("token_account_id"))
+    spend = (
+        entries.filter(kind=EntryKind.SPEND)
+        .order_by()
+        .values("account")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    last = entries.order_by("-created_at").values("created_at")[:1]
+    users = User.objects.select_related("token_account").annotate(
+        balance=Coalesce(F("token_account__balance"), 0),
+        held=Coalesce(F("token_account__held"), 0),
+        spend=Coalesce(-Subquery(spend[:1]), 0),
+        last_activity=Subquery(last),
+    )
+    if search:
+        users = users.filter(email__icontains=search.strip())
+    return users.order_by(*USER_SORTS.get(sort, USER_SORTS["newest"]))
+
+
+def count_in_periods(queryset, field: str, *, start, end, prev_start) -> tuple[int, int]:
+    """(rows with `field` in [start, end), rows in [prev_start, start)) in one query."""
+    from django.db.models import Count, Q
+
+    totals = queryset.filter(**{f"{field}__gte": prev_start, f"{field}__lt": end}).aggregate(
+        current=Count("pk", filter=Q(**{f"{field}__gte": start})),
+        previous=Count("pk", filter=Q(**{f"{field}__lt": start})),
+    )
+    return totals["current"], totals["previous"]
+
+
+def count_signups(*, start, end, prev_start) -> tuple[int, int]:
+    return count_in_periods(User.objects.all(), "date_joined", start=start, end=end,
+                            prev_start=prev_start)
+
+
+def count_visitors(*, start, end, prev_start) -> tuple[int, int]:
+    """Visitors first seen (their first costed action) in each period."""
+    return count_in_periods(AnonymousVisitor.objects.all(), "created_at", start=start, end=end,
+                            prev_start=prev_start)
+
+
+def count_active_users(*, start, end, prev_start) -> tuple[int, int]:
+    """Users who spent tokens (generated something) in each period, counted once each."""
+    from django.db.models import Count, Q
+
+    from tokens.models import EntryKind, LedgerEntry
+
+    totals = LedgerEntry.objects.filter(
+        kind=EntryKind.SPEND,
+        account__user__isnull=False,
+        created_at__gte=prev_start,
+        created_at__lt=end,
+    ).aggregate(
+        current=Count("account", distinct=True, filter=Q(created_at__gte=start)),
+        previous=Count("account", distinct=True, filter=Q(created_at__lt=start)),
+    )
+    return totals["current"], totals["previous"]
+
+
+def signups_by_day(*, start, end) -> list[dict]:
+    from django.db.models import Count
+    from django.db.models.functions import TruncDate
+
+    return list(
+        User.objects.filter(date_joined__gte=start, date_joined__lt=end)
+        .annotate(day=TruncDate("date_joined"))
+        .values("day")
+        .annotate(count=Count("id"))
+        .order_by("day")
+    )
+
+
+def list_staff_actions(*, target: User | None = None):
+    actions = StaffAction.objects.select_related("actor", "target").order_by("-created_at", "-id")
+    return actions.filter(target=target) if target is not None else actions
+
+
+def list_user_sessions(user: User):
+    from allauth.usersessions.models import UserSession
+
+    return UserSession.objects.filter(user=user).order_by("-last_seen_at")

@@ -14,11 +14,17 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import selectors
-from accounts.models import AnonymousVisitor, User, VisitorGrantQuota
+from accounts.models import AnonymousVisitor, StaffAction, User, VisitorGrantQuota
 from accounts.network import get_client_ip, hash_network
 from accounts.signals import visitor_merged
-from tokens.models import TokenAccount
-from tokens.services import close_account, grant_tokens, open_account, transfer_tokens
+from tokens.models import LedgerEntry, TokenAccount
+from tokens.services import (
+    adjust_tokens,
+    close_account,
+    grant_tokens,
+    open_account,
+    transfer_tokens,
+)
 
 
 def get_or_open_user_account(*, user: User) -> TokenAccount:
@@ -276,3 +282,95 @@ def ensure_demo_staff(*, email: str, password: str) -> tuple[User, bool]:
         )
     get_or_open_user_account(user=user)
     return user, created
+
+
+def record_staff_action(
+    *,
+    actor: User,
+    action: str,
+    target: User | None = None,
+    reason: str,
+    details: dict | None = None,
+) -> StaffAction:
+    """Write one audit-log row: who did what to whom, and why.
+
+    Call it inside the transaction of the action it records, so both exist or neither does.
+    Raises ValueError without a reason (the database refuses an empty one too).
+    """
+    if not reason or not reason.strip():
+        raise ValueError("A staff action needs a reason.")
+    return StaffAction.objects.create(
+        actor=actor,
+        action=action,
+        target=target,
+        reason=reason.strip()[:500],
+        details=details or {},
+    )
+
+
+def adjust_user_tokens(
+    *, actor: User, user: User, amount: int, reason: str, idempotency_key: str
+) -> LedgerEntry:
+    """A staff token adjustment for `user`, audit-logged.
+
+    Writes, in one transaction: the `adjustment` entry through `tokens.services.adjust_tokens`
+    (which locks the TokenAccount first; actor and reason on the entry) and a `StaffAction`.
+    Exactly once per key: a repeat returns the first entry and logs nothing new. Raises the
+    ledger's errors (InsufficientTokens for a debit beyond what is available, ...) with
+    nothing written.
+    """
+    account = get_or_open_user_account(user=user)
+    with transaction.atomic():
+        entry = adjust_tokens(
+            account=account,
+            amount=amount,
+            actor=actor,
+            reason=reason,
+            idempotency_key=idempotency_key,
+        )
+        already_logged = StaffAction.objects.filter(
+            action=StaffAction.Action.ADJUST_TOKENS, details__idempotency_key=idempotency_key
+        ).exists()
+        if not already_logged:
+            record_staff_action(
+                actor=actor,
+                action=StaffAction.Action.ADJUST_TOKENS,
+                target=user,
+                reason=reason,
+                details={
+                    "amount": amount,
+                    "entry_id": entry.pk,
+                    "balance_after": entry.balance_after,
+                    "idempotency_key": idempotency_key,
+                },
+            )
+    return entry
+
+
+def deactivate_user(*, actor: User, user: User, reason: str) -> bool:
+    """Staff deactivation: the user can no longer sign in; their ledger and data are kept.
+
+    Writes `is_active=False` (locking the user row) and a `StaffAction` in one transaction,
+    then ends the user's sessions. Returns False (nothing written) when already inactive.
+    Raises ValueError for a staff member deactivating themselves or without a reason.
+    """
+    from allauth.usersessions.models import UserSession
+
+    if actor.pk == user.pk:
+        raise ValueError("You cannot deactivate your own account.")
+    with transaction.atomic():
+        changed = User.objects.select_for_update().filter(pk=user.pk, is_active=True).update(
+            is_active=False
+        )
+        if changed:
+            record_staff_action(
+                actor=actor,
+                action=StaffAction.Action.DEACTIVATE_USER,
+                target=user,
+                reason=reason,
+            )
+    user.is_active = False
+    if changed:
+        for session in UserSession.objects.filter(user=user):
+            session.end()
+    return bool(changed)

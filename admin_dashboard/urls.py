@@ -1,4 +1,18 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from admin_dashboard.views import ops, overview, users
 
 app_name = "admin_dashboard"
-urlpatterns: list = []
+urlpatterns = [
+    path("", overview.overview, name="overview"),
+    path("funnel/", overview.funnel, name="funnel"),
+    path("users/", users.user_list, name="users"),
+    path("users/<int:pk>/", users.user_detail, name="user_detail"),
+    path("users/<int:pk>/adjust/", users.adjust_tokens, name="adjust_tokens"),
+    path("users/<int:pk>/deactivate/", users.deactivate_user, name="deactivate_user"),
+    path("audit/", users.audit_log, name="audit"),
+    path("webhooks/", ops.webhooks, name="webhooks"),
+    path("webhooks/<int:pk>/retry/", ops.retry_webhook, name="retry_webhook"),
+    path("generations/", ops.generations, name="generations"),
+    path("health/", ops.health_page, name="health"),
+]

@@ -127,3 +127,123 @@ def get_token_costs() -> dict[str, int | None]:
         except UnknownPrice:
             costs[name] = None
     return costs
+
+
+# --- Staff dashboard figures (one query each, whatever the number of rows) -----------------
+
+
+def purchase_totals(*, start, end, prev_start) -> dict:
+    """Purchases paid and money taken, per period: {current: {...}, previous: {...}}.
+
+    gross = amount charged for purchases paid in the period; refunded = refunds recorded in
+    the period (whenever the purchase was paid); net = gross - refunded. Smallest unit.
+    """
+    from django.db.models import Count, Q, Sum
+    from django.db.models.functions import Coalesce
+
+    paid = Q(status__in=COMPLETED_STATUSES, paid_at__isnull=False)
+    periods = {"current": (start, end), "previous": (prev_start, start)}
+    aggregates = {}
+    for name, (low, high) in periods.items():
+        in_paid = paid & Q(paid_at__gte=low, paid_at__lt=high)
+        in_refund = Q(refunded_at__gte=low, refunded_at__lt=high)
+        aggregates[f"{name}_count"] = Count("id", filter=in_paid)
+        aggregates[f"{name}_gross"] = Coalesce(Sum("amount_total", filter=in_paid), 0)
+        aggregates[f"{name}_refunded"] = Coalesce(Sum("amount_refunded", filter=in_refund), 0)
+    window = Q(paid_at__gte=prev_start, paid_at__lt=end) | Q(
+        refunded_at__gte=prev_start, refunded_at__lt=end
+    )
+    row = Purchase.objects.filter(window).aggregate(**aggregates)
+    result = {}
+    for name in periods:
+        gross, refunded = row[f"{name}_gross"], row[f"{name}_refunded"]
+        result[name] = {
+            "count": row[f"{name}_count"],
+            "gross": gross,
+            "refunded": refunded,
+            "net": gross - refunded,
+        }
+    return result
+
+
+def revenue_by_day(*, start, end) -> list[dict]:
+    """Per day: purchases paid and gross charged (by paid_at), refunds (by refunded_at).
+
+    Two grouped queries (money in and money back fall on different days), merged here.
+    """
+    from django.db.models import Count, Sum
+    from django.db.models.functions import TruncDate
+
+    paid = (
+        Purchase.objects.filter(
+            status__in=COMPLETED_STATUSES, paid_at__gte=start, paid_at__lt=end
+        )
+        .annotate(day=TruncDate("paid_at"))
+        .values("day")
+        .annotate(count=Count("id"), gross=Sum("amount_total"))
+        .order_by()
+    )
+    refunded = (
+        Purchase.objects.filter(refunded_at__gte=start, refunded_at__lt=end)
+        .annotate(day=TruncDate("refunded_at"))
+        .values("day")
+        .annotate(refunded=Sum("amount_refunded"))
+        .order_by()
+    )
+    days: dict = {}
+    for row in paid:
+        days[row["day"]] = {"day": row["day"], "count": row["count"], "gross": row["gross"],
+                            "refunded": 0}
+    for row in refunded:
+        days.setdefault(row["day"], {"day": row["day"], "count": 0, "gross": 0, "refunded": 0})
+        days[row["day"]]["refunded"] = row["refunded"]
+    for row in days.values():
+        row["net"] = row["gross"] - row["refunded"]
+    return [days[day] for day in sorted(days)]
+
+
+def list_user_purchases_for_staff(user) -> QuerySet[Purchase]:
+    """Every purchase of a user, expired sessions included, newest first."""
+    return Purchase.objects.filter(user=user).select_related("pack").order_by("-created_at")
+
+
+WEBHOOK_STATUSES = ("processed", "failed", "invalid")
+
+
+def list_webhook_triggers(*, status: str = ""):
+    """Recent Stripe deliveries (dj-stripe `WebhookEventTrigger`), newest first, with their
+    event type and our retry bookkeeping; `status` one of WEBHOOK_STATUSES filters."""
+    from djstripe.models import WebhookEventTrigger
+
+    triggers = WebhookEventTrigger.objects.select_related("event", "billing_retry").order_by(
+        "-created", "-pk"
+    )
+    if status == "processed":
+        triggers = triggers.filter(valid=True, processed=True)
+    elif status == "failed":
+        triggers = triggers.filter(valid=True, processed=False)
+    elif status == "invalid":
+        triggers = triggers.filter(valid=False)
+    return triggers
+
+
+def count_webhook_failures(*, start, end) -> dict:
+    """Deliveries received in [start, end): total, failed (valid, not processed), invalid."""
+    from django.db.models import Count, Q
+    from djstripe.models import WebhookEventTrigger
+
+    return WebhookEventTrigger.objects.filter(created__gte=start, created__lt=end).aggregate(
+        total=Count("pk"),
+        failed=Count("pk", filter=Q(valid=True, processed=False)),
+        invalid=Count("pk", filter=Q(valid=False)),
+    )
+
+
+def get_webhook_trigger(pk: int):
+    from djstripe.models import WebhookEventTrigger
+
+    return (
+        WebhookEventTrigger.objects.select_related("stripe_trigger_account", "webhook_endpoint")
+        .filter(pk=pk)
+        .first()
+    )

@@ -9,7 +9,15 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from tokens.models import Hold, LedgerEntry, Lot, LotConsumption, Price, TokenAccount
+from tokens.models import (
+    Hold,
+    LedgerAuditRun,
+    LedgerEntry,
+    Lot,
+    LotConsumption,
+    Price,
+    TokenAccount,
+)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -116,3 +124,9 @@ class PriceAdmin(admin.ModelAdmin):
     list_editable = ("tokens", "active")
     list_filter = ("active",)
     search_fields = ("feature_key", "label")
+
+
+@admin.register(LedgerAuditRun)
+class LedgerAuditRunAdmin(ReadOnlyAdmin):
+    list_display = ("started_at", "ok", "accounts_checked", "entries_checked", "finished_at")
+    list_filter = ("ok", "started_at")

@@ -215,3 +215,20 @@ class Price(models.Model):
 
     def __str__(self) -> str:
         return f"{self.feature_key} = {self.tokens}"
+
+
+class LedgerAuditRun(models.Model):
+    """The result of one `ledger_audit` run (nightly by Celery beat), shown on the dashboard."""
+
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField()
+    ok = models.BooleanField()
+    accounts_checked = models.PositiveIntegerField()
+    entries_checked = models.PositiveBigIntegerField()
+    mismatches = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"ledger audit {self.started_at:%Y-%m-%d %H:%M}: {'OK' if self.ok else 'MISMATCH'}"

@@ -125,3 +125,54 @@ def find_balance_mismatches() -> list[Mismatch]:
             )
         )
     return found
+
+
+# --- Staff dashboard figures (one query each, whatever the number of rows) -----------------
+
+
+def sum_entries_by_kind(*, start, end, prev_start) -> list[dict]:
+    """Per entry kind: tokens moved in [start, end) and in [prev_start, start), signed sums."""
+    rows = (
+        LedgerEntry.objects.filter(created_at__gte=prev_start, created_at__lt=end)
+        .values("kind")
+        .annotate(
+            current=Coalesce(Sum("amount", filter=Q(created_at__gte=start)), 0),
+            previous=Coalesce(Sum("amount", filter=Q(created_at__lt=start)), 0),
+        )
+        .order_by("kind")
+    )
+    return list(rows)
+
+
+def entries_by_day(*, start, end) -> list[dict]:
+    """Per day in [start, end): tokens credited (granted, bought, ...) and debited."""
+    from django.db.models.functions import TruncDate
+
+    return list(
+        LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at"))
+        .values("day")
+        .annotate(
+            credited=Coalesce(Sum("amount", filter=Q(amount__gt=0)), 0),
+            debited=Coalesce(Sum("amount", filter=Q(amount__lt=0)), 0),
+        )
+        .order_by("day")
+    )
+
+
+def count_holds(*, now) -> dict:
+    """Pending holds, pending ones past their expiry (the sweeper is behind), and expired ones."""
+    from django.db.models import Count
+
+    return Hold.objects.aggregate(
+        pending=Count("id", filter=Q(status=HoldStatus.PENDING)),
+        overdue=Count("id", filter=Q(status=HoldStatus.PENDING, expires_at__lt=now)),
+        expired=Count("id", filter=Q(status=HoldStatus.EXPIRED)),
+    )
+
+
+def get_last_audit_run():
+    """The most recent stored `ledger_audit` result, or None."""
+    from tokens.models import LedgerAuditRun
+
+    return LedgerAuditRun.objects.order_by("-started_at", "-id").first()

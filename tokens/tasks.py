@@ -15,3 +15,9 @@ def release_expired_holds_task() -> int:
 def expire_lots_task() -> int:
     """Hourly: lapsed lots write their expiry entries."""
     return services.expire_lots()
+
+
+@shared_task(ignore_result=True, soft_time_limit=1800, time_limit=2000)
+def ledger_audit_task() -> bool:
+    """Nightly: prove balances agree with the ledger; the result is stored for the dashboard."""
+    return services.run_ledger_audit().ok

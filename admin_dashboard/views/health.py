@@ -2,7 +2,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from .health import run_health_checks
+from admin_dashboard.health import run_health_checks
 
 
 @never_cache

@@ -1,0 +1,95 @@
+"""Demo data for `make run`, so the staff dashboard shows something real on a fresh clone.
+
+A few users, visitors, tickets, generation attempts and purchases spread over the last 30
+days. Token movements go through the ledger's services (their rows are dated today: the
+ledger is append-only and its dates are the truth). Idempotent: a second run adds nothing.
+"""
+
+import random
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import AnonymousVisitor, User
+from accounts.services import get_or_open_user_account
+from billing.models import Purchase, TokenPack
+from tickets.models import GenerationAttempt, Ticket
+from tokens.services import grant_tokens, spend_tokens
+
+DEMO_USERS = 8
+DEMO_DOMAIN = "demo.myba.local"
+TICKET_TYPES = ["bug", "feature", "task", "story"]
+
+
+def _backdate(model, pk, **fields) -> None:
+    model.objects.filter(pk=pk).update(**fields)
+
+
+def _seed_user(n: int, rng: random.Random, now, pack: TokenPack | None) -> None:
+    joined = now - timedelta(days=rng.randint(0, 29), hours=rng.randint(0, 23))
+    user = User.objects.create_user(email=f"customer{n}@{DEMO_DOMAIN}", password=None)
+    _backdate(User, user.pk, date_joined=joined, last_login=joined)
+    account = get_or_open_user_account(user=user)
+    grant_tokens(account=account, amount=6, kind="welcome",
+                 idempotency_key=f"demo:user:{n}:welcome")
+    visitor = AnonymousVisitor.objects.create(ip_hash=f"demo-{n}", merged_into=user,
+                                              merged_at=joined)
+    _backdate(AnonymousVisitor, visitor.pk, created_at=joined - timedelta(minutes=20))
+    if pack is not None and n % 3 == 0:
+        paid_at = joined + timedelta(days=1)
+        lot = grant_tokens(account=account, amount=pack.tokens, kind="purchase", source="paid",
+                           idempotency_key=f"demo:user:{n}:purchase",
+                           reference=f"demo:purchase:{n}")
+        Purchase.objects.create(
+            user=user, token_account=account, pack=pack, tokens=pack.tokens,
+            amount_subtotal=pack.price_cents, amount_total=pack.price_cents,
+            currency=pack.currency, status=Purchase.Status.PAID, test_mode=True,
+            lot_entry=lot, paid_at=paid_at if paid_at < now else now,
+        )
+    for t in range(rng.randint(1, 4)):
+        created = joined + timedelta(hours=rng.randint(1, 60))
+        created = min(created, now - timedelta(minutes=5))
+        failed = rng.random() < 0.2
+        quality = rng.choice(["standard", "advanced"])
+        ticket = Ticket.objects.create(
+            owner=user, token_account=account, cost=1, nonce=uuid.uuid4(),
+            status="failed" if failed else "succeeded",
+            ticket_type=rng.choice(TICKET_TYPES), quality=quality,
+            description="Demo: users want to export their invoices as PDF.",
+            title="" if failed else f"Demo ticket {n}.{t}",
+            error_code="provider_error" if failed else "",
+            generator="offline", model_name="offline",
+        )
+        latency = rng.randint(800, 9000)
+        _backdate(Ticket, ticket.pk, created_at=created, started_at=created,
+                  finished_at=created + timedelta(milliseconds=latency))
+        attempt = GenerationAttempt.objects.create(
+            ticket=ticket, provider="offline", model_name="offline", quality=quality,
+            outcome="failed" if failed else "success",
+            error_code="provider_error" if failed else "", latency_ms=latency,
+        )
+        _backdate(GenerationAttempt, attempt.pk, created_at=created)
+        if not failed:
+            spend_tokens(account=account, amount=1, idempotency_key=f"demo:ticket:{ticket.pk}",
+                         reference=ticket.reference)
+
+
+def seed_dashboard_demo(command) -> None:
+    """Seeder for `seed_demo` (local demo only: DEBUG on)."""
+    if not settings.DEBUG:
+        return
+    if User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").exists():
+        command.stdout.write("Dashboard demo data ready")
+        return
+    rng = random.Random(7)
+    now = timezone.now()
+    pack = TokenPack.objects.filter(active=True).order_by("sort_order").first()
+    with transaction.atomic():
+        for n in range(1, DEMO_USERS + 1):
+            _seed_user(n, rng, now, pack)
+    command.stdout.write(
+        command.style.SUCCESS(f"Dashboard demo data created ({DEMO_USERS} customers)")
+    )

@@ -1,0 +1,67 @@
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from accounts import selectors as accounts_selectors
+from admin_dashboard import metrics, ticket_stats
+from admin_dashboard.access import staff_only
+from admin_dashboard.exports import csv_response, wants_csv
+from admin_dashboard.periods import period_from_request
+
+
+@staff_only
+@require_GET
+def overview(request):
+    period, range_form = period_from_request(request)
+    data = metrics.overview(period)
+    if wants_csv(request):
+        rows = [(f.label, f.current, f.previous, f.change) for f in data["figures"]]
+        rows += [(f"Tokens: {f.label}", f.current, f.previous, f.change)
+                 for f in data["token_rows"]]
+        return csv_response(
+            f"overview-{period.first_day}-{period.last_day}",
+            ["figure", "current", "previous", "change_percent"],
+            rows,
+        )
+    return render(request, "admin_dashboard/overview.html", {
+        "period": period, "range_form": range_form, "active_tab": "overview", **data,
+    })
+
+
+FUNNEL_STEPS = [
+    ("visitors", "Visitors (first costed action)"),
+    ("generated_count", "Generated a ticket"),
+    ("signed_up", "Signed up"),
+    ("purchased", "First purchase"),
+    ("repeat", "Repeat purchase"),
+]
+
+
+@staff_only
+@require_GET
+def funnel(request):
+    period, range_form = period_from_request(request)
+    counts = ticket_stats.funnel(start=period.start, end=period.end)
+    first = counts["visitors"]
+    steps, previous = [], None
+    for key, label in FUNNEL_STEPS:
+        value = counts[key]
+        steps.append({
+            "label": label,
+            "count": value,
+            "of_first": round(100 * value / first, 1) if first else None,
+            "of_previous": round(100 * value / previous, 1) if previous else None,
+        })
+        previous = value
+    signups, _ = accounts_selectors.count_signups(
+        start=period.start, end=period.end, prev_start=period.prev_start
+    )
+    if wants_csv(request):
+        return csv_response(
+            f"funnel-{period.first_day}-{period.last_day}",
+            ["step", "count", "percent_of_visitors", "percent_of_previous_step"],
+            [(s["label"], s["count"], s["of_first"], s["of_previous"]) for s in steps],
+        )
+    return render(request, "admin_dashboard/funnel.html", {
+        "period": period, "range_form": range_form, "steps": steps, "signups": signups,
+        "active_tab": "funnel",
+    })

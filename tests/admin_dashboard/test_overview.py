@@ -1,0 +1,175 @@
+"""The overview's figures against a small hand-built data set, and its fixed query count."""
+
+import uuid
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.models import AnonymousVisitor, User
+from accounts.services import get_or_open_user_account
+from admin_dashboard import ticket_stats
+from admin_dashboard.metrics import overview
+from admin_dashboard.periods import Period
+from billing.models import Purchase, TokenPack
+from tests.factories import UserFactory
+from tickets.models import Ticket
+from tokens.services import grant_tokens, spend_tokens
+
+DAYS_AGO_10 = timedelta(days=10)
+
+
+def _backdate(model, pk, **fields):
+    model.objects.filter(pk=pk).update(**fields)
+
+
+def make_ticket(user, *, status, ticket_type="bug", quality="standard", latency_s=None,
+                created_at=None, visitor=None):
+    account = get_or_open_user_account(user=user) if user else visitor.token_account
+    ticket = Ticket.objects.create(
+        owner=user, visitor=visitor, token_account=account, cost=1, nonce=uuid.uuid4(),
+        status=status, ticket_type=ticket_type, quality=quality, description="d",
+        title="T" if status == "succeeded" else "",
+    )
+    created = created_at or timezone.now() - timedelta(minutes=30)
+    finished = created + timedelta(seconds=latency_s) if latency_s is not None else None
+    _backdate(Ticket, ticket.pk, created_at=created, finished_at=finished)
+    return ticket
+
+
+def make_purchase(user, *, cents, refunded=0, paid_at=None, key):
+    pack, _ = TokenPack.objects.get_or_create(
+        slug="starter", defaults={"name": "Starter", "tokens": 10, "price_cents": 500}
+    )
+    account = get_or_open_user_account(user=user)
+    lot = grant_tokens(account=account, amount=10, kind="purchase", source="paid",
+                       idempotency_key=key)
+    status = Purchase.Status.PARTIALLY_REFUNDED if refunded else Purchase.Status.PAID
+    return Purchase.objects.create(
+        user=user, token_account=account, pack=pack, tokens=10, amount_subtotal=cents,
+        amount_total=cents, currency="usd", status=status, lot_entry=lot,
+        paid_at=paid_at or timezone.now(), amount_refunded=refunded,
+        refunded_at=timezone.now() if refunded else None,
+    )
+
+
+@pytest.fixture
+def dataset(staff):
+    now = timezone.now()
+    alice, bob = UserFactory(), UserFactory()
+    old = UserFactory()
+    _backdate(User, old.pk, date_joined=now - DAYS_AGO_10)
+    # Tokens: alice gets 10 welcome and spends 4; bob gets 6 welcome; old got 6 ten days ago.
+    alice_account = get_or_open_user_account(user=alice)
+    grant_tokens(account=alice_account, amount=10, kind="welcome", idempotency_key="t:a:w")
+    spend_tokens(account=alice_account, amount=4, idempotency_key="t:a:s")
+    grant_tokens(account=get_or_open_user_account(user=bob), amount=6, kind="welcome",
+                 idempotency_key="t:b:w")
+    old_welcome = grant_tokens(account=get_or_open_user_account(user=old), amount=6,
+                               kind="welcome", idempotency_key="t:o:w")
+    from tokens.models import LedgerEntry
+    _backdate(LedgerEntry, old_welcome.pk, created_at=now - DAYS_AGO_10)
+    # Visitors: two new, one ten days ago.
+    AnonymousVisitor.objects.create(ip_hash="a")
+    AnonymousVisitor.objects.create(ip_hash="b")
+    stale = AnonymousVisitor.objects.create(ip_hash="c")
+    _backdate(AnonymousVisitor, stale.pk, created_at=now - DAYS_AGO_10)
+    # Tickets: 3 succeeded (1, 2, 10 s), 1 failed; 1 succeeded ten days ago.
+    make_ticket(alice, status="succeeded", latency_s=1)
+    make_ticket(alice, status="succeeded", latency_s=2, ticket_type="feature")
+    make_ticket(bob, status="succeeded", latency_s=10, quality="advanced")
+    make_ticket(bob, status="failed")
+    make_ticket(old, status="succeeded", latency_s=5, created_at=now - DAYS_AGO_10)
+    # Money: alice paid $5 and $20 (of which $5 refunded); old paid $5 ten days ago.
+    make_purchase(alice, cents=500, key="p:1")
+    make_purchase(alice, cents=2000, refunded=500, key="p:2")
+    make_purchase(old, cents=500, paid_at=now - DAYS_AGO_10, key="p:3")
+    return {"alice": alice, "bob": bob, "old": old}
+
+
+def week() -> Period:
+    today = timezone.localdate()
+    return Period("7", today - timedelta(days=6), today)
+
+
+def figures_of(data) -> dict:
+    return {f.label: (f.current, f.previous) for f in data["figures"]}
+
+
+@pytest.mark.django_db
+def test_overview_figures_match_the_hand_built_data(dataset):
+    data = overview(week())
+    figures = figures_of(data)
+    assert figures["Sign-ups"] == (3, 1)  # staff, alice, bob | old
+    assert figures["Active users"] == (1, 0)  # only alice spent
+    assert figures["New visitors"] == (2, 1)
+    assert figures["Tickets"] == (4, 1)
+    assert figures["Tickets ready"] == (3, 1)
+    assert figures["Tickets failed"] == (1, 0)
+    assert figures["Median latency"] == (pytest.approx(2000), pytest.approx(5000))
+    assert figures["p95 latency"][0] == pytest.approx(9200)  # 2 s + 0.9 * 8 s
+    assert figures["Purchases"] == (2, 1)
+    assert figures["Gross revenue"] == (2500, 500)
+    assert figures["Refunded"] == (500, 0)
+    assert figures["Net revenue"] == (2000, 500)
+    kinds = {f.label: (f.current, f.previous) for f in data["token_rows"]}
+    assert kinds["Welcome bonus"] == (16, 6)
+    assert kinds["Spend"] == (-4, 0)
+    assert kinds["Purchase"] == (30, 0)  # all three credits were written today
+    by_type = {(r["ticket_type"], r["quality"]): r["total"] for r in data["by_type"]}
+    assert by_type == {("bug", "standard"): 2, ("feature", "standard"): 1, ("bug", "advanced"): 1}
+    assert sum(row["gross"] for row in data["revenue_days"]) == 2500
+    assert [f.change for f in data["figures"] if f.label == "Sign-ups"] == [200.0]
+
+
+@pytest.mark.django_db
+def test_funnel_follows_the_visitor_cohort(dataset):
+    alice = dataset["alice"]
+    converted = AnonymousVisitor.objects.get(ip_hash="a")
+    AnonymousVisitor.objects.filter(pk=converted.pk).update(
+        merged_into=alice, merged_at=timezone.now()
+    )
+    from tokens.services import open_account
+
+    AnonymousVisitor.objects.filter(pk=converted.pk).update(token_account=open_account())
+    converted.refresh_from_db()
+    make_ticket(None, status="succeeded", latency_s=1, visitor=converted)
+    period = week()
+    counts = ticket_stats.funnel(start=period.start, end=period.end)
+    assert counts == {"visitors": 2, "generated_count": 1, "signed_up": 1, "purchased": 1,
+                      "repeat": 1}
+
+
+@pytest.mark.django_db
+def test_overview_page_uses_a_fixed_number_of_queries(
+    staff_client, dataset, django_assert_max_num_queries
+):
+    with django_assert_max_num_queries(25) as small:
+        assert staff_client.get("/dashboard/?range=30").status_code == 200
+    for n in range(20):
+        user = UserFactory()
+        make_ticket(user, status="succeeded", latency_s=n)
+        make_purchase(user, cents=500, key=f"p:more:{n}")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = staff_client.get("/dashboard/?range=30")
+    assert page.status_code == 200
+    assert b"<svg" in page.content and b"<polyline" in page.content and b"<rect" in page.content
+
+
+@pytest.mark.django_db
+def test_custom_range_is_validated(staff_client):
+    bad = staff_client.get("/dashboard/?range=custom&from=2026-05-10&to=2026-05-01")
+    assert bad.status_code == 200
+    assert b"The start date must be on or before the end date." in bad.content
+    good = staff_client.get("/dashboard/?range=custom&from=2026-01-01&to=2026-01-31")
+    assert b"2026-01-01 \xe2\x80\x93 2026-01-31" in good.content
+    assert b"31 days" in good.content
+
+
+@pytest.mark.django_db
+def test_overview_csv_export(staff_client, dataset):
+    response = staff_client.get("/dashboard/?range=7&format=csv")
+    assert response["Content-Type"].startswith("text/csv")
+    body = b"".join(response.streaming_content).decode()
+    assert body.splitlines()[0] == "figure,current,previous,change_percent"
+    assert "Sign-ups,3,1,200.0" in body
