@@ -184,12 +184,12 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "tokens-expire-lots": {"task": "tokens.tasks.expire_lots_task", "schedule": 3600.0},
 }
-# Tickets whose worker died (hold released by the ledger's sweeper) are marked failed.
 # Nightly proof that balances agree with the ledger; the result is shown on the dashboard.
 CELERY_BEAT_SCHEDULE["tokens-nightly-audit"] = {
     "task": "tokens.tasks.ledger_audit_task",
     "schedule": crontab(hour=3, minute=17),
 }
+# Tickets whose worker died (hold released by the ledger's sweeper) are marked failed.
 CELERY_BEAT_SCHEDULE["tickets-sweep-stuck"] = {
     "task": "tickets.sweep_stuck_tickets",
     "schedule": 60.0,
