@@ -1,6 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from tokens.admin import ReadOnlyAdmin
+
 from .models import AnonymousVisitor, StaffAction, User, VisitorGrantQuota
 
 
@@ -20,19 +22,6 @@ class UserAdmin(BaseUserAdmin):
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Visitors and quotas are written by accounts.services only."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AnonymousVisitor)

@@ -4,6 +4,7 @@ from djstripe.models import WebhookEventTrigger
 
 from billing import services
 from billing.models import ChargeRefund, Purchase, TokenPack, WebhookRetry
+from tokens.admin import ReadOnlyAdmin
 
 
 @admin.register(TokenPack)
@@ -20,19 +21,6 @@ class TokenPackAdmin(admin.ModelAdmin):
     list_editable = ("active",)
     readonly_fields = ("stripe_product_id", "stripe_price_id", "updated_at")
     search_fields = ("name", "slug")
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records change only through webhooks and services, never by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Purchase)

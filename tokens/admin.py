@@ -21,6 +21,8 @@ from tokens.models import (
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by services (ledger, money, audit): listed and searchable, never edited."""
+
     def has_add_permission(self, request, obj=None):
         return False
 
