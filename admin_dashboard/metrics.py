@@ -1,4 +1,5 @@
-"""The overview's figures and charts, each read by one selector query (fixed count)."""
+"""The overview's figures and charts: a fixed number of grouped selector queries, whatever
+the data size, folded into figures here."""
 
 from dataclasses import dataclass
 
@@ -48,16 +49,36 @@ def _series(period: Period, rows: list[dict], field: str, scale: float = 1) -> l
     return [(day.strftime("%m-%d"), by_day.get(day, 0) / scale) for day in period.day_list()]
 
 
+def _token_figures(period: Period, rows: list[dict]) -> tuple[list[Figure], list[dict]]:
+    """Per-kind totals for both periods and per-day credits, from the per-day-and-kind rows."""
+    labels = dict(EntryKind.choices)
+    kinds: dict = {}
+    credited: dict = {}
+    for row in rows:
+        in_range = row["day"] >= period.first_day
+        totals = kinds.setdefault(row["kind"], [0, 0])  # [current, previous]
+        totals[0 if in_range else 1] += row["credited"] + row["debited"]
+        if in_range:
+            credited[row["day"]] = credited.get(row["day"], 0) + row["credited"]
+    figures = [
+        Figure(labels.get(kind, kind), current, previous)
+        for kind, (current, previous) in sorted(kinds.items())
+    ]
+    return figures, [{"day": day, "credited": total} for day, total in credited.items()]
+
+
 def overview(period: Period) -> dict:
     window = {"start": period.start, "end": period.end, "prev_start": period.prev_start}
     signups = accounts_selectors.count_signups(**window)
     active = accounts_selectors.count_active_users(**window)
     visitors = accounts_selectors.count_visitors(**window)
-    tickets = ticket_stats.ticket_totals(**window)
+    tickets = ticket_stats.ticket_counts(**window)
     latency = ticket_stats.latency_percentiles(**window)
     money = billing_selectors.purchase_totals(**window)
-    kinds = tokens_selectors.sum_entries_by_kind(**window)
-    labels = dict(EntryKind.choices)
+    token_rows, token_days = _token_figures(
+        period,
+        tokens_selectors.sum_entries_by_day_and_kind(start=period.prev_start, end=period.end),
+    )
     figures = [
         Figure("Sign-ups", *signups),
         Figure("Active users", *active),
@@ -73,25 +94,19 @@ def overview(period: Period) -> dict:
         Figure("Refunded", money["current"]["refunded"], money["previous"]["refunded"], "money"),
         Figure("Net revenue", money["current"]["net"], money["previous"]["net"], "money"),
     ]
-    token_rows = [
-        Figure(labels.get(row["kind"], row["kind"]), row["current"], row["previous"])
-        for row in kinds
-    ]
     day_window = {"start": period.start, "end": period.end}
     signup_days = accounts_selectors.signups_by_day(**day_window)
-    ticket_days = ticket_stats.tickets_by_day(**day_window)
     revenue_days = billing_selectors.revenue_by_day(**day_window)
-    token_days = tokens_selectors.entries_by_day(**day_window)
     charts = [
         line_chart("Sign-ups per day", _series(period, signup_days, "count")),
-        bar_chart("Tickets ready per day", _series(period, ticket_days, "succeeded")),
+        bar_chart("Tickets ready per day", _series(period, tickets["by_day"], "succeeded")),
         bar_chart("Gross revenue per day ($)", _series(period, revenue_days, "gross", 100)),
         line_chart("Tokens credited per day", _series(period, token_days, "credited")),
     ]
     return {
         "figures": figures,
         "token_rows": token_rows,
-        "by_type": ticket_stats.tickets_by_type_and_quality(**day_window),
+        "by_type": tickets["by_type"],
         "revenue_days": revenue_days,
         "charts": charts,
     }

@@ -1,9 +1,12 @@
 """Reads of the tickets tables for the staff dashboard (the tickets app's own selectors serve
-users; these serve staff). One query per figure, aggregated in the database."""
+users; these serve staff). Aggregated in the database, a fixed number of queries per page."""
+
+from collections import defaultdict
 
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from accounts.models import AnonymousVisitor
 from billing.models import Purchase
@@ -11,47 +14,45 @@ from billing.selectors import COMPLETED_STATUSES
 from tickets.models import GenerationAttempt, Status, Ticket
 
 
-def ticket_totals(*, start, end, prev_start) -> dict:
-    """Tickets created per period: total, succeeded, failed."""
-    aggregates = {}
-    for name, low, high in (("current", start, end), ("previous", prev_start, start)):
-        window = Q(created_at__gte=low, created_at__lt=high)
-        aggregates[f"{name}_total"] = Count("id", filter=window)
-        aggregates[f"{name}_succeeded"] = Count("id", filter=window & Q(status=Status.SUCCEEDED))
-        aggregates[f"{name}_failed"] = Count("id", filter=window & Q(status=Status.FAILED))
-    row = Ticket.objects.filter(created_at__gte=prev_start, created_at__lt=end).aggregate(
-        **aggregates
-    )
-    return {
-        name: {kind: row[f"{name}_{kind}"] for kind in ("total", "succeeded", "failed")}
-        for name in ("current", "previous")
-    }
+def ticket_counts(*, start, end, prev_start) -> dict:
+    """Tickets created in [start, end) and in [prev_start, start): totals (total, succeeded,
+    failed) per period, and for the current period counts per day and per type and quality.
 
-
-def tickets_by_type_and_quality(*, start, end) -> list[dict]:
-    return list(
-        Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
-        .values("ticket_type", "quality")
-        .annotate(
-            total=Count("id"),
-            succeeded=Count("id", filter=Q(status=Status.SUCCEEDED)),
-            failed=Count("id", filter=Q(status=Status.FAILED)),
-        )
-        .order_by("ticket_type", "quality")
-    )
-
-
-def tickets_by_day(*, start, end) -> list[dict]:
-    return list(
-        Ticket.objects.filter(created_at__gte=start, created_at__lt=end)
+    One grouped scan (an index-only scan of `tickets_by_time` on PostgreSQL) whose few hundred
+    rows are folded here, instead of one scan of the range per table on the page.
+    """
+    rows = (
+        Ticket.objects.filter(created_at__gte=prev_start, created_at__lt=end)
         .annotate(day=TruncDate("created_at"))
-        .values("day")
-        .annotate(
-            succeeded=Count("id", filter=Q(status=Status.SUCCEEDED)),
-            failed=Count("id", filter=Q(status=Status.FAILED)),
-        )
-        .order_by("day")
+        .values("day", "ticket_type", "quality", "status")
+        .annotate(n=Count("*"))
+        .order_by()
     )
+    first_day = timezone.localtime(start).date()
+    totals = {name: {"total": 0, "succeeded": 0, "failed": 0} for name in ("current", "previous")}
+    by_day: dict = defaultdict(lambda: {"succeeded": 0, "failed": 0})
+    by_type: dict = defaultdict(lambda: {"total": 0, "succeeded": 0, "failed": 0})
+    for row in rows:
+        period = totals["current" if row["day"] >= first_day else "previous"]
+        period["total"] += row["n"]
+        outcome = {Status.SUCCEEDED: "succeeded", Status.FAILED: "failed"}.get(row["status"])
+        if outcome:
+            period[outcome] += row["n"]
+        if row["day"] < first_day:
+            continue
+        kind = by_type[(row["ticket_type"], row["quality"])]
+        kind["total"] += row["n"]
+        if outcome:
+            kind[outcome] += row["n"]
+            by_day[row["day"]][outcome] += row["n"]
+    return {
+        **totals,
+        "by_day": [{"day": day, **counts} for day, counts in sorted(by_day.items())],
+        "by_type": [
+            {"ticket_type": ticket_type, "quality": quality, **counts}
+            for (ticket_type, quality), counts in sorted(by_type.items())
+        ],
+    }
 
 
 _LATENCY_SQL = """

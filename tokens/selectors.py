@@ -130,33 +130,21 @@ def find_balance_mismatches() -> list[Mismatch]:
 # --- Staff dashboard figures (one query each, whatever the number of rows) -----------------
 
 
-def sum_entries_by_kind(*, start, end, prev_start) -> list[dict]:
-    """Per entry kind: tokens moved in [start, end) and in [prev_start, start), signed sums."""
-    rows = (
-        LedgerEntry.objects.filter(created_at__gte=prev_start, created_at__lt=end)
-        .values("kind")
-        .annotate(
-            current=Coalesce(Sum("amount", filter=Q(created_at__gte=start)), 0),
-            previous=Coalesce(Sum("amount", filter=Q(created_at__lt=start)), 0),
-        )
-        .order_by("kind")
-    )
-    return list(rows)
-
-
-def entries_by_day(*, start, end) -> list[dict]:
-    """Per day in [start, end): tokens credited (granted, bought, ...) and debited."""
+def sum_entries_by_day_and_kind(*, start, end) -> list[dict]:
+    """Per local day in [start, end) and entry kind: tokens credited (positive amounts) and
+    debited (negative amounts). One grouped scan; callers fold it into per-kind totals or
+    per-day series (the dashboard reads both from one query)."""
     from django.db.models.functions import TruncDate
 
     return list(
         LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end)
         .annotate(day=TruncDate("created_at"))
-        .values("day")
+        .values("day", "kind")
         .annotate(
             credited=Coalesce(Sum("amount", filter=Q(amount__gt=0)), 0),
             debited=Coalesce(Sum("amount", filter=Q(amount__lt=0)), 0),
         )
-        .order_by("day")
+        .order_by("day", "kind")
     )
 
 
