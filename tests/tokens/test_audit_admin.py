@@ -16,7 +16,7 @@ from tests.factories import UserFactory
 from tests.tokens.conftest import new_key
 from tokens import tasks
 from tokens.exceptions import UnknownPrice
-from tokens.models import Hold, HoldStatus, LedgerEntry, Lot, Price
+from tokens.models import Hold, HoldStatus, LedgerAuditRun, LedgerEntry, Lot, Price
 from tokens.selectors import find_balance_mismatches, get_balance, get_price
 from tokens.services import capture_hold, grant_tokens, open_account, reserve_tokens
 
@@ -45,6 +45,9 @@ def test_audit_passes_on_a_healthy_ledger(busy_account):
     assert code == 0, err
     assert "ledger_audit: OK" in out
     assert "no mismatches" in out
+    stored = LedgerAuditRun.objects.get()  # a run by hand is shown on the dashboard too
+    assert stored.ok and stored.mismatches == []
+    assert f"{stored.accounts_checked} accounts" in out
 
 
 def test_audit_fails_after_a_balance_is_corrupted_by_sql(busy_account):
@@ -57,6 +60,11 @@ def test_audit_fails_after_a_balance_is_corrupted_by_sql(busy_account):
     assert code == 1
     assert f"account #{busy_account.pk}: balance vs entries is 105, the ledger says 5" in err
     assert "balance vs lot remainders" in err
+    stored = LedgerAuditRun.objects.get()
+    assert not stored.ok
+    assert f"account #{busy_account.pk}: balance vs entries is 105, the ledger says 5" in (
+        "\n".join(stored.mismatches)
+    )
 
 
 def test_audit_reports_held_and_lot_drift(busy_account):

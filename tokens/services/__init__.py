@@ -12,7 +12,7 @@ from tokens.services.accounts import (
     open_account,
     transfer_tokens,
 )
-from tokens.services.audit import run_ledger_audit
+from tokens.services.audit import record_ledger_audit, run_ledger_audit
 from tokens.services.spending import capture_hold, release_hold, reserve_tokens, spend_tokens
 from tokens.services.sweepers import expire_lots, release_expired_holds
 
@@ -27,6 +27,7 @@ __all__ = [
     "release_expired_holds",
     "release_hold",
     "reserve_tokens",
+    "record_ledger_audit",
     "run_ledger_audit",
     "spend_tokens",
     "transfer_tokens",

@@ -1,5 +1,7 @@
 """Recording `ledger_audit` results so staff see the last one on the dashboard."""
 
+from datetime import datetime
+
 from django.utils import timezone
 
 from tokens.models import LedgerAuditRun, LedgerEntry, TokenAccount
@@ -16,7 +18,12 @@ def run_ledger_audit() -> LedgerAuditRun:
     per statement, and a run that races a write reports it again the next night if real).
     """
     started_at = timezone.now()
-    mismatches = find_balance_mismatches()
+    return record_ledger_audit(started_at=started_at, mismatches=find_balance_mismatches())
+
+
+def record_ledger_audit(*, started_at: datetime, mismatches: list) -> LedgerAuditRun:
+    """Store the result of an audit that began at `started_at` and found `mismatches` (the
+    first MAX_STORED_MISMATCHES are kept). Writes one `LedgerAuditRun` row, locks nothing."""
     return LedgerAuditRun.objects.create(
         started_at=started_at,
         finished_at=timezone.now(),
