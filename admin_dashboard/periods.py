@@ -78,14 +78,19 @@ class RangeForm(forms.Form):
         return cleaned
 
 
+def preset_period(key: str) -> Period:
+    """The preset range `key` ("today", "7", "30", "90") ending today."""
+    today = timezone.localdate()
+    return Period(key, today - timedelta(days=PRESETS[key] - 1), today)
+
+
 def period_from_request(request) -> tuple[Period, RangeForm]:
     """The period the query string asks for; 30 days when it asks for nothing or nonsense
     (the form then carries the error to show)."""
     form = RangeForm(request.GET if request.GET else None)
-    today = timezone.localdate()
     if form.is_bound and form.is_valid():
         key = form.cleaned_data.get("range") or "30"
         if key == "custom":
             return Period("custom", form.cleaned_data["start"], form.cleaned_data["end"]), form
-        return Period(key, today - timedelta(days=PRESETS[key] - 1), today), form
-    return Period("30", today - timedelta(days=29), today), form
+        return preset_period(key), form
+    return preset_period("30"), form

@@ -5,6 +5,7 @@ from admin_dashboard.views import ops, overview, users
 app_name = "admin_dashboard"
 urlpatterns = [
     path("", overview.overview, name="overview"),
+    path("refresh/", overview.refresh_overview, name="refresh_overview"),
     path("funnel/", overview.funnel, name="funnel"),
     path("users/", users.user_list, name="users"),
     path("users/<int:pk>/", users.user_detail, name="user_detail"),

@@ -1,8 +1,9 @@
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as accounts_selectors
-from admin_dashboard import metrics, ticket_stats
+from admin_dashboard import snapshots, ticket_stats
 from admin_dashboard.access import staff_only
 from admin_dashboard.exports import csv_response, wants_csv
 from admin_dashboard.periods import period_from_request
@@ -12,7 +13,8 @@ from admin_dashboard.periods import period_from_request
 @require_GET
 def overview(request):
     period, range_form = period_from_request(request)
-    data = metrics.overview(period)
+    snapshot = snapshots.get_overview(period)
+    data = snapshot.data
     if wants_csv(request):
         rows = [(f.label, f.current, f.previous, f.change) for f in data["figures"]]
         rows += [(f"Tokens: {f.label}", f.current, f.previous, f.change)
@@ -23,8 +25,18 @@ def overview(request):
             rows,
         )
     return render(request, "admin_dashboard/overview.html", {
-        "period": period, "range_form": range_form, "active_tab": "overview", **data,
+        "period": period, "range_form": range_form, "active_tab": "overview",
+        "computed_at": snapshot.computed_at, **data,
     })
+
+
+@staff_only
+@require_POST
+def refresh_overview(request):
+    """Recompute the overview of the posted range now, then show it (post/redirect/get)."""
+    period, _ = period_from_request(request)
+    snapshots.get_overview(period, refresh=True)
+    return redirect(f"{reverse('admin_dashboard:overview')}?{period.query()}")
 
 
 FUNNEL_STEPS = [

@@ -8,6 +8,8 @@
  *   [data-nav-menu]         the <details> header menu on narrow screens: Escape, a click
  *                           outside or following a link closes it
  *   form[data-confirm]      asks window.confirm(<value>) before submitting
+ *   form[data-busy]         on submit, disables its submit button and labels it <value>
+ *                           (for slow posts: no double submits, visible progress)
  *   [data-copy="#id"]       copies the text of the element #id to the clipboard
  *
  *   MyBA.toast(message, level)   show a toast from JS (level: info|success|warning|error)
@@ -192,6 +194,20 @@
       }
     }
   }, true);
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement) ||
+        !form.hasAttribute("data-busy")) {
+      return;
+    }
+    var button = form.querySelector("button[type=submit]");
+    if (button) {
+      button.disabled = true;
+      button.textContent = form.getAttribute("data-busy");
+    }
+    form.setAttribute("aria-busy", "true");
+  });
 
   /* htmx: re-initialise swapped content, surface failures, keep toasts out of history. */
   document.body.addEventListener("toast", function (event) {

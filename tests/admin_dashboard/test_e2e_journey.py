@@ -1,6 +1,7 @@
 """A staff member signs in with a TOTP code, opens the overview, finds a customer, adjusts
 their tokens and sees the entry in the customer's ledger."""
 
+import re
 import time
 
 import pytest
@@ -44,6 +45,10 @@ def test_staff_signs_in_with_totp_and_adjusts_a_customers_tokens(page):
     page.goto("/dashboard/")
     expect(page.get_by_role("heading", name="Staff dashboard")).to_be_visible()
     expect(page.locator("svg.chart-svg").first).to_be_visible()
+    expect(page.locator("#computed-at")).to_contain_text("Figures as of")
+    page.get_by_role("button", name="Refresh now").click()
+    expect(page).to_have_url(re.compile(r"/dashboard/\?range=30$"))
+    expect(page.get_by_role("button", name="Refresh now")).to_be_enabled()
 
     page.get_by_role("link", name="Users").click()
     page.get_by_label("Email contains").fill("customer@")
