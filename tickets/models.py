@@ -40,6 +40,20 @@ class Priority(models.TextChoices):
 
 
 ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
+# The generated (and editable) fields, as the schema, the exports and the editor know them.
+CONTENT_FIELDS = (
+    "title",
+    "summary",
+    "user_story",
+    "acceptance_criteria",
+    "priority",
+    "labels",
+    "story_points",
+    "technical_notes",
+    "steps_to_reproduce",
+    "expected_behaviour",
+    "actual_behaviour",
+)
 
 
 class Ticket(models.Model):
@@ -174,20 +188,8 @@ class Ticket(models.Model):
 
     def content(self) -> dict:
         """The generated fields as the schema and the exports know them."""
-        return {
-            "title": self.title,
-            "type": self.ticket_type,
-            "summary": self.summary,
-            "user_story": self.user_story,
-            "acceptance_criteria": self.acceptance_criteria,
-            "priority": self.priority,
-            "labels": self.labels,
-            "story_points": self.story_points,
-            "technical_notes": self.technical_notes,
-            "steps_to_reproduce": self.steps_to_reproduce,
-            "expected_behaviour": self.expected_behaviour,
-            "actual_behaviour": self.actual_behaviour,
-        }
+        fields = {field: getattr(self, field) for field in CONTENT_FIELDS}
+        return {"title": fields.pop("title"), "type": self.ticket_type, **fields}
 
 
 class GenerationAttempt(models.Model):

@@ -1,10 +1,8 @@
-"""Writes for tickets: paid generation requests, running them, edits, ratings, ownership.
+"""Running a generation: claim the ticket, call the providers, settle the hold.
 
-Money rules (DESIGN.md, "Generate a ticket"): the tokens are reserved (a hold) in the same
-transaction that creates the ticket; the hold is captured only together with storing a
-successful result, and released when generation fails definitively. Ticket state moves by
-conditional updates, so a redelivered or duplicated task finishes a ticket at most once.
-No network call happens inside a transaction.
+The hold is captured only together with storing a successful result, and released when
+generation fails definitively. Ticket state moves by conditional updates, so a redelivered or
+duplicated task finishes a ticket at most once. No network call happens inside a transaction.
 """
 
 import logging
@@ -16,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from tickets.models import ACTIVE_STATUSES, GenerationAttempt, Status, Ticket
+from tickets.models import ACTIVE_STATUSES, CONTENT_FIELDS, GenerationAttempt, Status, Ticket
 from tickets.providers import (
     AttemptRecord,
     GenerationFailed,
@@ -26,8 +24,7 @@ from tickets.providers import (
 )
 from tokens.exceptions import HoldStateError
 from tokens.models import Hold, HoldStatus, TokenAccount
-from tokens.selectors import get_price
-from tokens.services import capture_hold, release_hold, reserve_tokens
+from tokens.services import capture_hold, release_hold
 
 logger = logging.getLogger(__name__)
 
@@ -46,25 +43,6 @@ FAILURE_MESSAGES = {
     "interrupted": "The generation was interrupted; you were not charged. Try again.",
     "internal": "Something went wrong on our side; you were not charged. Try again.",
 }
-CONTENT_FIELDS = (
-    "title",
-    "summary",
-    "user_story",
-    "acceptance_criteria",
-    "priority",
-    "labels",
-    "story_points",
-    "technical_notes",
-    "steps_to_reproduce",
-    "expected_behaviour",
-    "actual_behaviour",
-)
-
-
-def hold_ttl() -> timedelta:
-    return timedelta(seconds=getattr(settings, "TICKETS_HOLD_TTL_SECONDS", 600))
-
-
 def run_lease() -> timedelta:
     """After this long a `running` ticket may be claimed again by a redelivered task."""
     return timedelta(seconds=getattr(settings, "TICKETS_RUN_LEASE_SECONDS", 300))
@@ -73,70 +51,6 @@ def run_lease() -> timedelta:
 def stuck_after() -> timedelta:
     """A queued or running ticket older than this is given up by the sweeper."""
     return timedelta(seconds=getattr(settings, "TICKETS_STUCK_AFTER_SECONDS", 900))
-
-
-def price_key(quality: str) -> str:
-    return f"ticket.{quality}"
-
-
-def _enqueue(ticket_id: int) -> None:
-    from tickets.tasks import generate_ticket_task
-
-    generate_ticket_task.delay(ticket_id)
-
-
-def request_ticket_generation(
-    *,
-    account: TokenAccount,
-    owner=None,
-    visitor=None,
-    ticket_type: str,
-    quality: str,
-    description: str,
-    product_area: str = "",
-    tech_stack: str = "",
-    nonce: uuid.UUID,
-    regenerated_from: Ticket | None = None,
-) -> Ticket:
-    """Create a queued ticket paid by `account` and enqueue its generation.
-
-    Writes (one transaction, the TokenAccount row locked first): the Ticket (`queued`) and a
-    pending Hold for the price of `quality` (key `ticket:<id>:hold`); on commit enqueues
-    `generate_ticket_task`. Guarantees: the same `nonce` on the same account returns the
-    ticket made by the first call (double click, resent form) and reserves nothing more.
-    Raises InsufficientTokens / AccountClosed / UnknownPrice, leaving nothing written.
-    """
-    cost = get_price(price_key(quality)).tokens
-    with transaction.atomic():
-        # Serialises submissions on this account, so a double submit finds the first ticket.
-        TokenAccount.objects.select_for_update(no_key=True).get(pk=account.pk)
-        existing = Ticket.objects.filter(token_account=account, nonce=nonce).first()
-        if existing is not None:
-            return existing
-        ticket = Ticket.objects.create(
-            owner=owner,
-            visitor=visitor,
-            token_account=account,
-            cost=cost,
-            nonce=nonce,
-            ticket_type=ticket_type,
-            quality=quality,
-            description=description,
-            product_area=product_area,
-            tech_stack=tech_stack,
-            regenerated_from=regenerated_from,
-        )
-        ticket.hold = reserve_tokens(
-            account=account,
-            amount=cost,
-            idempotency_key=f"ticket:{ticket.pk}:hold",
-            reference=ticket.reference,
-            ttl=hold_ttl(),
-        )
-        ticket.save(update_fields=["hold"])
-        ticket_id = ticket.pk
-        transaction.on_commit(lambda: _enqueue(ticket_id))
-    return ticket
 
 
 def record_attempt(*, ticket: Ticket, record: AttemptRecord) -> GenerationAttempt:
@@ -285,38 +199,3 @@ def sweep_stuck_tickets(*, now=None) -> int:
                 release_hold(hold=Hold.objects.get(pk=ticket.hold_id), reason="ticket stuck")
             swept += 1
     return swept
-
-
-def update_ticket_content(*, ticket: Ticket, content: dict) -> Ticket:
-    """Save edited fields (already validated against the schema). Writes the ticket only."""
-    for field in CONTENT_FIELDS:
-        setattr(ticket, field, content[field])
-    ticket.edited_at = timezone.now()
-    ticket.save(update_fields=[*CONTENT_FIELDS, "edited_at", "updated_at"])
-    return ticket
-
-
-def rate_ticket(*, ticket: Ticket, helpful: bool, comment: str = "") -> Ticket:
-    """Record the owner's rating (helpful or not) and optional comment; a new rating replaces
-    the old one."""
-    ticket.rating = 1 if helpful else -1
-    ticket.rating_comment = comment.strip()[:1000]
-    ticket.rated_at = timezone.now()
-    ticket.save(update_fields=["rating", "rating_comment", "rated_at", "updated_at"])
-    return ticket
-
-
-def delete_ticket(*, ticket: Ticket) -> bool:
-    """Delete a finished ticket; returns False (deleting nothing) while it is generating, so
-    its hold is always settled by the generation itself. Attempt logs are kept."""
-    deleted, _ = Ticket.objects.filter(pk=ticket.pk).exclude(status__in=ACTIVE_STATUSES).delete()
-    return bool(deleted)
-
-
-def move_visitor_tickets(*, visitor, user) -> int:
-    """Give `user` the tickets `visitor` made before signing up; returns how many moved.
-
-    Writes `owner` on the visitor's unowned tickets. Idempotent (a repeat finds none).
-    """
-    with transaction.atomic():
-        return Ticket.objects.filter(visitor=visitor, owner__isnull=True).update(owner=user)

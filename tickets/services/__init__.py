@@ -1,0 +1,29 @@
+"""Every write for tickets. Split by concern; import from here (`from tickets import services`)."""
+
+from tickets.services.editing import (
+    delete_ticket,
+    move_visitor_tickets,
+    rate_ticket,
+    update_ticket_content,
+)
+from tickets.services.requesting import hold_ttl, price_key, request_ticket_generation
+from tickets.services.running import (
+    FAILURE_MESSAGES,
+    record_attempt,
+    run_ticket_generation,
+    sweep_stuck_tickets,
+)
+
+__all__ = [
+    "FAILURE_MESSAGES",
+    "delete_ticket",
+    "hold_ttl",
+    "move_visitor_tickets",
+    "price_key",
+    "rate_ticket",
+    "record_attempt",
+    "request_ticket_generation",
+    "run_ticket_generation",
+    "sweep_stuck_tickets",
+    "update_ticket_content",
+]

@@ -1,0 +1,41 @@
+"""Changing finished tickets: edits, ratings, deletion, and ownership after sign-up."""
+
+from django.db import transaction
+from django.utils import timezone
+
+from tickets.models import ACTIVE_STATUSES, CONTENT_FIELDS, Ticket
+
+
+def update_ticket_content(*, ticket: Ticket, content: dict) -> Ticket:
+    """Save edited fields (already validated against the schema). Writes the ticket only."""
+    for field in CONTENT_FIELDS:
+        setattr(ticket, field, content[field])
+    ticket.edited_at = timezone.now()
+    ticket.save(update_fields=[*CONTENT_FIELDS, "edited_at", "updated_at"])
+    return ticket
+
+
+def rate_ticket(*, ticket: Ticket, helpful: bool, comment: str = "") -> Ticket:
+    """Record the owner's rating (helpful or not) and optional comment; a new rating replaces
+    the old one."""
+    ticket.rating = 1 if helpful else -1
+    ticket.rating_comment = comment.strip()[:1000]
+    ticket.rated_at = timezone.now()
+    ticket.save(update_fields=["rating", "rating_comment", "rated_at", "updated_at"])
+    return ticket
+
+
+def delete_ticket(*, ticket: Ticket) -> bool:
+    """Delete a finished ticket; returns False (deleting nothing) while it is generating, so
+    its hold is always settled by the generation itself. Attempt logs are kept."""
+    deleted, _ = Ticket.objects.filter(pk=ticket.pk).exclude(status__in=ACTIVE_STATUSES).delete()
+    return bool(deleted)
+
+
+def move_visitor_tickets(*, visitor, user) -> int:
+    """Give `user` the tickets `visitor` made before signing up; returns how many moved.
+
+    Writes `owner` on the visitor's unowned tickets. Idempotent (a repeat finds none).
+    """
+    with transaction.atomic():
+        return Ticket.objects.filter(visitor=visitor, owner__isnull=True).update(owner=user)
