@@ -160,10 +160,11 @@ def user_has_mfa(user: User) -> bool:
 
 
 def staff_can_open_dashboard(user: User) -> bool:
-    """Staff open the staff dashboard only with MFA enabled."""
-    return bool(
-        user and user.is_authenticated and user.is_active and user.is_staff and user_has_mfa(user)
-    )
+    """The one rule for staff pages, the dashboard and the Django admin alike: an active staff
+    member (superusers included) with MFA enabled, unless `DASHBOARD_REQUIRE_MFA` is off."""
+    if not (user and user.is_authenticated and user.is_active and user.is_staff):
+        return False
+    return not settings.DASHBOARD_REQUIRE_MFA or user_has_mfa(user)
 
 
 # --- Staff dashboard -----------------------------------------------------------------------

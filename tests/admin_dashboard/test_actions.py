@@ -8,6 +8,7 @@ from djstripe.models import WebhookEventTrigger
 from accounts.models import StaffAction, User
 from accounts.services import get_or_open_user_account
 from billing.models import Purchase
+from tests.admin_dashboard.conftest import make_staff
 from tests.billing.conftest import (  # noqa: F401 - fixtures used by the retry test
     buyer,
     fake_stripe,
@@ -149,7 +150,7 @@ def test_audit_log_is_read_only_in_the_django_admin(staff):
     from accounts.services import record_staff_action
 
     record_staff_action(actor=staff, action="adjust_tokens", target=staff, reason="test")
-    superuser = UserFactory(is_staff=True, is_superuser=True)
+    superuser = make_staff(is_superuser=True)
     client = Client()
     client.force_login(superuser)
     listing = client.get("/admin/accounts/staffaction/")

@@ -13,7 +13,8 @@ from billing.models import Purchase, WebhookRetry
 from billing.services import create_checkout_session
 from billing.services.webhooks import retry_failed_webhooks
 from billing.tasks import retry_failed_webhooks_task
-from tests.billing.conftest import Webhooks, make_verified_user
+from tests.admin_dashboard.conftest import make_staff
+from tests.billing.conftest import Webhooks
 
 
 def balance_of(user) -> int:
@@ -83,7 +84,7 @@ def test_staff_retry_a_failed_webhook_from_the_admin(
 ):
     trigger = failed_delivery(fake_stripe, synced_catalog, buyer, webhook_endpoint)
     fake_stripe.failing.clear()
-    staff = make_verified_user(is_staff=True, is_superuser=True)
+    staff = make_staff(is_superuser=True)
     client.force_login(staff)
     url = reverse("admin:djstripe_webhookeventtrigger_changelist")
 
