@@ -261,6 +261,31 @@ def signups_by_day(*, start, end) -> list[dict]:
     )
 
 
+def get_user_for_staff(pk: int) -> User | None:
+    return User.objects.select_related("token_account").filter(pk=pk).first()
+
+
+def count_visitor_funnel(*, start, end, generated, purchases) -> dict:
+    """Visitors first seen in [start, end), and how many of them went on to generate a ticket,
+    sign up, buy once, and buy again (a cohort: later steps count only those visitors).
+
+    `generated` (a boolean) and `purchases` (a count) are expressions over a visitor row from
+    the apps that own tickets and purchases, so the whole funnel is one query.
+    """
+    from django.db.models import Count, Q
+
+    cohort = AnonymousVisitor.objects.filter(created_at__gte=start, created_at__lt=end).annotate(
+        generated=generated, purchases=purchases
+    )
+    return cohort.aggregate(
+        visitors=Count("id"),
+        generated_count=Count("id", filter=Q(generated=True)),
+        signed_up=Count("id", filter=Q(merged_into__isnull=False)),
+        purchased=Count("id", filter=Q(purchases__gte=1)),
+        repeat=Count("id", filter=Q(purchases__gte=2)),
+    )
+
+
 def list_staff_actions(*, target: User | None = None):
     actions = StaffAction.objects.select_related("actor", "target").order_by("-created_at", "-id")
     return actions.filter(target=target) if target is not None else actions

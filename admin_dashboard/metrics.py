@@ -4,10 +4,10 @@ the data size, folded into figures here."""
 from dataclasses import dataclass
 
 from accounts import selectors as accounts_selectors
-from admin_dashboard import ticket_stats
 from admin_dashboard.charts import bar_chart, line_chart
 from admin_dashboard.periods import Period
 from billing import selectors as billing_selectors
+from tickets import selectors as tickets_selectors
 from tokens import selectors as tokens_selectors
 from tokens.models import EntryKind
 
@@ -72,8 +72,8 @@ def overview(period: Period) -> dict:
     signups = accounts_selectors.count_signups(**window)
     active = accounts_selectors.count_active_users(**window)
     visitors = accounts_selectors.count_visitors(**window)
-    tickets = ticket_stats.ticket_counts(**window)
-    latency = ticket_stats.latency_percentiles(**window)
+    tickets = tickets_selectors.ticket_counts(**window)
+    latency = tickets_selectors.latency_percentiles(**window)
     money = billing_selectors.purchase_totals(**window)
     token_rows, token_days = _token_figures(
         period,

@@ -202,6 +202,22 @@ def revenue_by_day(*, start, end) -> list[dict]:
     return [days[day] for day in sorted(days)]
 
 
+def count_completed_purchases(*, user_ref: str):
+    """For annotating another app's queryset: the completed purchases of the user whose id is
+    the outer row's `user_ref` field (0 when none)."""
+    from django.db.models import Count, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    counts = (
+        Purchase.objects.filter(user=OuterRef(user_ref), status__in=COMPLETED_STATUSES)
+        .order_by()
+        .values("user")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counts[:1]), 0)
+
+
 def list_user_purchases_for_staff(user) -> QuerySet[Purchase]:
     """Every purchase of a user, expired sessions included, newest first."""
     return Purchase.objects.filter(user=user).select_related("pack").order_by("-created_at")

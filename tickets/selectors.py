@@ -1,12 +1,17 @@
-"""Reads for tickets: what a request may see, the library's filters, attempt statistics."""
+"""Reads for tickets: what a request may see, the library's filters, and the figures the
+staff dashboard shows (aggregated in the database, a fixed number of queries per page)."""
 
-from datetime import date, timedelta
+from collections import defaultdict
+from datetime import date, datetime, timedelta
 
-from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db import connection
+from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncDate
 from django.http import HttpRequest
+from django.utils import timezone
 
 from accounts.selectors import get_visitor_for_request
-from tickets.models import GenerationAttempt, Ticket
+from tickets.models import GenerationAttempt, Status, Ticket
 
 
 def visible_tickets(request: HttpRequest) -> QuerySet[Ticket]:
@@ -51,18 +56,22 @@ def count_active_tickets(request: HttpRequest) -> int:
     return visible_tickets(request).filter(status__in=["queued", "running"]).count()
 
 
-def get_attempt_stats(*, days: int = 7) -> list[dict]:
-    """Per provider and model over the last `days`: attempts, successes, latency, tokens,
-    cost. For the staff dashboard."""
-    from django.utils import timezone
+# --- Staff dashboard -----------------------------------------------------------------------
 
-    since = timezone.now() - timedelta(days=days)
-    return list(
-        GenerationAttempt.objects.filter(created_at__gte=since)
+
+def get_attempt_stats(
+    *, start: datetime | None = None, end: datetime | None = None, days: int = 7
+) -> list[dict]:
+    """Per provider and model, over attempts made in [start, end) (by default the last `days`
+    days): attempts, successes, success rate (%), average latency (ms), tokens and cost."""
+    end = end or timezone.now()
+    start = start or end - timedelta(days=days)
+    rows = (
+        GenerationAttempt.objects.filter(created_at__gte=start, created_at__lt=end)
         .values("provider", "model_name")
         .annotate(
             attempts=Count("id"),
-            successes=Count("id", filter=Q(outcome="success")),
+            successes=Count("id", filter=Q(outcome=GenerationAttempt.Outcome.SUCCESS)),
             avg_latency_ms=Avg("latency_ms"),
             prompt_tokens=Sum("prompt_tokens"),
             completion_tokens=Sum("completion_tokens"),
@@ -70,3 +79,129 @@ def get_attempt_stats(*, days: int = 7) -> list[dict]:
         )
         .order_by("provider", "model_name")
     )
+    return [{**row, "rate": round(100 * row["successes"] / row["attempts"], 1)} for row in rows]
+
+
+def list_recent_failed_attempts() -> QuerySet[GenerationAttempt]:
+    """Generation attempts that did not succeed, newest first (slice it)."""
+    return (
+        GenerationAttempt.objects.exclude(outcome=GenerationAttempt.Outcome.SUCCESS)
+        .only(
+            "id", "ticket_id", "provider", "model_name", "quality", "outcome", "error_code",
+            "http_status", "latency_ms", "created_at",
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def list_user_tickets_for_staff(user) -> QuerySet[Ticket]:
+    """Every ticket of a user, newest first (slice it)."""
+    return Ticket.objects.filter(owner=user).only(
+        "id", "title", "status", "ticket_type", "quality", "cost", "created_at", "error_code"
+    ).order_by("-created_at", "-id")
+
+
+def visitor_has_ticket() -> Exists:
+    """For annotating a visitor queryset: whether the visitor generated any ticket."""
+    return Exists(Ticket.objects.filter(visitor=OuterRef("pk")))
+
+
+_OUTCOMES = {Status.SUCCEEDED: "succeeded", Status.FAILED: "failed"}
+
+
+def ticket_counts(*, start, end, prev_start) -> dict:
+    """Tickets created in [start, end) and in [prev_start, start): totals (total, succeeded,
+    failed) per period, and for the current period counts per day and per type and quality.
+
+    One grouped scan whose few hundred rows are folded here, instead of one scan of the range
+    per table on the page. When the range is a small part of the table, PostgreSQL answers it
+    with an index-only scan of `tickets_by_time`.
+    """
+    rows = (
+        Ticket.objects.filter(created_at__gte=prev_start, created_at__lt=end)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "ticket_type", "quality", "status")
+        .annotate(n=Count("*"))
+        .order_by()
+    )
+    first_day = timezone.localtime(start).date()
+    totals = {name: {"total": 0, "succeeded": 0, "failed": 0} for name in ("current", "previous")}
+    by_day: dict = defaultdict(lambda: {"succeeded": 0, "failed": 0})
+    by_type: dict = defaultdict(lambda: {"total": 0, "succeeded": 0, "failed": 0})
+    for row in rows:
+        period = totals["current" if row["day"] >= first_day else "previous"]
+        period["total"] += row["n"]
+        outcome = _OUTCOMES.get(row["status"])
+        if outcome:
+            period[outcome] += row["n"]
+        if row["day"] < first_day:
+            continue
+        kind = by_type[(row["ticket_type"], row["quality"])]
+        kind["total"] += row["n"]
+        if outcome:
+            kind[outcome] += row["n"]
+            by_day[row["day"]][outcome] += row["n"]
+    return {
+        **totals,
+        "by_day": [{"day": day, **counts} for day, counts in sorted(by_day.items())],
+        "by_type": [
+            {"ticket_type": ticket_type, "quality": quality, **counts}
+            for (ticket_type, quality), counts in sorted(by_type.items())
+        ],
+    }
+
+
+_LATENCY_SQL = """
+SELECT
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE created_at >= %(start)s),
+  percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE created_at >= %(start)s),
+  percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) FILTER (WHERE created_at < %(start)s),
+  percentile_cont(0.95) WITHIN GROUP (ORDER BY ms) FILTER (WHERE created_at < %(start)s)
+FROM (
+  SELECT created_at, EXTRACT(EPOCH FROM (finished_at - created_at)) * 1000 AS ms
+  FROM tickets_ticket
+  WHERE status = 'succeeded' AND finished_at IS NOT NULL
+    AND created_at >= %(prev_start)s AND created_at < %(end)s
+) AS done
+"""
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation, as PostgreSQL's percentile_cont."""
+    if not values:
+        return None
+    values = sorted(values)
+    position = (len(values) - 1) * fraction
+    low = int(position)
+    high = min(low + 1, len(values) - 1)
+    return values[low] + (values[high] - values[low]) * (position - low)
+
+
+def latency_percentiles(*, start, end, prev_start) -> dict:
+    """Median and p95 time from request to ready (ms) of succeeded tickets, per period.
+
+    PostgreSQL computes them with `percentile_cont` in one query; the zero-setup SQLite run
+    has no ordered-set aggregates, so there the (small, local) rows are read and computed here.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_LATENCY_SQL, {"start": start, "end": end, "prev_start": prev_start})
+            p50, p95, prev_p50, prev_p95 = cursor.fetchone()
+        return {
+            "current": {"p50": p50, "p95": p95},
+            "previous": {"p50": prev_p50, "p95": prev_p95},
+        }
+    rows = Ticket.objects.filter(
+        status=Status.SUCCEEDED,
+        finished_at__isnull=False,
+        created_at__gte=prev_start,
+        created_at__lt=end,
+    ).values_list("created_at", "finished_at")
+    current, previous = [], []
+    for created_at, finished_at in rows:
+        ms = (finished_at - created_at).total_seconds() * 1000
+        (current if created_at >= start else previous).append(ms)
+    return {
+        "current": {"p50": _percentile(current, 0.5), "p95": _percentile(current, 0.95)},
+        "previous": {"p50": _percentile(previous, 0.5), "p95": _percentile(previous, 0.95)},
+    }

@@ -9,7 +9,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts import services as accounts_services
 from accounts.models import StaffAction
-from admin_dashboard import ticket_stats
 from admin_dashboard.access import staff_only
 from admin_dashboard.exports import csv_response, wants_csv
 from admin_dashboard.forms import RetryWebhookForm
@@ -18,6 +17,7 @@ from admin_dashboard.periods import period_from_request
 from admin_dashboard.tasks import retry_webhook_task
 from billing import selectors as billing_selectors
 from billing.selectors import WEBHOOK_STATUSES
+from tickets import selectors as tickets_selectors
 from tokens import selectors as tokens_selectors
 
 logger = logging.getLogger(__name__)
@@ -93,7 +93,7 @@ def retry_webhook(request, pk: int):
 @require_GET
 def generations(request):
     period, range_form = period_from_request(request)
-    failures = list(ticket_stats.list_recent_failed_attempts()[:RECENT])
+    failures = list(tickets_selectors.list_recent_failed_attempts()[:RECENT])
     if wants_csv(request):
         return csv_response(
             "generation-failures",
@@ -102,7 +102,7 @@ def generations(request):
             ((a.pk, a.created_at, a.ticket_id, a.provider, a.model_name, a.quality, a.outcome,
               a.error_code, a.http_status, a.latency_ms) for a in failures),
         )
-    rates = ticket_stats.success_rates_by_model(start=period.start, end=period.end)
+    rates = tickets_selectors.get_attempt_stats(start=period.start, end=period.end)
     return render(request, "admin_dashboard/generations.html", {
         "failures": failures, "rates": rates, "period": period, "range_form": range_form,
         "active_tab": "generations",

@@ -3,10 +3,12 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as accounts_selectors
-from admin_dashboard import snapshots, ticket_stats
+from admin_dashboard import snapshots
 from admin_dashboard.access import staff_only
 from admin_dashboard.exports import csv_response, wants_csv
 from admin_dashboard.periods import period_from_request
+from billing import selectors as billing_selectors
+from tickets import selectors as tickets_selectors
 
 
 @staff_only
@@ -52,7 +54,12 @@ FUNNEL_STEPS = [
 @require_GET
 def funnel(request):
     period, range_form = period_from_request(request)
-    counts = ticket_stats.funnel(start=period.start, end=period.end)
+    counts = accounts_selectors.count_visitor_funnel(
+        start=period.start,
+        end=period.end,
+        generated=tickets_selectors.visitor_has_ticket(),
+        purchases=billing_selectors.count_completed_purchases(user_ref="merged_into_id"),
+    )
     first = counts["visitors"]
     steps, previous = [], None
     for key, label in FUNNEL_STEPS:

@@ -1,21 +1,28 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
-from accounts.models import User
-from admin_dashboard import ticket_stats
 from admin_dashboard.access import staff_only
 from admin_dashboard.exports import csv_response, wants_csv
 from admin_dashboard.forms import AdjustTokensForm, DeactivateUserForm, UserSearchForm
 from billing import selectors as billing_selectors
+from tickets import selectors as tickets_selectors
 from tokens import selectors as tokens_selectors
 from tokens.exceptions import InsufficientTokens, LedgerError
 from tokens.models import EntryKind
 
 PAGE_SIZE = 50
+
+
+def _user_or_404(pk: int):
+    user = accounts_selectors.get_user_for_staff(pk)
+    if user is None:
+        raise Http404
+    return user
 
 
 @staff_only
@@ -59,7 +66,7 @@ def _detail_context(request, user, *, adjust_form=None, deactivate_form=None):
         "kinds": EntryKind.choices,
         "lots": lots,
         "holds": holds,
-        "tickets": ticket_stats.list_user_tickets(user)[:25],
+        "tickets": tickets_selectors.list_user_tickets_for_staff(user)[:25],
         "purchases": billing_selectors.list_user_purchases_for_staff(user)[:25],
         "sessions": accounts_selectors.list_user_sessions(user)[:25],
         "actions": accounts_selectors.list_staff_actions(target=user)[:25],
@@ -72,7 +79,7 @@ def _detail_context(request, user, *, adjust_form=None, deactivate_form=None):
 @staff_only
 @require_GET
 def user_detail(request, pk: int):
-    user = get_object_or_404(User.objects.select_related("token_account"), pk=pk)
+    user = _user_or_404(pk)
     context = _detail_context(request, user)
     if wants_csv(request):
         entries = context["entries"].paginator.object_list
@@ -89,7 +96,7 @@ def user_detail(request, pk: int):
 @staff_only
 @require_POST
 def adjust_tokens(request, pk: int):
-    user = get_object_or_404(User.objects.select_related("token_account"), pk=pk)
+    user = _user_or_404(pk)
     form = AdjustTokensForm(request.POST)
     if form.is_valid():
         amount = form.cleaned_data["amount"]
@@ -122,7 +129,7 @@ def adjust_tokens(request, pk: int):
 @staff_only
 @require_POST
 def deactivate_user(request, pk: int):
-    user = get_object_or_404(User.objects.select_related("token_account"), pk=pk)
+    user = _user_or_404(pk)
     form = DeactivateUserForm(request.POST)
     if form.is_valid():
         try:
