@@ -7,6 +7,7 @@ from accounts import selectors as accounts_selectors
 from admin_dashboard.charts import bar_chart, line_chart
 from admin_dashboard.periods import Period
 from billing import selectors as billing_selectors
+from billing.money import format_money, major_units
 from tickets import selectors as tickets_selectors
 from tokens import selectors as tokens_selectors
 from tokens.models import EntryKind
@@ -30,7 +31,7 @@ class Figure:
         if value is None:
             return "—"
         if self.unit == "money":
-            return f"${value / 100:,.2f}"
+            return format_money(value)
         if self.unit == "ms":
             return f"{value / 1000:,.1f} s" if value >= 1000 else f"{value:,.0f} ms"
         return f"{value:,}"
@@ -44,9 +45,13 @@ class Figure:
         return self._show(self.previous)
 
 
-def _series(period: Period, rows: list[dict], field: str, scale: float = 1) -> list:
+def _series(period: Period, rows: list[dict], field: str, unit=float) -> list:
     by_day = {row["day"]: row[field] or 0 for row in rows}
-    return [(day.strftime("%m-%d"), by_day.get(day, 0) / scale) for day in period.day_list()]
+    return [(day.strftime("%m-%d"), unit(by_day.get(day, 0))) for day in period.day_list()]
+
+
+def _dollars(cents: int) -> float:
+    return float(major_units(cents))
 
 
 def _token_figures(period: Period, rows: list[dict]) -> tuple[list[Figure], list[dict]]:
@@ -100,7 +105,7 @@ def overview(period: Period) -> dict:
     charts = [
         line_chart("Sign-ups per day", _series(period, signup_days, "count")),
         bar_chart("Tickets ready per day", _series(period, tickets["by_day"], "succeeded")),
-        bar_chart("Gross revenue per day ($)", _series(period, revenue_days, "gross", 100)),
+        bar_chart("Gross revenue per day ($)", _series(period, revenue_days, "gross", _dollars)),
         line_chart("Tokens credited per day", _series(period, token_days, "credited")),
     ]
     return {

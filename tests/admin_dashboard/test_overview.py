@@ -111,6 +111,8 @@ def test_overview_figures_match_the_hand_built_data(dataset):
     assert figures["Gross revenue"] == (2500, 500)
     assert figures["Refunded"] == (500, 0)
     assert figures["Net revenue"] == (2000, 500)
+    shown = {f.label: f.shown for f in data["figures"]}
+    assert (shown["Gross revenue"], shown["Median latency"]) == ("$25.00", "2.0 s")
     kinds = {f.label: (f.current, f.previous) for f in data["token_rows"]}
     assert kinds["Welcome bonus"] == (16, 6)
     assert kinds["Spend"] == (-4, 0)
