@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: run test stack lint install migrate bench clean
+.PHONY: run test stack lint install bench clean
 
 $(INSTALLED): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,8 +13,15 @@ $(INSTALLED): pyproject.toml constraints.txt
 
 install: $(INSTALLED)
 
+# Local state of the zero-setup run (settings only read it): the SQLite database lives in
+# this directory, and the development SECRET_KEY is generated once so sessions survive restarts.
+MYBA_DATA_DIR ?= .data
+$(MYBA_DATA_DIR)/secret_key:
+	mkdir -p $(MYBA_DATA_DIR)
+	umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
+
 ## make run: zero-setup local site on SQLite, inline tasks, offline LLM, local test checkout.
-run: $(INSTALLED)
+run: $(INSTALLED) $(MYBA_DATA_DIR)/secret_key
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v 0
 	DEBUG=1 $(BIN)/python manage.py seed_demo
 	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:8000

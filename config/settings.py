@@ -1,39 +1,32 @@
-"""MyBA settings, read from the environment (12-factor).
+"""MyBA settings, read from the environment (12-factor) through django-environ.
 
 Every variable is documented in README.md. Defaults give the zero-setup local run (SQLite,
 local-memory cache, Celery tasks inline); production sets DATABASE_URL, REDIS_URL and
 SECRET_KEY and keeps DEBUG off.
+
+Importing this module only reads: the files the local run keeps (the data directory, the
+development secret key) are made by `make run`, and `collectstatic` makes STATIC_ROOT.
 """
 
 import os
-import secrets
 from pathlib import Path
 
-import dj_database_url
+import environ
 from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+# An empty variable counts as unset (what `VAR=` in a compose file or CI matrix means), so it
+# falls back to the documented default instead of failing to parse.
+env = environ.Env()
+env.ENVIRON = {name: value for name, value in os.environ.items() if value != ""}
+# Secrets (keys, passwords) are read straight from os.environ, verbatim: django-environ takes
+# a value starting with "$" as the name of another variable, and a secret may start with "$".
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("MYBA_DATA_DIR", BASE_DIR / ".data"))
+DATA_DIR = Path(env.str("MYBA_DATA_DIR", default=str(BASE_DIR / ".data")))
 VERSION = "0.1.0"
 
-
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
-
-
-def env_int(name: str, default: int) -> int:
-    return int(os.environ.get(name) or default)
-
-
-DEBUG = env_bool("DEBUG", False)
+DEBUG = env.bool("DEBUG", default=False)
 
 
 def _secret_key() -> str:
@@ -45,19 +38,23 @@ def _secret_key() -> str:
             "SECRET_KEY is not set. Production (DEBUG off) refuses to start without it: "
             "set SECRET_KEY to a long random string, or set DEBUG=1 for local development."
         )
-    # Development: generate once and keep it, so sessions survive restarts.
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    # Development: `make run` generates the key once, so sessions survive restarts.
     path = DATA_DIR / "secret_key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(50))
-        path.chmod(0o600)
-    return path.read_text().strip()
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        raise ImproperlyConfigured(
+            f"SECRET_KEY is not set and {path} does not exist: `make run` creates it, "
+            "or set SECRET_KEY."
+        ) from None
 
 
 SECRET_KEY = _secret_key()
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
-CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+ALLOWED_HOSTS = env.list(
+    "ALLOWED_HOSTS", cast=str.strip, default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
+)
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", cast=str.strip, default=[])
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -125,9 +122,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------
-DATA_DIR.mkdir(parents=True, exist_ok=True)
-DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'db.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets readers run beside a writer; IMMEDIATE takes the write lock at BEGIN so
     # concurrent writers queue on busy_timeout instead of failing with "database is locked".
@@ -142,18 +137,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # Persistent connections with health checks: Django's default of opening a connection
     # per request cost 8x in page throughput on this machine (see ../shared/STACK.md).
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 600)
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     # The ledger's hot statements (tokens/services/_core.py) use server-side parameters and
     # are prepared after 5 uses: re-planning them halved reserve+capture throughput. Django's
     # own (client-side) cursors are never prepared. DB_PREPARED_STATEMENTS=0 behind a
     # transaction-pooling PgBouncer older than 1.21.
-    if env_bool("DB_PREPARED_STATEMENTS", True):
+    if env.bool("DB_PREPARED_STATEMENTS", default=True):
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Timing contract of a generation (tickets/timing.py; checked at start-up) ---------------
+# soft limit < hard limit < broker visibility timeout < hold TTL < stuck-after; a running
+# ticket's lease is renewed every third of it and the recovery sweep runs more often than a
+# lease lasts. `manage.py check` refuses a set that breaks the order.
+TICKETS_TASK_SOFT_TIME_LIMIT = env.int("TICKETS_TASK_SOFT_TIME_LIMIT", default=240)
+TICKETS_TASK_TIME_LIMIT = env.int("TICKETS_TASK_TIME_LIMIT", default=270)
+TICKETS_RUN_LEASE_SECONDS = env.int("TICKETS_RUN_LEASE_SECONDS", default=30)
+TICKETS_SWEEP_SECONDS = env.int("TICKETS_SWEEP_SECONDS", default=10)
+TICKETS_HOLD_TTL_SECONDS = env.int("TICKETS_HOLD_TTL_SECONDS", default=600)
+TICKETS_STUCK_AFTER_SECONDS = env.int("TICKETS_STUCK_AFTER_SECONDS", default=900)
+
 # --- Cache, Celery --------------------------------------------------------------------------
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -177,39 +183,53 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=300)
+}
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULE: dict = {
+
+# --- Periodic jobs: the whole Celery beat schedule ------------------------------------------
+# The overview's figures are kept this long in the cache (0: computed on every load); beat
+# recomputes the preset ranges a little more often, so staff seldom wait for a computation.
+DASHBOARD_CACHE_SECONDS = env.int("DASHBOARD_CACHE_SECONDS", default=300)
+CELERY_BEAT_SCHEDULE = {
     # Abandoned holds (a crashed worker) give their tokens back within a minute or two.
     "tokens-release-expired-holds": {
         "task": "tokens.tasks.release_expired_holds_task",
         "schedule": 60.0,
     },
     "tokens-expire-lots": {"task": "tokens.tasks.expire_lots_task", "schedule": 3600.0},
-}
-# Nightly proof that balances agree with the ledger; the result is shown on the dashboard.
-CELERY_BEAT_SCHEDULE["tokens-nightly-audit"] = {
-    "task": "tokens.tasks.ledger_audit_task",
-    "schedule": crontab(hour=3, minute=17),
-}
-# The overview's figures are kept this long in the cache (0: computed on every load); beat
-# recomputes the preset ranges a little more often, so staff seldom wait for a computation.
-DASHBOARD_CACHE_SECONDS = env_int("DASHBOARD_CACHE_SECONDS", 300)
-if DASHBOARD_CACHE_SECONDS > 0:
-    CELERY_BEAT_SCHEDULE["dashboard-refresh-overview"] = {
-        "task": "admin_dashboard.tasks.refresh_overview_task",
-        "schedule": max(30.0, DASHBOARD_CACHE_SECONDS * 0.8),
-    }
-# Tickets whose worker died (hold released by the ledger's sweeper) are marked failed.
-CELERY_BEAT_SCHEDULE["tickets-sweep-stuck"] = {
-    "task": "tickets.sweep_stuck_tickets",
-    "schedule": 60.0,
+    # Nightly proof that balances agree with the ledger; the result is shown on the dashboard.
+    "tokens-nightly-audit": {
+        "task": "tokens.tasks.ledger_audit_task",
+        "schedule": crontab(hour=3, minute=17),
+    },
+    # Generations whose worker died are sent to another worker, or given up and released.
+    "tickets-sweep-stuck": {
+        "task": "tickets.sweep_stuck_tickets",
+        "schedule": float(TICKETS_SWEEP_SECONDS),
+    },
+    # Stripe webhook deliveries whose processing failed are retried with backoff.
+    "billing-retry-failed-webhooks": {
+        "task": "billing.tasks.retry_failed_webhooks_task",
+        "schedule": 60.0,
+    },
+    **(
+        {
+            "dashboard-refresh-overview": {
+                "task": "admin_dashboard.tasks.refresh_overview_task",
+                "schedule": max(30.0, DASHBOARD_CACHE_SECONDS * 0.8),
+            }
+        }
+        if DASHBOARD_CACHE_SECONDS > 0
+        else {}
+    ),
 }
 
 # --- Auth (django-allauth) ------------------------------------------------------------------
 # The staff dashboard (/dashboard/) needs staff with MFA; `make run` (DEBUG on) lets the
 # printed demo staff look around without enrolling an authenticator first.
-DASHBOARD_REQUIRE_MFA = env_bool("DASHBOARD_REQUIRE_MFA", not DEBUG)
+DASHBOARD_REQUIRE_MFA = env.bool("DASHBOARD_REQUIRE_MFA", default=not DEBUG)
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
@@ -261,90 +281,89 @@ _OAUTH_PROVIDERS: dict[str, dict] = {
     "github": {},
     "gitlab": {},
     "atlassian": {},
-    "microsoft": {"TENANT": os.environ.get("MICROSOFT_TENANT", "common")},
+    "microsoft": {"TENANT": env.str("MICROSOFT_TENANT", default="common")},
 }
 SOCIALACCOUNT_PROVIDERS: dict = {}
 for _provider, _settings in _OAUTH_PROVIDERS.items():
-    _client_id = os.environ.get(f"{_provider.upper()}_CLIENT_ID", "")
+    _client_id = env.str(f"{_provider.upper()}_CLIENT_ID", default="")
     _secret = os.environ.get(f"{_provider.upper()}_CLIENT_SECRET", "")
     if _client_id and _secret:
         _settings["APPS"] = [{"client_id": _client_id, "secret": _secret}]
     SOCIALACCOUNT_PROVIDERS[_provider] = _settings
-if os.environ.get("GITLAB_URL"):
-    SOCIALACCOUNT_PROVIDERS["gitlab"]["GITLAB_URL"] = os.environ["GITLAB_URL"]
+if env.str("GITLAB_URL", default=""):
+    SOCIALACCOUNT_PROVIDERS["gitlab"]["GITLAB_URL"] = env.str("GITLAB_URL")
 
 # --- Free tokens ----------------------------------------------------------------------------
 VISITOR_FREE_TOKENS = 3
-VISITOR_GRANTS_PER_NETWORK_PER_DAY = env_int("VISITOR_GRANTS_PER_NETWORK_PER_DAY", 3)
+VISITOR_GRANTS_PER_NETWORK_PER_DAY = env.int("VISITOR_GRANTS_PER_NETWORK_PER_DAY", default=3)
 WELCOME_TOKENS = 6
 LOW_BALANCE_THRESHOLD = 2
 VISITOR_COOKIE_NAME = "myba_visitor"
 # The header a trusted reverse proxy sets to the client address (e.g. X-Forwarded-For);
 # empty means REMOTE_ADDR, because any client can send such a header itself.
-TRUSTED_PROXY_IP_HEADER = os.environ.get("TRUSTED_PROXY_IP_HEADER", "")
+TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="")
 
 # --- Email ----------------------------------------------------------------------------------
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "MyBA <no-reply@myba.local>")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MyBA <no-reply@myba.local>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
-EMAIL_PORT = env_int("EMAIL_PORT", 587)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST = env.str("EMAIL_HOST", default="")
+EMAIL_PORT = env.int("EMAIL_PORT", default=587)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
-EMAIL_BACKEND = os.environ.get(
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=True)
+EMAIL_BACKEND = env.str(
     "EMAIL_BACKEND",
-    "django.core.mail.backends.smtp.EmailBackend"
+    default="django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
     else "django.core.mail.backends.console.EmailBackend",
 )
 
 # --- Stripe (dj-stripe) and LLM -------------------------------------------------------------
-STRIPE_LIVE_MODE = env_bool("STRIPE_LIVE_MODE", False)
+STRIPE_LIVE_MODE = env.bool("STRIPE_LIVE_MODE", default=False)
 STRIPE_LIVE_SECRET_KEY = os.environ.get("STRIPE_LIVE_SECRET_KEY", "")
 STRIPE_TEST_SECRET_KEY = os.environ.get("STRIPE_TEST_SECRET_KEY", "")
-STRIPE_PUBLISHABLE_KEY = os.environ.get("STRIPE_PUBLISHABLE_KEY", "")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="")
 DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
 DJSTRIPE_USE_NATIVE_JSONFIELD = True
 # Billing: the first purchase of each user is this much off (a Stripe coupon; 0 turns it off).
-BILLING_FIRST_PURCHASE_DISCOUNT_PERCENT = env_int("BILLING_FIRST_PURCHASE_DISCOUNT_PERCENT", 20)
-CELERY_BEAT_SCHEDULE["billing-retry-failed-webhooks"] = {
-    "task": "billing.tasks.retry_failed_webhooks_task",
-    "schedule": 60.0,
-}
+BILLING_FIRST_PURCHASE_DISCOUNT_PERCENT = env.int(
+    "BILLING_FIRST_PURCHASE_DISCOUNT_PERCENT", default=20
+)
 OPENROUTER_API_KEY = os.environ.get("OPENROUTER_API_KEY", "")
-OPENROUTER_BASE_URL = os.environ.get("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1")
+OPENROUTER_BASE_URL = env.str("OPENROUTER_BASE_URL", default="https://openrouter.ai/api/v1")
 # Ticket generation: each quality has a model and a fallback list, tried in order.
-OPENROUTER_MODEL_STANDARD = os.environ.get("OPENROUTER_MODEL_STANDARD", "openai/gpt-oss-20b")
-OPENROUTER_MODEL_ADVANCED = os.environ.get("OPENROUTER_MODEL_ADVANCED", "openai/gpt-oss-120b")
-OPENROUTER_FALLBACKS_STANDARD = env_list(
-    "OPENROUTER_FALLBACKS_STANDARD", "meta-llama/llama-3.3-70b-instruct"
+OPENROUTER_MODEL_STANDARD = env.str("OPENROUTER_MODEL_STANDARD", default="openai/gpt-oss-20b")
+OPENROUTER_MODEL_ADVANCED = env.str("OPENROUTER_MODEL_ADVANCED", default="openai/gpt-oss-120b")
+OPENROUTER_FALLBACKS_STANDARD = env.list(
+    "OPENROUTER_FALLBACKS_STANDARD", cast=str.strip, default=["meta-llama/llama-3.3-70b-instruct"]
 )
-OPENROUTER_FALLBACKS_ADVANCED = env_list(
-    "OPENROUTER_FALLBACKS_ADVANCED", "anthropic/claude-3.5-haiku,openai/gpt-oss-20b"
+OPENROUTER_FALLBACKS_ADVANCED = env.list(
+    "OPENROUTER_FALLBACKS_ADVANCED",
+    cast=str.strip,
+    default=["anthropic/claude-3.5-haiku", "openai/gpt-oss-20b"],
 )
-OPENROUTER_CONNECT_TIMEOUT = float(os.environ.get("OPENROUTER_CONNECT_TIMEOUT") or 5)
-OPENROUTER_READ_TIMEOUT = float(os.environ.get("OPENROUTER_READ_TIMEOUT") or 60)
-OPENROUTER_MAX_RETRIES = env_int("OPENROUTER_MAX_RETRIES", 2)
-OPENROUTER_BACKOFF_SECONDS = float(os.environ.get("OPENROUTER_BACKOFF_SECONDS") or 1)
-OPENROUTER_RETRY_AFTER_MAX = float(os.environ.get("OPENROUTER_RETRY_AFTER_MAX") or 10)
+OPENROUTER_CONNECT_TIMEOUT = env.float("OPENROUTER_CONNECT_TIMEOUT", default=5.0)
+OPENROUTER_READ_TIMEOUT = env.float("OPENROUTER_READ_TIMEOUT", default=60.0)
+OPENROUTER_MAX_RETRIES = env.int("OPENROUTER_MAX_RETRIES", default=2)
+OPENROUTER_BACKOFF_SECONDS = env.float("OPENROUTER_BACKOFF_SECONDS", default=1.0)
+OPENROUTER_RETRY_AFTER_MAX = env.float("OPENROUTER_RETRY_AFTER_MAX", default=10.0)
 # When every model fails, write a Standard ticket with the offline generator instead of failing.
-TICKETS_OFFLINE_FALLBACK = env_bool("TICKETS_OFFLINE_FALLBACK", False)
+TICKETS_OFFLINE_FALLBACK = env.bool("TICKETS_OFFLINE_FALLBACK", default=False)
 
 # --- Static files, i18n ---------------------------------------------------------------------
 STATIC_URL = "/static/"
-STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", DATA_DIR / "staticfiles"))
-STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(DATA_DIR / "staticfiles")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         # Hashed, compressed files in production (after collectstatic); plain files otherwise.
         "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if env_bool("STATIC_MANIFEST", not DEBUG)
+        if env.bool("STATIC_MANIFEST", default=not DEBUG)
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
-WHITENOISE_USE_FINDERS = env_bool("WHITENOISE_USE_FINDERS", DEBUG)
+WHITENOISE_USE_FINDERS = env.bool("WHITENOISE_USE_FINDERS", default=DEBUG)
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -352,16 +371,21 @@ USE_TZ = True
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
-SECURE_COOKIES = env_bool("SECURE_COOKIES", not DEBUG)
+SECURE_COOKIES = env.bool("SECURE_COOKIES", default=not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SECURE = SECURE_COOKIES
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("TRUST_X_FORWARDED_PROTO") else None
+    ("HTTP_X_FORWARDED_PROTO", "https")
+    if env.bool("TRUST_X_FORWARDED_PROTO", default=False)
+    else None
 )
-SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("SECURE_HSTS_SECONDS", 31536000)
+SECURE_HSTS_SECONDS = 0 if DEBUG else env.int("SECURE_HSTS_SECONDS", default=31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+# Preload lists are baked into browsers and take months to leave: asking for it is a
+# commitment (HTTPS for every subdomain, for good) that only the deployer can make.
+# `check --deploy` says so (security.W021) until they do.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
@@ -382,7 +406,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- Logging: JSON lines in production, each line carries the request id --------------------
-LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -10,7 +10,6 @@ PRODUCTION = {
     "CSRF_COOKIE_SECURE": True,
     "SECURE_HSTS_SECONDS": 31536000,
     "SECURE_HSTS_INCLUDE_SUBDOMAINS": True,
-    "SECURE_HSTS_PRELOAD": True,
 }
 
 
@@ -22,7 +21,8 @@ def test_production_headers_on_the_home_page(client):
     assert insecure.status_code == 301
     assert insecure["Location"].startswith("https://")
     assert response.status_code == 200
-    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
+    # No preload unless the deployer opts in (SECURE_HSTS_PRELOAD, off by default).
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"
@@ -32,6 +32,13 @@ def test_production_headers_on_the_home_page(client):
     assert "unsafe-inline" not in csp
     assert "unsafe-eval" not in csp
     assert "frame-ancestors 'none'" in csp
+
+
+@pytest.mark.django_db
+def test_hsts_asks_for_preload_once_opted_in(client):
+    with override_settings(**PRODUCTION, SECURE_HSTS_PRELOAD=True):
+        response = client.get("/", secure=True)
+    assert response["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
 
 
 @pytest.mark.django_db

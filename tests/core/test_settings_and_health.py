@@ -38,28 +38,132 @@ def run_manage(*args, env):
     )
 
 
+def read_settings(expression, env):
+    """The value of `expression` over `s` (the settings) in a fresh process, as JSON."""
+    code = f"import json; from django.conf import settings as s; print(json.dumps({expression}))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 def test_production_refuses_to_start_without_secret_key():
     result = run_manage("check", env=PRODUCTION_ENV)
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
 
 
-def test_production_settings_pass_the_deploy_checklist():
+def test_production_settings_pass_the_deploy_checklist_but_for_preload():
+    """The README's production settings: the one warning is HSTS preload, which is opt-in."""
     env = {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(50)}
-    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    result = run_manage("check", "--deploy", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified 1 issue" in result.stderr, result.stderr
+    assert "(security.W021)" in result.stderr
+
+
+def test_hsts_preload_is_off_unless_the_deployer_opts_in():
+    env = {**PRODUCTION_ENV, "SECRET_KEY": secrets.token_urlsafe(50)}
+    assert read_settings("s.SECURE_HSTS_PRELOAD", env) is False
+    opted_in = {**env, "SECURE_HSTS_PRELOAD": "1"}
+    assert read_settings("s.SECURE_HSTS_PRELOAD", opted_in) is True
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=opted_in)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
-def test_development_generates_and_keeps_a_secret_key(tmp_path):
-    env = {**PRODUCTION_ENV, "DEBUG": "1", "MYBA_DATA_DIR": str(tmp_path)}
-    code = "from django.conf import settings; print(settings.SECRET_KEY)"
-    first = run_manage("shell", "-c", code, env=env)
-    second = run_manage("shell", "-c", code, env=env)
-    assert first.returncode == 0, first.stderr
-    assert first.stdout.strip() == second.stdout.strip()
-    assert len(first.stdout.strip()) >= 50
-    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+def test_variables_are_parsed_and_an_empty_one_counts_as_unset():
+    env = {
+        **PRODUCTION_ENV,
+        # A secret is taken verbatim, even when it looks like a reference to another variable.
+        "SECRET_KEY": "$PATH-" + secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "a.example, b.example",
+        "DB_CONN_MAX_AGE": "",
+        "SECURE_SSL_REDIRECT": "",
+        "OPENROUTER_READ_TIMEOUT": "12.5",
+        "DASHBOARD_CACHE_SECONDS": "0",
+    }
+    key, hosts, max_age, ssl_redirect, timeout, beat = read_settings(
+        "[s.SECRET_KEY, s.ALLOWED_HOSTS, s.DATABASES['default']['CONN_MAX_AGE'], "
+        "s.SECURE_SSL_REDIRECT, s.OPENROUTER_READ_TIMEOUT, sorted(s.CELERY_BEAT_SCHEDULE)]",
+        env,
+    )
+    assert key == env["SECRET_KEY"]
+    assert hosts == ["a.example", "b.example"]
+    assert (max_age, ssl_redirect, timeout) == (600, True, 12.5)
+    assert "dashboard-refresh-overview" not in beat
+    assert "tickets-sweep-stuck" in beat
+
+
+def test_make_creates_the_development_secret_key_once_and_settings_read_it(tmp_path):
+    data_dir = tmp_path / "data"
+    target = f"{data_dir}/secret_key"
+    make = ["make", "-s", "-C", str(ROOT), target, f"MYBA_DATA_DIR={data_dir}"]
+    for _ in range(2):
+        subprocess.run(make, check=True, capture_output=True, timeout=60)
+    key = (data_dir / "secret_key").read_text().strip()
+    assert len(key) >= 50
+    assert (data_dir / "secret_key").stat().st_mode & 0o077 == 0
+
+    env = {**PRODUCTION_ENV, "DEBUG": "1", "MYBA_DATA_DIR": str(data_dir)}
+    assert read_settings("s.SECRET_KEY", env) == key
+
+
+def test_development_without_a_key_says_how_to_get_one(tmp_path):
+    env = {**PRODUCTION_ENV, "DEBUG": "1", "MYBA_DATA_DIR": str(tmp_path / "data")}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "`make run` creates it" in result.stderr
+    assert not (tmp_path / "data").exists()
+
+
+# Run in a fresh interpreter: every open for writing and every directory, permission or
+# rename change made while Django loads the settings is recorded.
+WRITES_PROBE = """
+import json, os, sys
+WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+CHANGES = {"os.mkdir", "os.chmod", "os.rename", "os.replace", "os.remove", "os.symlink",
+           "os.truncate", "shutil.copyfile", "shutil.rmtree"}
+writes = []
+def audit(event, args):
+    if event == "open" and isinstance(args[2], int) and args[2] & WRITE_FLAGS:
+        writes.append(f"open {args[0]}")
+    elif event in CHANGES:
+        writes.append(f"{event} {args[0]}")
+sys.addaudithook(audit)
+from django.conf import settings
+settings.SECRET_KEY
+print(json.dumps(writes))
+"""
+
+
+@pytest.mark.parametrize(
+    "mode",
+    ["production", "development with a key made by make run", "development with SECRET_KEY"],
+)
+def test_importing_settings_writes_nothing(tmp_path, mode):
+    data_dir = tmp_path / "data"
+    env = {**PRODUCTION_ENV, "MYBA_DATA_DIR": str(data_dir), "PYTHONDONTWRITEBYTECODE": "1"}
+    if mode == "production":
+        env["SECRET_KEY"] = secrets.token_urlsafe(50)
+    elif mode == "development with SECRET_KEY":
+        env.update(DEBUG="1", SECRET_KEY=secrets.token_urlsafe(50))
+    else:
+        env.update(DEBUG="1", DATABASE_URL="")  # the zero-setup run: SQLite in the data dir
+        data_dir.mkdir()
+        (data_dir / "secret_key").write_text(secrets.token_urlsafe(50))
+    before = sorted(tmp_path.rglob("*"))
+
+    result = subprocess.run(
+        [sys.executable, "-c", WRITES_PROBE], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+    assert sorted(tmp_path.rglob("*")) == before
 
 
 @pytest.mark.django_db
