@@ -274,6 +274,8 @@ SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
 SOCIALACCOUNT_QUERY_EMAIL = True
 SOCIALACCOUNT_LOGIN_ON_GET = False
+# A provider with no OAuth app answers 404 on its login and callback URLs, not 500.
+SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 # OAuth apps from the environment (<PROVIDER>_CLIENT_ID and <PROVIDER>_CLIENT_SECRET); a
 # provider with neither these nor a SocialApp row in the admin shows no button.
 _OAUTH_PROVIDERS: dict[str, dict] = {
