@@ -37,8 +37,9 @@ stack: $(INSTALLED)
 lint: $(INSTALLED)
 	$(BIN)/ruff check .
 
+## make bench: the benchmarks in bench/ on throwaway services (BENCH_ARGS="ledger --seconds 2").
 bench: $(INSTALLED)
-	scripts/bench.sh
+	scripts/bench.sh $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .data
