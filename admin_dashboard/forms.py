@@ -45,5 +45,8 @@ class DeactivateUserForm(forms.Form):
     reason = forms.CharField(max_length=500, widget=forms.TextInput)
 
 
+RETRY_REASON = "Retried from the dashboard"
+
+
 class RetryWebhookForm(forms.Form):
-    reason = forms.CharField(max_length=500, required=False, initial="Retried from the dashboard")
+    reason = forms.CharField(max_length=500, required=False, initial=RETRY_REASON)

@@ -73,24 +73,23 @@ admin.site.unregister(WebhookEventTrigger)
 
 @admin.register(WebhookEventTrigger)
 class RetryableWebhookEventTriggerAdmin(WebhookEventTriggerAdmin):
-    """dj-stripe's trigger list, plus a staff action to retry failed processing now."""
+    """dj-stripe's trigger list, plus a staff action to retry failed processing now (in the
+    background, audit-logged, like the dashboard's Retry button)."""
 
     actions = ["retry_processing"]
 
     @admin.action(description="Retry processing of the selected failed webhooks")
     def retry_processing(self, request, queryset):
-        done = failed = skipped = 0
-        for trigger in queryset.select_related("stripe_trigger_account", "webhook_endpoint"):
-            if not trigger.valid or trigger.processed:
-                skipped += 1
-            elif services.retry_webhook_trigger(trigger=trigger):
-                done += 1
-            else:
-                failed += 1
-        level = messages.WARNING if failed else messages.SUCCESS
+        ids = list(queryset.values_list("pk", flat=True))
+        queued = sum(
+            services.queue_webhook_retry(
+                trigger_id=pk, actor=request.user, reason="Retried from the Django admin"
+            )
+            for pk in ids
+        )
         self.message_user(
             request,
-            f"{done} processed, {failed} failed again (see their traceback), "
-            f"{skipped} skipped (invalid or already processed).",
-            level,
+            f"{queued} retr{'y' if queued == 1 else 'ies'} queued; {len(ids) - queued} skipped "
+            "(invalid or already processed). Reload the list to see the results.",
+            messages.SUCCESS if queued else messages.WARNING,
         )

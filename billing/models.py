@@ -199,6 +199,9 @@ class WebhookRetry(models.Model):
     last_error = models.TextField(blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     gave_up_at = models.DateTimeField(null=True, blank=True)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A caller is processing it until then (a lease)."
+    )
 
     class Meta:
         indexes = [models.Index(fields=["next_attempt_at"], name="billing_retry_due_idx")]

@@ -243,6 +243,24 @@ def list_webhook_triggers(*, status: str = ""):
     return triggers
 
 
+def webhook_event_type(trigger) -> str:
+    """The Stripe event type of a delivery; from the stored body when processing failed before
+    the event row was kept."""
+    if trigger.event_id:
+        return trigger.event.type
+    try:
+        return str(trigger.json_body.get("type", ""))
+    except (ValueError, AttributeError):
+        return ""
+
+
+def webhook_status(trigger) -> str:
+    """One of WEBHOOK_STATUSES."""
+    if not trigger.valid:
+        return "invalid"
+    return "processed" if trigger.processed else "failed"
+
+
 def count_webhook_failures(*, start, end) -> dict:
     """Deliveries received in [start, end): total, failed (valid, not processed), invalid."""
     from django.db.models import Count, Q

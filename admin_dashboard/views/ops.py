@@ -1,44 +1,20 @@
-import logging
-
 from django.contrib import messages
-from django.db import transaction
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts import services as accounts_services
-from accounts.models import StaffAction
 from admin_dashboard.access import staff_only
 from admin_dashboard.exports import csv_response, wants_csv
-from admin_dashboard.forms import RetryWebhookForm
+from admin_dashboard.forms import RETRY_REASON, RetryWebhookForm
 from admin_dashboard.health import run_health_checks
 from admin_dashboard.periods import period_from_request
-from admin_dashboard.tasks import retry_webhook_task
 from billing import selectors as billing_selectors
+from billing import services as billing_services
 from billing.selectors import WEBHOOK_STATUSES
 from tickets import selectors as tickets_selectors
 from tokens import selectors as tokens_selectors
 
-logger = logging.getLogger(__name__)
 RECENT = 100
-
-
-def event_type(trigger) -> str:
-    """The Stripe event type; from the stored body when processing failed before the event
-    row was kept."""
-    if trigger.event_id:
-        return trigger.event.type
-    try:
-        return str(trigger.json_body.get("type", ""))
-    except (ValueError, AttributeError):
-        return ""
-
-
-def trigger_status(trigger) -> str:
-    if not trigger.valid:
-        return "invalid"
-    return "processed" if trigger.processed else "failed"
 
 
 @staff_only
@@ -49,8 +25,8 @@ def webhooks(request):
     status = status if status in WEBHOOK_STATUSES else ""
     triggers = list(billing_selectors.list_webhook_triggers(status=status)[:RECENT])
     for trigger in triggers:
-        trigger.status = trigger_status(trigger)
-        trigger.event_type = event_type(trigger)
+        trigger.status = billing_selectors.webhook_status(trigger)
+        trigger.event_type = billing_selectors.webhook_event_type(trigger)
     if wants_csv(request):
         return csv_response(
             "webhooks",
@@ -67,25 +43,12 @@ def webhooks(request):
 @staff_only
 @require_POST
 def retry_webhook(request, pk: int):
-    trigger = billing_selectors.get_webhook_trigger(pk)
-    if trigger is None:
-        raise Http404
-    if not trigger.valid or trigger.processed:
-        messages.error(request, "Only a valid delivery that failed processing can be retried.")
-        return redirect("admin_dashboard:webhooks")
     form = RetryWebhookForm(request.POST)
-    reason = (form.cleaned_data.get("reason") if form.is_valid() else "") or (
-        "Retried from the dashboard"
-    )
-    with transaction.atomic():
-        accounts_services.record_staff_action(
-            actor=request.user,
-            action=StaffAction.Action.RETRY_WEBHOOK,
-            reason=reason,
-            details={"trigger_id": trigger.pk, "event_type": event_type(trigger)},
-        )
-        transaction.on_commit(lambda: retry_webhook_task.delay(trigger.pk))
-    messages.success(request, f"Retry of delivery #{trigger.pk} queued.")
+    reason = (form.cleaned_data["reason"] if form.is_valid() else "") or RETRY_REASON
+    if billing_services.queue_webhook_retry(trigger_id=pk, actor=request.user, reason=reason):
+        messages.success(request, f"Retry of delivery #{pk} queued.")
+    else:
+        messages.error(request, "Only a valid delivery that failed processing can be retried.")
     return redirect("admin_dashboard:webhooks")
 
 

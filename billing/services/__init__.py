@@ -13,19 +13,26 @@ from billing.services.fulfilment import (
     refund_purchase,
 )
 from billing.services.local import complete_local_checkout
-from billing.services.webhooks import retry_failed_webhooks, retry_webhook_trigger
+from billing.services.webhooks import (
+    RetryOutcome,
+    queue_webhook_retry,
+    retry_failed_webhooks,
+    retry_webhook,
+)
 
 __all__ = [
     "CatalogSyncReport",
     "CheckoutRedirect",
     "CheckoutUnavailable",
+    "RetryOutcome",
     "complete_local_checkout",
     "create_checkout_session",
     "expire_checkout",
     "fulfill_checkout",
     "record_charge_receipt",
+    "queue_webhook_retry",
     "refund_purchase",
     "retry_failed_webhooks",
-    "retry_webhook_trigger",
+    "retry_webhook",
     "sync_stripe_catalog",
 ]

@@ -132,16 +132,23 @@ def test_staff_retries_a_failed_webhook_through_the_task(
     fake_stripe.failing.clear()
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        response = staff_client.post(f"/dashboard/webhooks/{trigger.pk}/retry/", follow=True)
+        response = staff_client.post(f"/dashboard/webhooks/{trigger.pk}/retry/",
+                                     {"reason": "customer wrote in"}, follow=True)
     assert len(callbacks) == 1
     assert f"Retry of delivery #{trigger.pk} queued." in response.content.decode()
     trigger = WebhookEventTrigger.objects.get(pk=trigger.pk)
     assert trigger.processed
     assert Purchase.objects.get().status == Purchase.Status.PAID
     action = StaffAction.objects.get()
-    assert (action.action, action.actor, action.details["trigger_id"]) == (
-        "retry_webhook", staff, trigger.pk
+    assert (action.action, action.actor, action.reason, action.details["trigger_id"]) == (
+        "retry_webhook", staff, "customer wrote in", trigger.pk
     )
+
+    again = staff_client.post(f"/dashboard/webhooks/{trigger.pk}/retry/", follow=True)
+    assert "Only a valid delivery that failed processing can be retried." in (
+        again.content.decode()
+    )
+    assert StaffAction.objects.count() == 1
     call_command("ledger_audit", stdout=open("/dev/null", "w"))  # noqa: SIM115
 
 

@@ -55,6 +55,8 @@ class FakeStripe:
         self._lock = threading.Lock()
         # Paths (prefixes) that answer 500 until removed: Stripe having a bad minute.
         self.failing: set[str] = set()
+        # Seconds every answer takes: a slow Stripe, so concurrent callers overlap.
+        self.latency = 0.0
         self.account = {
             "id": ACCOUNT_ID,
             "object": "account",
@@ -408,6 +410,7 @@ class FakeStripe:
 
     def _get(self, request):
         path, params = self._record(request)
+        time.sleep(self.latency)
         if failure := self._failure(path):
             return failure
         if path == "/v1/account":

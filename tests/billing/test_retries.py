@@ -1,20 +1,26 @@
-"""Failed webhook processing is visible and recovered: by the beat task with backoff, or
-by staff from the admin."""
+"""Failed webhook processing is visible and recovered, by one owner (`retry_webhook`): the
+beat poller with backoff, or staff from the admin or the dashboard (audit-logged), never two
+callers processing the same delivery at once."""
 
+import threading
 from datetime import timedelta
 
+import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from djstripe.models import WebhookEventTrigger
 
+from accounts.models import StaffAction
 from billing.models import Purchase, WebhookRetry
-from billing.services import create_checkout_session
+from billing.services import RetryOutcome, create_checkout_session, retry_webhook
 from billing.services.webhooks import retry_failed_webhooks
 from billing.tasks import retry_failed_webhooks_task
-from tests.admin_dashboard.conftest import make_staff
+from tests.admin_dashboard.conftest import make_staff, tasks_inline  # noqa: F401 - fixture
 from tests.billing.conftest import Webhooks
+from tokens.models import LedgerEntry
 
 
 def balance_of(user) -> int:
@@ -55,6 +61,7 @@ def test_failed_webhook_is_retried_with_backoff_until_it_succeeds(
     retry.refresh_from_db()
     assert retry.attempts == 1
     assert retry.next_attempt_at >= now + timedelta(minutes=3)  # backed off
+    assert retry.claimed_until is None  # the lease is released after each try
     assert retry_failed_webhooks(now=now + timedelta(minutes=3)) == 0  # not due again yet
 
     fake_stripe.failing.clear()
@@ -67,7 +74,26 @@ def test_failed_webhook_is_retried_with_backoff_until_it_succeeds(
     assert balance_of(buyer) == 50
     assert Purchase.objects.get().status == Purchase.Status.PAID
     assert retry_failed_webhooks(now=now + timedelta(hours=1)) == 0  # nothing left
+    assert not StaffAction.objects.exists()  # nobody asked: no audit row
     call_command("ledger_audit")
+
+
+def test_the_poller_leaves_a_claimed_delivery_alone_until_its_lease_expires(
+    fake_stripe, synced_catalog, buyer, webhook_endpoint
+):
+    trigger = failed_delivery(fake_stripe, synced_catalog, buyer, webhook_endpoint)
+    fake_stripe.failing.clear()
+    now = timezone.now()
+    # A caller claimed it and died (a killed worker): its lease is still running.
+    WebhookRetry.objects.create(trigger=trigger, next_attempt_at=now,
+                                claimed_until=now + timedelta(minutes=5))
+
+    assert retry_webhook(trigger_id=trigger.pk, now=now) == RetryOutcome.BUSY
+    assert retry_failed_webhooks(now=now) == 0
+    assert balance_of(buyer) == 0
+    assert retry_failed_webhooks(now=now + timedelta(minutes=6)) == 1  # the lease expired
+    assert balance_of(buyer) == 50
+    assert retry_webhook(trigger_id=trigger.pk) == RetryOutcome.ALREADY_PROCESSED
 
 
 def test_the_beat_task_runs_the_retries(fake_stripe, synced_catalog, buyer, webhook_endpoint):
@@ -79,23 +105,77 @@ def test_the_beat_task_runs_the_retries(fake_stripe, synced_catalog, buyer, webh
     assert balance_of(buyer) == 50
 
 
-def test_staff_retry_a_failed_webhook_from_the_admin(
-    client, fake_stripe, synced_catalog, buyer, webhook_endpoint
+def test_staff_retry_from_the_admin_is_audited_and_processed(
+    fake_stripe, synced_catalog, buyer, webhook_endpoint, tasks_inline,  # noqa: F811
+    django_capture_on_commit_callbacks,
 ):
     trigger = failed_delivery(fake_stripe, synced_catalog, buyer, webhook_endpoint)
     fake_stripe.failing.clear()
     staff = make_staff(is_superuser=True)
+    client = Client()
     client.force_login(staff)
     url = reverse("admin:djstripe_webhookeventtrigger_changelist")
 
-    response = client.post(
-        url, {"action": "retry_processing", "_selected_action": [trigger.pk]}, follow=True
-    )
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = client.post(
+            url, {"action": "retry_processing", "_selected_action": [trigger.pk]}, follow=True
+        )
 
     assert response.status_code == 200
-    assert "1 processed, 0 failed again" in response.content.decode()
+    assert "1 retry queued; 0 skipped" in response.content.decode()
+    assert len(callbacks) == 1  # the task is enqueued after the request's transaction
     trigger.refresh_from_db()
     assert trigger.processed is True
     assert balance_of(buyer) == 50
     assert Purchase.objects.get().status == Purchase.Status.PAID
+    action = StaffAction.objects.get()
+    assert (action.actor, action.action, action.reason) == (
+        staff, "retry_webhook", "Retried from the Django admin"
+    )
+    assert action.details == {"trigger_id": trigger.pk,
+                              "event_type": "checkout.session.completed", "claimed": True}
+
+    again = client.post(url, {"action": "retry_processing", "_selected_action": [trigger.pk]},
+                        follow=True)
+    assert "0 retries queued; 1 skipped" in again.content.decode()
+    assert StaffAction.objects.count() == 1
     call_command("ledger_audit")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_retries_of_one_delivery_process_it_once(
+    fake_stripe, synced_catalog, buyer, webhook_endpoint
+):
+    trigger = failed_delivery(fake_stripe, synced_catalog, buyer, webhook_endpoint)
+    fake_stripe.failing.clear()
+    fake_stripe.latency = 0.3  # processing takes a while: the two callers overlap
+    fake_stripe.calls.clear()
+    staff = [make_staff(), make_staff()]
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def retry(actor):
+        try:
+            barrier.wait()
+            outcomes.append(retry_webhook(trigger_id=trigger.pk, actor_id=actor.pk,
+                                          reason="customer waiting"))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=retry, args=(actor,)) for actor in staff]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(outcomes) == [RetryOutcome.BUSY, RetryOutcome.PROCESSED]
+    session_fetches = [path for method, path, _ in fake_stripe.calls
+                       if method == "GET" and path.startswith("/v1/checkout/sessions/")]
+    assert len(session_fetches) == 1  # processed once
+    assert WebhookRetry.objects.get(trigger=trigger).attempts == 1
+    assert balance_of(buyer) == 50
+    assert LedgerEntry.objects.filter(kind="purchase").count() == 1
+    # Both staff members' requests are on record, and which one did the work.
+    claims = sorted(a.details["claimed"] for a in StaffAction.objects.all())
+    assert claims == [False, True]
+    call_command("ledger_audit", stdout=open("/dev/null", "w"))  # noqa: SIM115
