@@ -7,13 +7,11 @@
  *   [data-toast-dismiss]    close button inside a toast
  *   [data-nav-menu]         the <details> header menu on narrow screens: Escape, a click
  *                           outside or following a link closes it
- *   form[data-confirm]      asks window.confirm(<value>) before submitting
- *   form[data-busy]         on submit, disables its submit button and labels it <value>
- *                           (for slow posts: no double submits, visible progress)
+ *   form[data-busy]         one submission at a time, for plain and htmx forms alike: see busy()
  *   [data-copy="#id"]       copies the text of the element #id to the clipboard
  *
- *   MyBA.toast(message, level)   show a toast from JS (level: info|success|warning|error)
- *   HX-Trigger: {"toast": {"message": "...", "level": "success"}}   the same from a response
+ * Toasts raised here (a copy, a failed htmx request) are clones of the markup that
+ * templates/partials/messages.html renders for Django messages.
  */
 (function () {
   "use strict";
@@ -65,62 +63,49 @@
     start();
   }
 
-  var ICONS = {
-    success: "M8 12.5l2.7 2.7L16 9.8",
-    error: "M12 10v4M12 17.2v.1",
-    warning: "M12 10v4M12 17.2v.1",
-    info: "M12 11v5M12 7.8v.1",
-  };
-
-  function svgEl(name, attrs) {
-    var el = document.createElementNS("http://www.w3.org/2000/svg", name);
-    Object.keys(attrs).forEach(function (key) {
-      el.setAttribute(key, attrs[key]);
-    });
-    return el;
-  }
-
+  /* level: "success" or "error", the two <template data-toast-template> in messages.html. */
   function toast(message, level) {
     var region = toastRegion();
-    if (!region || !message) {
-      return null;
+    var template = document.querySelector('template[data-toast-template="' + level + '"]');
+    if (!region || !template) {
+      return;
     }
-    level = ICONS[level] ? level : "info";
-    var el = document.createElement("div");
-    el.className = "toast toast-" + level;
-    el.setAttribute("data-toast", "");
-    if (level === "error") {
-      el.setAttribute("role", "alert");
-    }
-    var icon = svgEl("svg", {
-      class: "toast-icon",
-      viewBox: "0 0 24 24",
-      "aria-hidden": "true",
-      fill: "none",
-      stroke: "currentColor",
-      "stroke-width": "2",
-      "stroke-linecap": "round",
-      "stroke-linejoin": "round",
-    });
-    icon.appendChild(
-      level === "error" || level === "warning"
-        ? svgEl("path", { d: "M12 3.5l9.5 16.5h-19z" })
-        : svgEl("circle", { cx: "12", cy: "12", r: "9" })
-    );
-    icon.appendChild(svgEl("path", { d: ICONS[level] }));
-    var body = document.createElement("div");
-    body.className = "toast-body";
-    body.textContent = String(message);
-    var close = document.createElement("button");
-    close.type = "button";
-    close.className = "toast-close";
-    close.setAttribute("data-toast-dismiss", "");
-    close.setAttribute("aria-label", "Dismiss message");
-    close.textContent = "\u00d7";
-    el.append(icon, body, close);
+    var el = template.content.firstElementChild.cloneNode(true);
+    el.querySelector(".toast-body").textContent = message;
     region.appendChild(el);
     arm(el);
-    return el;
+  }
+
+  /*
+   * The double-submit guard. The first submit of a form[data-busy] marks it busy: its submit
+   * buttons get aria-disabled (which also takes clicks away from them, see app.css) and the
+   * clicked one shows the attribute's value, if it has one. Any further submit is stopped
+   * here, in the capture phase, before the browser or htmx sees it. Buttons are not
+   * `disabled`: a disabled submitter's name and value would be left out of the submission.
+   * An htmx form is released when its request ends (a 429 or a network error leaves it on
+   * the page); a plain form when the back button brings its page back from the cache.
+   */
+  function busy(form, submitter) {
+    form.setAttribute("aria-busy", "true");
+    form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (button) {
+      button.setAttribute("aria-disabled", "true");
+    });
+    var label = form.getAttribute("data-busy");
+    if (label && submitter) {
+      submitter.setAttribute("data-idle-label", submitter.textContent);
+      submitter.textContent = label;
+    }
+  }
+
+  function release(form) {
+    form.removeAttribute("aria-busy");
+    form.querySelectorAll("[aria-disabled=true]").forEach(function (button) {
+      button.removeAttribute("aria-disabled");
+    });
+    form.querySelectorAll("[data-idle-label]").forEach(function (button) {
+      button.textContent = button.getAttribute("data-idle-label");
+      button.removeAttribute("data-idle-label");
+    });
   }
 
   function closeMenus(except) {
@@ -187,39 +172,32 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    if (form instanceof HTMLFormElement && form.hasAttribute("data-confirm")) {
-      if (!window.confirm(form.getAttribute("data-confirm"))) {
-        event.preventDefault();
-        event.stopImmediatePropagation();
-      }
-    }
-  }, true);
-
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (event.defaultPrevented || !(form instanceof HTMLFormElement) ||
-        !form.hasAttribute("data-busy")) {
+    if (!(form instanceof HTMLFormElement) || !form.hasAttribute("data-busy")) {
       return;
     }
-    var button = form.querySelector("button[type=submit]");
-    if (button) {
-      button.disabled = true;
-      button.textContent = form.getAttribute("data-busy");
+    if (form.getAttribute("aria-busy") === "true") {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+      return;
     }
-    form.setAttribute("aria-busy", "true");
+    busy(form, event.submitter);
+  }, true);
+
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted) {
+      document.querySelectorAll("form[data-busy][aria-busy=true]").forEach(release);
+    }
   });
 
-  /* htmx: re-initialise swapped content, surface failures, keep toasts out of history. */
-  document.body.addEventListener("toast", function (event) {
-    var detail = event.detail || {};
-    toast(detail.message || detail.value, detail.level);
+  /* htmx: release guarded forms, surface failures, keep toasts out of history. */
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (elt instanceof HTMLFormElement && elt.hasAttribute("data-busy")) {
+      release(elt);
+    }
   });
 
   document.body.addEventListener("htmx:responseError", function (event) {
-    var elt = event.detail && event.detail.elt;
-    if (elt && elt.closest && elt.closest("[data-silent-errors]")) {
-      return;
-    }
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     toast(
       status === 429
@@ -240,8 +218,6 @@
     }
     closeMenus(null);
   });
-
-  window.MyBA = { toast: toast, dismiss: dismiss };
 
   if (window.htmx) {
     window.htmx.onLoad(init);
