@@ -48,6 +48,18 @@ class HoldStateError(LedgerError):
         super().__init__(f"Hold #{hold_id} is {status}; it cannot be {wanted}.")
 
 
+class PendingHolds(LedgerError):
+    """The account still has tokens reserved for work in progress; closing it now would
+    destroy them. Close it with a successor (the holds move there) or once they settle."""
+
+    def __init__(self, *, account_id: int, held: int):
+        self.account_id = account_id
+        self.held = held
+        super().__init__(
+            f"Token account #{account_id} has {held} tokens held for work in progress."
+        )
+
+
 class UnknownPrice(LedgerError, LookupError):
     """No active price exists for the feature key."""
 

@@ -80,6 +80,11 @@ class LedgerEntry(models.Model):
     # an IdempotencyConflict rather than a silent no-op.
     request_hash = models.CharField(max_length=64, blank=True, editable=False)
     reference = models.CharField(max_length=255, blank=True, db_index=True)
+    # What was bought with a spend (`ticket.standard`, ...) and who spent it (`user:<id>`,
+    # `member:<id>`, `apikey:<id>`): usage, member limits and key budgets are read from here
+    # without the ledger knowing what a ticket, a member or a key is.
+    feature_key = models.CharField(max_length=100, blank=True)
+    spender = models.CharField(max_length=64, blank=True)
     memo = models.CharField(max_length=500, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -99,6 +104,16 @@ class LedgerEntry(models.Model):
             models.Index(
                 fields=["created_at"], include=["kind", "amount", "account"],
                 name="tokens_entry_by_time",
+            ),
+            models.Index(
+                fields=["account", "feature_key", "created_at"],
+                condition=~Q(feature_key=""),
+                name="tokens_entry_by_feature",
+            ),
+            models.Index(
+                fields=["account", "spender", "created_at"],
+                condition=~Q(spender=""),
+                name="tokens_entry_by_spender",
             ),
         ]
         constraints = [
@@ -176,6 +191,9 @@ class Hold(models.Model):
     idempotency_key = models.CharField(max_length=255, unique=True)
     request_hash = models.CharField(max_length=64, blank=True, editable=False)
     reference = models.CharField(max_length=255, blank=True, db_index=True)
+    # Copied onto the spend entry at capture (see LedgerEntry).
+    feature_key = models.CharField(max_length=100, blank=True)
+    spender = models.CharField(max_length=64, blank=True)
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
@@ -188,6 +206,12 @@ class Hold(models.Model):
                 fields=["expires_at"],
                 condition=Q(status="pending"),
                 name="tokens_hold_pending_expiry",
+            ),
+            # A limit counts what a spender has pending on a pool in the hold transaction.
+            models.Index(
+                fields=["account", "spender"],
+                condition=Q(status="pending") & ~Q(spender=""),
+                name="tokens_hold_pending_spender",
             ),
         ]
         constraints = [

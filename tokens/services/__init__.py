@@ -13,7 +13,13 @@ from tokens.services.accounts import (
     transfer_tokens,
 )
 from tokens.services.audit import record_ledger_audit, run_ledger_audit
-from tokens.services.spending import capture_hold, release_hold, reserve_tokens, spend_tokens
+from tokens.services.spending import (
+    capture_hold,
+    lock_hold_account,
+    release_hold,
+    reserve_tokens,
+    spend_tokens,
+)
 from tokens.services.sweepers import expire_lots, release_expired_holds
 
 __all__ = [
@@ -23,6 +29,7 @@ __all__ = [
     "close_account",
     "expire_lots",
     "grant_tokens",
+    "lock_hold_account",
     "open_account",
     "release_expired_holds",
     "release_hold",

@@ -13,9 +13,9 @@ standard (UPDATE/INSERT ... RETURNING, NULLS LAST), so the zero-setup SQLite run
 import hashlib
 from datetime import datetime
 
+import psycopg
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
 from django.utils import timezone
-from psycopg import Cursor as ServerCursor
 
 from tokens.exceptions import (
     AccountClosed,
@@ -26,43 +26,67 @@ from tokens.exceptions import (
     LedgerError,
     LedgerInvariantError,
 )
-from tokens.models import EntryKind, Hold, LedgerEntry, LotSource, TokenAccount
+from tokens.models import EntryKind, Hold, HoldStatus, LedgerEntry, LotSource, TokenAccount
 
-# Spends use lots soonest-expiring first, then granted before transferred before paid, then
-# oldest first: free tokens go before bought ones, and nothing lapses that could be used.
-# (The same ORDER BY appears in the two lot statements below.)
+# Spends use lots soonest-expiring first, then by source in this order (free tokens before
+# bought ones), then oldest first: nothing lapses that could be used, and a refund finds as
+# much of its purchase as possible. The one definition of spend order; both lot statements
+# below are built from it.
+SOURCE_SPEND_ORDER = (LotSource.GRANTED, LotSource.TRANSFERRED, LotSource.PAID)
+_SOURCE_RANK = "CASE source {} END".format(
+    " ".join(f"WHEN '{source.value}' THEN {rank}" for rank, source in enumerate(SOURCE_SPEND_ORDER))
+)
+SPEND_ORDER_SQL = f"expires_at ASC NULLS LAST, {_SOURCE_RANK}, id"
 
 _MOVE_SQL = (
     "UPDATE tokens_tokenaccount SET balance = balance + %s, held = held + %s "
     "WHERE id = %s AND held + %s >= 0 AND balance + %s >= held + %s{open} "
     "RETURNING balance, held"
 )
-_INSERT_ENTRY_SQL = (
-    "INSERT INTO tokens_ledgerentry (account_id, amount, kind, balance_after, idempotency_key, "
-    "request_hash, reference, memo, actor_id, created_at) "
-    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id"
+# Capture and release move the account the hold is on *now*: a visitor's pending hold moves
+# with the visitor's tokens when they sign up. The sub-select runs once; if the hold moves
+# while this waits for the row lock, the re-checked conditions fail and the caller retries.
+_MOVE_FOR_HOLD_SQL = (
+    "UPDATE tokens_tokenaccount SET balance = balance + %s, held = held + %s "
+    "WHERE id = (SELECT account_id FROM tokens_hold WHERE id = %s AND status = 'pending') "
+    "AND held + %s >= 0 AND balance + %s >= held + %s "
+    "RETURNING id, balance, held"
 )
-_INSERT_LOT_SQL = (
-    "INSERT INTO tokens_lot (entry_id, account_id, source, amount, remaining, expires_at, "
-    "created_at) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+ENTRY_COLUMNS = (
+    "account_id", "amount", "kind", "balance_after", "idempotency_key", "request_hash",
+    "reference", "feature_key", "spender", "memo", "actor_id", "created_at",
 )
-_INSERT_HOLD_SQL = (
-    "INSERT INTO tokens_hold (account_id, amount, status, idempotency_key, request_hash, "
-    "reference, expires_at, created_at, reason) "
-    "VALUES (%s, %s, 'pending', %s, %s, %s, %s, %s, '') RETURNING id"
+LOT_COLUMNS = (
+    "entry_id", "account_id", "source", "amount", "remaining", "expires_at", "created_at",
 )
+HOLD_COLUMNS = (
+    "account_id", "amount", "status", "idempotency_key", "request_hash", "reference",
+    "feature_key", "spender", "expires_at", "created_at", "resolved_at", "reason",
+)
+CONSUMPTION_COLUMNS = ("entry_id", "lot_id", "amount")
+
+
+# The statements below are assembled once, at import, from this module's constants only (no
+# input reaches them: values are always parameters), hence the S608 waivers.
+def _insert(table: str, columns: tuple[str, ...], *, returning: str = "") -> str:
+    placeholders = ", ".join(["%s"] * len(columns))
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+    return f"{sql} RETURNING {returning}" if returning else sql
+
+
+_INSERT_ENTRY_SQL = _insert("tokens_ledgerentry", ENTRY_COLUMNS, returning="id")
+_INSERT_LOT_SQL = _insert("tokens_lot", LOT_COLUMNS)
+_INSERT_HOLD_SQL = _insert("tokens_hold", HOLD_COLUMNS, returning="id")
+_INSERT_CONSUMPTION_SQL = _insert("tokens_lotconsumption", CONSUMPTION_COLUMNS)
 # One statement for the common case: the first open lot in spend order covers the debit.
 _TAKE_FIRST_LOT_SQL = (
-    "UPDATE tokens_lot SET remaining = remaining - %s WHERE remaining >= %s AND id = ("
-    "SELECT id FROM tokens_lot WHERE account_id = %s AND remaining > 0 ORDER BY "
-    "expires_at ASC NULLS LAST, "
-    "CASE source WHEN 'granted' THEN 0 WHEN 'transferred' THEN 1 ELSE 2 END, id "
-    "LIMIT 1) RETURNING id"
+    "UPDATE tokens_lot SET remaining = remaining - %s WHERE remaining >= %s AND id = ("  # noqa: S608
+    "SELECT id FROM tokens_lot WHERE account_id = %s AND remaining > 0 "
+    f"ORDER BY {SPEND_ORDER_SQL} LIMIT 1) RETURNING id"
 )
 _OPEN_LOTS_SQL = (
-    "SELECT id, remaining FROM tokens_lot WHERE account_id = %s AND remaining > 0 ORDER BY "
-    "expires_at ASC NULLS LAST, "
-    "CASE source WHEN 'granted' THEN 0 WHEN 'transferred' THEN 1 ELSE 2 END, id"
+    "SELECT id, remaining FROM tokens_lot WHERE account_id = %s AND remaining > 0 "  # noqa: S608
+    f"ORDER BY {SPEND_ORDER_SQL}"
 )
 _ONE_LOT_SQL = "SELECT id, remaining FROM tokens_lot WHERE account_id = %s AND id = %s"
 
@@ -105,7 +129,9 @@ def _run(sql: str, params: list):
     if db.vendor == "postgresql":
         db.ensure_connection()
         with db.wrap_database_errors:
-            return ServerCursor(db.connection).execute(sql, params)
+            # psycopg's (client-side) Cursor binds parameters on the server, which is what
+            # lets psycopg prepare the statement; not its named `ServerCursor`.
+            return psycopg.Cursor(db.connection).execute(sql, params)
     cursor = db.cursor()
     cursor.execute(sql, params)
     return cursor
@@ -159,6 +185,15 @@ def move_balance(
     return None if row is None else (row[0], row[1])
 
 
+def move_hold_balance(
+    hold_id: int, *, balance_delta: int = 0, held_delta: int = 0
+) -> tuple[int, int, int] | None:
+    """`move_balance` on the account a pending hold is on now; returns (account id, balance,
+    held), or None when the hold is not pending or the move would break a constraint."""
+    params = [balance_delta, held_delta, hold_id, held_delta, balance_delta, held_delta]
+    return _fetchone(_MOVE_FOR_HOLD_SQL, params)
+
+
 def lock_account(account_id: int, *, skip_locked: bool = False):
     """Lock the account row; returns (balance, held, closed_at), or None if skipped/missing."""
     return (
@@ -178,13 +213,18 @@ def write_entry(
     key: str,
     digest: str,
     reference: str = "",
+    feature_key: str = "",
+    spender: str = "",
     memo: str = "",
     actor=None,
 ) -> LedgerEntry:
     now = timezone.now()
     actor_id = getattr(actor, "pk", None)
-    params = [account_id, amount, kind, balance_after, key, digest, reference, memo, actor_id]
-    (entry_id,) = _fetchone(_INSERT_ENTRY_SQL, [*params, _db_time(now)])
+    params = [
+        account_id, amount, kind, balance_after, key, digest, reference, feature_key, spender,
+        memo, actor_id, _db_time(now),
+    ]
+    (entry_id,) = _fetchone(_INSERT_ENTRY_SQL, params)
     return _loaded(
         LedgerEntry(
             id=entry_id,
@@ -195,6 +235,8 @@ def write_entry(
             idempotency_key=key,
             request_hash=digest,
             reference=reference,
+            feature_key=feature_key,
+            spender=spender,
             memo=memo,
             actor_id=actor_id,
             created_at=now,
@@ -208,8 +250,11 @@ def write_credit(*, source: str, expires_at: datetime | None, **entry_fields) ->
         raise InvalidOperation(f"Unknown lot source {source!r}.")
     entry = write_entry(**entry_fields)
     amount = entry.amount
-    params = [entry.pk, entry.account_id, source, amount, amount, _db_time(expires_at)]
-    _execute(_INSERT_LOT_SQL, [*params, _db_time(entry.created_at)])
+    params = [
+        entry.pk, entry.account_id, source, amount, amount, _db_time(expires_at),
+        _db_time(entry.created_at),
+    ]
+    _execute(_INSERT_LOT_SQL, params)
     return entry
 
 
@@ -243,10 +288,7 @@ def consume_lots(entry: LedgerEntry, *, lot_id: int | None = None) -> None:
                 "UPDATE tokens_lot SET remaining = remaining - %s WHERE id = %s", [take, candidate]
             )
     for candidate, take in plan:
-        _execute(
-            "INSERT INTO tokens_lotconsumption (entry_id, lot_id, amount) VALUES (%s, %s, %s)",
-            [entry.pk, candidate, take],
-        )
+        _execute(_INSERT_CONSUMPTION_SQL, [entry.pk, candidate, take])
 
 
 def write_debit(**entry_fields) -> LedgerEntry:
@@ -257,10 +299,21 @@ def write_debit(**entry_fields) -> LedgerEntry:
 
 
 def write_hold(
-    *, account_id: int, amount: int, key: str, digest: str, reference: str, expires_at: datetime
+    *,
+    account_id: int,
+    amount: int,
+    key: str,
+    digest: str,
+    reference: str,
+    feature_key: str,
+    spender: str,
+    expires_at: datetime,
 ) -> Hold:
     now = timezone.now()
-    params = [account_id, amount, key, digest, reference, _db_time(expires_at), _db_time(now)]
+    params = [
+        account_id, amount, HoldStatus.PENDING, key, digest, reference, feature_key, spender,
+        _db_time(expires_at), _db_time(now), None, "",
+    ]
     (hold_id,) = _fetchone(_INSERT_HOLD_SQL, params)
     return _loaded(
         Hold(
@@ -270,19 +323,24 @@ def write_hold(
             idempotency_key=key,
             request_hash=digest,
             reference=reference,
+            feature_key=feature_key,
+            spender=spender,
             expires_at=expires_at,
             created_at=now,
         )
     )
 
 
-def settle_hold(hold_id: int, *, status: str, now: datetime, reason: str = "") -> bool:
-    """Move a pending hold to `status`; False if it was no longer pending."""
+def settle_hold(
+    hold_id: int, *, account_id: int, status: str, now: datetime, reason: str = ""
+) -> bool:
+    """Move a pending hold on `account_id` to `status`; False if it was no longer pending
+    there (settled meanwhile, or moved to another account)."""
     return bool(
         _execute(
             "UPDATE tokens_hold SET status = %s, resolved_at = %s, reason = %s "
-            "WHERE id = %s AND status = 'pending'",
-            [status, _db_time(now), reason, hold_id],
+            "WHERE id = %s AND account_id = %s AND status = 'pending'",
+            [status, _db_time(now), reason, hold_id, account_id],
         )
     )
 

@@ -5,8 +5,8 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tokens.exceptions import AccountClosed, InvalidAmount, InvalidOperation
-from tokens.models import EntryKind, HoldStatus, LedgerEntry, Lot, LotSource, TokenAccount
+from tokens.exceptions import AccountClosed, InvalidAmount, InvalidOperation, PendingHolds
+from tokens.models import EntryKind, Hold, HoldStatus, LedgerEntry, Lot, LotSource, TokenAccount
 from tokens.services._core import (
     CREDIT_KINDS,
     DEBIT_KINDS,
@@ -123,27 +123,15 @@ def transfer_tokens(
                 if moved is None:
                     raise Refused
                 after[account_id] = moved[0]
-            out_entry = write_debit(
-                account_id=source.pk,
-                amount=-amount,
-                kind=kind_out,
-                balance_after=after[source.pk],
+            return _write_transfer(
+                source_id=source.pk,
+                destination_id=destination.pk,
+                amount=amount,
+                balances_after=after,
                 key=idempotency_key,
                 digest=digest,
-                reference=f"account:{destination.pk}",
+                kinds=(kind_out, kind_in),
             )
-            in_entry = write_credit(
-                source=LotSource.TRANSFERRED,
-                expires_at=None,
-                account_id=destination.pk,
-                amount=amount,
-                kind=kind_in,
-                balance_after=after[destination.pk],
-                key=in_key,
-                digest=digest,
-                reference=f"account:{source.pk}",
-            )
-            return out_entry, in_entry
     except IntegrityError as error:
         return repeat_or_raise(idempotency_key, digest, error), LedgerEntry.objects.get(
             idempotency_key=in_key
@@ -155,6 +143,45 @@ def transfer_tokens(
         if TokenAccount.objects.filter(pk=destination.pk, closed_at__isnull=False).exists():
             raise AccountClosed(destination.pk) from None
         raise explain_refusal(source.pk, amount) from None
+
+
+def _write_transfer(
+    *,
+    source_id: int,
+    destination_id: int,
+    amount: int,
+    balances_after: dict[int, int],
+    key: str,
+    digest: str,
+    kinds: tuple[str, str] = (EntryKind.TRANSFER_OUT, EntryKind.TRANSFER_IN),
+    memo: str = "",
+) -> tuple[LedgerEntry, LedgerEntry]:
+    """The entries of a transfer whose balances already moved (both rows locked): the debit
+    (key `key`) with its lot consumptions, and the credit (key `<key>:in`) as one
+    `transferred` lot without expiry."""
+    out_entry = write_debit(
+        account_id=source_id,
+        amount=-amount,
+        kind=kinds[0],
+        balance_after=balances_after[source_id],
+        key=key,
+        digest=digest,
+        reference=f"account:{destination_id}",
+        memo=memo[:500],
+    )
+    in_entry = write_credit(
+        source=LotSource.TRANSFERRED,
+        expires_at=None,
+        account_id=destination_id,
+        amount=amount,
+        kind=kinds[1],
+        balance_after=balances_after[destination_id],
+        key=f"{key}:in",
+        digest=digest,
+        reference=f"account:{source_id}",
+        memo=memo[:500],
+    )
+    return out_entry, in_entry
 
 
 def adjust_tokens(
@@ -253,29 +280,53 @@ def clawback_lot(
 
 
 def close_account(
-    *, account: TokenAccount, actor=None, reason: str = "", idempotency_key: str
+    *,
+    account: TokenAccount,
+    successor: TokenAccount | None = None,
+    actor=None,
+    reason: str = "",
+    idempotency_key: str,
 ) -> LedgerEntry | None:
-    """Close an account: release its pending holds, zero its balance, set `closed_at`.
+    """Close an account so it accepts nothing more, and return the entry that emptied it.
 
-    Used when a user deletes their account or a visitor's tokens were carried over. Writes
-    (locking the account row first) the holds' status (released, no entry), one negative
-    `adjustment` entry for the remaining balance (returned; None if the balance was already
-    0) and `closed_at`. A closed account then refuses credits, reservations and spends with
-    AccountClosed. Idempotent: a repeat returns the same entry (or None).
+    With a `successor` (a visitor's free trial going to their new account), everything moves
+    there: the whole balance as a `transfer_out` entry (key `idempotency_key`, returned) and
+    a `transfer_in` lot without expiry (key `<idempotency_key>:in`), and every pending hold
+    with its held tokens, so work in progress settles on the successor — captured from it on
+    success, released to it on failure. Without a successor the remaining balance is debited
+    as an `adjustment` (returned), and an account with pending holds is refused with
+    PendingHolds: a hold is never destroyed silently.
+    Locks both accounts in id order (the one order every two-account service uses), then
+    writes the entries, the holds' account and `closed_at`. Returns None when the balance
+    was already 0. Idempotent: a repeat returns the same entry (or None). Raises
+    AccountClosed when the successor is closed, InvalidOperation when it is the account.
     """
     check_key(idempotency_key)
-    digest = request_hash("close", account.pk)
+    if successor is not None and successor.pk == account.pk:
+        raise InvalidOperation("An account cannot be closed into itself.")
+    digest = request_hash("close", account.pk, successor.pk if successor else None)
     now = timezone.now()
     with transaction.atomic():
-        balance, _, closed_at = lock_account(account.pk)
+        ids = sorted({account.pk} | ({successor.pk} if successor else set()))
+        locked = {account_id: lock_account(account_id) for account_id in ids}
+        balance, held, closed_at = locked[account.pk]
         # Re-check after the lock: a concurrent close with this key has committed by now.
         entry = existing_entry(idempotency_key, digest)
         if entry is not None or closed_at is not None:
             return entry
-        account.holds.filter(status=HoldStatus.PENDING).update(
-            status=HoldStatus.RELEASED, resolved_at=now, reason="account closed"
-        )
-        if balance > 0:
+        if successor is not None:
+            entry = _move_everything(
+                account_id=account.pk,
+                successor_id=successor.pk,
+                balance=balance,
+                held=held,
+                key=idempotency_key,
+                digest=digest,
+                memo=reason,
+            )
+        elif held:
+            raise PendingHolds(account_id=account.pk, held=held)
+        elif balance > 0:
             entry = write_debit(
                 account_id=account.pk,
                 amount=-balance,
@@ -289,3 +340,28 @@ def close_account(
         TokenAccount.objects.filter(pk=account.pk).update(balance=0, held=0, closed_at=now)
     account.balance, account.held, account.closed_at = 0, 0, now
     return entry
+
+
+def _move_everything(
+    *, account_id: int, successor_id: int, balance: int, held: int, key: str, digest: str,
+    memo: str,
+) -> LedgerEntry | None:
+    """Inside `close_account`, both rows locked: balance and pending holds to the successor."""
+    moved = move_balance(successor_id, balance_delta=balance, held_delta=held)
+    if moved is None:
+        raise AccountClosed(successor_id)
+    Hold.objects.filter(account_id=account_id, status=HoldStatus.PENDING).update(
+        account_id=successor_id
+    )
+    if not balance:
+        return None
+    out_entry, _ = _write_transfer(
+        source_id=account_id,
+        destination_id=successor_id,
+        amount=balance,
+        balances_after={account_id: 0, successor_id: moved[0]},
+        key=key,
+        digest=digest,
+        memo=memo,
+    )
+    return out_entry

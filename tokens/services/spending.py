@@ -13,13 +13,19 @@ from tokens.services._core import (
     check_key,
     existing_entry,
     explain_refusal,
+    lock_account,
     move_balance,
+    move_hold_balance,
     repeat_or_raise,
     request_hash,
     settle_hold,
     write_debit,
     write_hold,
 )
+
+# A hold moves at most once (a visitor's tokens to their new account), so a capture or
+# release that lost that race succeeds on its second try.
+_SETTLE_TRIES = 3
 
 
 def _existing_hold(key: str, digest: str) -> Hold | None:
@@ -35,20 +41,23 @@ def reserve_tokens(
     amount: int,
     idempotency_key: str,
     reference: str = "",
+    feature_key: str = "",
+    spender: str = "",
     ttl: timedelta = timedelta(minutes=10),
 ) -> Hold:
     """Reserve `amount` available tokens for work in progress and return the pending Hold.
 
     Writes: `held += amount` on the account (locking its row) and one `Hold` row expiring
-    after `ttl`; no ledger entry (the balance does not change until `capture_hold`).
-    Guarantees: exactly once per key — a repeat with the same account, amount and reference
-    returns the first hold in whatever state it is now; other parameters raise
-    IdempotencyConflict. Raises InsufficientTokens (with `needed`/`available`) when
+    after `ttl`, recording what it pays for (`feature_key`) and who spends (`spender`); no
+    ledger entry (the balance does not change until `capture_hold`).
+    Guarantees: exactly once per key — a repeat with the same account, amount, reference,
+    feature and spender returns the first hold in whatever state it is now; other parameters
+    raise IdempotencyConflict. Raises InsufficientTokens (with `needed`/`available`) when
     balance - held < amount, AccountClosed on a closed account, InvalidAmount.
     """
     check_amount(amount)
     check_key(idempotency_key)
-    digest = request_hash("reserve", account.pk, amount, reference)
+    digest = request_hash("reserve", account.pk, amount, reference, feature_key, spender)
     try:
         with transaction.atomic():
             if move_balance(account.pk, held_delta=amount) is None:
@@ -59,6 +68,8 @@ def reserve_tokens(
                 key=idempotency_key,
                 digest=digest,
                 reference=reference,
+                feature_key=feature_key,
+                spender=spender,
                 expires_at=timezone.now() + ttl,
             )
     except IntegrityError:
@@ -78,80 +89,126 @@ def reserve_tokens(
 def capture_hold(*, hold: Hold) -> LedgerEntry:
     """Turn a pending hold into a `spend` entry and return that entry.
 
-    Writes (locking the account row first): `balance -= amount` and `held -= amount`, the
-    hold's status to captured, one spend entry (key `hold:<id>:capture`, the hold's
-    reference) and the lot consumptions. Capturing a captured hold returns the same entry and
-    changes nothing. A pending hold past `expires_at` that the sweeper has not yet expired can
-    still be captured. Raises HoldStateError if the hold was released or expired.
+    Writes (locking the row of the account the hold is on now first): `balance -= amount`
+    and `held -= amount`, the hold's status to captured, one spend entry (key
+    `hold:<id>:capture`, the hold's reference, feature and spender) and the lot consumptions.
+    Capturing a captured hold returns the same entry and changes nothing. A pending hold past
+    `expires_at` that the sweeper has not yet expired can still be captured; a hold that
+    moved to another account (a visitor who signed up) is captured there. Raises
+    HoldStateError if the hold was released or expired.
     """
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            moved = move_balance(
-                hold.account_id,
-                balance_delta=-hold.amount,
-                held_delta=-hold.amount,
-                require_open=False,
-            )
-            if moved is None or not settle_hold(hold.pk, status=HoldStatus.CAPTURED, now=now):
-                raise Refused
-            entry = write_debit(
-                account_id=hold.account_id,
-                amount=-hold.amount,
-                kind=EntryKind.SPEND,
-                balance_after=moved[0],
-                key=hold.capture_key,
-                digest=request_hash("capture", hold.pk),
-                reference=hold.reference,
-            )
-    except Refused:
-        current = Hold.objects.get(pk=hold.pk)
-        if current.status == HoldStatus.CAPTURED:
-            hold.status, hold.resolved_at = current.status, current.resolved_at
-            return LedgerEntry.objects.get(idempotency_key=hold.capture_key)
-        raise HoldStateError(hold_id=hold.pk, status=current.status, wanted="captured") from None
-    hold.status, hold.resolved_at = HoldStatus.CAPTURED, now
-    return entry
+    for _ in range(_SETTLE_TRIES):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                moved = move_hold_balance(
+                    hold.pk, balance_delta=-hold.amount, held_delta=-hold.amount
+                )
+                if moved is None:
+                    raise Refused
+                account_id, balance, _held = moved
+                if not settle_hold(
+                    hold.pk, account_id=account_id, status=HoldStatus.CAPTURED, now=now
+                ):
+                    raise Refused
+                entry = write_debit(
+                    account_id=account_id,
+                    amount=-hold.amount,
+                    kind=EntryKind.SPEND,
+                    balance_after=balance,
+                    key=hold.capture_key,
+                    digest=request_hash("capture", hold.pk),
+                    reference=hold.reference,
+                    feature_key=hold.feature_key,
+                    spender=hold.spender,
+                )
+        except Refused:
+            current = Hold.objects.get(pk=hold.pk)
+            if current.status == HoldStatus.PENDING:
+                continue  # it moved to another account while we waited for the lock
+            if current.status == HoldStatus.CAPTURED:
+                hold.status, hold.resolved_at = current.status, current.resolved_at
+                hold.account_id = current.account_id
+                return LedgerEntry.objects.get(idempotency_key=hold.capture_key)
+            raise HoldStateError(
+                hold_id=hold.pk, status=current.status, wanted="captured"
+            ) from None
+        hold.status, hold.resolved_at, hold.account_id = HoldStatus.CAPTURED, now, account_id
+        return entry
+    raise HoldStateError(hold_id=hold.pk, status=HoldStatus.PENDING, wanted="captured")
 
 
 def release_hold(*, hold: Hold, reason: str = "") -> Hold:
     """Give a pending hold's tokens back (`held -= amount`) and mark it released.
 
-    Writes no ledger entry: the balance never changed. Locks the account row first.
-    Releasing a released or expired hold returns it unchanged; releasing a captured hold
-    raises HoldStateError (the tokens were spent; a refund is an adjustment).
+    Writes no ledger entry: the balance never changed. Locks the row of the account the hold
+    is on now first (it may have moved, see `capture_hold`). Releasing a released or expired
+    hold returns it unchanged; releasing a captured hold raises HoldStateError (the tokens
+    were spent; a refund is an adjustment).
     """
-    now = timezone.now()
-    try:
-        with transaction.atomic():
-            moved = move_balance(hold.account_id, held_delta=-hold.amount, require_open=False)
-            if moved is None or not settle_hold(
-                hold.pk, status=HoldStatus.RELEASED, now=now, reason=reason[:500]
-            ):
-                raise Refused
-    except Refused:
-        current = Hold.objects.get(pk=hold.pk)
-        if current.status == HoldStatus.CAPTURED:
-            raise HoldStateError(
-                hold_id=hold.pk, status=current.status, wanted="released"
-            ) from None
-        return current
-    hold.status, hold.resolved_at, hold.reason = HoldStatus.RELEASED, now, reason[:500]
-    return hold
+    for _ in range(_SETTLE_TRIES):
+        now = timezone.now()
+        try:
+            with transaction.atomic():
+                moved = move_hold_balance(hold.pk, held_delta=-hold.amount)
+                if moved is None or not settle_hold(
+                    hold.pk,
+                    account_id=moved[0],
+                    status=HoldStatus.RELEASED,
+                    now=now,
+                    reason=reason[:500],
+                ):
+                    raise Refused
+        except Refused:
+            current = Hold.objects.get(pk=hold.pk)
+            if current.status == HoldStatus.PENDING:
+                continue
+            if current.status == HoldStatus.CAPTURED:
+                raise HoldStateError(
+                    hold_id=hold.pk, status=current.status, wanted="released"
+                ) from None
+            return current
+        hold.status, hold.resolved_at, hold.reason = HoldStatus.RELEASED, now, reason[:500]
+        hold.account_id = moved[0]
+        return hold
+    raise HoldStateError(hold_id=hold.pk, status=HoldStatus.PENDING, wanted="released")
+
+
+def lock_hold_account(*, hold_id: int) -> int | None:
+    """Lock the row of the account `hold_id` is on now and return its id (None: no hold).
+
+    For services that change their own rows together with settling a hold (a ticket stored
+    and its hold captured in one transaction): they call this first, so the account is
+    locked before anything else, as everywhere. Follows a hold that moved meanwhile.
+    """
+    while True:
+        account_id = Hold.objects.filter(pk=hold_id).values_list("account_id", flat=True).first()
+        if account_id is None:
+            return None
+        lock_account(account_id)
+        if Hold.objects.filter(pk=hold_id, account_id=account_id).exists():
+            return account_id
 
 
 def spend_tokens(
-    *, account: TokenAccount, amount: int, idempotency_key: str, reference: str = ""
+    *,
+    account: TokenAccount,
+    amount: int,
+    idempotency_key: str,
+    reference: str = "",
+    feature_key: str = "",
+    spender: str = "",
 ) -> LedgerEntry:
     """Spend available tokens at once (no hold) and return the `spend` entry.
 
-    Writes (locking the account row first): `balance -= amount`, one spend entry and its lot
-    consumptions. Exactly once per key; a repeat with other parameters raises
-    IdempotencyConflict. Raises InsufficientTokens, AccountClosed, InvalidAmount.
+    Writes (locking the account row first): `balance -= amount`, one spend entry (with what
+    it paid for and who spent) and its lot consumptions. Exactly once per key; a repeat with
+    other parameters raises IdempotencyConflict. Raises InsufficientTokens, AccountClosed,
+    InvalidAmount.
     """
     check_amount(amount)
     check_key(idempotency_key)
-    digest = request_hash("spend", account.pk, amount, reference)
+    digest = request_hash("spend", account.pk, amount, reference, feature_key, spender)
     try:
         with transaction.atomic():
             moved = move_balance(account.pk, balance_delta=-amount)
@@ -165,6 +222,8 @@ def spend_tokens(
                 key=idempotency_key,
                 digest=digest,
                 reference=reference,
+                feature_key=feature_key,
+                spender=spender,
             )
     except IntegrityError as error:
         return repeat_or_raise(idempotency_key, digest, error)
