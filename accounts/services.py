@@ -18,13 +18,7 @@ from accounts.models import AnonymousVisitor, StaffAction, User, VisitorGrantQuo
 from accounts.network import get_client_ip, hash_network
 from accounts.signals import visitor_merged
 from tokens.models import LedgerEntry, TokenAccount
-from tokens.services import (
-    adjust_tokens,
-    close_account,
-    grant_tokens,
-    open_account,
-    transfer_tokens,
-)
+from tokens.services import adjust_tokens, close_account, grant_tokens, open_account
 
 
 def get_or_open_user_account(*, user: User) -> TokenAccount:
@@ -129,19 +123,19 @@ def get_paying_account(*, request: HttpRequest) -> TokenAccount:
 
 
 def carry_over_visitor_tokens(*, user: User, visitor: AnonymousVisitor) -> int:
-    """Move what the visitor can still spend to the user, once; returns how many moved.
+    """Move the visitor's tokens to the user, once; returns how many were free to spend.
 
-    Writes: `transfer_out`/`transfer_in` entries (key `visitor:<id>:transfer`), the closing
-    of the visitor's account (key `visitor:<id>:close`) and `merged_into`/`merged_at`.
-    Locks both TokenAccounts (in id order, so racing carry-overs cannot deadlock), then marks
-    the visitor merged by a conditional update: of two racing tabs exactly one moves tokens,
-    the other gets 0. Sends `visitor_merged` after commit.
+    Writes: the visitor marked merged (`merged_into`, `merged_at`) by a conditional update —
+    of two racing tabs exactly one moves anything, the other gets 0 — and the closing of the
+    visitor's account into the user's (`tokens.services.close_account` with a successor, key
+    `visitor:<id>:close`): its whole balance moves, and so does every pending hold, so a
+    generation still running when the visitor signs up or in is captured from (or released
+    to) the user's account. Locks both TokenAccounts in id order first, then the visitor
+    row. Sends `visitor_merged` after commit (tickets follow their visitor).
     """
     user_account = get_or_open_user_account(user=user)
     with transaction.atomic():
-        account_ids = [user_account.pk]
-        if visitor.token_account_id is not None:
-            account_ids.append(visitor.token_account_id)
+        account_ids = sorted({user_account.pk, visitor.token_account_id} - {None})
         locked = {
             account.pk: account
             for account in TokenAccount.objects.select_for_update(no_key=True)
@@ -153,19 +147,13 @@ def carry_over_visitor_tokens(*, user: User, visitor: AnonymousVisitor) -> int:
         )
         if not won:
             return 0
-        moved = 0
+        available = 0
         visitor_account = locked.get(visitor.token_account_id)
         if visitor_account is not None:
-            moved = max(visitor_account.balance - visitor_account.held, 0)
-            if moved:
-                transfer_tokens(
-                    source=visitor_account,
-                    destination=locked[user_account.pk],
-                    amount=moved,
-                    idempotency_key=f"visitor:{visitor.pk}:transfer",
-                )
+            available = max(visitor_account.available, 0)
             close_account(
                 account=visitor_account,
+                successor=locked[user_account.pk],
                 actor=user,
                 reason=f"free trial carried over to user {user.pk}",
                 idempotency_key=f"visitor:{visitor.pk}:close",
@@ -173,7 +161,7 @@ def carry_over_visitor_tokens(*, user: User, visitor: AnonymousVisitor) -> int:
         transaction.on_commit(
             lambda: visitor_merged.send(sender=AnonymousVisitor, visitor=visitor, user=user)
         )
-    return moved
+    return available
 
 
 @dataclass(frozen=True)
@@ -251,6 +239,7 @@ def close_user_account(*, user: User) -> None:
     TokenAccount with an `adjustment` entry (key `user:<id>:close`); ledger rows are kept.
 
     Locks the TokenAccount first (inside `close_account`), then the user row. Idempotent.
+    Raises PendingHolds, changing nothing, while a generation still holds their tokens.
     """
     with transaction.atomic():
         if user.token_account_id is not None:

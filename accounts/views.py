@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors, services
 from accounts.forms import DeleteAccountForm
+from tokens.exceptions import PendingHolds
 
 
 @require_GET
@@ -49,7 +50,15 @@ def delete_account(request):
     user = request.user
     form = DeleteAccountForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
-        services.close_user_account(user=user)
+        try:
+            services.close_user_account(user=user)
+        except PendingHolds:
+            form.add_error(
+                None,
+                "A ticket is still being generated with your tokens. Wait until it is ready "
+                "(usually under a minute), then delete your account.",
+            )
+            return render(request, "accounts/delete.html", {"form": form})
         logout(request)
         messages.success(request, "Your account has been deleted and you have been signed out.")
         return redirect("home")

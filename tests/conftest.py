@@ -10,8 +10,11 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 
 from tests.factories import UserFactory
+from tests.tickets.fake_openrouter import FakeOpenRouter
+from tokens.models import Price
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -23,6 +26,57 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+# Models the fake OpenRouter is wired to answer as (tests/tickets/fake_openrouter.py).
+PRIMARY = "openai/gpt-oss-20b"
+FALLBACK = "fallback/model-b"
+ADVANCED = "test/advanced-model"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits, per-network counters and dashboard snapshots live in the shared cache:
+    every test starts clean."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def prices(db):
+    """The seeded ticket prices (a transactional test's flush removes migration data)."""
+    for key, tokens in (("ticket.standard", 1), ("ticket.advanced", 3)):
+        Price.objects.get_or_create(
+            feature_key=key, defaults={"tokens": tokens, "label": key, "active": True}
+        )
+
+
+@pytest.fixture
+def offline(settings, prices):
+    """No AI key: every ticket comes from the offline generator."""
+    settings.OPENROUTER_API_KEY = ""
+    return settings
+
+
+@pytest.fixture
+def fake_openrouter(settings, prices):
+    """A local OpenAI-compatible server wired in as OpenRouter, with fast retries."""
+    server = FakeOpenRouter().start()
+    settings.OPENROUTER_API_KEY = "test-key"
+    settings.OPENROUTER_BASE_URL = server.base_url
+    settings.OPENROUTER_MODEL_STANDARD = PRIMARY
+    settings.OPENROUTER_FALLBACKS_STANDARD = [FALLBACK]
+    settings.OPENROUTER_MODEL_ADVANCED = ADVANCED
+    settings.OPENROUTER_FALLBACKS_ADVANCED = [FALLBACK]
+    settings.OPENROUTER_CONNECT_TIMEOUT = 1
+    settings.OPENROUTER_READ_TIMEOUT = 0.5
+    settings.OPENROUTER_MAX_RETRIES = 2
+    settings.OPENROUTER_BACKOFF_SECONDS = 0.01
+    settings.OPENROUTER_RETRY_AFTER_MAX = 0.05
+    settings.TICKETS_OFFLINE_FALLBACK = False
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,7 @@
 import pytest
 from allauth.account.models import EmailAddress
-from django.core.cache import cache
 
 from tests.factories import UserFactory
-
-
-@pytest.fixture(autouse=True)
-def _fresh_rate_limits():
-    """allauth keeps rate-limit counters in the shared cache: start each test clean."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

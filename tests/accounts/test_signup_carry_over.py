@@ -55,7 +55,7 @@ def test_sign_up_gives_six_welcome_tokens_plus_the_unused_free_trial(client):
     assert welcome.account_id == user.token_account_id
     visitor = AnonymousVisitor.objects.get()
     assert visitor.merged_into == user and visitor.merged_at is not None
-    assert LedgerEntry.objects.get(idempotency_key=f"visitor:{visitor.pk}:transfer").amount == -3
+    assert LedgerEntry.objects.get(idempotency_key=f"visitor:{visitor.pk}:close").amount == -3
     assert TokenAccount.objects.get(pk=visitor.token_account_id).closed_at is not None
     assert len(mail.outbox) == 1  # the verification email, nothing else
 

@@ -40,11 +40,3 @@ def tasks_inline(celery_app):
     celery_app.conf.task_always_eager = eager
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Overview snapshots live in the shared cache: each test computes its own."""
-    from django.core.cache import cache
-
-    cache.clear()
-    yield
-    cache.clear()

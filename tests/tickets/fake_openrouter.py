@@ -51,6 +51,7 @@ class Reply:
     headers: dict = field(default_factory=dict)
     delay: float = 0.0
     raw_body: str | None = None  # sent verbatim instead of a completion envelope
+    gate: threading.Event | None = None  # answer only once this is set (a call in flight)
     usage: dict = field(
         default_factory=lambda: {"prompt_tokens": 420, "completion_tokens": 310, "cost": 0.00042}
     )
@@ -73,6 +74,14 @@ def slow(seconds: float = 2.0) -> Reply:
     return Reply(delay=seconds, content=json.dumps(ticket_json()))
 
 
+def held(gate: threading.Event, reply: Reply | None = None) -> Reply:
+    """`reply` (a valid story by default), sent only once `gate` is set: the generation is
+    in flight until then, and `FakeOpenRouter.in_flight` says the request has arrived."""
+    reply = reply or success()
+    reply.gate = gate
+    return reply
+
+
 def malformed() -> Reply:
     return Reply(content='Sure! Here is your ticket: {"title": "Export invoices", "type": ')
 
@@ -86,6 +95,7 @@ class FakeOpenRouter:
         self.queues: dict[str, deque[Reply]] = defaultdict(deque)
         self.default = success()
         self.requests: list[dict] = []
+        self.in_flight = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._server.daemon_threads = True
@@ -135,6 +145,9 @@ class FakeOpenRouter:
                     self._send(404, json.dumps({"error": {"message": "not found"}}), {})
                     return
                 reply = fake._next(body.get("model", ""))
+                if reply.gate is not None:
+                    fake.in_flight.set()
+                    reply.gate.wait(timeout=30)
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.raw_body is not None:
