@@ -8,6 +8,8 @@ from django.utils import timezone
 
 PRESETS = {"today": 1, "7": 7, "30": 30, "90": 90}
 MAX_DAYS = 366
+# Nothing happened before this; it also keeps the period before a range within `date`'s range.
+FIRST_DAY = date(2000, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,10 @@ class RangeForm(forms.Form):
         start, end = cleaned.get("start"), cleaned.get("end")
         if not start or not end:
             raise forms.ValidationError("A custom range needs both a start and an end date.")
+        if start < FIRST_DAY:
+            raise forms.ValidationError(
+                f"The start date must be on or after {FIRST_DAY.isoformat()}."
+            )
         if start > end:
             raise forms.ValidationError("The start date must be on or before the end date.")
         if (end - start).days + 1 > MAX_DAYS:

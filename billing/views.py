@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from billing import selectors, services
+from billing.forms import SuccessQueryForm
 from billing.models import Purchase
 from billing.services.local import LocalCheckoutDisabled
 
@@ -86,12 +87,11 @@ def test_checkout(request, public_id):
 @login_required
 def success(request):
     """The page after Stripe's redirect; with htmx it is the status fragment that polls."""
-    session_id = request.GET.get("session_id", "")
+    form = SuccessQueryForm(request.GET)
+    form.is_valid()  # each valid value is used; a malformed id finds no purchase
+    session_id = form.cleaned_data.get("session_id", "")
     purchase = selectors.get_purchase_by_session(request.user, session_id)
-    try:
-        polls = max(0, int(request.GET.get("poll", "0")))
-    except ValueError:
-        polls = 0
+    polls = form.cleaned_data.get("poll") or 0
     context = {
         "purchase": purchase,
         "session_id": session_id,

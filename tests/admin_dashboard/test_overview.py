@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import AnonymousVisitor, User
 from accounts.services import get_or_open_user_account
 from admin_dashboard.metrics import overview
-from admin_dashboard.periods import Period
+from admin_dashboard.periods import Period, preset_period
 from billing.models import Purchase, TokenPack
 from tests.factories import UserFactory
 from tickets.models import Ticket
@@ -164,6 +164,27 @@ def test_custom_range_is_validated(staff_client):
     good = staff_client.get("/dashboard/?range=custom&from=2026-01-01&to=2026-01-31")
     assert b"2026-01-01 \xe2\x80\x93 2026-01-31" in good.content
     assert b"31 days" in good.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/dashboard/", "/dashboard/funnel/", "/dashboard/webhooks/",
+                                  "/dashboard/generations/"])
+def test_a_range_before_the_first_day_is_refused_not_overflowed(staff_client, path):
+    """The period before 0001-01-01 does not exist: it once answered 500 (OverflowError)."""
+    query = "range=custom&from=0001-01-01&to=0001-01-01"
+    response = staff_client.get(f"{path}?{query}")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "The start date must be on or after 2000-01-01." in page
+    assert response.context["period"] == preset_period("30")  # the default range, shown
+    refreshed = staff_client.post(f"/dashboard/refresh/?{query}")
+    assert refreshed.status_code == 302 and refreshed["Location"] == "/dashboard/?range=30"
+
+
+@pytest.mark.django_db
+def test_a_malformed_date_is_shown_as_an_error(staff_client):
+    response = staff_client.get("/dashboard/?range=custom&from=2026-02-30&to=x")
+    assert "From: Enter a valid date." in response.content.decode()
 
 
 @pytest.mark.django_db

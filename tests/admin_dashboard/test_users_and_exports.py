@@ -54,6 +54,14 @@ def test_users_search_and_sort(staff_client, customers):
 
 
 @pytest.mark.django_db
+def test_a_search_with_a_nul_byte_is_refused_with_a_message(staff_client, customers):
+    response = staff_client.get("/dashboard/users/", {"q": "rich\x00"})
+    assert response.status_code == 200
+    assert "Null characters are not allowed." in response.content.decode()
+    assert len(emails_in(response)) == 4  # the search is dropped: everyone, staff included
+
+
+@pytest.mark.django_db
 def test_users_page_queries_do_not_grow_with_users(staff_client, customers,
                                                     django_assert_max_num_queries):
     with django_assert_max_num_queries(15) as few:

@@ -253,6 +253,19 @@ def test_success_page_polls_until_credited_then_shows_the_balance(client, packs,
     assert "tokens-changed" in done["HX-Trigger"]
 
 
+@pytest.mark.parametrize(
+    "session_id", ["\x00", "cs_test_a\x00b", "cs_test_a b", "pi_123", "cs_test_" + "a" * 300]
+)
+def test_success_page_with_a_malformed_session_id_finds_nothing(client, buyer, settings,
+                                                               session_id):
+    """A NUL once reached PostgreSQL from here (DataError, a 500); ids are checked first."""
+    settings.DEBUG = False
+    client.force_login(buyer)
+    response = client.get(reverse("billing:success"), {"session_id": session_id, "poll": "x"})
+    assert response.status_code == 200
+    assert "We could not find that checkout on your account." in response.content.decode()
+
+
 def test_cancel_page_says_nothing_was_charged(client, db):
     html = client.get(reverse("billing:cancel")).content.decode()
     assert "Nothing was charged" in html

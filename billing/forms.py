@@ -1,0 +1,16 @@
+"""Query values of billing pages, checked before they reach a query."""
+
+from django import forms
+from django.core.validators import RegexValidator
+
+# Stripe's Checkout Session ids (`cs_test_…`, `cs_live_…`), the local test checkout's included.
+checkout_session_id = RegexValidator(
+    r"\Acs_(test|live)_[A-Za-z0-9_]+\Z", "That is not a checkout session id."
+)
+
+
+class SuccessQueryForm(forms.Form):
+    """The success page's query: the session Stripe redirected back with, and the poll count."""
+
+    session_id = forms.CharField(max_length=255, validators=[checkout_session_id])
+    poll = forms.IntegerField(min_value=0, required=False)

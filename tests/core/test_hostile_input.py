@@ -1,0 +1,114 @@
+"""Hostile query values never answer 5xx: every GET page of the dashboard, billing, tickets and
+accounts, swept with NUL bytes, huge and negative numbers, far dates and odd unicode, as
+staff, as a signed-in user and anonymously, with DEBUG off (issue 11 §5)."""
+
+from urllib.parse import urlencode
+
+import pytest
+from django.test import Client
+
+from tests.admin_dashboard.conftest import make_staff
+from tests.factories import UserFactory
+
+HUGE = "9" * 30
+HOSTILE = [
+    "\x00",
+    "a\x00b",
+    "\x01\x1f\x7f",
+    HUGE,
+    "-1",
+    "-" + HUGE,
+    "0",
+    "1e309",
+    "0001-01-01",
+    "9999-12-31",
+    "10000-01-01",
+    "2026-02-30",
+    "ünï ☃ 💥 \u202e",
+    "' OR 1=1 --",
+    "x" * 5000,
+]
+
+# Every GET page and the query parameters it reads.
+PAGES = {
+    "/dashboard/": ["range", "from", "to", "format"],
+    "/dashboard/funnel/": ["range", "from", "to", "format"],
+    "/dashboard/users/": ["q", "sort", "page", "format"],
+    "/dashboard/audit/": ["page", "format"],
+    "/dashboard/webhooks/": ["status", "range", "from", "to", "format"],
+    "/dashboard/generations/": ["range", "from", "to", "format"],
+    "/dashboard/health/": ["format"],
+    "/pricing/": [],
+    "/billing/": ["page"],
+    "/billing/success/": ["session_id", "poll"],
+    "/billing/cancel/": [],
+    "/tickets/": ["q", "type", "created_from", "created_to", "page"],
+    "/tickets/new/": ["from"],
+    "/tickets/export/": ["format", "ids"],
+    "/account/settings/": [],
+    "/account/balance/": [],
+    "/": [],
+}
+# Pages whose path carries an id: the converter takes any digits.
+ID_PATHS = [
+    f"/dashboard/users/{HUGE}/",
+    f"/tickets/{HUGE}/",
+    f"/tickets/{HUGE}/status/",
+    f"/tickets/{HUGE}/edit/",
+    f"/tickets/{HUGE}/export/md/",
+]
+
+
+def client_for(who: str) -> Client:
+    client = Client(raise_request_exception=False)
+    user = {"anonymous": None, "user": UserFactory, "staff": make_staff}[who]
+    if user is not None:
+        client.force_login(user())
+    return client
+
+
+def requests():
+    for path, names in PAGES.items():
+        yield path, {}
+        for value in HOSTILE:
+            for name in names:
+                yield path, {name: value}
+            if names:
+                yield path, dict.fromkeys(names, value)
+            if "range" in names:
+                yield path, {"range": "custom", "from": value, "to": value}
+                yield path, {"range": "custom", "from": value, "to": "2026-01-01"}
+    for path in ID_PATHS:
+        yield path, {}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["staff", "user", "anonymous"])
+def test_no_hostile_query_value_answers_5xx(settings, who):
+    settings.DEBUG = False
+    client = client_for(who)
+    failures = []
+    for path, params in requests():
+        status = client.get(path, params).status_code
+        if status >= 500:
+            failures.append((status, path, params))
+    assert not failures, "\n".join(map(repr, failures))
+
+
+@pytest.mark.django_db
+def test_staff_posts_with_hostile_values_answer_no_5xx(settings):
+    settings.DEBUG = False
+    client = client_for("staff")
+    failures = []
+    for value in HOSTILE:
+        query = urlencode({"range": "custom", "from": value, "to": value})
+        for path, data in [
+            (f"/dashboard/refresh/?{query}", {}),
+            (f"/dashboard/webhooks/{HUGE}/retry/", {"reason": value}),
+            (f"/dashboard/users/{HUGE}/adjust/", {"amount": value, "reason": value}),
+            (f"/dashboard/users/{HUGE}/deactivate/", {"reason": value}),
+        ]:
+            status = client.post(path, data).status_code
+            if status >= 500:
+                failures.append((status, path, data))
+    assert not failures, "\n".join(map(repr, failures))
