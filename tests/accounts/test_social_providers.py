@@ -42,7 +42,7 @@ def no_oauth_apps(settings):
 
 
 @pytest.fixture
-def offline():
+def no_network():
     """Any request to a real provider fails the test: the login redirect needs none."""
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         yield mock
@@ -58,7 +58,7 @@ def test_unconfigured_provider_answers_404(client, settings, no_oauth_apps, prov
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_provider_configured_from_the_environment_redirects_to_it(
-    client, settings, no_oauth_apps, offline, provider
+    client, settings, no_oauth_apps, no_network, provider
 ):
     # What settings build from <PROVIDER>_CLIENT_ID and <PROVIDER>_CLIENT_SECRET.
     settings.SOCIALACCOUNT_PROVIDERS[provider]["APPS"] = [
@@ -73,7 +73,7 @@ def test_provider_configured_from_the_environment_redirects_to_it(
 
 @pytest.mark.parametrize("provider", PROVIDERS)
 def test_provider_configured_in_the_admin_redirects_to_it(
-    client, no_oauth_apps, offline, provider
+    client, no_oauth_apps, no_network, provider
 ):
     app = SocialApp.objects.create(
         provider=provider, name=provider, client_id=f"{provider}-row", secret="s3cret"
