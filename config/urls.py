@@ -4,6 +4,9 @@ from django.views.generic import TemplateView
 
 from admin_dashboard.views import health
 
+# A lost database answers 503 with Retry-After; anything else the usual 500 page.
+handler500 = "config.errors.server_error"
+
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("health/", health, name="health"),
