@@ -16,12 +16,12 @@ from django.utils import timezone
 from accounts.models import AnonymousVisitor, User
 from accounts.services import get_or_open_user_account
 from billing.models import Purchase, TokenPack
+from tickets.kinds import kind_values
 from tickets.models import GenerationAttempt, Ticket
 from tokens.services import grant_tokens, spend_tokens
 
 DEMO_USERS = 8
 DEMO_DOMAIN = "demo.myba.local"
-TICKET_TYPES = ["bug", "feature", "task", "story"]
 
 
 def _backdate(model, pk, **fields) -> None:
@@ -57,7 +57,7 @@ def _seed_user(n: int, rng: random.Random, now, pack: TokenPack | None) -> None:
         ticket = Ticket.objects.create(
             owner=user, token_account=account, cost=1, nonce=uuid.uuid4(),
             status="failed" if failed else "succeeded",
-            ticket_type=rng.choice(TICKET_TYPES), quality=quality,
+            ticket_type=rng.choice(kind_values()), quality=quality,
             description="Demo: users want to export their invoices as PDF.",
             title="" if failed else f"Demo ticket {n}.{t}",
             error_code="provider_error" if failed else "",

@@ -1,6 +1,7 @@
 """Exports of finished tickets: Markdown, JSON, Jira CSV and PDF.
 
-Pure functions of ticket rows; the views decide who may export what.
+Pure functions of ticket rows; the views decide who may export what. Which sections a ticket
+has, its type's name and its Jira issue type come from its kind (tickets/kinds.py).
 """
 
 import csv
@@ -11,12 +12,10 @@ from pathlib import Path
 
 from django.conf import settings
 
+from tickets.kinds import get_kind
 from tickets.models import Ticket
 
 JIRA_COLUMNS = ["Summary", "Issue Type", "Priority", "Labels", "Description", "Story Points"]
-# Jira's default issue types and priorities; "feature" has no default type in Jira Cloud's
-# simple schemes, so it maps to Story (the importer lets admins remap values).
-JIRA_ISSUE_TYPES = {"bug": "Bug", "feature": "Story", "task": "Task", "story": "Story"}
 DEFAULT_PDF_FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
     "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
@@ -25,8 +24,9 @@ DEFAULT_PDF_FONTS = (
 
 def ticket_markdown(ticket: Ticket) -> str:
     """The ticket as Markdown, the same text the "Copy as Markdown" button copies."""
+    kind = get_kind(ticket.ticket_type)
     lines = [f"# {ticket.title}", ""]
-    meta = [f"**Type:** {ticket.get_ticket_type_display()}"]
+    meta = [f"**Type:** {kind.label}"]
     if ticket.priority:
         meta.append(f"**Priority:** {ticket.get_priority_display()}")
     if ticket.story_points:
@@ -36,7 +36,7 @@ def ticket_markdown(ticket: Ticket) -> str:
     lines += [" · ".join(meta), "", "## Summary", "", ticket.summary, ""]
     if ticket.user_story:
         lines += ["## User story", "", f"> {ticket.user_story}", ""]
-    if ticket.ticket_type == "bug":
+    if kind.reproduction:
         lines += ["## Steps to reproduce", ""]
         lines += [f"{number}. {step}" for number, step in enumerate(ticket.steps_to_reproduce, 1)]
         lines += ["", "## Expected behaviour", "", ticket.expected_behaviour, ""]
@@ -81,7 +81,7 @@ def _jira_description(ticket: Ticket) -> str:
     parts = [ticket.summary]
     if ticket.user_story:
         parts += ["", "h3. User story", f"bq. {ticket.user_story}"]
-    if ticket.ticket_type == "bug":
+    if get_kind(ticket.ticket_type).reproduction:
         parts += ["", "h3. Steps to reproduce", *[f"# {s}" for s in ticket.steps_to_reproduce]]
         parts += ["", "h3. Expected behaviour", ticket.expected_behaviour]
         parts += ["", "h3. Actual behaviour", ticket.actual_behaviour]
@@ -110,7 +110,7 @@ def tickets_jira_csv(tickets: Iterable[Ticket]) -> str:
     for ticket in tickets:
         writer.writerow([
             _cell(ticket.title),
-            JIRA_ISSUE_TYPES[ticket.ticket_type],
+            get_kind(ticket.ticket_type).jira_issue_type,
             ticket.get_priority_display() if ticket.priority else "",
             _cell(" ".join(ticket.labels)),
             _cell(_jira_description(ticket)),
@@ -156,9 +156,10 @@ def tickets_pdf(tickets: Iterable[Ticket]) -> bytes:
         pdf.ln(2)
 
     for ticket in tickets:
+        kind = get_kind(ticket.ticket_type)
         pdf.add_page()
         heading(ticket.title, 16)
-        meta = [ticket.get_ticket_type_display()]
+        meta = [kind.label]
         if ticket.priority:
             meta.append(f"Priority: {ticket.get_priority_display()}")
         if ticket.story_points:
@@ -171,7 +172,7 @@ def tickets_pdf(tickets: Iterable[Ticket]) -> bytes:
         if ticket.user_story:
             heading("User story", 12)
             body(ticket.user_story)
-        if ticket.ticket_type == "bug":
+        if kind.reproduction:
             heading("Steps to reproduce", 12)
             body("\n".join(f"{n}. {s}" for n, s in enumerate(ticket.steps_to_reproduce, 1)))
             heading("Expected behaviour", 12)
@@ -188,3 +189,4 @@ def tickets_pdf(tickets: Iterable[Ticket]) -> bytes:
     if not pdf.pages:
         pdf.add_page()
     return bytes(pdf.output())
+

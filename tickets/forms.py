@@ -3,7 +3,9 @@
 import re
 
 from django import forms
+from django.utils.functional import lazy
 
+from tickets.kinds import KIND_FIELDS, get_kind, kind_choices, kinds_in_words
 from tickets.models import Priority, Quality, TicketType
 from tickets.providers import STORY_POINTS, TicketSchemaError, is_offline_mode, validate_ticket
 
@@ -32,10 +34,11 @@ class GenerateForm(forms.Form):
             "max_length": "Keep it under %(limit_value)d characters (you wrote %(show_value)d).",
         },
     )
+    # Choices and message are read from the kind registry when a form is used.
     ticket_type = forms.ChoiceField(
-        choices=TicketType.choices, initial=TicketType.STORY, widget=forms.RadioSelect,
+        choices=kind_choices, initial=TicketType.STORY, widget=forms.RadioSelect,
         label="Ticket type",
-        error_messages={"invalid_choice": "Choose bug, feature, task or story."},
+        error_messages={"invalid_choice": lazy(lambda: f"Choose {kinds_in_words()}.", str)()},
     )
     quality = forms.ChoiceField(
         choices=Quality.choices, initial=Quality.STANDARD, widget=forms.RadioSelect,
@@ -69,7 +72,8 @@ class LibraryFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search",
                         widget=forms.TextInput(attrs={"type": "search",
                                                       "placeholder": "Search tickets"}))
-    type = forms.ChoiceField(choices=[("", "All types"), *TicketType.choices], required=False)
+    type = forms.ChoiceField(choices=lambda: [("", "All types"), *kind_choices()],
+                             required=False)
     created_from = forms.DateField(required=False, label="From",
                                    widget=forms.DateInput(attrs={"type": "date"}))
     created_to = forms.DateField(required=False, label="To",
@@ -148,10 +152,9 @@ class TicketEditForm(forms.Form):
             "steps_to_reproduce": "\n".join(ticket.steps_to_reproduce),
         })
         super().__init__(*args, **kwargs)
-        if ticket.ticket_type not in ("story", "feature"):
-            del self.fields["user_story"]
-        if ticket.ticket_type != "bug":
-            for name in ("steps_to_reproduce", "expected_behaviour", "actual_behaviour"):
+        used = get_kind(ticket.ticket_type).fields
+        for name in KIND_FIELDS:
+            if name not in used:
                 del self.fields[name]
 
     def clean(self):

@@ -9,14 +9,13 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from tickets.providers.schema import STORY_POINTS, TICKET_TYPES
+from tickets.kinds import kind_choices, kind_values
+from tickets.providers.schema import STORY_POINTS
 
-
-class TicketType(models.TextChoices):
-    BUG = "bug", "Bug"
-    FEATURE = "feature", "Feature"
-    TASK = "task", "Task"
-    STORY = "story", "Story"
+# From the ticket-kind registry: TicketType.BUG == "bug", labelled "Bug", and so on.
+TicketType = models.TextChoices(
+    "TicketType", [(value.upper(), (value, label)) for value, label in kind_choices()]
+)
 
 
 class Quality(models.TextChoices):
@@ -150,7 +149,7 @@ class Ticket(models.Model):
                 name="tickets_has_owner_or_visitor",
             ),
             models.CheckConstraint(
-                condition=Q(ticket_type__in=TICKET_TYPES), name="tickets_type_valid"
+                condition=Q(ticket_type__in=kind_values()), name="tickets_type_valid"
             ),
             models.CheckConstraint(
                 condition=Q(status__in=[choice.value for choice in Status]),

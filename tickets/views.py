@@ -20,6 +20,7 @@ from accounts.selectors import get_display_balance, get_visitor_for_request
 from accounts.services import get_paying_account
 from tickets import exports, selectors, services
 from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, TicketEditForm
+from tickets.kinds import get_kind
 from tickets.models import Quality, Status, Ticket
 from tickets.providers import is_offline_mode
 from tokens.exceptions import AccountClosed, InsufficientTokens, UnknownPrice
@@ -163,7 +164,8 @@ def _generation_started(request, ticket: Ticket):
 def _status_context(ticket: Ticket, *, standalone: bool) -> dict:
     started = ticket.started_at or ticket.created_at
     elapsed = int((timezone.now() - started).total_seconds()) if ticket.is_active else 0
-    return {"ticket": ticket, "elapsed": max(0, elapsed), "standalone": standalone}
+    return {"ticket": ticket, "kind": get_kind(ticket.ticket_type), "elapsed": max(0, elapsed),
+            "standalone": standalone}
 
 
 @require_GET

@@ -9,12 +9,11 @@ from .chain import (
     is_offline_mode,
 )
 from .prompts import GenerationRequest
-from .schema import PRIORITIES, STORY_POINTS, TICKET_TYPES, TicketSchemaError, validate_ticket
+from .schema import PRIORITIES, STORY_POINTS, TicketSchemaError, validate_ticket
 
 __all__ = [
     "PRIORITIES",
     "STORY_POINTS",
-    "TICKET_TYPES",
     "AttemptRecord",
     "ChainConfig",
     "GenerationFailed",

@@ -2,9 +2,12 @@
 
 Used when no OpenRouter key is configured, so the whole product (and its token flow) works on
 a laptop. The same input always gives the same ticket, and the ticket says where it came from.
+What differs per kind (title prefix, criteria, estimate floor) is the kind's `OfflineRules`.
 """
 
 import re
+
+from tickets.kinds import TicketKind, get_kind
 
 from .prompts import GenerationRequest
 from .schema import TITLE_MAX, validate_ticket
@@ -69,15 +72,16 @@ def _core(sentence: str) -> str:
     return core or sentence.rstrip(".!?")
 
 
-def _title(sentences: list[str], ticket_type: str) -> str:
+def _title(sentences: list[str], kind: TicketKind) -> str:
     first = (_core(sentences[0]) if sentences else "") or "Untitled work"
     first = first[0].upper() + first[1:]
-    if ticket_type == "bug" and not first.lower().startswith(("fix", "bug")):
-        first = f"Fix: {first[0].lower()}{first[1:]}"
+    rules = kind.offline
+    if rules.title_prefix and not first.lower().startswith(rules.title_prefix_unless):
+        first = f"{rules.title_prefix}{first[0].lower()}{first[1:]}"
     return _clip(first, min(TITLE_MAX, 90))
 
 
-def _priority(lowered: str, ticket_type: str) -> str:
+def _priority(lowered: str) -> str:
     if any(word in lowered for word in _HIGHEST):
         return "highest"
     if any(word in lowered for word in _LOW):
@@ -100,11 +104,11 @@ def _labels(request: GenerationRequest, lowered: str) -> list[str]:
     return labels[:8]
 
 
-def _story_points(word_count: int, ticket_type: str) -> int:
+def _story_points(word_count: int, kind: TicketKind) -> int:
     scale = [(25, 1), (60, 2), (120, 3), (250, 5), (450, 8)]
     for limit, points in scale:
         if word_count < limit:
-            return points if ticket_type != "story" else max(points, 2)
+            return max(points, kind.offline.min_story_points)
     return 13
 
 
@@ -160,7 +164,7 @@ def _step(sentence: str) -> str:
     return step[0].upper() + step[1:]
 
 
-def _bug_fields(sentences: list[str]) -> dict:
+def _reproduction(sentences: list[str]) -> dict:
     steps = [_step(s) for s in sentences if _ACTION_RE.search(s)]
     if not steps:
         steps = ["Open the part of the product described above",
@@ -176,10 +180,12 @@ def _bug_fields(sentences: list[str]) -> dict:
     }
 
 
-def _criteria(request: GenerationRequest, sentences: list[str]) -> list[dict[str, str]]:
+def _criteria(
+    request: GenerationRequest, sentences: list[str], kind: TicketKind
+) -> list[dict[str, str]]:
     area = request.product_area or "the product"
     goal = _clip(_goal(sentences[0]), 160)
-    if request.ticket_type == "bug":
+    if kind.offline.criteria == "fix":
         return [
             {"given": f"a user in {area} following the steps to reproduce",
              "when": "they perform the action again",
@@ -190,7 +196,8 @@ def _criteria(request: GenerationRequest, sentences: list[str]) -> list[dict[str
         ]
     criteria = [
         {"given": f"a signed-in user in {area}",
-         "when": f"they {_does(goal)}" if request.ticket_type != "task" else "the work is complete",
+         "when": ("the work is complete" if kind.offline.criteria == "done"
+                  else f"they {_does(goal)}"),
          "then": "the result matches the description and is saved"},
     ]
     for sentence in sentences[1:3]:
@@ -205,6 +212,7 @@ def _criteria(request: GenerationRequest, sentences: list[str]) -> list[dict[str
 
 def generate_offline(request: GenerationRequest) -> dict:
     """A schema-valid ticket for `request`, built deterministically from its description."""
+    kind = get_kind(request.ticket_type)
     sentences = _sentences(request.description) or [request.description.strip()]
     lowered = request.description.lower()
     word_count = len(_WORD_RE.findall(request.description))
@@ -212,17 +220,17 @@ def generate_offline(request: GenerationRequest) -> dict:
     if request.tech_stack:
         notes.append(f"Tech stack: {request.tech_stack}.")
     data = {
-        "title": _title(sentences, request.ticket_type),
-        "type": request.ticket_type,
+        "title": _title(sentences, kind),
+        "type": kind.value,
         "summary": _clip(request.description, 1200),
-        "user_story": (_user_story(request, sentences)
-                       if request.ticket_type in ("story", "feature") else ""),
-        "acceptance_criteria": _criteria(request, sentences),
-        "priority": _priority(lowered, request.ticket_type),
+        "user_story": _user_story(request, sentences) if kind.user_story else "",
+        "acceptance_criteria": _criteria(request, sentences, kind),
+        "priority": _priority(lowered),
         "labels": _labels(request, lowered),
-        "story_points": _story_points(word_count, request.ticket_type),
+        "story_points": _story_points(word_count, kind),
         "technical_notes": " ".join(notes),
     }
-    if request.ticket_type == "bug":
-        data.update(_bug_fields(sentences))
-    return validate_ticket(data, ticket_type=request.ticket_type)
+    if kind.reproduction:
+        data.update(_reproduction(sentences))
+    return validate_ticket(data, ticket_type=kind.value)
+

@@ -8,7 +8,8 @@ back to the model in the repair attempt, so the messages are written for a model
 import re
 from typing import Any
 
-TICKET_TYPES = ("bug", "feature", "task", "story")
+from tickets.kinds import KINDS, kind_values
+
 PRIORITIES = ("lowest", "low", "medium", "high", "highest")
 STORY_POINTS = (1, 2, 3, 5, 8, 13)
 TITLE_MAX = 120
@@ -18,26 +19,29 @@ LABELS_MAX = 10
 LABEL_MAX = 40
 CRITERIA_MAX = 12
 STEPS_MAX = 20
-USER_STORY_TYPES = ("story", "feature")
 
 USER_STORY_RE = re.compile(r"^\s*as an?\s+.+?\bI want\b.+?\bso that\b.+", re.IGNORECASE | re.DOTALL)
 _LABEL_STRIP_RE = re.compile(r"[^a-z0-9._-]+")
 
-# Shown to the model in the prompt; mirrors what validate_ticket accepts.
-JSON_SHAPE = """{
-  "title": "string, at most 120 characters, imperative and specific",
-  "type": "bug | feature | task | story",
+
+def json_shape() -> str:
+    """The object the model must reply with, shown in the prompt; mirrors validate_ticket."""
+    stories = ", ".join(kind.value for kind in KINDS.values() if kind.user_story)
+    bugs = ", ".join(kind.value for kind in KINDS.values() if kind.reproduction)
+    return f"""{{
+  "title": "string, at most {TITLE_MAX} characters, imperative and specific",
+  "type": "{' | '.join(kind_values())}",
   "summary": "string: two to four sentences of context and scope",
-  "user_story": "As a <role>, I want <goal> so that <benefit> (stories, features; else empty)",
-  "acceptance_criteria": [{"given": "string", "when": "string", "then": "string"}],
-  "priority": "lowest | low | medium | high | highest",
+  "user_story": "As a <role>, I want <goal> so that <benefit> ({stories} only; else empty)",
+  "acceptance_criteria": [{{"given": "string", "when": "string", "then": "string"}}],
+  "priority": "{' | '.join(PRIORITIES)}",
   "labels": ["lowercase-words"],
-  "story_points": 1 | 2 | 3 | 5 | 8 | 13,
+  "story_points": {' | '.join(map(str, STORY_POINTS))},
   "technical_notes": "string",
-  "steps_to_reproduce": ["string"]  (bugs only, else []),
-  "expected_behaviour": "string (bugs only, else empty)",
-  "actual_behaviour": "string (bugs only, else empty)"
-}"""
+  "steps_to_reproduce": ["string"]  ({bugs} only, else []),
+  "expected_behaviour": "string ({bugs} only, else empty)",
+  "actual_behaviour": "string ({bugs} only, else empty)"
+}}"""
 
 
 class TicketSchemaError(ValueError):
@@ -138,10 +142,13 @@ def _story_points(data: dict, errors: list[str]) -> int | None:
 def validate_ticket(data: Any, *, ticket_type: str) -> dict[str, Any]:
     """Check `data` against the ticket schema for `ticket_type` and return it normalised.
 
-    Raises TicketSchemaError with every problem found. Unknown keys are dropped.
+    Which kind-specific fields are required (and which are emptied) is the kind's
+    (tickets/kinds.py). Raises TicketSchemaError with every problem found. Unknown keys are
+    dropped.
     """
-    if ticket_type not in TICKET_TYPES:
-        raise TicketSchemaError([f"type must be one of {', '.join(TICKET_TYPES)}"])
+    kind = KINDS.get(ticket_type)
+    if kind is None:
+        raise TicketSchemaError([f"type must be one of {', '.join(kind_values())}"])
     if not isinstance(data, dict):
         raise TicketSchemaError(["the reply must be a single JSON object"])
     errors: list[str] = []
@@ -166,17 +173,17 @@ def validate_ticket(data: Any, *, ticket_type: str) -> dict[str, Any]:
         "expected_behaviour": "",
         "actual_behaviour": "",
     }
-    if ticket_type in USER_STORY_TYPES:
+    if kind.user_story:
         if not USER_STORY_RE.match(result["user_story"]):
             errors.append('user_story must read "As a <role>, I want <goal> so that <benefit>"')
     else:
         result["user_story"] = ""
-    if ticket_type == "bug":
+    if kind.reproduction:
         result["steps_to_reproduce"] = _string_list(
             data, "steps_to_reproduce", errors, max_items=STEPS_MAX
         )
         if not result["steps_to_reproduce"]:
-            errors.append("steps_to_reproduce must list at least one step for a bug")
+            errors.append(f"steps_to_reproduce must list at least one step for a {ticket_type}")
         for key in ("expected_behaviour", "actual_behaviour"):
             result[key] = _text(data, key, errors, required=True, max_len=TEXT_MAX)
     if errors:

@@ -1,0 +1,151 @@
+"""The kinds of ticket MyBA writes (bug, feature, task, story), each decided in one place.
+
+A `TicketKind` says everything that differs between kinds: which kind-specific content
+fields it uses, the instruction the model gets, how the offline generator writes it, its Jira
+issue type and the card partial that shows its own sections. The model's choices and
+constraint, the schema, the prompts, the offline generator, the forms, the exports and the
+templates all read this registry, so a new kind is one entry here plus its card partial (and
+the migration `makemigrations` writes for the new choice).
+
+Imports nothing from the project: everything else in tickets imports it.
+"""
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+USER_STORY_FIELDS = ("user_story",)
+REPRODUCTION_FIELDS = ("steps_to_reproduce", "expected_behaviour", "actual_behaviour")
+
+
+@dataclass(frozen=True)
+class OfflineRules:
+    """How the offline generator writes a kind (see tickets/providers/offline.py).
+
+    `criteria`: "fix" (reproduce it, then a regression test), "outcome" (a user does what was
+    asked and sees the result) or "done" (the work is complete).
+    """
+
+    criteria: Literal["fix", "outcome", "done"] = "outcome"
+    title_prefix: str = ""
+    # A title that already starts with one of these keeps its words (no "Fix: Fix …").
+    title_prefix_unless: tuple[str, ...] = ()
+    min_story_points: int = 1
+
+
+@dataclass(frozen=True)
+class TicketKind:
+    value: str  # stored in Ticket.ticket_type and sent as the JSON "type"
+    label: str
+    # "As a <role>, I want <goal> so that <benefit>" is required; otherwise it stays empty.
+    user_story: bool
+    # Steps to reproduce, expected and actual behaviour are required; otherwise empty.
+    reproduction: bool
+    instruction: str  # what the model is told to write, before the user's description
+    jira_issue_type: str  # a default Jira Cloud issue type (the CSV importer can remap)
+    card_template: str  # the partial with the kind's own sections on the ticket card
+    offline: OfflineRules = field(default_factory=OfflineRules)
+
+    @property
+    def fields(self) -> tuple[str, ...]:
+        """The kind-specific content fields this kind fills (the rest stay empty)."""
+        return (USER_STORY_FIELDS if self.user_story else ()) + (
+            REPRODUCTION_FIELDS if self.reproduction else ()
+        )
+
+
+KIND_FIELDS = USER_STORY_FIELDS + REPRODUCTION_FIELDS
+
+_USER_STORY_CARD = "tickets/partials/kinds/user_story.html"
+
+KINDS: dict[str, TicketKind] = {
+    kind.value: kind
+    for kind in (
+        TicketKind(
+            value="bug",
+            label="Bug",
+            user_story=False,
+            reproduction=True,
+            instruction=(
+                "Write a BUG report. Title names the broken behaviour and where it happens. "
+                "Fill steps_to_reproduce (numbered actions a tester can follow), "
+                "expected_behaviour and actual_behaviour. Acceptance criteria state how we "
+                "know it is fixed. Priority follows impact: data loss, security or outage is "
+                "highest; cosmetic is low. user_story is empty."
+            ),
+            jira_issue_type="Bug",
+            card_template="tickets/partials/kinds/bug.html",
+            offline=OfflineRules(
+                criteria="fix", title_prefix="Fix: ", title_prefix_unless=("fix", "bug")
+            ),
+        ),
+        TicketKind(
+            value="feature",
+            label="Feature",
+            user_story=True,
+            reproduction=False,
+            instruction=(
+                "Write a FEATURE ticket. Give a user_story 'As a <role>, I want <goal> so that "
+                "<benefit>'. Acceptance criteria cover the main path, one edge case and one "
+                "error case. Bug fields are empty."
+            ),
+            # Jira Cloud's simple schemes have no "Feature" type.
+            jira_issue_type="Story",
+            card_template=_USER_STORY_CARD,
+        ),
+        TicketKind(
+            value="task",
+            label="Task",
+            user_story=False,
+            reproduction=False,
+            instruction=(
+                "Write a TASK ticket: technical or operational work with no direct user-facing "
+                "story. Summary explains why the work is needed; technical_notes list the "
+                "concrete steps or risks. user_story and bug fields are empty."
+            ),
+            jira_issue_type="Task",
+            card_template="tickets/partials/kinds/task.html",
+            offline=OfflineRules(criteria="done"),
+        ),
+        TicketKind(
+            value="story",
+            label="Story",
+            user_story=True,
+            reproduction=False,
+            instruction=(
+                "Write a USER STORY that fits in one sprint. Give a user_story 'As a <role>, I "
+                "want <goal> so that <benefit>' from the point of view of the person who "
+                "benefits. Acceptance criteria are what the product owner will check in the "
+                "demo. Bug fields are empty."
+            ),
+            jira_issue_type="Story",
+            card_template=_USER_STORY_CARD,
+            offline=OfflineRules(min_story_points=2),
+        ),
+    )
+}
+
+
+class UnknownKind(LookupError):
+    """No ticket kind has this value."""
+
+
+def get_kind(value: str) -> TicketKind:
+    """The registered kind for `value`; raises UnknownKind."""
+    try:
+        return KINDS[value]
+    except KeyError:
+        raise UnknownKind(value) from None
+
+
+def kind_values() -> tuple[str, ...]:
+    return tuple(KINDS)
+
+
+def kind_choices() -> list[tuple[str, str]]:
+    return [(kind.value, kind.label) for kind in KINDS.values()]
+
+
+def kinds_in_words() -> str:
+    """"bug, feature, task or story": the kinds as a phrase for a message."""
+    *rest, last = kind_values()
+    return f"{', '.join(rest)} or {last}" if rest else last
