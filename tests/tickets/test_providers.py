@@ -12,8 +12,8 @@ from tickets.providers import (
     generate,
     validate_ticket,
 )
-from tickets.providers.offline import OFFLINE_NOTE, generate_offline
-from tickets.providers.openrouter import parse_retry_after
+from tickets.providers.offline import MODEL_NAME, OFFLINE_NOTE, OfflineProvider, generate_offline
+from tickets.providers.openrouter import OpenRouterProvider, parse_retry_after
 
 from .fake_openrouter import (
     FakeOpenRouter,
@@ -49,14 +49,17 @@ def sleeps():
     return []
 
 
+def openrouter(base_url: str) -> OpenRouterProvider:
+    return OpenRouterProvider(
+        base_url=base_url, api_key="test-key", connect_timeout=1, read_timeout=0.5
+    )
+
+
 @pytest.fixture
 def config(server, sleeps):
+    provider = openrouter(server.base_url)
     return ChainConfig(
-        api_key="test-key",
-        base_url=server.base_url,
-        models=[PRIMARY, FALLBACK],
-        connect_timeout=1,
-        read_timeout=0.5,
+        steps=[(provider, PRIMARY), (provider, FALLBACK)],
         max_retries=2,
         backoff_seconds=0.01,
         retry_after_max=0.05,
@@ -161,25 +164,30 @@ def test_client_error_is_not_retried(server, config):
 
 
 def test_unreachable_server_fails_cleanly(config):
-    config.base_url = "http://127.0.0.1:9/api/v1"
+    unreachable = openrouter("http://127.0.0.1:9/api/v1")
+    config.steps = [(unreachable, PRIMARY), (unreachable, FALLBACK)]
     config.max_retries = 0
     with pytest.raises(GenerationFailed) as excinfo:
         run(config)
     assert excinfo.value.code == "unavailable"
 
 
-def test_no_key_uses_offline_generator(config):
-    config.api_key = ""
-    result, attempts = run(config)
-    assert result.provider == "offline"
-    assert outcomes(attempts) == [("offline-rules-v1", "success", "")]
+def test_no_key_uses_offline_generator(settings):
+    settings.OPENROUTER_API_KEY = ""
+    attempts = []
+    result = generate(REQUEST, record_attempt=attempts.append)
+    assert (result.provider, result.model) == ("offline", MODEL_NAME)
+    assert [(a.provider, a.model, a.outcome, a.http_status) for a in attempts] == [
+        ("offline", MODEL_NAME, "success", None)
+    ]
 
 
 def test_offline_fallback_when_allowed(server, config):
     server.default = server_error()
-    config.offline_fallback = True
-    result, _ = run(config)
-    assert result.provider == "offline"
+    config.steps.append((OfflineProvider(), MODEL_NAME))
+    result, attempts = run(config)
+    assert (result.provider, result.model) == ("offline", MODEL_NAME)
+    assert [a.provider for a in attempts] == ["openrouter"] * 6 + ["offline"]
 
 
 @pytest.mark.parametrize("ticket_type", ["bug", "feature", "task", "story"])

@@ -1,5 +1,6 @@
-"""Ticket generators: OpenRouter models with fallbacks, and the offline rules generator."""
+"""Ticket generators: (provider, model) pairs with fallbacks, and the offline rules generator."""
 
+from .base import Completion, Provider, ProviderError
 from .chain import (
     AttemptRecord,
     ChainConfig,
@@ -16,9 +17,12 @@ __all__ = [
     "STORY_POINTS",
     "AttemptRecord",
     "ChainConfig",
+    "Completion",
     "GenerationFailed",
     "GenerationRequest",
     "GenerationResult",
+    "Provider",
+    "ProviderError",
     "TicketSchemaError",
     "generate",
     "is_offline_mode",

@@ -1,9 +1,9 @@
-"""The provider chain: models in order, retries with backoff, one JSON repair, then fallbacks.
+"""The provider chain: (provider, model) pairs in order, retries with backoff, one JSON repair.
 
 `generate` is the single entry point the tickets service calls (outside any transaction). It
-reports every HTTP attempt through `record_attempt` so the caller can log it, and returns a
-schema-valid ticket or raises `GenerationFailed` with a code the user-facing message is
-chosen from.
+reports every call through `record_attempt`, stamped with the provider actually used, so the
+caller can log it, and returns a schema-valid ticket or raises `GenerationFailed` with a code
+the user-facing message is chosen from. Which pairs are tried is `registry.model_steps`.
 """
 
 import logging
@@ -16,13 +16,12 @@ from decimal import Decimal
 from django.conf import settings
 
 from . import offline
-from .openrouter import PROVIDER_NAME, Completion, OpenRouterClient, ProviderError, extract_json
+from .base import Completion, Provider, ProviderError, extract_json
 from .prompts import GenerationRequest, build_messages, build_repair_messages
+from .registry import model_steps
 from .schema import TicketSchemaError, validate_ticket
 
 logger = logging.getLogger(__name__)
-
-OFFLINE_PROVIDER = "offline"
 
 
 @dataclass
@@ -57,40 +56,25 @@ class GenerationFailed(Exception):
 
 @dataclass
 class ChainConfig:
-    api_key: str
-    base_url: str
-    models: list[str]
-    connect_timeout: float = 5.0
-    read_timeout: float = 60.0
+    steps: list[tuple[Provider, str]]  # (provider, model), tried in this order
     max_retries: int = 2
     backoff_seconds: float = 1.0
     retry_after_max: float = 10.0
-    offline_fallback: bool = False
-    site_url: str = ""
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
 
     @classmethod
     def from_settings(cls, quality: str) -> "ChainConfig":
-        primary = getattr(settings, f"OPENROUTER_MODEL_{quality.upper()}")
-        fallbacks = getattr(settings, f"OPENROUTER_FALLBACKS_{quality.upper()}")
-        models = list(dict.fromkeys([primary, *fallbacks]))
         return cls(
-            api_key=settings.OPENROUTER_API_KEY,
-            base_url=settings.OPENROUTER_BASE_URL,
-            models=models,
-            connect_timeout=settings.OPENROUTER_CONNECT_TIMEOUT,
-            read_timeout=settings.OPENROUTER_READ_TIMEOUT,
+            steps=model_steps(quality),
             max_retries=settings.OPENROUTER_MAX_RETRIES,
             backoff_seconds=settings.OPENROUTER_BACKOFF_SECONDS,
             retry_after_max=settings.OPENROUTER_RETRY_AFTER_MAX,
-            offline_fallback=settings.TICKETS_OFFLINE_FALLBACK and quality == "standard",
-            site_url=settings.SITE_URL,
         )
 
 
 def is_offline_mode() -> bool:
-    """True when no AI key is configured and every ticket comes from the offline generator."""
-    return not settings.OPENROUTER_API_KEY
+    """True when no AI provider is configured and every ticket comes from the offline generator."""
+    return all(provider.name == offline.NAME for provider, _ in model_steps("standard"))
 
 
 def _wait_seconds(error: ProviderError, attempt: int, config: ChainConfig) -> float:
@@ -101,9 +85,9 @@ def _wait_seconds(error: ProviderError, attempt: int, config: ChainConfig) -> fl
     return min(base + random.uniform(0, base * 0.1), config.retry_after_max)
 
 
-def _error_record(model: str, error: ProviderError, outcome: str) -> AttemptRecord:
+def _error_record(provider: Provider, model: str, error: ProviderError, outcome: str):
     return AttemptRecord(
-        provider=PROVIDER_NAME,
+        provider=provider.name,
         model=model,
         outcome=outcome,
         latency_ms=error.latency_ms,
@@ -113,19 +97,20 @@ def _error_record(model: str, error: ProviderError, outcome: str) -> AttemptReco
 
 
 def _complete(
-    client: OpenRouterClient,
+    provider: Provider,
     model: str,
+    request: GenerationRequest,
     messages: list[dict[str, str]],
     config: ChainConfig,
     record_attempt: Callable[[AttemptRecord], None],
 ) -> Completion:
-    """One completion from `model`, retrying 429/5xx with backoff; raises the last error."""
+    """One completion from `model`, retrying retryable errors with backoff; raises the last."""
     for attempt in range(config.max_retries + 1):
         try:
-            return client.chat(model=model, messages=messages)
+            return provider.complete(request, model=model, messages=messages)
         except ProviderError as error:
             final = not error.retryable or attempt == config.max_retries
-            record_attempt(_error_record(model, error, "failed" if final else "retry"))
+            record_attempt(_error_record(provider, model, error, "failed" if final else "retry"))
             if final:
                 raise
             config.sleep(_wait_seconds(error, attempt, config))
@@ -140,32 +125,20 @@ def _validated(completion: Completion, request: GenerationRequest) -> dict:
     return validate_ticket(data, ticket_type=request.ticket_type)
 
 
-def _completion_record(completion: Completion, model: str, outcome: str, code: str = ""):
+def _completion_record(
+    provider: Provider, completion: Completion, model: str, outcome: str, code: str = ""
+) -> AttemptRecord:
     return AttemptRecord(
-        provider=PROVIDER_NAME,
+        provider=provider.name,
         model=model,
         outcome=outcome,
         latency_ms=completion.latency_ms,
         error_code=code,
-        http_status=200,
+        http_status=completion.http_status,
         prompt_tokens=completion.prompt_tokens,
         completion_tokens=completion.completion_tokens,
         cost=completion.cost,
     )
-
-
-def _offline(request: GenerationRequest, record_attempt) -> GenerationResult:
-    started = time.monotonic()
-    content = offline.generate_offline(request)
-    record_attempt(
-        AttemptRecord(
-            provider=OFFLINE_PROVIDER,
-            model=offline.MODEL_NAME,
-            outcome="success",
-            latency_ms=int((time.monotonic() - started) * 1000),
-        )
-    )
-    return GenerationResult(content=content, provider=OFFLINE_PROVIDER, model=offline.MODEL_NAME)
 
 
 def _user_code(error_code: str) -> str:
@@ -184,27 +157,19 @@ def generate(
     record_attempt: Callable[[AttemptRecord], None],
     config: ChainConfig | None = None,
 ) -> GenerationResult:
-    """A validated ticket for `request` from the first model that produces one.
+    """A validated ticket for `request` from the first (provider, model) that produces one.
 
-    Per model: retries on 429/5xx (honouring Retry-After, capped), one repair request when the
-    reply is not a valid ticket, then the next model. With no API key, the offline generator.
+    Per pair: retries on retryable errors (429/5xx, honouring Retry-After, capped), one repair
+    request when the reply is not a valid ticket, then the next pair. With no AI provider
+    configured the only pair is the offline generator.
     """
     config = config or ChainConfig.from_settings(request.quality)
-    if not config.api_key:
-        return _offline(request, record_attempt)
-    client = OpenRouterClient(
-        base_url=config.base_url,
-        api_key=config.api_key,
-        connect_timeout=config.connect_timeout,
-        read_timeout=config.read_timeout,
-        site_url=config.site_url,
-    )
     last_code = "unavailable"
-    for model in config.models:
+    for provider, model in config.steps:
         messages = build_messages(request)
         for repairing in (False, True):
             try:
-                completion = _complete(client, model, messages, config, record_attempt)
+                completion = _complete(provider, model, request, messages, config, record_attempt)
             except ProviderError as error:
                 last_code = error.code
                 break
@@ -212,15 +177,13 @@ def generate(
                 content = _validated(completion, request)
             except TicketSchemaError as error:
                 code = "invalid_json" if "not valid JSON" in str(error) else "schema_invalid"
-                record_attempt(_completion_record(completion, model, "invalid", code))
+                record_attempt(_completion_record(provider, completion, model, "invalid", code))
                 last_code = code
-                logger.info("model %s gave an invalid ticket: %s", model, error)
+                logger.info("%s model %s gave an invalid ticket: %s", provider.name, model, error)
                 if repairing:
                     break
                 messages = build_repair_messages(messages, completion.content, error.errors)
                 continue
-            record_attempt(_completion_record(completion, model, "success"))
-            return GenerationResult(content=content, provider=PROVIDER_NAME, model=model)
-    if config.offline_fallback:
-        return _offline(request, record_attempt)
+            record_attempt(_completion_record(provider, completion, model, "success"))
+            return GenerationResult(content=content, provider=provider.name, model=model)
     raise GenerationFailed(_user_code(last_code), f"all models failed; last error {last_code}")

@@ -1,17 +1,21 @@
 """The offline generator: a ticket from the description by fixed rules, with no network.
 
-Used when no OpenRouter key is configured, so the whole product (and its token flow) works on
+Used when no AI provider is configured, so the whole product (and its token flow) works on
 a laptop. The same input always gives the same ticket, and the ticket says where it came from.
 What differs per kind (title prefix, criteria, estimate floor) is the kind's `OfflineRules`.
 """
 
+import json
 import re
+import time
 
 from tickets.kinds import TicketKind, get_kind
 
+from .base import Completion
 from .prompts import GenerationRequest
 from .schema import TITLE_MAX, validate_ticket
 
+NAME = "offline"
 MODEL_NAME = "offline-rules-v1"
 OFFLINE_NOTE = (
     "Written by the offline generator (no AI service configured): a starting point built from "
@@ -234,3 +238,22 @@ def generate_offline(request: GenerationRequest) -> dict:
         data.update(_reproduction(sentences))
     return validate_ticket(data, ticket_type=kind.value)
 
+
+class OfflineProvider:
+    """The offline generator as a `Provider`: no network, never fails, costs nothing."""
+
+    name = NAME
+
+    def complete(
+        self, request: GenerationRequest, *, model: str, messages: list[dict[str, str]]
+    ) -> Completion:
+        started = time.monotonic()
+        content = json.dumps(generate_offline(request))
+        return Completion(
+            content=content, model=model, latency_ms=int((time.monotonic() - started) * 1000)
+        )
+
+
+def from_settings() -> OfflineProvider:
+    """Always available: it needs no configuration."""
+    return OfflineProvider()

@@ -1,54 +1,21 @@
-"""One chat-completions request to OpenRouter (or any OpenAI-compatible server) over requests.
+"""OpenRouter (or any OpenAI-compatible server): one chat-completions request over requests.
 
-This module knows HTTP and the response format only; retries, repair and fallbacks are the
+This provider knows HTTP and the response format only; retries, repair and fallbacks are the
 chain's job (`chain.py`). Every failure is a `ProviderError` with a stable `code` that is
 logged on the attempt and decides whether a retry can help.
 """
 
-import json
 import time
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
 
 import requests
+from django.conf import settings
 
-PROVIDER_NAME = "openrouter"
+from .base import Completion, ProviderError
+from .prompts import GenerationRequest
 
-
-@dataclass
-class Completion:
-    content: str
-    model: str
-    latency_ms: int
-    prompt_tokens: int | None = None
-    completion_tokens: int | None = None
-    cost: Decimal | None = None
-
-
-class ProviderError(Exception):
-    """A request that produced no usable completion.
-
-    `retryable` says whether the same request may succeed later (429, 5xx, timeouts);
-    `retry_after` is the server's requested wait in seconds, when it sent one.
-    """
-
-    def __init__(
-        self,
-        code: str,
-        message: str,
-        *,
-        retryable: bool,
-        status: int | None = None,
-        retry_after: float | None = None,
-        latency_ms: int = 0,
-    ):
-        super().__init__(message)
-        self.code = code
-        self.retryable = retryable
-        self.status = status
-        self.retry_after = retry_after
-        self.latency_ms = latency_ms
+NAME = "openrouter"
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -85,7 +52,11 @@ def _usage(body: dict) -> tuple[int | None, int | None, Decimal | None]:
     )
 
 
-class OpenRouterClient:
+class OpenRouterProvider:
+    """The `Provider` for OpenAI's chat-completions protocol, as OpenRouter speaks it."""
+
+    name = NAME
+
     def __init__(
         self,
         *,
@@ -102,7 +73,9 @@ class OpenRouterClient:
         self.site_url = site_url
         self.session = session or requests.Session()
 
-    def chat(self, *, model: str, messages: list[dict[str, str]]) -> Completion:
+    def complete(
+        self, request: GenerationRequest, *, model: str, messages: list[dict[str, str]]
+    ) -> Completion:
         """Send one request; return the completion or raise ProviderError."""
         payload = {
             "model": model,
@@ -183,19 +156,19 @@ class OpenRouterClient:
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             cost=cost,
+            http_status=status,
         )
 
 
-def extract_json(content: str):
-    """The JSON object in a model's reply, tolerating Markdown fences and stray prose."""
-    text = content.strip()
-    if text.startswith("```"):
-        text = text.split("\n", 1)[1] if "\n" in text else ""
-        text = text.rsplit("```", 1)[0]
-    try:
-        return json.loads(text)
-    except ValueError:
-        start, end = text.find("{"), text.rfind("}")
-        if start == -1 or end <= start:
-            raise
-        return json.loads(text[start : end + 1])
+
+def from_settings() -> OpenRouterProvider | None:
+    """The provider configured by the OPENROUTER_* settings; None without an API key."""
+    if not settings.OPENROUTER_API_KEY:
+        return None
+    return OpenRouterProvider(
+        base_url=settings.OPENROUTER_BASE_URL,
+        api_key=settings.OPENROUTER_API_KEY,
+        connect_timeout=settings.OPENROUTER_CONNECT_TIMEOUT,
+        read_timeout=settings.OPENROUTER_READ_TIMEOUT,
+        site_url=settings.SITE_URL,
+    )
