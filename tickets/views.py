@@ -16,15 +16,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.selectors import get_display_balance, get_visitor_for_request
-from accounts.services import get_paying_account
 from tickets import exports, selectors, services
 from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, TicketEditForm
 from tickets.kinds import get_kind
-from tickets.models import Quality, Status, Ticket
+from tickets.models import Status, Ticket
 from tickets.providers import is_offline_mode
-from tokens.exceptions import AccountClosed, InsufficientTokens, UnknownPrice
-from tokens.selectors import get_price
+from tickets.quotes import GenerationQuote, quote_generation
 
 PAGE_SIZE = 20
 EXPORT_TYPES = {
@@ -33,16 +30,19 @@ EXPORT_TYPES = {
     "csv": ("text/csv; charset=utf-8", "csv"),
     "pdf": ("application/pdf", "pdf"),
 }
-
-
-def _prices() -> dict[str, int]:
-    prices = {}
-    for quality in Quality.values:
-        try:
-            prices[quality] = get_price(services.price_key(quality)).tokens
-        except UnknownPrice:
-            continue
-    return prices
+# What the generator shows for each step a submit can end in (STARTED shows the ticket).
+STEP_PARTS = {
+    services.SubmitStep.CONFIRM: "ticket_confirm",
+    services.SubmitStep.NOT_ENOUGH: "ticket_not_enough",
+    services.SubmitStep.UNAVAILABLE: "ticket_form",
+    services.SubmitStep.ACCOUNT_CLOSED: "ticket_form",
+}
+STEP_ERRORS = {
+    services.SubmitStep.UNAVAILABLE: ("quality", "This quality is not available right now."),
+    services.SubmitStep.ACCOUNT_CLOSED: (
+        None, "Your token account is closed, so it cannot pay for tickets."
+    ),
+}
 
 
 def _pricing_url() -> str:
@@ -56,12 +56,13 @@ def _is_visitor(request) -> bool:
     return not request.user.is_authenticated
 
 
-def _generator_context(request, form, **extra) -> dict:
-    prices = _prices()
+def _generator_context(request, form, quote: GenerationQuote | None = None, **extra) -> dict:
+    quote = quote or quote_generation(request)
     return {
         "form": form,
-        "prices": prices,
-        "balance": get_display_balance(request),
+        "prices": quote.prices,
+        "balance": quote.balance,
+        "cost": quote.cost,
         "is_visitor": _is_visitor(request),
         "offline": is_offline_mode(),
         "pricing_url": _pricing_url(),
@@ -113,44 +114,15 @@ def new_ticket(request):
     if not form.is_valid():
         return _render_generator(request, "ticket_form",
                                  _generator_context(request, form, source=source))
-    data = form.cleaned_data
-    # A resent form (double click, reload) shows the ticket the first submit made.
-    existing = selectors.visible_tickets(request).filter(nonce=data["nonce"]).first()
-    if existing is not None:
-        return _generation_started(request, existing)
-    prices = _prices()
-    cost = prices.get(data["quality"])
-    if cost is None:
-        form.add_error("quality", "This quality is not available right now.")
-        return _render_generator(request, "ticket_form",
-                                 _generator_context(request, form, source=source))
-    balance = get_display_balance(request)
-    context = _generator_context(request, form, source=source, cost=cost)
-    if balance < cost:
-        return _render_generator(request, "ticket_not_enough", context)
-    if not data["confirmed"] and (cost > 1 or balance == cost):
-        return _render_generator(request, "ticket_confirm", context)
-    try:
-        account = get_paying_account(request=request)
-        ticket = services.request_ticket_generation(
-            account=account,
-            owner=request.user if request.user.is_authenticated else None,
-            visitor=get_visitor_for_request(request) if _is_visitor(request) else None,
-            ticket_type=data["ticket_type"],
-            quality=data["quality"],
-            description=data["description"],
-            product_area=data["product_area"],
-            tech_stack=data["tech_stack"],
-            nonce=data["nonce"],
-            regenerated_from=source,
-        )
-    except InsufficientTokens as error:
-        context["balance"] = error.available
-        return _render_generator(request, "ticket_not_enough", context)
-    except AccountClosed:
-        form.add_error(None, "Your token account is closed, so it cannot pay for tickets.")
-        return _render_generator(request, "ticket_form", context)
-    return _generation_started(request, ticket)
+    submission = services.submit_ticket_request(
+        request=request, regenerated_from=source, **form.cleaned_data
+    )
+    if submission.ticket is not None:
+        return _generation_started(request, submission.ticket)
+    if submission.step in STEP_ERRORS:
+        form.add_error(*STEP_ERRORS[submission.step])
+    return _render_generator(request, STEP_PARTS[submission.step],
+                             _generator_context(request, form, submission.quote, source=source))
 
 
 def _generation_started(request, ticket: Ticket):

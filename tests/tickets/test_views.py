@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from tickets import services
 from tickets.models import Ticket
-from tokens.models import Hold
+from tokens.models import Hold, Price
 
 from .conftest import DESCRIPTION, funded_user, request_ticket
 from .fake_openrouter import ticket_json
@@ -364,3 +364,22 @@ def test_exports_single_and_many(signed_in):
     assert signed_in.get(reverse("tickets:export", args=[first.pk, "exe"])).status_code == 404
     pdf_many = signed_in.get(reverse("tickets:export_many"), {"format": "pdf"})
     assert pdf_many.content.startswith(b"%PDF")
+
+
+def test_a_quality_without_a_price_is_refused_and_reserves_nothing(signed_in):
+    Price.objects.filter(feature_key="ticket.standard").update(active=False)
+    response = signed_in.post(NEW, form_data())
+    assert response.status_code == 200
+    assert "This quality is not available right now." in response.content.decode()
+    assert not Ticket.objects.exists() and not Hold.objects.exists()
+
+
+def test_a_resent_form_shows_its_ticket_even_after_the_last_token_went(client, offline):
+    user = funded_user(1)
+    client.force_login(user)
+    data = form_data(confirmed="on")
+    first = client.post(NEW, data)
+    again = client.post(NEW, data)  # the balance is 0 now: the ticket, not "Not enough"
+    assert first.status_code == again.status_code == 302
+    assert first["Location"] == again["Location"]
+    assert Ticket.objects.count() == 1

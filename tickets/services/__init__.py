@@ -6,7 +6,13 @@ from tickets.services.editing import (
     rate_ticket,
     update_ticket_content,
 )
-from tickets.services.requesting import hold_ttl, price_key, request_ticket_generation
+from tickets.services.requesting import (
+    SubmitStep,
+    hold_ttl,
+    price_key,
+    request_ticket_generation,
+    submit_ticket_request,
+)
 from tickets.services.running import (
     FAILURE_MESSAGES,
     record_attempt,
@@ -16,6 +22,7 @@ from tickets.services.running import (
 
 __all__ = [
     "FAILURE_MESSAGES",
+    "SubmitStep",
     "delete_ticket",
     "hold_ttl",
     "move_visitor_tickets",
@@ -24,6 +31,7 @@ __all__ = [
     "record_attempt",
     "request_ticket_generation",
     "run_ticket_generation",
+    "submit_ticket_request",
     "sweep_stuck_tickets",
     "update_ticket_content",
 ]

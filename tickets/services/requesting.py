@@ -2,26 +2,31 @@
 
 Money rules (DESIGN.md, "Generate a ticket"): the tokens are reserved (a hold) in the same
 transaction that creates the ticket; the generation task is enqueued after it commits.
+`submit_ticket_request` decides, for the generator form, whether to ask first or go ahead.
 """
 
 import uuid
+from dataclasses import dataclass, replace
 from datetime import timedelta
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import transaction
+from django.http import HttpRequest
 
+from accounts.selectors import get_visitor_for_request
+from accounts.services import get_paying_account
 from tickets.models import Ticket
+from tickets.quotes import GenerationQuote, quote_generation, ticket_price
+from tickets.quotes import price_key as price_key  # still exported by tickets.services
+from tickets.selectors import visible_tickets
+from tokens.exceptions import AccountClosed, InsufficientTokens
 from tokens.models import TokenAccount
-from tokens.selectors import get_price
 from tokens.services import reserve_tokens
 
 
 def hold_ttl() -> timedelta:
     return timedelta(seconds=getattr(settings, "TICKETS_HOLD_TTL_SECONDS", 600))
-
-
-def price_key(quality: str) -> str:
-    return f"ticket.{quality}"
 
 
 def _enqueue(ticket_id: int) -> None:
@@ -51,7 +56,7 @@ def request_ticket_generation(
     ticket made by the first call (double click, resent form) and reserves nothing more.
     Raises InsufficientTokens / AccountClosed / UnknownPrice, leaving nothing written.
     """
-    cost = get_price(price_key(quality)).tokens
+    cost = ticket_price(quality)
     with transaction.atomic():
         # Serialises submissions on this account, so a double submit finds the first ticket.
         TokenAccount.objects.select_for_update(no_key=True).get(pk=account.pk)
@@ -82,3 +87,73 @@ def request_ticket_generation(
         ticket_id = ticket.pk
         transaction.on_commit(lambda: _enqueue(ticket_id))
     return ticket
+
+
+class SubmitStep(StrEnum):
+    """What the generator shows after a submit."""
+
+    STARTED = "started"  # the ticket is queued (or a resent form's ticket already was)
+    CONFIRM = "confirm"  # ask before spending more than one token, or the last ones
+    NOT_ENOUGH = "not_enough"
+    UNAVAILABLE = "unavailable"  # this quality has no active price
+    ACCOUNT_CLOSED = "account_closed"
+
+
+@dataclass(frozen=True)
+class Submission:
+    step: SubmitStep
+    quote: GenerationQuote | None  # None for a resent form (its ticket is all that matters)
+    ticket: Ticket | None = None
+
+
+def submit_ticket_request(
+    *,
+    request: HttpRequest,
+    ticket_type: str,
+    quality: str,
+    description: str,
+    product_area: str = "",
+    tech_stack: str = "",
+    nonce: uuid.UUID,
+    confirmed: bool = False,
+    regenerated_from: Ticket | None = None,
+) -> Submission:
+    """The generator form's submit: start the generation, or say what to show instead.
+
+    A nonce this request's tickets already carry (a resent form) returns that ticket and
+    writes nothing. Otherwise the price and the shown balance are read once; an unknown price,
+    a short balance, or an unconfirmed spend of more than one token (or of the last tokens)
+    returns that step and writes nothing. Else it writes what `get_paying_account` writes (a
+    visitor and its free grant, on a visitor's first costed action) and what
+    `request_ticket_generation` writes (the queued ticket and its hold, one transaction).
+    """
+    existing = visible_tickets(request).filter(nonce=nonce).first()
+    if existing is not None:
+        return Submission(SubmitStep.STARTED, None, existing)
+    quote = quote_generation(request, quality=quality)
+    if quote.cost is None:
+        return Submission(SubmitStep.UNAVAILABLE, quote)
+    if quote.not_enough:
+        return Submission(SubmitStep.NOT_ENOUGH, quote)
+    if quote.needs_confirmation and not confirmed:
+        return Submission(SubmitStep.CONFIRM, quote)
+    signed_in = request.user.is_authenticated
+    try:
+        account = get_paying_account(request=request)
+        ticket = request_ticket_generation(
+            account=account,
+            owner=request.user if signed_in else None,
+            visitor=None if signed_in else get_visitor_for_request(request),
+            ticket_type=ticket_type,
+            quality=quality,
+            description=description,
+            product_area=product_area,
+            tech_stack=tech_stack,
+            nonce=nonce,
+            regenerated_from=regenerated_from,
+        )
+    except InsufficientTokens as error:
+        return Submission(SubmitStep.NOT_ENOUGH, replace(quote, balance=error.available))
+    except AccountClosed:
+        return Submission(SubmitStep.ACCOUNT_CLOSED, quote)
+    return Submission(SubmitStep.STARTED, quote, ticket)
