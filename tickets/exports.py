@@ -1,4 +1,4 @@
-"""Exports of finished tickets: Markdown, JSON, Jira CSV and PDF.
+"""Exports of finished tickets: Markdown, JSON, Jira CSV and PDF, and the registry of them.
 
 Pure functions of ticket rows; the views decide who may export what. Which sections a ticket
 has, its type's name and its Jira issue type come from its kind (tickets/kinds.py).
@@ -7,7 +7,8 @@ has, its type's name and its Jira issue type come from its kind (tickets/kinds.p
 import csv
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -190,3 +191,22 @@ def tickets_pdf(tickets: Iterable[Ticket]) -> bytes:
         pdf.add_page()
     return bytes(pdf.output())
 
+
+@dataclass(frozen=True)
+class ExportFormat:
+    key: str  # in URLs: /tickets/<id>/export/<key>/, ?format=<key>
+    label: str  # on the export buttons
+    content_type: str
+    extension: str
+    render: Callable[[list[Ticket]], str | bytes]
+
+
+EXPORT_FORMATS: dict[str, ExportFormat] = {
+    export.key: export
+    for export in (
+        ExportFormat("md", "Markdown", "text/markdown; charset=utf-8", "md", tickets_markdown),
+        ExportFormat("json", "JSON", "application/json", "json", tickets_json),
+        ExportFormat("csv", "Jira CSV", "text/csv; charset=utf-8", "csv", tickets_jira_csv),
+        ExportFormat("pdf", "PDF", "application/pdf", "pdf", tickets_pdf),
+    )
+}

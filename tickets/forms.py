@@ -182,11 +182,3 @@ class RateForm(forms.Form):
     comment = forms.CharField(max_length=1000, required=False,
                               widget=forms.Textarea(attrs={"rows": 2,
                                                            "placeholder": "What could be better?"}))
-
-
-EXPORT_FORMATS = {
-    "md": ("text/markdown; charset=utf-8", "md"),
-    "json": ("application/json", "json"),
-    "csv": ("text/csv; charset=utf-8", "csv"),
-    "pdf": ("application/pdf", "pdf"),
-}

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from tickets import exports, selectors, services
+from tickets.exports import EXPORT_FORMATS
 from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, TicketEditForm
 from tickets.kinds import get_kind
 from tickets.models import Status, Ticket
@@ -24,12 +25,6 @@ from tickets.providers import is_offline_mode
 from tickets.quotes import GenerationQuote, quote_generation
 
 PAGE_SIZE = 20
-EXPORT_TYPES = {
-    "md": ("text/markdown; charset=utf-8", "md"),
-    "json": ("application/json", "json"),
-    "csv": ("text/csv; charset=utf-8", "csv"),
-    "pdf": ("application/pdf", "pdf"),
-}
 # What the generator shows for each step a submit can end in (STARTED shows the ticket).
 STEP_PARTS = {
     services.SubmitStep.CONFIRM: "ticket_confirm",
@@ -163,6 +158,7 @@ def ticket_detail(request, pk: int):
         **_status_context(ticket, standalone=False),
         "markdown": exports.ticket_markdown(ticket) if ticket.status == Status.SUCCEEDED else "",
         "rate_form": RateForm(initial={"comment": ticket.rating_comment}),
+        "export_formats": EXPORT_FORMATS.values(),
     })
 
 
@@ -210,18 +206,9 @@ def ticket_rate(request, pk: int):
     return redirect("tickets:detail", pk=ticket.pk)
 
 
-def _download(tickets: list[Ticket], fmt: str, basename: str) -> HttpResponse:
-    content_type, extension = EXPORT_TYPES[fmt]
-    if fmt == "md":
-        body = exports.tickets_markdown(tickets)
-    elif fmt == "json":
-        body = exports.tickets_json(tickets)
-    elif fmt == "csv":
-        body = exports.tickets_jira_csv(tickets)
-    else:
-        body = exports.tickets_pdf(tickets)
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{basename}.{extension}"'
+def _download(tickets: list[Ticket], export: exports.ExportFormat, basename: str) -> HttpResponse:
+    response = HttpResponse(export.render(tickets), content_type=export.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{basename}.{export.extension}"'
     return response
 
 
@@ -230,17 +217,18 @@ def ticket_export(request, pk: int, fmt: str):
     ticket = get_object_or_404(
         selectors.visible_tickets(request).filter(status=Status.SUCCEEDED), pk=pk
     )
-    if fmt not in EXPORT_TYPES:
+    if fmt not in EXPORT_FORMATS:
         raise Http404("Unknown export format.")
-    return _download([ticket], fmt, f"ticket-{ticket.pk}")
+    return _download([ticket], EXPORT_FORMATS[fmt], f"ticket-{ticket.pk}")
 
 
 @require_GET
 def tickets_export(request):
     """Several tickets in one file: `?format=csv&ids=1&ids=2` (all visible ones if no ids)."""
-    fmt = request.GET.get("format", "")
-    if fmt not in EXPORT_TYPES:
-        return HttpResponseBadRequest("Choose an export format: md, json, csv or pdf.")
+    export = EXPORT_FORMATS.get(request.GET.get("format", ""))
+    if export is None:
+        *rest, last = EXPORT_FORMATS
+        return HttpResponseBadRequest(f"Choose an export format: {', '.join(rest)} or {last}.")
     try:
         ids = {int(value) for value in request.GET.getlist("ids")}
     except ValueError:
@@ -254,7 +242,7 @@ def tickets_export(request):
     if not tickets:
         messages.info(request, "There are no finished tickets to export yet.")
         return redirect("tickets:list")
-    return _download(tickets, fmt, f"tickets-{timezone.now():%Y%m%d}")
+    return _download(tickets, export, f"tickets-{timezone.now():%Y%m%d}")
 
 
 @require_GET
@@ -279,6 +267,7 @@ def ticket_list(request):
         "query_string": query.urlencode(),
         "has_any": filtered or page.paginator.count > 0,
         "is_visitor": _is_visitor(request),
+        "export_formats": EXPORT_FORMATS.values(),
     })
 
 
