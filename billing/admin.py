@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.contrib.admin.utils import NotRelationField, get_fields_from_path
+from django.core.exceptions import FieldDoesNotExist
 from djstripe.admin.admin import WebhookEventTriggerAdmin
 from djstripe.models import WebhookEventTrigger
 
@@ -93,3 +95,25 @@ class RetryableWebhookEventTriggerAdmin(WebhookEventTriggerAdmin):
             "(invalid or already processed). Reload the list to see the results.",
             messages.SUCCESS if queued else messages.WARNING,
         )
+
+
+def _searchable(model, path: str) -> bool:
+    try:
+        get_fields_from_path(model, path)
+    except (FieldDoesNotExist, NotRelationField):
+        return False
+    return True
+
+
+def _drop_unsearchable_fields(site: admin.AdminSite) -> None:
+    """dj-stripe 2.11 keeps many Stripe fields only in its `stripe_data` JSON now, but its
+    admin still searches them (Customer.description, Invoice.number, Session.customer_email,
+    ...): any search there was a FieldError, a 500. Search what the tables still have."""
+    for model, model_admin in site._registry.items():
+        if model._meta.app_label == "djstripe":
+            model_admin.search_fields = tuple(
+                path for path in model_admin.search_fields if _searchable(model, path)
+            )
+
+
+_drop_unsearchable_fields(admin.site)

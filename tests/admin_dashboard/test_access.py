@@ -123,5 +123,13 @@ def test_staff_with_mfa_on_admin_login_go_to_the_admin(staff_client):
 
 
 @pytest.mark.django_db
+def test_admin_refuses_a_nul_in_its_list_lookups():
+    client = client_for(make_staff(is_superuser=True))
+    response = client.get("/admin/billing/purchase/", {"stripe_charge_id__exact": "\x00"})
+    assert (response.status_code, response.content) == (400, b"Null characters are not allowed.")
+    assert client.get("/admin/billing/purchase/", {"q": "ch_1"}).status_code == 200
+
+
+@pytest.mark.django_db
 def test_health_endpoint_still_public(client):
     assert client.get("/health/").status_code in (200, 503)
