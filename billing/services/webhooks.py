@@ -21,7 +21,7 @@ from django.utils import timezone
 from djstripe.models import WebhookEventTrigger
 from djstripe.settings import djstripe_settings
 
-from accounts.models import StaffAction
+from accounts.models import StaffAction, User
 from accounts.selectors import get_user_for_staff
 from accounts.services import record_staff_action
 from billing.models import WebhookRetry
@@ -148,7 +148,7 @@ def retry_webhook(
     return _process(trigger, retry, now)
 
 
-def queue_webhook_retry(*, trigger_id: int, actor, reason: str) -> bool:
+def queue_webhook_retry(*, trigger_id: int, actor: User, reason: str) -> bool:
     """A staff member asks to retry a failed delivery now, whatever its backoff says.
 
     Writes nothing itself: enqueues `retry_webhook_task` (which runs `retry_webhook` with the
