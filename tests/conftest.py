@@ -86,13 +86,19 @@ def celery_app():
     return app
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def celery_worker(celery_app, django_db_setup, django_db_blocker):
-    """An in-process Celery worker consuming from the real Redis broker."""
+    """An in-process Celery worker consuming from the real Redis broker, for one test.
+
+    Messages earlier tests left in the queue are purged first, and no worker runs behind the
+    back of tests that do not ask for one: several tests play the worker themselves (they run
+    the generation in a thread of their own while the provider call is held open).
+    """
     if settings.CELERY_TASK_ALWAYS_EAGER:
         pytest.fail("celery_worker needs REDIS_URL: run the suite with `make test`.")
     from celery.contrib.testing.worker import start_worker
 
+    celery_app.control.purge()
     with django_db_blocker.unblock(), start_worker(
         celery_app, pool="solo", perform_ping_check=False, shutdown_timeout=10
     ) as worker:

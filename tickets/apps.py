@@ -6,4 +6,4 @@ class TicketsConfig(AppConfig):
     name = "tickets"
 
     def ready(self):
-        from tickets import receivers  # noqa: F401 - connects the signal receivers
+        from tickets import receivers, timing  # noqa: F401 - connects receivers, registers checks

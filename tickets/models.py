@@ -8,6 +8,7 @@ captured) or `failed` (hold released). The generated fields are empty until it s
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from tickets.kinds import kind_choices, kind_values
 from tickets.providers.schema import STORY_POINTS
@@ -85,6 +86,15 @@ class Ticket(models.Model):
     # Set when a worker claims the ticket; only that run may finish it.
     run_token = models.UUIDField(null=True, blank=True, editable=False)
     started_at = models.DateTimeField(null=True, blank=True)
+    # While running, the run's heartbeat keeps this in the future; once it lapses the run is
+    # gone and another worker may take the ticket over (tickets/timing.py).
+    lease_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # How many runs claimed it: a ticket whose workers keep dying is given up, not retried
+    # forever.
+    runs = models.PositiveSmallIntegerField(default=0, editable=False)
+    # When its generation task was last sent to the broker (the sweeper sends it again when
+    # a worker took the message down with it).
+    dispatched_at = models.DateTimeField(default=timezone.now, editable=False)
     finished_at = models.DateTimeField(null=True, blank=True)
     error_code = models.CharField(max_length=32, blank=True)
     error_message = models.CharField(max_length=300, blank=True)

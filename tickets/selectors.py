@@ -2,7 +2,7 @@
 staff dashboard shows (aggregated in the database, a fixed number of queries per page)."""
 
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db import connection
 from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
@@ -59,13 +59,9 @@ def count_active_tickets(request: HttpRequest) -> int:
 # --- Staff dashboard -----------------------------------------------------------------------
 
 
-def get_attempt_stats(
-    *, start: datetime | None = None, end: datetime | None = None, days: int = 7
-) -> list[dict]:
-    """Per provider and model, over attempts made in [start, end) (by default the last `days`
-    days): attempts, successes, success rate (%), average latency (ms), tokens and cost."""
-    end = end or timezone.now()
-    start = start or end - timedelta(days=days)
+def get_attempt_stats(*, start: datetime, end: datetime) -> list[dict]:
+    """Per provider and model, over attempts made in [start, end): attempts, successes,
+    success rate (%), average latency (ms), tokens and cost."""
     rows = (
         GenerationAttempt.objects.filter(created_at__gte=start, created_at__lt=end)
         .values("provider", "model_name")

@@ -1,32 +1,32 @@
 """Every write for tickets. Split by concern; import from here (`from tickets import services`)."""
 
+from tickets.services.dispatch import dispatch_generation
 from tickets.services.editing import (
     delete_ticket,
     move_visitor_tickets,
     rate_ticket,
     update_ticket_content,
 )
+from tickets.services.recovery import sweep_stuck_tickets
 from tickets.services.requesting import (
     SubmitStep,
-    hold_ttl,
-    price_key,
     request_ticket_generation,
     submit_ticket_request,
 )
 from tickets.services.running import (
     FAILURE_MESSAGES,
+    fail_ticket,
     record_attempt,
     run_ticket_generation,
-    sweep_stuck_tickets,
 )
 
 __all__ = [
     "FAILURE_MESSAGES",
     "SubmitStep",
     "delete_ticket",
-    "hold_ttl",
+    "dispatch_generation",
+    "fail_ticket",
     "move_visitor_tickets",
-    "price_key",
     "rate_ticket",
     "record_attempt",
     "request_ticket_generation",

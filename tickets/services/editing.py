@@ -35,7 +35,16 @@ def delete_ticket(*, ticket: Ticket) -> bool:
 def move_visitor_tickets(*, visitor, user) -> int:
     """Give `user` the tickets `visitor` made before signing up; returns how many moved.
 
-    Writes `owner` on the visitor's unowned tickets. Idempotent (a repeat finds none).
+    Writes `owner` on the visitor's unowned tickets, and `token_account` on those whose hold
+    moved to the user's account with the visitor's tokens (a generation still running at
+    sign-up is paid from there). Idempotent (a repeat finds none).
     """
     with transaction.atomic():
-        return Ticket.objects.filter(visitor=visitor, owner__isnull=True).update(owner=user)
+        moved = Ticket.objects.filter(visitor=visitor, owner__isnull=True).update(owner=user)
+        if user.token_account_id is not None:
+            Ticket.objects.filter(
+                visitor=visitor, hold__account_id=user.token_account_id
+            ).exclude(token_account_id=user.token_account_id).update(
+                token_account_id=user.token_account_id
+            )
+    return moved

@@ -7,32 +7,21 @@ transaction that creates the ticket; the generation task is enqueued after it co
 
 import uuid
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from enum import StrEnum
 
-from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest
 
 from accounts.selectors import get_visitor_for_request
 from accounts.services import get_paying_account
 from tickets.models import Ticket
-from tickets.quotes import GenerationQuote, quote_generation, ticket_price
-from tickets.quotes import price_key as price_key  # still exported by tickets.services
+from tickets.quotes import GenerationQuote, price_key, quote_generation, ticket_price
 from tickets.selectors import visible_tickets
+from tickets.services.dispatch import dispatch_generation
+from tickets.timing import timing
 from tokens.exceptions import AccountClosed, InsufficientTokens
 from tokens.models import TokenAccount
 from tokens.services import reserve_tokens
-
-
-def hold_ttl() -> timedelta:
-    return timedelta(seconds=getattr(settings, "TICKETS_HOLD_TTL_SECONDS", 600))
-
-
-def _enqueue(ticket_id: int) -> None:
-    from tickets.tasks import generate_ticket_task
-
-    generate_ticket_task.delay(ticket_id)
 
 
 def request_ticket_generation(
@@ -51,10 +40,12 @@ def request_ticket_generation(
     """Create a queued ticket paid by `account` and enqueue its generation.
 
     Writes (one transaction, the TokenAccount row locked first): the Ticket (`queued`) and a
-    pending Hold for the price of `quality` (key `ticket:<id>:hold`); on commit enqueues
-    `generate_ticket_task`. Guarantees: the same `nonce` on the same account returns the
-    ticket made by the first call (double click, resent form) and reserves nothing more.
-    Raises InsufficientTokens / AccountClosed / UnknownPrice, leaving nothing written.
+    pending Hold for the price of `quality` (key `ticket:<id>:hold`, feature `ticket.<quality>`,
+    spender the owner or visitor, lasting TICKETS_HOLD_TTL_SECONDS); on commit sends the
+    generation to the workers (a broker outage leaves it to the recovery sweep). Guarantees:
+    the same `nonce` on the same account returns the ticket made by the first call (double
+    click, resent form) and reserves nothing more. Raises InsufficientTokens / AccountClosed /
+    UnknownPrice, leaving nothing written.
     """
     cost = ticket_price(quality)
     with transaction.atomic():
@@ -81,11 +72,13 @@ def request_ticket_generation(
             amount=cost,
             idempotency_key=f"ticket:{ticket.pk}:hold",
             reference=ticket.reference,
-            ttl=hold_ttl(),
+            feature_key=price_key(quality),
+            spender=f"user:{owner.pk}" if owner is not None else f"visitor:{visitor.pk}",
+            ttl=timing().seconds("hold_ttl"),
         )
         ticket.save(update_fields=["hold"])
         ticket_id = ticket.pk
-        transaction.on_commit(lambda: _enqueue(ticket_id))
+        transaction.on_commit(lambda: dispatch_generation(ticket_id))
     return ticket
 
 

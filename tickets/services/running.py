@@ -1,17 +1,23 @@
 """Running a generation: claim the ticket, call the providers, settle the hold.
 
 The hold is captured only together with storing a successful result, and released when
-generation fails definitively. Ticket state moves by conditional updates, so a redelivered or
-duplicated task finishes a ticket at most once. No network call happens inside a transaction.
+generation fails definitively. Ticket state moves by conditional updates on the run's token,
+so a redelivered, duplicated or taken-over task finishes a ticket at most once. No network
+call happens inside a transaction. A run survives a short database outage: its attempt log
+is best effort and its finishing step is retried on a fresh connection (tickets/timing.py
+explains the leases that let another worker take over a run that died).
 """
 
 import logging
+import threading
+import time
 import uuid
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from django.conf import settings
-from django.db import transaction
-from django.db.models import Q
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from tickets.models import ACTIVE_STATUSES, CONTENT_FIELDS, GenerationAttempt, Status, Ticket
@@ -22,9 +28,10 @@ from tickets.providers import (
     GenerationResult,
     generate,
 )
+from tickets.timing import timing
 from tokens.exceptions import HoldStateError
-from tokens.models import Hold, HoldStatus, TokenAccount
-from tokens.services import capture_hold, release_hold
+from tokens.models import Hold, HoldStatus
+from tokens.services import capture_hold, lock_hold_account, release_hold
 
 logger = logging.getLogger(__name__)
 
@@ -43,55 +50,134 @@ FAILURE_MESSAGES = {
     "interrupted": "The generation was interrupted; you were not charged. Try again.",
     "internal": "Something went wrong on our side; you were not charged. Try again.",
 }
-def run_lease() -> timedelta:
-    """After this long a `running` ticket may be claimed again by a redelivered task."""
-    return timedelta(seconds=getattr(settings, "TICKETS_RUN_LEASE_SECONDS", 300))
+# A ticket whose runs keep dying (a poison input, a crashing worker) is given up after this
+# many claims instead of taking workers down forever.
+MAX_RUNS = 3
+# How long a run keeps trying to store its result through a database outage.
+FINISH_RETRY_SECONDS = 60
+DB_OUTAGE_ERRORS = (OperationalError, InterfaceError)
 
 
-def stuck_after() -> timedelta:
-    """A queued or running ticket older than this is given up by the sweeper."""
-    return timedelta(seconds=getattr(settings, "TICKETS_STUCK_AFTER_SECONDS", 900))
+def waiting(now) -> Q:
+    """Tickets no live run holds: queued, or running with a lapsed lease (its run is gone;
+    a running ticket without a lease predates leases and counts as lapsed)."""
+    lapsed = Q(lease_expires_at__lt=now) | Q(lease_expires_at__isnull=True)
+    return Q(status=Status.QUEUED) | (Q(status=Status.RUNNING) & lapsed)
 
 
-def record_attempt(*, ticket: Ticket, record: AttemptRecord) -> GenerationAttempt:
-    """Write one GenerationAttempt row for the staff dashboard. No locks."""
-    return GenerationAttempt.objects.create(
-        ticket=ticket,
-        provider=record.provider,
-        model_name=record.model,
-        quality=ticket.quality,
-        outcome=record.outcome,
-        error_code=record.error_code,
-        http_status=record.http_status,
-        latency_ms=max(0, record.latency_ms),
-        prompt_tokens=record.prompt_tokens,
-        completion_tokens=record.completion_tokens,
-        cost=record.cost,
+def hold_is(**conditions) -> Q:
+    """The ticket's hold matches `conditions`, as a correlated EXISTS rather than a join.
+
+    Conditional updates must stay joinless: Django turns an UPDATE filtered through a join
+    into `id IN (subquery)`, whose rows PostgreSQL does not re-check after waiting for a
+    concurrent writer's lock, so two workers could both claim one ticket.
+    """
+    return Q(Exists(Hold.objects.filter(pk=OuterRef("hold_id"), **conditions)))
+
+
+def claimable(now) -> Q:
+    """Tickets a worker may claim now: waiting ones, while the ticket may still run and its
+    hold outlasts one more full run."""
+    return (
+        waiting(now)
+        & Q(runs__lt=MAX_RUNS)
+        & hold_is(
+            status=HoldStatus.PENDING,
+            expires_at__gt=now + timing().seconds("hard_limit"),
+        )
     )
+
+
+def record_attempt(*, ticket: Ticket, record: AttemptRecord) -> GenerationAttempt | None:
+    """Write one GenerationAttempt row for the staff dashboard. No locks.
+
+    Best effort: the log must never cost a user their ticket, so a database error is
+    logged and the connection dropped (the next statement opens a fresh one); returns None.
+    """
+    try:
+        return GenerationAttempt.objects.create(
+            ticket=ticket,
+            provider=record.provider,
+            model_name=record.model,
+            quality=ticket.quality,
+            outcome=record.outcome,
+            error_code=record.error_code,
+            http_status=record.http_status,
+            latency_ms=max(0, record.latency_ms),
+            prompt_tokens=record.prompt_tokens,
+            completion_tokens=record.completion_tokens,
+            cost=record.cost,
+        )
+    except DatabaseError:
+        logger.warning("ticket %s: attempt log not written", ticket.pk, exc_info=True)
+        _drop_connection()
+        return None
+
+
+def _drop_connection() -> None:
+    if not connection.in_atomic_block:
+        connection.close()
 
 
 def _claim(ticket_id: int) -> tuple[Ticket, uuid.UUID] | None:
     token = uuid.uuid4()
     now = timezone.now()
-    claimable = Q(status=Status.QUEUED) | Q(status=Status.RUNNING, started_at__lt=now - run_lease())
-    claimed = (
-        Ticket.objects.filter(claimable, pk=ticket_id)
-        .update(status=Status.RUNNING, run_token=token, started_at=now)
+    claimed = Ticket.objects.filter(claimable(now), pk=ticket_id).update(
+        status=Status.RUNNING,
+        run_token=token,
+        started_at=now,
+        lease_expires_at=now + timing().seconds("lease"),
+        runs=F("runs") + 1,
     )
     if not claimed:
         return None
     return Ticket.objects.select_related("hold").get(pk=ticket_id), token
 
 
+@contextmanager
+def _heartbeat(ticket_id: int, token: uuid.UUID) -> Iterator[None]:
+    """Keep the run's lease alive while the provider call runs, from a thread with its own
+    database connection. Stops when the block ends or the run lost the ticket; survives a
+    database outage by retrying on a fresh connection at the next beat."""
+    stop = threading.Event()
+    contract = timing()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(contract.heartbeat):
+                try:
+                    renewed = Ticket.objects.filter(
+                        pk=ticket_id, run_token=token, status=Status.RUNNING
+                    ).update(lease_expires_at=timezone.now() + contract.seconds("lease"))
+                except DatabaseError:
+                    logger.warning("ticket %s: lease not renewed", ticket_id, exc_info=True)
+                    connection.close()
+                    continue
+                if not renewed:
+                    return
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"ticket-{ticket_id}-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=contract.heartbeat + 5)
+
+
 def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
     """Generate the ticket's content and settle its hold; returns the ticket, or None when
-    another run owns it or it is already finished.
+    another run owns it, it is already finished, or it can no longer run.
 
     Claims the ticket by a conditional update (queued -> running, or a running ticket whose
-    lease lapsed), calls the provider chain with no transaction open, then either stores the
-    result and captures the hold, or marks it failed and releases the hold — each in one
-    transaction that only applies if this run still owns the ticket. So a task delivered
-    twice captures once, and a failure never costs the user anything.
+    lease lapsed), calls the provider chain with no transaction open while a heartbeat keeps
+    the lease, then either stores the result and captures the hold, or marks it failed and
+    releases the hold — each in one transaction that applies only if this run still owns the
+    ticket, retried through a short database outage. So a task delivered twice captures
+    once, and a failure never costs the user anything. Raises the database's error when the
+    claim itself cannot reach it (the task retries).
     """
     claim = _claim(ticket_id)
     if claim is None:
@@ -104,34 +190,66 @@ def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
         product_area=ticket.product_area,
         tech_stack=ticket.tech_stack,
     )
+    with _heartbeat(ticket.pk, token):
+        outcome = _generate(ticket, request)
+        if isinstance(outcome, str):
+            return _settle(_finish_failed, ticket=ticket, token=token, code=outcome)
+        try:
+            return _settle(_finish_succeeded, ticket=ticket, token=token, result=outcome)
+        except HoldStateError:
+            # The ledger's sweeper expired the hold while we worked: nothing can be charged.
+            return _settle(_finish_failed, ticket=ticket, token=token, code="expired")
+
+
+def _generate(ticket: Ticket, request: GenerationRequest) -> GenerationResult | str:
+    """The provider chain's result, or the failure code to show the user."""
     try:
-        result = generate(
+        return generate(
             request, record_attempt=lambda record: record_attempt(ticket=ticket, record=record)
         )
     except GenerationFailed as failure:
         logger.warning("ticket %s generation failed: %s", ticket.pk, failure)
-        return _finish_failed(ticket=ticket, token=token, code=failure.code)
+        return failure.code
+    except SoftTimeLimitExceeded:
+        logger.warning("ticket %s generation hit its time limit", ticket.pk)
+        return "expired"
     except Exception:
-        # Whatever broke (a bug, a time limit), the user must not pay for it.
+        # Whatever broke (a bug, a lost database), the user must not pay for it.
         logger.exception("ticket %s generation crashed", ticket.pk)
-        return _finish_failed(ticket=ticket, token=token, code="internal")
-    try:
-        return _finish_succeeded(ticket=ticket, token=token, result=result)
-    except HoldStateError:
-        # The ledger's sweeper released the hold while we worked: nothing can be charged.
-        return _finish_failed(ticket=ticket, token=token, code="expired")
+        return "internal"
+
+
+def _settle(finish: Callable[..., Ticket], **kwargs) -> Ticket:
+    """Run a finishing step, retrying on a fresh connection while the database is away.
+
+    Safe to repeat: each step applies only while this run owns the ticket, so a retry after
+    a commit whose answer was lost changes nothing and returns the stored ticket.
+    """
+    deadline = time.monotonic() + FINISH_RETRY_SECONDS
+    delay = 0.25
+    while True:
+        try:
+            return finish(**kwargs)
+        except DB_OUTAGE_ERRORS:
+            if time.monotonic() + delay > deadline:
+                raise
+            logger.warning("ticket %s: database unavailable, retrying", kwargs["ticket"].pk)
+            _drop_connection()
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationResult) -> Ticket:
     content = {field: result.content[field] for field in CONTENT_FIELDS}
     with transaction.atomic():
-        TokenAccount.objects.select_for_update(no_key=True).get(pk=ticket.token_account_id)
+        lock_hold_account(hold_id=ticket.hold_id)
         owned = Ticket.objects.filter(pk=ticket.pk, status=Status.RUNNING, run_token=token)
         updated = owned.update(
             status=Status.SUCCEEDED,
             generator=result.provider,
             model_name=result.model,
             finished_at=timezone.now(),
+            lease_expires_at=None,
             error_code="",
             error_message="",
             **content,
@@ -143,59 +261,34 @@ def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationRes
 
 
 def _finish_failed(*, ticket: Ticket, token: uuid.UUID | None, code: str) -> Ticket:
+    fail_ticket(ticket=ticket, token=token, code=code)
+    ticket.refresh_from_db()
+    return ticket
+
+
+def fail_ticket(*, ticket: Ticket, code: str, token: uuid.UUID | None = None, only=None) -> bool:
+    """Fail an active ticket with the user-facing message for `code` and release its hold.
+
+    Writes (the hold's account row locked first): the ticket's status, error and
+    `finished_at`, then the hold released with reason `ticket <code>`. Applies only while
+    the ticket is active, owned by the run `token` when given, and matching `only` (a Q)
+    when given; returns whether it did. Never charges anything.
+    """
     with transaction.atomic():
-        TokenAccount.objects.select_for_update(no_key=True).get(pk=ticket.token_account_id)
+        if ticket.hold_id is not None:
+            lock_hold_account(hold_id=ticket.hold_id)
         owned = Ticket.objects.filter(pk=ticket.pk, status__in=ACTIVE_STATUSES)
         if token is not None:
             owned = owned.filter(run_token=token)
+        if only is not None:
+            owned = owned.filter(only)
         updated = owned.update(
             status=Status.FAILED,
             error_code=code,
             error_message=FAILURE_MESSAGES.get(code, FAILURE_MESSAGES["internal"]),
             finished_at=timezone.now(),
+            lease_expires_at=None,
         )
         if updated and ticket.hold_id is not None:
             release_hold(hold=Hold.objects.get(pk=ticket.hold_id), reason=f"ticket {code}")
-    ticket.refresh_from_db()
-    return ticket
-
-
-def sweep_stuck_tickets(*, now=None) -> int:
-    """Fail tickets whose generation will never finish; returns how many.
-
-    A ticket is stuck when it is queued or running and either its hold is no longer pending
-    (the ledger's sweeper released an expired hold: its worker died) or it is older than
-    `stuck_after()`. Each is failed with `interrupted` and any still-pending hold released,
-    account row locked first; tickets another process holds are skipped (skip_locked).
-    """
-    now = now or timezone.now()
-    stuck = Ticket.objects.filter(status__in=ACTIVE_STATUSES).filter(
-        ~Q(hold__status=HoldStatus.PENDING) | Q(created_at__lt=now - stuck_after())
-    )
-    swept = 0
-    for ticket_id, account_id in stuck.values_list("pk", "token_account_id")[:500]:
-        with transaction.atomic():
-            if (
-                TokenAccount.objects.select_for_update(no_key=True, skip_locked=True)
-                .filter(pk=account_id)
-                .first()
-                is None
-            ):
-                continue
-            ticket = (
-                Ticket.objects.select_for_update(skip_locked=True)
-                .filter(pk=ticket_id, status__in=ACTIVE_STATUSES)
-                .first()
-            )
-            if ticket is None:
-                continue
-            ticket.status = Status.FAILED
-            ticket.error_code = "interrupted"
-            ticket.error_message = FAILURE_MESSAGES["interrupted"]
-            ticket.finished_at = now
-            ticket.save(update_fields=["status", "error_code", "error_message", "finished_at",
-                                       "updated_at"])
-            if ticket.hold_id is not None:
-                release_hold(hold=Hold.objects.get(pk=ticket.hold_id), reason="ticket stuck")
-            swept += 1
-    return swept
+    return bool(updated)
