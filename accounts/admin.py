@@ -1,3 +1,5 @@
+from allauth.usersessions.admin import UserSessionAdmin as BaseUserSessionAdmin
+from allauth.usersessions.models import UserSession
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
@@ -47,3 +49,14 @@ class StaffActionAdmin(ReadOnlyAdmin):
     search_fields = ["actor__email", "target__email", "reason"]
     list_select_related = ["actor", "target"]
     date_hierarchy = "created_at"
+
+
+admin.site.unregister(UserSession)
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(BaseUserSessionAdmin):
+    """allauth's session list, searching the email our users sign in with (it searches a
+    `username` our User does not have, which was a 500)."""
+
+    search_fields = ["=user__pk", "user__email", "ip"]

@@ -227,8 +227,8 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # --- Auth (django-allauth) ------------------------------------------------------------------
-# The staff dashboard (/dashboard/) needs staff with MFA; `make run` (DEBUG on) lets the
-# printed demo staff look around without enrolling an authenticator first.
+# The staff dashboard (/dashboard/) and the Django admin (/admin/) need staff with MFA;
+# `make run` (DEBUG on) lets the printed demo staff in without enrolling an authenticator.
 DASHBOARD_REQUIRE_MFA = env.bool("DASHBOARD_REQUIRE_MFA", default=not DEBUG)
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -117,12 +117,7 @@ def test_staff_posts_with_hostile_values_answer_no_5xx(settings):
 
 def admin_lists():
     for model in sorted(admin.site._registry, key=lambda m: m._meta.label):
-        marks = []
-        if model._meta.label == "usersessions.UserSession":
-            marks = [pytest.mark.xfail(strict=True, reason=(
-                "allauth's UserSessionAdmin searches user__username, which our User lacks "
-                "(FieldError): accounts/admin.py should register it with user__email"))]
-        yield pytest.param(model._meta.label, marks=marks, id=model._meta.label)
+        yield pytest.param(model._meta.label, id=model._meta.label)
 
 
 @pytest.mark.django_db

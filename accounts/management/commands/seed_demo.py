@@ -39,10 +39,12 @@ def seed_staff(command: BaseCommand) -> None:
     if settings.DASHBOARD_REQUIRE_MFA:
         command.stdout.write(
             "  (enable two-factor authentication under Account settings before opening the "
-            "staff dashboard)"
+            "staff dashboard or the admin)"
         )
     else:
-        command.stdout.write("  staff dashboard: /dashboard/ (MFA not required in this run)")
+        command.stdout.write(
+            "  staff dashboard: /dashboard/, admin: /admin/ (MFA not required in this run)"
+        )
 
 
 class Command(BaseCommand):
