@@ -101,6 +101,8 @@ def timing_problems(value: Timing) -> list[str]:
 @checks.register(checks.Tags.compatibility)
 def check_timing(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
     return [
-        checks.Error(problem, hint="See README.md, 'Timing contract and recovery'.", id="tickets.E001")
+        checks.Error(
+            problem, hint="See README.md, 'Timing contract and recovery'.", id="tickets.E001"
+        )
         for problem in timing_problems(timing())
     ]
