@@ -1,6 +1,8 @@
-"""Reads for accounts: whose tokens a request spends, what the header shows, staff checks.
+"""Reads for accounts: visitors, what the header shows, staff checks.
 
-`get_token_account_for_request` is the one place views ask "whose tokens are these?".
+Whose tokens a costed action spends is decided in one place,
+`accounts.services.get_paying_account` (it may create the visitor and decide its free grant);
+the reads here never write.
 """
 
 from __future__ import annotations
@@ -86,16 +88,6 @@ def get_visitor_for_request(request: HttpRequest) -> AnonymousVisitor | None:
     if visitor is None or visitor.merged_at is not None:
         return None
     return visitor
-
-
-def get_token_account_for_request(request: HttpRequest):
-    """The TokenAccount whose tokens this request would spend: the signed-in user's, else the
-    visitor's; None when none has been opened yet (a visitor before their first grant)."""
-    user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        return user.token_account
-    visitor = get_visitor_for_request(request)
-    return visitor.token_account if visitor is not None else None
 
 
 def count_network_grants_today(ip_hash: str) -> int:

@@ -14,7 +14,6 @@ from accounts.models import AnonymousVisitor, VisitorGrantQuota
 from accounts.network import get_client_ip, network_of
 from accounts.selectors import (
     get_display_balance,
-    get_token_account_for_request,
     get_visitor_for_request,
     visitor_cookie_name,
 )
@@ -84,7 +83,7 @@ def test_header_shows_the_ledger_balance_once_the_visitor_exists():
     spend_tokens(account=account, amount=2, idempotency_key="test:spend")
     request = make_request(cookie_value=cookie)
     assert get_display_balance(request) == 1
-    assert get_token_account_for_request(request) == account
+    assert get_visitor_for_request(request).token_account == account
 
 
 @pytest.mark.django_db
@@ -122,7 +121,6 @@ def test_forged_cookie_naming_a_real_visitor_cannot_claim_its_tokens():
 
     request = make_request(cookie_value=forged)
     assert get_visitor_for_request(request) is None
-    assert get_token_account_for_request(request) is None
 
 
 @pytest.mark.django_db
