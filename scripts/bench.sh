@@ -9,9 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BENCHES=(ledger generate dashboard)
+BENCHES=(ledger generate dashboard recovery)
 if [ $# -gt 0 ]; then
-    [ -f "bench/$1.py" ] || { echo "usage: $0 [ledger|generate|dashboard [args...]]" >&2; exit 2; }
+    [ -f "bench/$1.py" ] || { echo "usage: $0 [ledger|generate|dashboard|recovery [args...]]" >&2; exit 2; }
     BENCHES=("$1")
     shift
 fi

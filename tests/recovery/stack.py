@@ -25,7 +25,7 @@ BIN = ROOT / ".venv" / "bin"
 SERVICES = ROOT / "scripts" / "services.sh"
 
 # Short enough that a test recovers in seconds, and a valid contract (tickets/timing.py).
-TIMING = {
+SHORT_TIMING = {
     "TICKETS_TASK_SOFT_TIME_LIMIT": "20",
     "TICKETS_TASK_TIME_LIMIT": "25",
     "TICKETS_RUN_LEASE_SECONDS": "3",
@@ -51,7 +51,20 @@ def _bash(script: str, env: dict) -> subprocess.CompletedProcess:
 
 
 class Stack:
-    def __init__(self, *, workdir: Path, source_db: dict, provider_url: str):
+    def __init__(
+        self,
+        *,
+        workdir: Path,
+        source_db: dict,
+        provider_url: str,
+        timing: dict = SHORT_TIMING,
+        concurrency: int = 2,
+    ):
+        """`source_db`: Django-style settings (HOST, PORT, USER, NAME) of a migrated database
+        to copy the schema from; `timing`: the timing contract's settings (`{}` keeps the
+        defaults); `concurrency`: the worker's pool size."""
+        self.timing = timing
+        self.concurrency = concurrency
         self.workdir = workdir
         self.pg_port, self.redis_port, self.web_port = free_port(), free_port(), free_port()
         # Outside pytest's private (0700) temp tree: the cluster runs as the postgres user.
@@ -101,7 +114,7 @@ class Stack:
             for key, tokens, label in PRICES:
                 db.execute(
                     "INSERT INTO tokens_price (feature_key, tokens, label, active, updated_at) "
-                    "VALUES (%s, %s, %s, true, now())",
+                    "VALUES (%s, %s, %s, true, now()) ON CONFLICT (feature_key) DO NOTHING",
                     [key, tokens, label],
                 )
 
@@ -123,7 +136,7 @@ class Stack:
     def env(self) -> dict:
         return {
             **{k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO"))},
-            **TIMING,
+            **self.timing,
             "DJANGO_SETTINGS_MODULE": "config.settings",
             "DATABASE_URL": self.database_url,
             "REDIS_URL": f"redis://127.0.0.1:{self.redis_port}/0",
@@ -166,7 +179,8 @@ class Stack:
     def start_worker(self, name: str = "worker") -> subprocess.Popen:
         return self._spawn(name, [
             str(BIN / "celery"), "-A", "config", "worker", "--pool", "prefork",
-            "--concurrency", "2", "--loglevel", "INFO", "-n", f"{name}-{time.time_ns()}@%h",
+            "--concurrency", str(self.concurrency), "--loglevel", "INFO",
+            "-n", f"{name}-{time.time_ns()}@%h",
         ])
 
     def start_beat(self) -> None:
