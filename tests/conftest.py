@@ -1,4 +1,6 @@
-"""Shared fixtures: a real Celery worker, Chromium pages against the live server, factories.
+"""Shared fixtures: a real Celery worker, Chromium pages against the live server, prices, the
+fake OpenRouter, and the people most tests need (plain builders are in tests/builders.py,
+helpers in tests/helpers.py).
 
 The database is the PostgreSQL named by DATABASE_URL (scripts/services.sh starts one);
 Redis comes from REDIS_URL. Tests that need committed data across threads or processes
@@ -12,8 +14,9 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from tests.builders import client_for, make_staff, make_verified_user
 from tests.factories import UserFactory
-from tests.tickets.fake_openrouter import FakeOpenRouter
+from tests.tickets.fake_openrouter import ADVANCED, FALLBACK, PRIMARY, FakeOpenRouter
 from tokens.models import Price
 
 CHROMIUM_ARGS = [
@@ -26,12 +29,6 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-
-
-# Models the fake OpenRouter is wired to answer as (tests/tickets/fake_openrouter.py).
-PRIMARY = "openai/gpt-oss-20b"
-FALLBACK = "fallback/model-b"
-ADVANCED = "test/advanced-model"
 
 
 @pytest.fixture(autouse=True)
@@ -153,5 +150,42 @@ def page(browser, live_server):
 
 
 @pytest.fixture
+def tasks_inline(celery_app):
+    """Run Celery tasks in this process (the broker is real, but no worker in these tests)."""
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = eager
+
+
+@pytest.fixture
 def user(db):
     return UserFactory()
+
+
+@pytest.fixture
+def verified_user(db):
+    """A user who signed up earlier and verified their email (can sign in with a password)."""
+    return make_verified_user()
+
+
+@pytest.fixture
+def staff(db):
+    """Staff with MFA: let into the dashboard and the Django admin."""
+    return make_staff()
+
+
+@pytest.fixture
+def staff_client(staff):
+    return client_for(staff)
+
+
+@pytest.fixture
+def superuser(db):
+    """A superuser with MFA: every model in the Django admin."""
+    return make_staff(is_superuser=True)
+
+
+@pytest.fixture
+def superuser_client(superuser):
+    return client_for(superuser)

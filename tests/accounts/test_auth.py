@@ -1,12 +1,10 @@
 """OAuth with verified-email matching, MFA (TOTP), sessions, rate limits, staff checks."""
 
-import time
 from urllib.parse import parse_qs, urlparse
 
 import pytest
 import responses
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.socialaccount.models import SocialAccount, SocialApp
 from allauth.usersessions.models import UserSession
 from django.contrib.auth import get_user_model
@@ -16,7 +14,8 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from accounts.selectors import staff_can_open_dashboard, user_has_mfa
-from tests.accounts.utils import PASSWORD, reauthenticate, sign_in
+from tests.factories import PASSWORD
+from tests.helpers import reauthenticate, sign_in, totp_code
 
 
 @pytest.fixture
@@ -105,10 +104,6 @@ def test_github_sign_up_with_a_new_verified_email_creates_the_account_and_bonus(
     assert signed_in_user_id(client) == str(account.user.pk)
     account.user.refresh_from_db()
     assert account.user.token_account.balance == 9  # 6 welcome + 3 free trial
-
-
-def totp_code(secret, offset=0):
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + offset))
 
 
 @pytest.mark.django_db

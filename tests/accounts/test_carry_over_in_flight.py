@@ -7,15 +7,13 @@ when the ticket succeeds, given back there when it fails, and never lost.
 """
 
 import threading
-import uuid
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 
 from accounts.models import AnonymousVisitor
-from tests.accounts.utils import balance_of, sign_in, sign_up
-from tests.tickets.conftest import DESCRIPTION, assert_ledger_healthy
+from tests.builders import ticket_form
+from tests.helpers import assert_ledger_healthy, balance_of, in_thread, sign_in, sign_up
 from tests.tickets.fake_openrouter import held, server_error
 from tickets import services
 from tickets.models import Ticket
@@ -26,26 +24,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def start_generation_as_visitor(client) -> Ticket:
-    response = client.post("/tickets/new/", {
-        "description": DESCRIPTION,
-        "ticket_type": "story",
-        "quality": "standard",
-        "nonce": str(uuid.uuid4()),
-    })
+    response = client.post("/tickets/new/", ticket_form())
     assert response.status_code == 302, response.content.decode()[-2000:]
     return Ticket.objects.get()
-
-
-def run_in_worker(ticket: Ticket) -> threading.Thread:
-    def work():
-        try:
-            services.run_ticket_generation(ticket_id=ticket.pk)
-        finally:
-            connection.close()
-
-    worker = threading.Thread(target=work)
-    worker.start()
-    return worker
 
 
 @pytest.fixture
@@ -60,7 +41,7 @@ def generate_while(client, fake, gate, *, fails: bool, act) -> Ticket:
     """Start a generation as a visitor, run `act` while the provider call is in flight."""
     fake.default = held(gate, server_error(400) if fails else None)
     ticket = start_generation_as_visitor(client)
-    worker = run_in_worker(ticket)
+    worker, _ = in_thread(lambda: services.run_ticket_generation(ticket_id=ticket.pk))
     try:
         assert fake.in_flight.wait(10), "the generation never reached the provider"
         assert Ticket.objects.get(pk=ticket.pk).status == "running"

@@ -2,12 +2,11 @@
 authenticator (the DevTools WebAuthn domain stands in for the platform's)."""
 
 import pytest
-from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from playwright.sync_api import expect
 
-from tests.accounts.utils import PASSWORD
-from tests.factories import UserFactory
+from tests.builders import make_verified_user
+from tests.factories import PASSWORD
 
 
 def add_virtual_authenticator(page) -> None:
@@ -28,8 +27,7 @@ def add_virtual_authenticator(page) -> None:
 def test_user_adds_a_passkey_and_signs_in_with_it(page, settings):
     # The live server is plain http://localhost; production serves passkeys over HTTPS.
     settings.MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = True
-    user = UserFactory(email="pat@example.com")
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    user = make_verified_user(email="pat@example.com")
     add_virtual_authenticator(page)
 
     page.goto("/accounts/login/")

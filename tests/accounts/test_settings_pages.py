@@ -10,8 +10,8 @@ from django.contrib.sites.models import Site
 from django.test import override_settings
 
 from accounts.services import get_or_open_user_account
-from tests.accounts.utils import PASSWORD, balance_of, reauthenticate, sign_in
-from tests.factories import UserFactory
+from tests.factories import PASSWORD, UserFactory
+from tests.helpers import balance_of, reauthenticate, sign_in
 from tokens.models import LedgerEntry, TokenAccount
 from tokens.services import grant_tokens
 

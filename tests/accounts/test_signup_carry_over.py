@@ -1,11 +1,8 @@
 """Sign-up bonus and carrying a visitor's free tokens over to an account, exactly once."""
 
-import threading
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import mail
-from django.db import connection
 
 from accounts.models import AnonymousVisitor
 from accounts.selectors import visitor_cookie_name
@@ -16,27 +13,12 @@ from accounts.services import (
     on_user_signed_up,
 )
 from accounts.signals import visitor_merged
-from tests.accounts.utils import (
-    balance_of,
-    make_request,
-    sign_in,
-    sign_up,
-    signed_visitor_cookie,
-)
+from tests.builders import make_request, make_visitor, signed_visitor_cookie
 from tests.factories import UserFactory
+from tests.helpers import balance_of, race, sign_in, sign_up
 from tokens.models import LedgerEntry, TokenAccount
-from tokens.services import spend_tokens
 
 User = get_user_model()
-
-
-def visitor_with_tokens(*, ip="203.0.113.50", spend=0):
-    """A visitor whose free grant is in the ledger (after a first costed action)."""
-    request = make_request(ip=ip)
-    account = get_paying_account(request=request)
-    if spend:
-        spend_tokens(account=account, amount=spend, idempotency_key=f"test:spend:{account.pk}")
-    return AnonymousVisitor.objects.get(token_account=account)
 
 
 @pytest.mark.django_db
@@ -62,7 +44,7 @@ def test_sign_up_gives_six_welcome_tokens_plus_the_unused_free_trial(client):
 
 @pytest.mark.django_db
 def test_sign_up_carries_over_only_what_the_visitor_has_left(client):
-    visitor = visitor_with_tokens(ip="127.0.0.1", spend=1)
+    visitor = make_visitor(ip="127.0.0.1", spend=1)
     client.cookies[visitor_cookie_name()] = signed_visitor_cookie(visitor.public_id)
 
     page = sign_up(client, "trial@example.com").content.decode()
@@ -77,7 +59,7 @@ def test_sign_up_carries_over_only_what_the_visitor_has_left(client):
 @pytest.mark.django_db
 def test_sign_up_on_a_network_past_its_free_grants_gets_only_the_welcome(client):
     for _ in range(3):
-        visitor_with_tokens(ip="127.0.0.1")
+        make_visitor(ip="127.0.0.1")
 
     page = sign_up(client, "late@example.com").content.decode()
 
@@ -89,7 +71,7 @@ def test_sign_up_on_a_network_past_its_free_grants_gets_only_the_welcome(client)
 
 @pytest.mark.django_db
 def test_existing_user_signing_in_with_visitor_tokens_gets_them_once(client, verified_user):
-    visitor = visitor_with_tokens(ip="127.0.0.1", spend=1)
+    visitor = make_visitor(ip="127.0.0.1", spend=1)
     client.cookies[visitor_cookie_name()] = signed_visitor_cookie(visitor.public_id)
 
     page = sign_in(client, verified_user.email).content.decode()
@@ -117,7 +99,7 @@ def test_signing_in_without_visitor_tokens_creates_no_visitor_and_grants_nothing
 
 @pytest.mark.django_db
 def test_visitor_merged_is_sent_after_commit(django_capture_on_commit_callbacks):
-    visitor = visitor_with_tokens()
+    visitor = make_visitor()
     user = UserFactory()
     received = []
 
@@ -137,7 +119,7 @@ def test_visitor_merged_is_sent_after_commit(django_capture_on_commit_callbacks)
 
 @pytest.mark.django_db
 def test_repeating_the_sign_up_bonus_changes_nothing():
-    visitor = visitor_with_tokens()
+    visitor = make_visitor()
     user = UserFactory()
     request = make_request(visitor=visitor)
 
@@ -150,35 +132,13 @@ def test_repeating_the_sign_up_bonus_changes_nothing():
     assert LedgerEntry.objects.filter(account=user.token_account).count() == 2
 
 
-def _race(targets):
-    barrier = threading.Barrier(len(targets))
-    results, errors = [], []
-
-    def run(target):
-        try:
-            barrier.wait(timeout=10)
-            results.append(target())
-        except Exception as error:  # noqa: BLE001 - collected and asserted below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(target,)) for target in targets]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    return results
-
-
 @pytest.mark.django_db(transaction=True)
 def test_two_tabs_racing_the_sign_up_bonus_pay_it_once():
-    visitor = visitor_with_tokens()
+    visitor = make_visitor()
     user = UserFactory()
 
-    results = _race(
-        [lambda: on_user_signed_up(user=user, request=make_request(visitor=visitor))] * 4
+    results = race(
+        *[lambda: on_user_signed_up(user=user, request=make_request(visitor=visitor))] * 4
     )
 
     user.refresh_from_db()
@@ -190,14 +150,12 @@ def test_two_tabs_racing_the_sign_up_bonus_pay_it_once():
 
 @pytest.mark.django_db(transaction=True)
 def test_sign_up_in_one_tab_and_sign_in_in_another_move_the_trial_once():
-    visitor = visitor_with_tokens()
+    visitor = make_visitor()
     newcomer, existing = UserFactory(), UserFactory()
 
-    results = _race(
-        [
-            lambda: on_user_signed_up(user=newcomer, request=make_request(visitor=visitor)),
-            lambda: on_user_signed_in(user=existing, request=make_request(visitor=visitor)),
-        ]
+    results = race(
+        lambda: on_user_signed_up(user=newcomer, request=make_request(visitor=visitor)),
+        lambda: on_user_signed_in(user=existing, request=make_request(visitor=visitor)),
     )
 
     newcomer.refresh_from_db()
@@ -210,7 +168,7 @@ def test_sign_up_in_one_tab_and_sign_in_in_another_move_the_trial_once():
 
 @pytest.mark.django_db
 def test_a_browser_whose_trial_went_to_an_account_gets_no_second_trial(client):
-    visitor = visitor_with_tokens(ip="127.0.0.1")
+    visitor = make_visitor(ip="127.0.0.1")
     cookie = signed_visitor_cookie(visitor.public_id)
     client.cookies[visitor_cookie_name()] = cookie
     sign_up(client, "once@example.com")
@@ -229,9 +187,7 @@ def test_racing_callers_open_one_token_account_per_user():
     from accounts.services import get_or_open_user_account
 
     user = UserFactory()
-    accounts = _race(
-        [lambda: get_or_open_user_account(user=User.objects.get(pk=user.pk))] * 6
-    )
+    accounts = race(*[lambda: get_or_open_user_account(user=User.objects.get(pk=user.pk))] * 6)
     user.refresh_from_db()
     assert {account.pk for account in accounts} == {user.token_account_id}
     assert TokenAccount.objects.count() == 1

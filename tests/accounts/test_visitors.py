@@ -1,11 +1,9 @@
 """Free visitor tokens: shown from the first page, written once at the first costed action,
 remembered by a signed cookie, capped per network per day."""
 
-import threading
 import uuid
 
 import pytest
-from django.db import connection
 from django.http import HttpResponse
 from django.test import override_settings
 
@@ -18,8 +16,9 @@ from accounts.selectors import (
     visitor_cookie_name,
 )
 from accounts.services import get_paying_account, grant_visitor_tokens
-from tests.accounts.utils import balance_of, make_request, signed_visitor_cookie
+from tests.builders import make_request, signed_visitor_cookie
 from tests.factories import UserFactory
+from tests.helpers import balance_of, race
 from tokens.models import LedgerEntry
 
 
@@ -193,30 +192,9 @@ def test_grant_is_decided_once_even_when_called_again_with_a_stale_instance():
     assert VisitorGrantQuota.objects.get().grants == 1
 
 
-def _in_threads(count, target):
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def run(index):
-        try:
-            barrier.wait(timeout=10)
-            target(index)
-        except Exception as error:  # noqa: BLE001 - collected and asserted below
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-
-
 @pytest.mark.django_db(transaction=True)
 def test_network_cap_holds_under_concurrency():
-    _in_threads(8, lambda _: pay(make_request(ip="192.0.2.99")))
+    race(*[lambda: pay(make_request(ip="192.0.2.99"))] * 8)
 
     assert AnonymousVisitor.objects.count() == 8
     assert AnonymousVisitor.objects.filter(granted_at__isnull=False).count() == 3
@@ -231,7 +209,7 @@ def test_two_tabs_of_one_visitor_racing_their_first_costed_action_grant_once():
     fresh = AnonymousVisitor.objects.create(ip_hash="tabs")
     cookie = signed_visitor_cookie(fresh.public_id)
 
-    _in_threads(6, lambda _: pay(make_request(cookie_value=cookie)))
+    race(*[lambda: pay(make_request(cookie_value=cookie))] * 6)
 
     fresh.refresh_from_db()
     assert balance_of(fresh.token_account) == 3

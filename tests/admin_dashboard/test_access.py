@@ -3,12 +3,11 @@ with MFA, unless DASHBOARD_REQUIRE_MFA is off. Staff lacking only MFA are sent t
 everyone else gets a plain 404 on the dashboard."""
 
 import pytest
-from django.test import Client
 
 from accounts.models import StaffAction
 from admin_dashboard.access import MFA_NEEDED
-from tests.admin_dashboard.conftest import make_staff
-from tests.factories import UserFactory
+from tests.builders import client_for, make_staff
+from tests.factories import PASSWORD, UserFactory
 
 PAGES = [
     "/dashboard/",
@@ -20,7 +19,6 @@ PAGES = [
     "/dashboard/health/",
 ]
 ADMIN_PAGES = ["/admin/", "/admin/accounts/staffaction/", "/admin/billing/purchase/"]
-PASSWORD = "correct-horse-battery-staple"  # tests.factories.UserFactory's
 
 PEOPLE = {
     "anonymous": lambda: None,
@@ -38,13 +36,6 @@ ALLOWED = {
 }
 WITHOUT_MFA = {"staff_without_mfa", "superuser_without_mfa"}
 SIGNED_OUT = {"anonymous", "inactive_staff"}  # an inactive user's session signs nobody in
-
-
-def client_for(user):
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def assert_sent_to_mfa_setup(response):
@@ -102,11 +93,8 @@ def test_admin_access(settings, who, require_mfa):
             assert response.status_code == 404, path
 
 
-@pytest.mark.django_db
-def test_admin_password_form_no_longer_signs_anyone_in():
+def test_admin_password_form_no_longer_signs_anyone_in(client, superuser):
     """Django's admin login took a password alone, skipping the second factor."""
-    superuser = make_staff(is_superuser=True)
-    client = Client()
     response = client.post(
         "/admin/login/?next=/admin/", {"username": superuser.email, "password": PASSWORD}
     )
@@ -122,12 +110,12 @@ def test_staff_with_mfa_on_admin_login_go_to_the_admin(staff_client):
     assert (response.status_code, response["Location"]) == (302, "/admin/")
 
 
-@pytest.mark.django_db
-def test_admin_refuses_a_nul_in_its_list_lookups():
-    client = client_for(make_staff(is_superuser=True))
-    response = client.get("/admin/billing/purchase/", {"stripe_charge_id__exact": "\x00"})
+def test_admin_refuses_a_nul_in_its_list_lookups(superuser_client):
+    response = superuser_client.get(
+        "/admin/billing/purchase/", {"stripe_charge_id__exact": "\x00"}
+    )
     assert (response.status_code, response.content) == (400, b"Null characters are not allowed.")
-    assert client.get("/admin/billing/purchase/", {"q": "ch_1"}).status_code == 200
+    assert superuser_client.get("/admin/billing/purchase/", {"q": "ch_1"}).status_code == 200
 
 
 @pytest.mark.django_db

@@ -2,36 +2,22 @@
 their tokens and sees the entry in the customer's ledger."""
 
 import re
-import time
 
 import pytest
-from allauth.account.models import EmailAddress
-from allauth.mfa.totp.internal.auth import (
-    TOTP,
-    format_hotp_value,
-    generate_totp_secret,
-    hotp_value,
-)
-from django.core.cache import cache
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from playwright.sync_api import expect
 
-from tests.factories import UserFactory
-
-PASSWORD = "correct-horse-battery-staple"
-
-
-def totp_code(secret: str) -> str:
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+from tests.builders import make_staff
+from tests.factories import PASSWORD, UserFactory
+from tests.helpers import totp_code
 
 
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
 def test_staff_signs_in_with_totp_and_adjusts_a_customers_tokens(page):
-    cache.clear()
-    staff = UserFactory(email="ops@example.com", is_staff=True)
-    EmailAddress.objects.create(user=staff, email=staff.email, verified=True, primary=True)
+    staff = make_staff(mfa=False, email="ops@example.com")
     secret = generate_totp_secret()
-    TOTP.activate(staff, secret)
+    TOTP.activate(staff, secret)  # enrolled as the authenticator app does it
     UserFactory(email="customer@example.com")
 
     page.goto("/accounts/login/")

@@ -5,11 +5,10 @@ import io
 
 import pytest
 
-from accounts.services import get_or_open_user_account
+from tests.builders import funded_user
 from tests.factories import UserFactory
 from tickets.models import GenerationAttempt
 from tokens.models import LedgerAuditRun
-from tokens.services import grant_tokens, spend_tokens
 from tokens.tasks import ledger_audit_task
 
 
@@ -19,21 +18,12 @@ def csv_rows(response) -> list[list[str]]:
     return list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
 
 
-def funded_user(email, *, granted, spent=0):
-    user = UserFactory(email=email)
-    account = get_or_open_user_account(user=user)
-    grant_tokens(account=account, amount=granted, kind="welcome", idempotency_key=f"g:{email}")
-    if spent:
-        spend_tokens(account=account, amount=spent, idempotency_key=f"s:{email}")
-    return user
-
-
 @pytest.fixture
 def customers(db):
     return [
-        funded_user("rich@example.com", granted=100, spent=1),
-        funded_user("spender@example.com", granted=50, spent=40),
-        funded_user("idle@example.com", granted=5),
+        funded_user(100, spent=1, email="rich@example.com"),
+        funded_user(50, spent=40, email="spender@example.com"),
+        funded_user(5, email="idle@example.com"),
     ]
 
 
@@ -67,7 +57,7 @@ def test_users_page_queries_do_not_grow_with_users(staff_client, customers,
     with django_assert_max_num_queries(15) as few:
         staff_client.get("/dashboard/users/?sort=spend")
     for n in range(30):
-        funded_user(f"more{n}@example.com", granted=3, spent=1)
+        funded_user(3, spent=1, email=f"more{n}@example.com")
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = staff_client.get("/dashboard/users/?sort=spend")
     assert len(response.context["page"]) == 34  # 33 customers and the staff member

@@ -1,16 +1,14 @@
-import json
+from io import StringIO
 
 import pytest
 import responses
 import stripe
-from allauth.account.models import EmailAddress
 from django.core.management import call_command
-from django.urls import reverse
 from djstripe.models import WebhookEndpoint
 
 from billing.models import TokenPack
-from tests.billing.stripe_fake import API_VERSION, FakeStripe, sign
-from tests.factories import UserFactory
+from tests.billing.stripe_fake import API_VERSION, FakeStripe, Webhooks
+from tests.builders import make_verified_user
 
 TEST_SECRET_KEY = "sk_test_" + "51MyBATestKey0123456789abcdefXYZ"
 WEBHOOK_SECRET = "whsec_test_3f9c0a1b2c3d4e5f60718293a4b5c6d7"
@@ -56,7 +54,7 @@ def packs(db):
 
 @pytest.fixture
 def synced_catalog(fake_stripe, packs):
-    call_command("sync_stripe_catalog", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("sync_stripe_catalog", stdout=StringIO())
     return {pack.slug: pack for pack in TokenPack.objects.all()}
 
 
@@ -73,44 +71,10 @@ def webhook_endpoint(db):
     )
 
 
-def make_verified_user(**kwargs):
-    user = UserFactory(**kwargs)
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
-
-
 @pytest.fixture
 def buyer(db):
+    """A signed-up customer with a verified email."""
     return make_verified_user()
-
-
-class Webhooks:
-    """Posts signed events to dj-stripe's real webhook endpoint."""
-
-    def __init__(self, client, endpoint):
-        self.client = client
-        self.endpoint = endpoint
-
-    @property
-    def url(self):
-        return reverse("djstripe:djstripe_webhook_by_uuid", args=[self.endpoint.djstripe_uuid])
-
-    def post(
-        self,
-        event: dict,
-        *,
-        secret: str | None = None,
-        timestamp: int | None = None,
-        headers: dict | None = None,
-    ):
-        payload = json.dumps(event)
-        signature = sign(payload, secret or self.endpoint.secret, timestamp)
-        return self.client.post(
-            self.url,
-            data=payload,
-            content_type="application/json",
-            headers={"Stripe-Signature": signature, **(headers or {})},
-        )
 
 
 @pytest.fixture

@@ -3,7 +3,8 @@
 It keeps the objects it was asked to create and answers retrievals with payloads shaped
 like Stripe's (checkout.session, customer, payment_intent, charge, refund, event, account,
 product, price, coupon), so the real stripe SDK and dj-stripe run unchanged. Every request
-is recorded for assertions. Webhook events are built and signed with Stripe's real scheme.
+is recorded for assertions. Webhook events are built and signed with Stripe's real scheme,
+and `Webhooks` posts them to dj-stripe's endpoint as Stripe would.
 """
 
 import hashlib
@@ -16,6 +17,7 @@ import time
 from urllib.parse import parse_qs, urlparse
 
 import responses
+from django.urls import reverse
 
 API = "https://api.stripe.com"
 API_VERSION = "2026-05-27.dahlia"
@@ -514,3 +516,32 @@ class FakeStripe:
                 obj[key] = {"true": True, "false": False}.get(value, value)
             return self._json(obj)
         return self._missing(path)
+
+
+class Webhooks:
+    """Posts signed events to dj-stripe's real webhook endpoint."""
+
+    def __init__(self, client, endpoint):
+        self.client = client
+        self.endpoint = endpoint
+
+    @property
+    def url(self):
+        return reverse("djstripe:djstripe_webhook_by_uuid", args=[self.endpoint.djstripe_uuid])
+
+    def post(
+        self,
+        event: dict,
+        *,
+        secret: str | None = None,
+        timestamp: int | None = None,
+        headers: dict | None = None,
+    ):
+        payload = json.dumps(event)
+        signature = sign(payload, secret or self.endpoint.secret, timestamp)
+        return self.client.post(
+            self.url,
+            data=payload,
+            content_type="application/json",
+            headers={"Stripe-Signature": signature, **(headers or {})},
+        )

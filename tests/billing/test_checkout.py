@@ -1,13 +1,14 @@
 """Opening checkouts: the Stripe request, the first-purchase discount, and the pages."""
 
+import re
+
 import pytest
 from django.urls import reverse
 from djstripe.models import Customer
 
 from billing.models import Purchase
 from billing.services import fulfill_checkout
-from tests.billing.conftest import make_verified_user
-from tokens.models import Price
+from tests.builders import make_verified_user
 
 
 def buy(client, slug):
@@ -143,18 +144,16 @@ def test_visitors_must_sign_in_to_buy(client, packs):
     assert reverse("account_login") in response["Location"]
 
 
-@pytest.fixture
-def token_prices(db):
-    """The seeded ticket prices (re-created after transactional tests flushed the seed)."""
-    for key, tokens in (("ticket.standard", 1), ("ticket.advanced", 3)):
-        Price.objects.get_or_create(feature_key=key, defaults={"tokens": tokens, "label": key})
-
-
-def test_pricing_page_for_a_new_user(client, fake_stripe, synced_catalog, buyer, token_prices):
+def test_pricing_page_for_a_new_user(client, fake_stripe, synced_catalog, buyer, prices):
     client.force_login(buyer)
     html = client.get(reverse("billing:pricing")).content.decode()
     for name, price in (("Starter", "$4.00"), ("Professional", "$16.00"), ("Enterprise", "$48.00")):
         assert name in html and price in html
+    for slug in synced_catalog:
+        # Each Buy form is guarded against a double submit (form[data-busy], static/js/app.js).
+        action = reverse("billing:checkout", args=[slug])
+        form = re.search(rf'<form [^>]*action="{re.escape(action)}"[^>]*>', html)
+        assert form and " data-busy" in form.group(0), slug
     assert "20% off your first purchase" in html
     assert "per token" in html
     assert "1 Standard ticket = 1 token" in html
@@ -166,7 +165,8 @@ def test_pricing_page_for_a_visitor_asks_to_sign_up(client, packs, settings):
     settings.STRIPE_TEST_SECRET_KEY = ""
     html = client.get(reverse("billing:pricing")).content.decode()
     assert "Sign up to buy" in html
-    assert "data-checkout-form" not in html
+    for slug in packs:
+        assert reverse("billing:checkout", args=[slug]) not in html  # no Buy form to post
     assert "TEST MODE" not in html  # DEBUG is off
 
 

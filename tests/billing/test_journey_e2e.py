@@ -2,16 +2,13 @@
 checkout completes through the same fulfilment as a Stripe webhook."""
 
 import re
-import uuid
 
 import pytest
-from django.core import mail
-from django.core.management import call_command
 from playwright.sync_api import expect
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+from tests.helpers import assert_ledger_healthy, sign_up_in_browser
 
-PASSWORD = "a-long-and-unusual-passphrase-42"
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
@@ -21,28 +18,9 @@ def test_mode(settings):
     settings.STRIPE_LIVE_SECRET_KEY = ""
 
 
-def sign_up(page, email):
-    page.goto("/accounts/signup/")
-    page.locator("input[name=email]").fill(email)
-    page.locator("input[name=password1]").fill(PASSWORD)
-    page.locator("input[name=password2]").fill(PASSWORD)
-    page.locator("form button[type=submit]").last.click()
-    page.wait_for_load_state("networkidle")
-    link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mail.outbox[-1].body).group(0)
-    page.goto(link)
-    page.locator("main form button[type=submit]").first.click()
-    page.wait_for_load_state("networkidle")
-    if page.locator("input[name=password]").count():  # not signed in by the confirmation
-        page.goto("/accounts/login/")
-        page.locator("input[name=login]").fill(email)
-        page.locator("input[name=password]").fill(PASSWORD)
-        page.locator("main form button[type=submit]").first.click()
-        page.wait_for_load_state("networkidle")
-
-
 def test_buy_professional_in_test_mode(page, live_server, packs, test_mode):
-    # A fresh address each run: allauth rate-limits confirmation mails per address in Redis.
-    sign_up(page, f"buyer-{uuid.uuid4().hex[:12]}@example.com")
+    page.goto("/accounts/signup/")
+    sign_up_in_browser(page, "buyer@example.com")
 
     page.goto("/pricing/")
     assert page.get_by_text("TEST MODE").first.is_visible()
@@ -71,5 +49,5 @@ def test_buy_professional_in_test_mode(page, live_server, packs, test_mode):
     assert "$16.00" in row.inner_text()
     assert "Paid" in row.inner_text()
     row.get_by_role("link", name="Receipt").click()
-    assert page.get_by_role("heading", name="Receipt").is_visible()
-    call_command("ledger_audit")
+    expect(page.get_by_role("heading", name="Receipt")).to_be_visible()
+    assert_ledger_healthy()

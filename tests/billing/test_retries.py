@@ -2,12 +2,9 @@
 beat poller with backoff, or staff from the admin or the dashboard (audit-logged), never two
 callers processing the same delivery at once."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -18,19 +15,14 @@ from billing.models import Purchase, WebhookRetry
 from billing.services import RetryOutcome, create_checkout_session, retry_webhook
 from billing.services.webhooks import retry_failed_webhooks
 from billing.tasks import retry_failed_webhooks_task
-from tests.admin_dashboard.conftest import make_staff, tasks_inline  # noqa: F401 - fixture
-from tests.billing.conftest import Webhooks
+from tests.billing.stripe_fake import Webhooks
+from tests.builders import make_staff
+from tests.helpers import assert_ledger_healthy, race, user_balance
 from tokens.models import LedgerEntry
 
 
-def balance_of(user) -> int:
-    user.refresh_from_db()
-    account = user.token_account
-    account.refresh_from_db()
-    return account.balance
-
-
-def failed_delivery(fake_stripe, synced_catalog, buyer, webhook_endpoint):
+@pytest.fixture
+def trigger(fake_stripe, synced_catalog, buyer, webhook_endpoint):
     """A paid session whose webhook hit a Stripe outage while dj-stripe re-fetched it."""
     purchase = create_checkout_session(
         user=buyer, pack=synced_catalog["professional"], base_url="https://myba.example"
@@ -47,10 +39,9 @@ def failed_delivery(fake_stripe, synced_catalog, buyer, webhook_endpoint):
 
 
 def test_failed_webhook_is_retried_with_backoff_until_it_succeeds(
-    fake_stripe, synced_catalog, buyer, webhook_endpoint
+    trigger, fake_stripe, buyer
 ):
-    trigger = failed_delivery(fake_stripe, synced_catalog, buyer, webhook_endpoint)
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     now = timezone.now()
 
     assert retry_failed_webhooks(now=now) == 0  # not due yet: first retry after a minute
@@ -71,17 +62,16 @@ def test_failed_webhook_is_retried_with_backoff_until_it_succeeds(
     assert trigger.processed is True
     retry.refresh_from_db()
     assert retry.resolved_at is not None
-    assert balance_of(buyer) == 50
+    assert user_balance(buyer) == 50
     assert Purchase.objects.get().status == Purchase.Status.PAID
     assert retry_failed_webhooks(now=now + timedelta(hours=1)) == 0  # nothing left
     assert not StaffAction.objects.exists()  # nobody asked: no audit row
-    call_command("ledger_audit")
+    assert_ledger_healthy()
 
 
 def test_the_poller_leaves_a_claimed_delivery_alone_until_its_lease_expires(
-    fake_stripe, synced_catalog, buyer, webhook_endpoint
+    trigger, fake_stripe, buyer
 ):
-    trigger = failed_delivery(fake_stripe, synced_catalog, buyer, webhook_endpoint)
     fake_stripe.failing.clear()
     now = timezone.now()
     # A caller claimed it and died (a killed worker): its lease is still running.
@@ -90,30 +80,26 @@ def test_the_poller_leaves_a_claimed_delivery_alone_until_its_lease_expires(
 
     assert retry_webhook(trigger_id=trigger.pk, now=now) == RetryOutcome.BUSY
     assert retry_failed_webhooks(now=now) == 0
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     assert retry_failed_webhooks(now=now + timedelta(minutes=6)) == 1  # the lease expired
-    assert balance_of(buyer) == 50
+    assert user_balance(buyer) == 50
     assert retry_webhook(trigger_id=trigger.pk) == RetryOutcome.ALREADY_PROCESSED
 
 
-def test_the_beat_task_runs_the_retries(fake_stripe, synced_catalog, buyer, webhook_endpoint):
-    trigger = failed_delivery(fake_stripe, synced_catalog, buyer, webhook_endpoint)
+def test_the_beat_task_runs_the_retries(trigger, fake_stripe, buyer):
     fake_stripe.failing.clear()
     WebhookRetry.objects.create(trigger=trigger, next_attempt_at=timezone.now())
 
     assert retry_failed_webhooks_task.apply().get() == 1
-    assert balance_of(buyer) == 50
+    assert user_balance(buyer) == 50
 
 
 def test_staff_retry_from_the_admin_is_audited_and_processed(
-    fake_stripe, synced_catalog, buyer, webhook_endpoint, tasks_inline,  # noqa: F811
+    trigger, fake_stripe, buyer, superuser, superuser_client, tasks_inline,
     django_capture_on_commit_callbacks,
 ):
-    trigger = failed_delivery(fake_stripe, synced_catalog, buyer, webhook_endpoint)
+    client = superuser_client
     fake_stripe.failing.clear()
-    staff = make_staff(is_superuser=True)
-    client = Client()
-    client.force_login(staff)
     url = reverse("admin:djstripe_webhookeventtrigger_changelist")
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
@@ -126,11 +112,11 @@ def test_staff_retry_from_the_admin_is_audited_and_processed(
     assert len(callbacks) == 1  # the task is enqueued after the request's transaction
     trigger.refresh_from_db()
     assert trigger.processed is True
-    assert balance_of(buyer) == 50
+    assert user_balance(buyer) == 50
     assert Purchase.objects.get().status == Purchase.Status.PAID
     action = StaffAction.objects.get()
     assert (action.actor, action.action, action.reason) == (
-        staff, "retry_webhook", "Retried from the Django admin"
+        superuser, "retry_webhook", "Retried from the Django admin"
     )
     assert action.details == {"trigger_id": trigger.pk,
                               "event_type": "checkout.session.completed", "claimed": True}
@@ -139,43 +125,59 @@ def test_staff_retry_from_the_admin_is_audited_and_processed(
                         follow=True)
     assert "0 retries queued; 1 skipped" in again.content.decode()
     assert StaffAction.objects.count() == 1
-    call_command("ledger_audit")
+    assert_ledger_healthy()
+
+
+def test_staff_retry_from_the_dashboard_is_audited_and_processed(
+    trigger, fake_stripe, staff, staff_client, tasks_inline,
+    django_capture_on_commit_callbacks,
+):
+    listing = staff_client.get("/dashboard/webhooks/?status=failed").content.decode()
+    assert "checkout.session.completed" in listing and "Retry" in listing
+    fake_stripe.failing.clear()
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = staff_client.post(f"/dashboard/webhooks/{trigger.pk}/retry/",
+                                     {"reason": "customer wrote in"}, follow=True)
+    assert len(callbacks) == 1
+    assert f"Retry of delivery #{trigger.pk} queued." in response.content.decode()
+    trigger = WebhookEventTrigger.objects.get(pk=trigger.pk)
+    assert trigger.processed
+    assert Purchase.objects.get().status == Purchase.Status.PAID
+    action = StaffAction.objects.get()
+    assert (action.action, action.actor, action.reason, action.details["trigger_id"]) == (
+        "retry_webhook", staff, "customer wrote in", trigger.pk
+    )
+
+    again = staff_client.post(f"/dashboard/webhooks/{trigger.pk}/retry/", follow=True)
+    assert "Only a valid delivery that failed processing can be retried." in (
+        again.content.decode()
+    )
+    assert StaffAction.objects.count() == 1
+    assert_ledger_healthy()
 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_retries_of_one_delivery_process_it_once(
-    fake_stripe, synced_catalog, buyer, webhook_endpoint
+    trigger, fake_stripe, buyer
 ):
-    trigger = failed_delivery(fake_stripe, synced_catalog, buyer, webhook_endpoint)
     fake_stripe.failing.clear()
     fake_stripe.latency = 0.3  # processing takes a while: the two callers overlap
     fake_stripe.calls.clear()
-    staff = [make_staff(), make_staff()]
-    barrier = threading.Barrier(2)
-    outcomes = []
-
-    def retry(actor):
-        try:
-            barrier.wait()
-            outcomes.append(retry_webhook(trigger_id=trigger.pk, actor_id=actor.pk,
-                                          reason="customer waiting"))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=retry, args=(actor,)) for actor in staff]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(*[
+        lambda actor=actor: retry_webhook(trigger_id=trigger.pk, actor_id=actor.pk,
+                                          reason="customer waiting")
+        for actor in (make_staff(), make_staff())
+    ])
 
     assert sorted(outcomes) == [RetryOutcome.BUSY, RetryOutcome.PROCESSED]
     session_fetches = [path for method, path, _ in fake_stripe.calls
                        if method == "GET" and path.startswith("/v1/checkout/sessions/")]
     assert len(session_fetches) == 1  # processed once
     assert WebhookRetry.objects.get(trigger=trigger).attempts == 1
-    assert balance_of(buyer) == 50
+    assert user_balance(buyer) == 50
     assert LedgerEntry.objects.filter(kind="purchase").count() == 1
     # Both staff members' requests are on record, and which one did the work.
     claims = sorted(a.details["claimed"] for a in StaffAction.objects.all())
     assert claims == [False, True]
-    call_command("ledger_audit", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    assert_ledger_healthy()

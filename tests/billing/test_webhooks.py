@@ -4,33 +4,18 @@ Each scenario ends with the exact balance, one Purchase and a passing `ledger_au
 """
 
 import logging
-import threading
 import time
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from djstripe.models import Event, WebhookEventTrigger
 
 from billing.models import Purchase
 from billing.services import create_checkout_session
-from tests.billing.conftest import Webhooks
+from tests.billing.stripe_fake import Webhooks
+from tests.helpers import assert_ledger_healthy, race, user_balance
 from tokens.models import LedgerEntry
 from tokens.services import spend_tokens
-
-
-def balance_of(user) -> int:
-    user.refresh_from_db()
-    if user.token_account_id is None:
-        return 0
-    account = user.token_account
-    account.refresh_from_db()
-    return account.balance
-
-
-def assert_ledger_ok():
-    call_command("ledger_audit")
 
 
 def open_session(user, pack):
@@ -41,6 +26,11 @@ def paid_session(fake_stripe, user, pack):
     purchase = open_session(user, pack)
     session = fake_stripe.complete_session(purchase.stripe_checkout_session_id)
     return purchase, session
+
+
+def deliver(endpoint, event):
+    """Stripe delivering `event`, from a client of its own (as from a thread of its own)."""
+    return Webhooks(Client(raise_request_exception=False), endpoint).post(event)
 
 
 def assert_one_purchase(status, *, tokens=50):
@@ -60,14 +50,14 @@ def test_checkout_completed_credits_the_pack(fake_stripe, synced_catalog, buyer,
     response = webhooks.post(fake_stripe.event("checkout.session.completed", session))
 
     assert response.status_code == 200, response.content
-    assert balance_of(buyer) == 50
+    assert user_balance(buyer) == 50
     purchase = assert_one_purchase(Purchase.Status.PAID)
     assert purchase.stripe_payment_intent_id == session["payment_intent"]
     assert purchase.amount_total == session["amount_total"] == 1600  # first-purchase discount
     assert purchase.lot_entry.amount == 50
     assert purchase.lot_entry.idempotency_key == f"stripe:checkout:{session['id']}"
     assert purchase.receipt_url == charge["receipt_url"]
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -76,29 +66,15 @@ def test_same_event_delivered_three_times_concurrently_credits_once(
 ):
     _, session = paid_session(fake_stripe, buyer, synced_catalog["professional"])
     event = fake_stripe.event("checkout.session.completed", session)
-    barrier = threading.Barrier(3)
-    statuses = []
 
-    def deliver():
-        try:
-            sender = Webhooks(Client(raise_request_exception=False), webhook_endpoint)
-            barrier.wait()
-            statuses.append(sender.post(event).status_code)
-        finally:
-            connection.close()
+    answers = race(*[lambda: deliver(webhook_endpoint, event)] * 3)
 
-    threads = [threading.Thread(target=deliver) for _ in range(3)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert statuses == [200, 200, 200]
-    assert balance_of(buyer) == 50
+    assert [response.status_code for response in answers] == [200, 200, 200]
+    assert user_balance(buyer) == 50
     assert_one_purchase(Purchase.Status.PAID)
     assert Event.objects.filter(id=event["id"]).count() == 1
     assert LedgerEntry.objects.filter(kind="purchase").count() == 1
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 def test_unrelated_and_invoice_events_in_between_change_nothing(
@@ -125,10 +101,10 @@ def test_unrelated_and_invoice_events_in_between_change_nothing(
         response = webhooks.post(event)
         assert response.status_code == 200, (event["type"], response.content)
 
-    assert balance_of(buyer) == 50
+    assert user_balance(buyer) == 50
     purchase = assert_one_purchase(Purchase.Status.PAID)
     assert purchase.receipt_url == charge["receipt_url"]
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 def test_refund_before_completed_ends_refunded_with_nothing_credited(
@@ -139,18 +115,18 @@ def test_refund_before_completed_ends_refunded_with_nothing_credited(
     refunded = fake_stripe.refund(charge_id)
 
     assert webhooks.post(fake_stripe.event("charge.refunded", refunded)).status_code == 200
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     assert_one_purchase(Purchase.Status.OPEN)
 
     assert (
         webhooks.post(fake_stripe.event("checkout.session.completed", session)).status_code == 200
     )
 
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     purchase = assert_one_purchase(Purchase.Status.REFUNDED)
     assert purchase.tokens_clawed_back == 50
     assert purchase.needs_review is False
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 def test_refund_after_part_was_spent_claws_back_the_rest_and_flags_it(
@@ -166,13 +142,13 @@ def test_refund_after_part_was_spent_claws_back_the_rest_and_flags_it(
     assert webhooks.post(refund_event).status_code == 200
     assert webhooks.post(refund_event).status_code == 200  # redelivered: nothing more
 
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     purchase = assert_one_purchase(Purchase.Status.REFUNDED)
     assert purchase.tokens_clawed_back == 30
     assert purchase.clawback_shortfall == 20
     assert purchase.needs_review is True
     assert LedgerEntry.objects.filter(kind="refund_clawback").get().amount == -30
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 def test_partial_refund_claws_back_its_share(fake_stripe, synced_catalog, buyer, webhooks):
@@ -182,13 +158,13 @@ def test_partial_refund_claws_back_its_share(fake_stripe, synced_catalog, buyer,
 
     half = session["amount_total"] // 2
     webhooks.post(fake_stripe.event("charge.refunded", fake_stripe.refund(charge_id, half)))
-    assert balance_of(buyer) == 25
+    assert user_balance(buyer) == 25
     assert_one_purchase(Purchase.Status.PARTIALLY_REFUNDED)
 
     webhooks.post(fake_stripe.event("charge.refunded", fake_stripe.refund(charge_id)))
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     assert_one_purchase(Purchase.Status.REFUNDED)
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 def test_bad_signature_is_refused_and_grants_nothing(fake_stripe, synced_catalog, buyer, webhooks):
@@ -199,10 +175,10 @@ def test_bad_signature_is_refused_and_grants_nothing(fake_stripe, synced_catalog
     )
 
     assert response.status_code == 400
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     assert_one_purchase(Purchase.Status.OPEN)
     assert not Event.objects.exists()
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 def test_old_timestamp_is_refused(fake_stripe, synced_catalog, buyer, webhooks):
@@ -214,9 +190,9 @@ def test_old_timestamp_is_refused(fake_stripe, synced_catalog, buyer, webhooks):
     )
 
     assert response.status_code == 400
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     assert_one_purchase(Purchase.Status.OPEN)
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 def test_debug_secret_override_header_is_refused_in_production(
@@ -233,9 +209,9 @@ def test_debug_secret_override_header_is_refused_in_production(
     )
 
     assert response.status_code == 400
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     assert_one_purchase(Purchase.Status.OPEN)
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 @pytest.mark.parametrize(
@@ -260,10 +236,10 @@ def test_unknown_pack_or_account_is_logged_and_grants_nothing(
 
     assert (first.status_code, again.status_code) == (200, 200)  # no redelivery loop
     assert "unknown pack, user or token account" in caplog.text
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     assert_one_purchase(Purchase.Status.OPEN)
     assert WebhookEventTrigger.objects.filter(processed=True).count() == 2
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 def test_unpaid_session_credits_nothing_until_the_async_payment_succeeds(
@@ -277,7 +253,7 @@ def test_unpaid_session_credits_nothing_until_the_async_payment_succeeds(
     assert (
         webhooks.post(fake_stripe.event("checkout.session.completed", session)).status_code == 200
     )
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     assert_one_purchase(Purchase.Status.OPEN)
 
     session["payment_status"] = "paid"
@@ -287,9 +263,9 @@ def test_unpaid_session_credits_nothing_until_the_async_payment_succeeds(
         ).status_code
         == 200
     )
-    assert balance_of(buyer) == 50
+    assert user_balance(buyer) == 50
     assert_one_purchase(Purchase.Status.PAID)
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 def test_expired_session_closes_the_purchase(fake_stripe, synced_catalog, buyer, webhooks):
@@ -299,9 +275,9 @@ def test_expired_session_closes_the_purchase(fake_stripe, synced_catalog, buyer,
 
     assert webhooks.post(fake_stripe.event("checkout.session.expired", session)).status_code == 200
 
-    assert balance_of(buyer) == 0
+    assert user_balance(buyer) == 0
     assert_one_purchase(Purchase.Status.EXPIRED, tokens=10)
-    assert_ledger_ok()
+    assert_ledger_healthy()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -314,25 +290,11 @@ def test_refund_and_completion_racing_each_other_end_refunded(
         fake_stripe.event("checkout.session.completed", session),
         fake_stripe.event("charge.refunded", fake_stripe.refund(charge_id)),
     ]
-    barrier = threading.Barrier(len(events))
-    statuses = []
 
-    def deliver(event):
-        try:
-            sender = Webhooks(Client(raise_request_exception=False), webhook_endpoint)
-            barrier.wait()
-            statuses.append(sender.post(event).status_code)
-        finally:
-            connection.close()
+    answers = race(*[lambda event=event: deliver(webhook_endpoint, event) for event in events])
 
-    threads = [threading.Thread(target=deliver, args=(event,)) for event in events]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-
-    assert statuses == [200, 200]
-    assert balance_of(buyer) == 0
+    assert [response.status_code for response in answers] == [200, 200]
+    assert user_balance(buyer) == 0
     purchase = assert_one_purchase(Purchase.Status.REFUNDED)
     assert purchase.tokens_clawed_back == 50
-    assert_ledger_ok()
+    assert_ledger_healthy()

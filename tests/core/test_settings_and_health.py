@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from django.core.cache import cache
 from django.test import override_settings
 
 from tests.core.tasks import record_echo
+from tests.helpers import wait_until
 
 ROOT = Path(settings.BASE_DIR)
 PRODUCTION_ENV = {
@@ -183,6 +183,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _accepts(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
 @pytest.fixture
 def own_redis(tmp_path):
     """A Redis server this test may kill, so the shared one keeps serving the suite."""
@@ -192,12 +197,7 @@ def own_redis(tmp_path):
          "--save", "", "--dir", str(tmp_path)],
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
+    wait_until(lambda: _accepts(port), 10, message=f"redis-server never listened on {port}")
     yield proc, f"redis://127.0.0.1:{port}/0"
     proc.kill()
     proc.wait()
@@ -266,7 +266,6 @@ def test_celery_task_round_trips_through_the_real_broker(celery_worker):
         record_echo.delay(key, "pong")
     finally:
         request_id_var.reset(token)
-    deadline = time.monotonic() + 20
-    while cache.get(key) is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert cache.get(key) == {"value": "pong", "request_id": "req-from-web"}
+    # The worker thread writes the cache and nothing reports back (tasks keep no results).
+    echoed = wait_until(lambda: cache.get(key), 20, message="the worker never ran the task")
+    assert echoed == {"value": "pong", "request_id": "req-from-web"}

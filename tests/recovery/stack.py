@@ -20,6 +20,8 @@ from pathlib import Path
 import psycopg
 import requests
 
+from tests.helpers import wait_until
+
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 SERVICES = ROOT / "scripts" / "services.sh"
@@ -225,15 +227,14 @@ class Stack:
         return f"http://127.0.0.1:{self.web_port}{path}"
 
     def wait_http(self, path: str, timeout: float = 30) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def answers() -> bool:
             try:
-                if requests.get(self.url(path), timeout=2).status_code < 500:
-                    return
-            except requests.ConnectionError:
-                pass
-            time.sleep(0.2)
-        raise AssertionError(f"{path} never answered\n{self.logs()}")
+                return requests.get(self.url(path), timeout=2).status_code < 500
+            except requests.RequestException:  # not listening yet, or too busy to answer
+                return False
+
+        wait_until(answers, timeout, interval=0.2,
+                   message=lambda: f"{path} never answered\n{self.logs()}")
 
     def connect(self) -> psycopg.Connection:
         return psycopg.connect(

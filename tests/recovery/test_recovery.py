@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from tests.helpers import wait_until
 from tests.recovery.stack import Stack, submit_as_visitor
 
 pytestmark = [pytest.mark.xdist_group("recovery"), pytest.mark.django_db]
@@ -33,25 +34,27 @@ def statuses(stack: Stack, ids: list[int]) -> dict[int, str]:
 
 
 def wait_running(stack: Stack, ids: list[int], at_least: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if list(statuses(stack, ids).values()).count("running") >= at_least:
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"never {at_least} running: {statuses(stack, ids)}\n{stack.logs()}")
+    wait_until(
+        lambda: list(statuses(stack, ids).values()).count("running") >= at_least, timeout,
+        message=lambda: f"never {at_least} running: {statuses(stack, ids)}\n{stack.logs()}",
+    )
 
 
 def wait_final(stack: Stack, ids: list[int], since: float) -> float:
     """Seconds from `since` until every ticket is succeeded or failed."""
-    while time.monotonic() - since < GOAL_SECONDS:
+
+    def all_final() -> bool:
         try:
             current = statuses(stack, ids)
         except Exception:  # the database may still be coming back
-            current = {}
-        if current and all(status in ("succeeded", "failed") for status in current.values()):
-            return time.monotonic() - since
-        time.sleep(0.2)
-    raise AssertionError(f"not final after {GOAL_SECONDS}s: {statuses(stack, ids)}\n{stack.logs()}")
+            return False
+        return bool(current) and all(s in ("succeeded", "failed") for s in current.values())
+
+    wait_until(
+        all_final, GOAL_SECONDS - (time.monotonic() - since), interval=0.2,
+        message=lambda: f"not final {GOAL_SECONDS}s on: {statuses(stack, ids)}\n{stack.logs()}",
+    )
+    return time.monotonic() - since
 
 
 def assert_money_exact(stack: Stack, ids: list[int]) -> dict[str, int]:

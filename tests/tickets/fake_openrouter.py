@@ -12,6 +12,11 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+# Models the `fake_openrouter` fixture (tests/conftest.py) wires in as OpenRouter's.
+PRIMARY = "openai/gpt-oss-20b"
+FALLBACK = "fallback/model-b"
+ADVANCED = "test/advanced-model"
+
 
 def ticket_json(ticket_type: str = "story", **overrides) -> dict:
     """A valid ticket as a model would return it."""

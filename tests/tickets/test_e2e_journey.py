@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.accounts.utils import PASSWORD, confirmation_path
+from tests.helpers import sign_up_in_browser
 
 DESCRIPTIONS = [
     "Customers need to download invoices as PDF so that their accountant can file them.",
@@ -55,12 +55,7 @@ def test_visitor_generates_until_empty_then_signs_up_and_keeps_the_tickets(
     expect(page.locator("[data-not-enough]")).to_contain_text("Sign up free and get 6 tokens")
 
     invite.click()
-    page.get_by_label("Email").fill("tickets-journey@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Password (again)").fill(PASSWORD)
-    page.get_by_role("button", name="Sign Up").click()
-    page.goto(confirmation_path())
-    page.get_by_role("button", name="Confirm").click()
+    sign_up_in_browser(page, "tickets-journey@example.com")
     expect(badge).to_contain_text("6 tokens")
 
     page.goto("/tickets/")

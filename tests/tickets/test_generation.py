@@ -1,35 +1,30 @@
 """Generation end to end at the service level: provider scenarios through the fake server,
 with the ticket state and the token outcome checked in the ledger."""
 
-import threading
-import time
 import uuid
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AnonymousVisitor
 from accounts.signals import visitor_merged
+from tests.builders import funded_account, funded_user, request_ticket
+from tests.helpers import (
+    assert_charged_once,
+    assert_ledger_healthy,
+    assert_not_charged,
+    race,
+    spends_for,
+    wait_until,
+)
 from tickets import services
 from tickets.models import GenerationAttempt, Ticket
 from tokens.exceptions import InsufficientTokens
 from tokens.models import Hold
 from tokens.services import release_expired_holds
 
-from .conftest import (
-    FALLBACK,
-    PRIMARY,
-    assert_charged_once,
-    assert_ledger_healthy,
-    assert_not_charged,
-    funded_account,
-    funded_user,
-    request_ticket,
-    spends_for,
-)
-from .fake_openrouter import malformed, rate_limited, server_error, slow, success
+from .fake_openrouter import FALLBACK, PRIMARY, malformed, rate_limited, server_error, slow, success
 
 pytestmark = pytest.mark.django_db
 
@@ -158,26 +153,11 @@ def test_task_run_twice_captures_once(fake_openrouter):
 def test_task_delivered_twice_at_once_captures_once(fake_openrouter):
     account = funded_account(5)
     ticket = request_ticket(account, owner=funded_user(0))
-    results, barrier = [], threading.Barrier(2)
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(services.run_ticket_generation(ticket_id=ticket.pk))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = race(*[lambda: services.run_ticket_generation(ticket_id=ticket.pk)] * 2)
     # At most one run owns the ticket (the on-commit task may reach a running worker too).
     assert [result is None for result in results].count(False) <= 1
-    deadline = time.monotonic() + 10
-    while ticket.is_active and time.monotonic() < deadline:
-        time.sleep(0.05)
-        ticket.refresh_from_db()
+    wait_until(lambda: not Ticket.objects.get(pk=ticket.pk).is_active)
+    ticket.refresh_from_db()
     assert ticket.status == "succeeded"
     assert_charged_once(ticket, account, 5)
 

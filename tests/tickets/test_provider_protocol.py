@@ -11,6 +11,8 @@ from collections import deque
 
 import pytest
 
+from tests.builders import funded_user, request_ticket
+from tests.helpers import assert_charged_once, assert_not_charged
 from tickets import services
 from tickets.models import GenerationAttempt
 from tickets.providers import (
@@ -25,15 +27,7 @@ from tickets.providers import (
 )
 from tickets.providers.offline import MODEL_NAME
 
-from .conftest import (
-    FALLBACK,
-    PRIMARY,
-    assert_charged_once,
-    assert_not_charged,
-    funded_user,
-    request_ticket,
-)
-from .fake_openrouter import server_error, ticket_json
+from .fake_openrouter import FALLBACK, PRIMARY, server_error, ticket_json
 
 REQUEST = GenerationRequest(
     description="Customers need to download their invoices as PDF for their accountant.",

@@ -16,6 +16,8 @@ from tickets.providers.offline import MODEL_NAME, OFFLINE_NOTE, OfflineProvider,
 from tickets.providers.openrouter import OpenRouterProvider, parse_retry_after
 
 from .fake_openrouter import (
+    FALLBACK,
+    PRIMARY,
     FakeOpenRouter,
     invalid_ticket,
     malformed,
@@ -26,8 +28,6 @@ from .fake_openrouter import (
     ticket_json,
 )
 
-PRIMARY = "openai/gpt-oss-20b"
-FALLBACK = "fallback/model-b"
 REQUEST = GenerationRequest(
     description=(
         "Customers need to download their invoices as PDF so their accountant can file them."

@@ -3,11 +3,10 @@
 import pytest
 from django.test import RequestFactory
 
+from tests.builders import funded_user
 from tickets.quotes import GenerationQuote, quote_generation, ticket_price, ticket_prices
 from tokens.exceptions import UnknownPrice
 from tokens.models import Price
-
-from .conftest import funded_user
 
 pytestmark = pytest.mark.django_db
 

@@ -2,19 +2,25 @@
 
 In-process with real threads on PostgreSQL; the fake OpenRouter holds a provider call open
 so a generation is in flight exactly when the test needs it. The same behaviour against a
-real killed worker and a stopped PostgreSQL is in test_recovery_real.py.
+real killed worker and a stopped PostgreSQL is in tests/recovery/test_recovery.py.
 """
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
-from django.db import connection
 from django.utils import timezone
 
+from tests.builders import funded_account, funded_user, request_ticket
+from tests.helpers import (
+    assert_charged_once,
+    assert_not_charged,
+    in_thread,
+    spends_for,
+    wait_until,
+)
 from tickets import services
 from tickets.models import Ticket
 from tickets.services.running import MAX_RUNS
@@ -22,16 +28,7 @@ from tickets.timing import Timing, timing, timing_problems
 from tokens.models import Hold
 from tokens.services import release_expired_holds
 
-from .conftest import (
-    PRIMARY,
-    assert_charged_once,
-    assert_not_charged,
-    funded_account,
-    funded_user,
-    request_ticket,
-    spends_for,
-)
-from .fake_openrouter import held, success
+from .fake_openrouter import PRIMARY, held, success
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,27 +41,12 @@ def short_lease(settings):
 
 
 def in_worker(ticket_id: int) -> tuple[threading.Thread, list]:
-    result: list = []
-
-    def work():
-        try:
-            result.append(services.run_ticket_generation(ticket_id=ticket_id))
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=work)
-    thread.start()
-    return thread, result
+    """A worker thread running the generation; the list receives what it returned."""
+    return in_thread(lambda: services.run_ticket_generation(ticket_id=ticket_id))
 
 
-def wait_for(predicate, timeout: float = 10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
+def lease_of(ticket: Ticket):
+    return Ticket.objects.get(pk=ticket.pk).lease_expires_at
 
 
 def lapse(ticket: Ticket, **extra) -> None:
@@ -82,12 +64,13 @@ def test_the_heartbeat_keeps_a_long_generation_leased(fake_openrouter, short_lea
     thread, _ = in_worker(ticket.pk)
     try:
         assert fake_openrouter.in_flight.wait(10)
-        first = Ticket.objects.get(pk=ticket.pk).lease_expires_at
-        # Renewed every lease/3 = 1 s: after two beats the lease has moved on, and it never
-        # lapsed, so the sweep leaves the run alone.
-        wait_for(lambda: Ticket.objects.get(pk=ticket.pk).lease_expires_at > first, 5)
-        time.sleep(3.5)
-        assert Ticket.objects.get(pk=ticket.pk).lease_expires_at > timezone.now()
+        first = lease_of(ticket)
+        # Renewed every lease/3 = 1 s: wait for a beat after the first lease's end (the
+        # renewed lease then ends a whole lease after it). The run outlived its first lease
+        # without ever lapsing, so the sweep leaves it alone.
+        wait_until(lambda: lease_of(ticket) > first + timedelta(seconds=3), 10,
+                   message="the heartbeat did not renew the lease past its first end")
+        assert lease_of(ticket) > timezone.now()
         sweep = services.sweep_stuck_tickets()
         assert (sweep.given_up, sweep.sent_again) == (0, 0)
     finally:

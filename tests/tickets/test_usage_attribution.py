@@ -3,12 +3,9 @@ and key-budget issues read them from the ledger)."""
 
 import pytest
 
-from accounts.services import get_paying_account
-from tests.accounts.utils import make_request
+from tests.builders import funded_user, make_visitor, request_ticket
 from tickets import services
 from tokens.models import LedgerEntry
-
-from .conftest import funded_user, request_ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +22,8 @@ def test_a_users_ticket_records_its_feature_and_spender(fake_openrouter):
 
 
 def test_a_visitors_ticket_names_the_visitor_as_spender(offline):
-    request = make_request(ip="198.51.100.4")
-    account = get_paying_account(request=request)
-    visitor = account.visitor
-    ticket = request_ticket(account, visitor=visitor)
+    visitor = make_visitor(ip="198.51.100.4")
+    ticket = request_ticket(visitor.token_account, visitor=visitor)
     assert (ticket.hold.feature_key, ticket.hold.spender) == (
         "ticket.standard", f"visitor:{visitor.pk}",
     )

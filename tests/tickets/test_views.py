@@ -3,34 +3,20 @@
 import csv
 import io
 import json
-import uuid
 
 import pytest
 from django.urls import reverse
 
+from tests.builders import DESCRIPTION, funded_user, request_ticket, ticket_form
 from tickets import services
 from tickets.models import Ticket
 from tokens.models import Hold, Price
 
-from .conftest import DESCRIPTION, funded_user, request_ticket
 from .fake_openrouter import ticket_json
 
 pytestmark = pytest.mark.django_db
 
 NEW = reverse("tickets:new")
-
-
-def form_data(**overrides):
-    data = {
-        "description": DESCRIPTION,
-        "ticket_type": "story",
-        "quality": "standard",
-        "product_area": "",
-        "tech_stack": "",
-        "nonce": str(uuid.uuid4()),
-    }
-    data.update(overrides)
-    return data
 
 
 def run_all():
@@ -83,7 +69,7 @@ def test_generator_page_shows_cost_counter_and_hints(signed_in):
     ],
 )
 def test_bad_input_rerenders_the_form_and_reserves_nothing(signed_in, overrides, message):
-    response = signed_in.post(NEW, form_data(**overrides))
+    response = signed_in.post(NEW, ticket_form(**overrides))
     assert response.status_code == 200
     assert message in response.content.decode()
     assert not Ticket.objects.exists()
@@ -92,13 +78,13 @@ def test_bad_input_rerenders_the_form_and_reserves_nothing(signed_in, overrides,
 
 def test_description_of_exactly_4000_characters_with_crlf_is_accepted(signed_in):
     text = ("a" * 100 + "\r\n") * 39 + "a" * 61  # 4,000 as typed, 4,039 as sent
-    response = signed_in.post(NEW, form_data(description=text))
+    response = signed_in.post(NEW, ticket_form(description=text))
     assert response.status_code == 302
     assert len(Ticket.objects.get().description) == 4000
 
 
 def test_plain_post_redirects_to_the_ticket_page(signed_in):
-    response = signed_in.post(NEW, form_data())
+    response = signed_in.post(NEW, ticket_form())
     ticket = Ticket.objects.get()
     assert response.status_code == 302
     assert response["Location"] == reverse("tickets:detail", args=[ticket.pk])
@@ -109,7 +95,7 @@ def test_plain_post_redirects_to_the_ticket_page(signed_in):
 
 
 def test_htmx_post_swaps_in_a_polling_progress_card(signed_in):
-    response = signed_in.post(NEW, form_data(), HTTP_HX_REQUEST="true")
+    response = signed_in.post(NEW, ticket_form(), HTTP_HX_REQUEST="true")
     ticket = Ticket.objects.get()
     html = response.content.decode()
     assert response.status_code == 200
@@ -129,7 +115,7 @@ def test_htmx_post_swaps_in_a_polling_progress_card(signed_in):
 
 
 def test_double_submit_creates_one_ticket_and_one_hold(signed_in):
-    data = form_data()
+    data = ticket_form()
     first = signed_in.post(NEW, data)
     second = signed_in.post(NEW, data)
     assert first["Location"] == second["Location"]
@@ -139,7 +125,7 @@ def test_double_submit_creates_one_ticket_and_one_hold(signed_in):
 
 def test_script_in_the_description_is_rendered_escaped(signed_in):
     evil = '<script>alert("x")</script> please build a login page for customers <img src=x>'
-    signed_in.post(NEW, form_data(description=evil))
+    signed_in.post(NEW, ticket_form(description=evil))
     run_all()
     ticket = Ticket.objects.get()
     assert ticket.status == "succeeded"
@@ -152,7 +138,7 @@ def test_script_in_the_description_is_rendered_escaped(signed_in):
 def test_advanced_asks_for_confirmation_first(client, fake_openrouter):
     user = funded_user(5)
     client.force_login(user)
-    data = form_data(quality="advanced")
+    data = ticket_form(quality="advanced")
     response = client.post(NEW, data, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert "Confirm the cost" in html and "<strong>3 tokens</strong>" in html
@@ -167,7 +153,7 @@ def test_advanced_asks_for_confirmation_first(client, fake_openrouter):
 def test_the_last_token_needs_confirmation(client, offline):
     user = funded_user(1)
     client.force_login(user)
-    html = client.post(NEW, form_data()).content.decode()
+    html = client.post(NEW, ticket_form()).content.decode()
     assert "This uses your last token" in html
     assert not Ticket.objects.exists()
 
@@ -175,7 +161,7 @@ def test_the_last_token_needs_confirmation(client, offline):
 def test_user_without_tokens_is_invited_to_buy(client, offline):
     user = funded_user(0)
     client.force_login(user)
-    html = client.post(NEW, form_data()).content.decode()
+    html = client.post(NEW, ticket_form()).content.decode()
     assert "Not enough tokens" in html
     assert 'href="/pricing/"' in html
     assert not Ticket.objects.exists()
@@ -183,7 +169,7 @@ def test_user_without_tokens_is_invited_to_buy(client, offline):
 
 def test_visitor_spends_free_tokens_then_is_invited_to_sign_up(client, offline):
     for remaining in (2, 1, 0):
-        data = form_data()
+        data = ticket_form()
         response = client.post(NEW, data)
         if response.status_code == 200:  # the last token asks for confirmation
             assert "This uses your last token" in response.content.decode()
@@ -194,7 +180,7 @@ def test_visitor_spends_free_tokens_then_is_invited_to_sign_up(client, offline):
         assert ticket.visitor is not None and ticket.owner is None
         ticket.token_account.refresh_from_db()
         assert ticket.token_account.available == remaining
-    html = client.post(NEW, form_data()).content.decode()
+    html = client.post(NEW, ticket_form()).content.decode()
     assert "Sign up for 6 free tokens" in html
     assert Ticket.objects.count() == 3
     library = client.get(reverse("tickets:list")).content.decode()
@@ -227,7 +213,7 @@ def test_another_users_ticket_is_404_everywhere(client, offline):
 def test_a_visitor_cannot_see_a_users_ticket_and_vice_versa(client, offline):
     ticket = make_ticket(funded_user(5))
     assert client.get(reverse("tickets:detail", args=[ticket.pk])).status_code == 404
-    client.post(NEW, form_data())
+    client.post(NEW, ticket_form())
     visitor_ticket = Ticket.objects.get(visitor__isnull=False)
     assert client.get(reverse("tickets:detail", args=[visitor_ticket.pk])).status_code == 200
     client.cookies.clear()
@@ -303,7 +289,7 @@ def test_delete_asks_then_deletes(signed_in):
 
 
 def test_a_generating_ticket_cannot_be_deleted(signed_in):
-    signed_in.post(NEW, form_data())
+    signed_in.post(NEW, ticket_form())
     ticket = Ticket.objects.get()
     signed_in.post(reverse("tickets:delete", args=[ticket.pk]))
     assert Ticket.objects.filter(pk=ticket.pk).exists()
@@ -330,7 +316,7 @@ def test_regenerate_prefills_the_generator_and_links_the_new_ticket(signed_in):
     html = signed_in.get(NEW + f"?from={ticket.pk}").content.decode()
     assert DESCRIPTION in html and "new, paid generation" in html
     signed_in.post(NEW + f"?from={ticket.pk}",
-                   form_data(regenerated_from=str(ticket.pk)))
+                   ticket_form(regenerated_from=str(ticket.pk)))
     assert Ticket.objects.get(regenerated_from=ticket).status == "queued"
 
 
@@ -368,7 +354,7 @@ def test_exports_single_and_many(signed_in):
 
 def test_a_quality_without_a_price_is_refused_and_reserves_nothing(signed_in):
     Price.objects.filter(feature_key="ticket.standard").update(active=False)
-    response = signed_in.post(NEW, form_data())
+    response = signed_in.post(NEW, ticket_form())
     assert response.status_code == 200
     assert "This quality is not available right now." in response.content.decode()
     assert not Ticket.objects.exists() and not Hold.objects.exists()
@@ -377,7 +363,7 @@ def test_a_quality_without_a_price_is_refused_and_reserves_nothing(signed_in):
 def test_a_resent_form_shows_its_ticket_even_after_the_last_token_went(client, offline):
     user = funded_user(1)
     client.force_login(user)
-    data = form_data(confirmed="on")
+    data = ticket_form(confirmed="on")
     first = client.post(NEW, data)
     again = client.post(NEW, data)  # the balance is 0 now: the ticket, not "Not enough"
     assert first.status_code == again.status_code == 302

@@ -1,27 +1,25 @@
 """Generation through the real Redis broker and an in-process Celery worker."""
 
-import time
-
 import pytest
 from django.urls import reverse
 
+from tests.builders import funded_user, ticket_form
+from tests.helpers import assert_charged_once, assert_not_charged, wait_until
 from tickets.models import Ticket
 
-from .conftest import PRIMARY, assert_charged_once, assert_not_charged, funded_user
-from .fake_openrouter import rate_limited, server_error, success
-from .test_views import form_data
+from .fake_openrouter import PRIMARY, rate_limited, server_error, success
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
-def wait_until_finished(ticket_id: int, timeout: float = 20.0) -> Ticket:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def wait_until_finished(ticket_id: int) -> Ticket:
+    """The worker thread writes the result to the database: nothing else to await."""
+
+    def finished():
         ticket = Ticket.objects.get(pk=ticket_id)
-        if not ticket.is_active:
-            return ticket
-        time.sleep(0.05)
-    raise AssertionError(f"ticket {ticket_id} still {ticket.status} after {timeout}s")
+        return None if ticket.is_active else ticket
+
+    return wait_until(finished, 20, message=lambda: f"ticket {ticket_id} still running")
 
 
 def test_submit_is_generated_by_the_worker_and_charged_once(
@@ -30,7 +28,7 @@ def test_submit_is_generated_by_the_worker_and_charged_once(
     fake_openrouter.queue(PRIMARY, rate_limited("1"), success("feature"))
     user = funded_user(5)
     client.force_login(user)
-    response = client.post(reverse("tickets:new"), form_data(ticket_type="feature"),
+    response = client.post(reverse("tickets:new"), ticket_form(ticket_type="feature"),
                            HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     ticket = wait_until_finished(Ticket.objects.get(owner=user).pk)
@@ -46,7 +44,7 @@ def test_failure_in_the_worker_releases_the_tokens(client, celery_worker, fake_o
     fake_openrouter.default = server_error(502)
     user = funded_user(2)
     client.force_login(user)
-    response = client.post(reverse("tickets:new"), form_data())
+    response = client.post(reverse("tickets:new"), ticket_form())
     assert response.status_code == 302, response.content.decode()[-3000:]
     ticket = wait_until_finished(Ticket.objects.get(owner=user).pk)
     assert ticket.status == "failed"

@@ -12,8 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.factories import UserFactory
-from tests.tokens.conftest import new_key
+from tests.builders import funded_account, new_key
 from tokens import tasks
 from tokens.exceptions import UnknownPrice
 from tokens.models import Hold, HoldStatus, LedgerAuditRun, LedgerEntry, Lot, Price
@@ -33,8 +32,8 @@ def run_audit() -> tuple[int, str, str]:
 
 
 @pytest.fixture
-def busy_account(funded):
-    account = funded(8)
+def busy_account(db):
+    account = funded_account(8)
     capture_hold(hold=reserve_tokens(account=account, amount=3, idempotency_key=new_key()))
     reserve_tokens(account=account, amount=2, idempotency_key=new_key())
     return account
@@ -96,13 +95,13 @@ def test_prices_are_seeded_and_inactive_or_unknown_prices_raise(seeded_prices):
         get_price("ticket.nonexistent")
 
 
-def test_beat_runs_the_sweepers_and_the_tasks_call_them(funded):
+def test_beat_runs_the_sweepers_and_the_tasks_call_them():
     schedule = {
         entry["task"]: entry["schedule"] for entry in settings.CELERY_BEAT_SCHEDULE.values()
     }
     assert schedule["tokens.tasks.release_expired_holds_task"] == 60.0
     assert schedule["tokens.tasks.expire_lots_task"] == 3600.0
-    account = funded(4)
+    account = funded_account(4)
     hold = reserve_tokens(
         account=account, amount=2, idempotency_key=new_key(), ttl=timedelta(seconds=-1)
     )
@@ -119,64 +118,58 @@ def test_beat_runs_the_sweepers_and_the_tasks_call_them(funded):
     assert get_balance(account) == (4, 0, 4)
 
 
-# --- admin ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def staff_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    return client
+# --- admin (as a superuser with MFA, as the admin requires of staff) -------------------------
 
 
 @pytest.mark.parametrize(
     "model", ["tokenaccount", "ledgerentry", "lot", "hold", "price"], ids=lambda m: m
 )
-def test_admin_lists_and_searches_everything(staff_client, busy_account, seeded_prices, model):
+def test_admin_lists_and_searches_everything(superuser_client, busy_account, seeded_prices, model):
     url = reverse(f"admin:tokens_{model}_changelist")
-    assert staff_client.get(url).status_code == 200
+    assert superuser_client.get(url).status_code == 200
     query = "ticket" if model == "price" else str(busy_account.pk)
-    response = staff_client.get(url, {"q": query})
+    response = superuser_client.get(url, {"q": query})
     assert response.status_code == 200
     assert response.context["cl"].result_count >= 1
 
 
 @pytest.mark.parametrize("model", [LedgerEntry, Lot, Hold], ids=lambda m: m.__name__)
-def test_ledger_rows_are_read_only_in_admin(staff_client, busy_account, model):
+def test_ledger_rows_are_read_only_in_admin(superuser_client, busy_account, model):
     name = model._meta.model_name
     row = model.objects.filter(account=busy_account).first()
-    assert staff_client.get(reverse(f"admin:tokens_{name}_add")).status_code == 403
-    delete = staff_client.post(
+    assert superuser_client.get(reverse(f"admin:tokens_{name}_add")).status_code == 403
+    delete = superuser_client.post(
         reverse(f"admin:tokens_{name}_delete", args=[row.pk]), {"post": "yes"}
     )
     assert delete.status_code == 403
-    detail = staff_client.get(reverse(f"admin:tokens_{name}_change", args=[row.pk]))
+    detail = superuser_client.get(reverse(f"admin:tokens_{name}_change", args=[row.pk]))
     assert detail.status_code == 200  # viewable ...
     assert b'name="_save"' not in detail.content
     before = {f.name: getattr(row, f.attname) for f in model._meta.concrete_fields}
-    staff_client.post(reverse(f"admin:tokens_{name}_change", args=[row.pk]), {"amount": 999})
+    superuser_client.post(reverse(f"admin:tokens_{name}_change", args=[row.pk]), {"amount": 999})
     row.refresh_from_db()
     assert {f.name: getattr(row, f.attname) for f in model._meta.concrete_fields} == before
 
 
-def test_account_figures_are_not_editable_in_admin(staff_client, busy_account):
+def test_account_figures_are_not_editable_in_admin(superuser_client, busy_account):
     url = reverse("admin:tokens_tokenaccount_change", args=[busy_account.pk])
-    response = staff_client.post(url, {"label": "renamed", "balance": 999, "held": 0})
+    response = superuser_client.post(url, {"label": "renamed", "balance": 999, "held": 0})
     assert response.status_code == 302
     busy_account.refresh_from_db()
     assert (busy_account.label, busy_account.balance, busy_account.held) == ("renamed", 5, 2)
-    assert staff_client.get(reverse("admin:tokens_tokenaccount_add")).status_code == 403
+    assert superuser_client.get(reverse("admin:tokens_tokenaccount_add")).status_code == 403
 
 
-def test_prices_are_editable_in_admin(staff_client, seeded_prices):
+def test_prices_are_editable_in_admin(superuser_client, seeded_prices):
     price = Price.objects.get(feature_key="ticket.advanced")
     url = reverse("admin:tokens_price_change", args=[price.pk])
-    response = staff_client.post(
+    response = superuser_client.post(
         url,
         {"feature_key": "ticket.advanced", "tokens": 4, "label": "Advanced ticket", "active": "on"},
     )
     assert response.status_code == 302
     assert get_price("ticket.advanced").tokens == 4
-    add = staff_client.post(
+    add = superuser_client.post(
         reverse("admin:tokens_price_add"),
         {"feature_key": "export.pdf", "tokens": 2, "label": "PDF export", "active": "on"},
     )
@@ -184,17 +177,19 @@ def test_prices_are_editable_in_admin(staff_client, seeded_prices):
     assert get_price("export.pdf").tokens == 2
 
 
-def test_open_account_shows_in_admin_search_by_label(staff_client):
+def test_open_account_shows_in_admin_search_by_label(superuser_client):
     account = open_account(label="visitor:abc123")
-    response = staff_client.get(reverse("admin:tokens_tokenaccount_changelist"), {"q": "abc123"})
+    response = superuser_client.get(
+        reverse("admin:tokens_tokenaccount_changelist"), {"q": "abc123"}
+    )
     assert [row.pk for row in response.context["cl"].result_list] == [account.pk]
 
 
-def test_account_page_links_to_its_entries_lots_and_holds(staff_client, busy_account):
-    page = staff_client.get(reverse("admin:tokens_tokenaccount_change", args=[busy_account.pk]))
+def test_account_page_links_to_its_entries_lots_and_holds(superuser_client, busy_account):
+    page = superuser_client.get(reverse("admin:tokens_tokenaccount_change", args=[busy_account.pk]))
     for model, count in (("ledgerentry", 2), ("lot", 1), ("hold", 2)):
         url = f"{reverse(f'admin:tokens_{model}_changelist')}?account__id__exact={busy_account.pk}"
         assert url.encode() in page.content.replace(b"&amp;", b"&")
-        response = staff_client.get(url)
+        response = superuser_client.get(url)
         assert response.status_code == 200
         assert response.context["cl"].result_count == count

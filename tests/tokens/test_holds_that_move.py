@@ -3,7 +3,7 @@ tokens to a successor and settles there. Plus the ledger's feature and spender c
 
 import pytest
 
-from tests.tokens.conftest import new_key
+from tests.builders import funded_account, new_key
 from tokens.exceptions import AccountClosed, InvalidOperation, PendingHolds
 from tokens.models import Hold, HoldStatus, LedgerEntry, Lot, TokenAccount
 from tokens.selectors import find_balance_mismatches, get_balance
@@ -19,8 +19,8 @@ from tokens.services import (
 pytestmark = pytest.mark.django_db
 
 
-def test_closing_an_account_with_work_in_progress_is_refused_and_changes_nothing(funded):
-    account = funded(5)
+def test_closing_an_account_with_work_in_progress_is_refused_and_changes_nothing():
+    account = funded_account(5)
     hold = reserve_tokens(account=account, amount=2, idempotency_key=new_key())
     with pytest.raises(PendingHolds) as refused:
         close_account(account=account, reason="user deleted", idempotency_key=new_key())
@@ -34,8 +34,8 @@ def test_closing_an_account_with_work_in_progress_is_refused_and_changes_nothing
     assert find_balance_mismatches() == []
 
 
-def test_closing_into_a_successor_moves_the_balance_and_the_pending_holds(funded):
-    visitor, user = funded(3), funded(6)
+def test_closing_into_a_successor_moves_the_balance_and_the_pending_holds():
+    visitor, user = funded_account(3), funded_account(6)
     hold = reserve_tokens(account=visitor, amount=1, idempotency_key=new_key())
     out_entry = close_account(
         account=visitor, successor=user, reason="carried over", idempotency_key="close:v1"
@@ -55,8 +55,8 @@ def test_closing_into_a_successor_moves_the_balance_and_the_pending_holds(funded
 
 
 @pytest.mark.parametrize("settle", ["capture", "release"])
-def test_a_moved_hold_settles_on_the_successor_even_through_a_stale_instance(funded, settle):
-    visitor, user = funded(3), funded(6)
+def test_a_moved_hold_settles_on_the_successor_even_through_a_stale_instance(settle):
+    visitor, user = funded_account(3), funded_account(6)
     stale = reserve_tokens(account=visitor, amount=1, idempotency_key=new_key())
     close_account(account=visitor, successor=user, idempotency_key=new_key())
     assert stale.account_id == visitor.pk  # the caller's copy still names the old account
@@ -72,8 +72,8 @@ def test_a_moved_hold_settles_on_the_successor_even_through_a_stale_instance(fun
     assert find_balance_mismatches() == []
 
 
-def test_lock_hold_account_follows_a_moved_hold(funded):
-    visitor, user = funded(2), funded(1)
+def test_lock_hold_account_follows_a_moved_hold():
+    visitor, user = funded_account(2), funded_account(1)
     hold = reserve_tokens(account=visitor, amount=2, idempotency_key=new_key())
     assert lock_hold_account(hold_id=hold.pk) == visitor.pk
     close_account(account=visitor, successor=user, idempotency_key=new_key())
@@ -81,8 +81,8 @@ def test_lock_hold_account_follows_a_moved_hold(funded):
     assert lock_hold_account(hold_id=hold.pk + 10_000) is None
 
 
-def test_closing_into_itself_or_a_closed_account_is_refused(funded):
-    account, closed = funded(2), funded(0)
+def test_closing_into_itself_or_a_closed_account_is_refused():
+    account, closed = funded_account(2), funded_account(0)
     close_account(account=closed, idempotency_key=new_key())
     with pytest.raises(InvalidOperation):
         close_account(account=account, successor=account, idempotency_key=new_key())
@@ -92,15 +92,15 @@ def test_closing_into_itself_or_a_closed_account_is_refused(funded):
     assert TokenAccount.objects.get(pk=account.pk).closed_at is None
 
 
-def test_an_empty_account_closes_into_a_successor_with_no_entries(funded):
-    empty, user = funded(0), funded(1)
+def test_an_empty_account_closes_into_a_successor_with_no_entries():
+    empty, user = funded_account(0), funded_account(1)
     assert close_account(account=empty, successor=user, idempotency_key=new_key()) is None
     assert TokenAccount.objects.get(pk=empty.pk).closed_at is not None
     assert get_balance(user) == (1, 0, 1)
 
 
-def test_spends_and_captures_record_the_feature_and_the_spender(funded):
-    account = funded(5)
+def test_spends_and_captures_record_the_feature_and_the_spender():
+    account = funded_account(5)
     hold = reserve_tokens(
         account=account, amount=2, idempotency_key=new_key(), reference="ticket:1",
         feature_key="ticket.advanced", spender="user:7",
@@ -120,10 +120,10 @@ def test_spends_and_captures_record_the_feature_and_the_spender(funded):
     assert Lot.objects.filter(account=account).get().remaining == 2
 
 
-def test_a_repeated_reserve_with_another_spender_is_a_conflict(funded):
+def test_a_repeated_reserve_with_another_spender_is_a_conflict():
     from tokens.exceptions import IdempotencyConflict
 
-    account = funded(3)
+    account = funded_account(3)
     reserve_tokens(account=account, amount=1, idempotency_key="r:1", spender="member:1")
     with pytest.raises(IdempotencyConflict):
         reserve_tokens(account=account, amount=1, idempotency_key="r:1", spender="member:2")

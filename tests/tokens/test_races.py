@@ -6,16 +6,15 @@ Whatever the interleaving: every hold ends in exactly one final state, a capture
 exactly one spend entry, nothing goes negative, and `find_balance_mismatches` is empty.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
-from tests.tokens.conftest import new_key
+from tests.builders import funded_account, new_key
+from tests.helpers import race
 from tokens.exceptions import HoldStateError
-from tokens.models import Hold, HoldStatus, LedgerEntry, Lot, TokenAccount
+from tokens.models import Hold, HoldStatus, LedgerEntry, Lot
 from tokens.selectors import find_balance_mismatches, get_balance
 from tokens.services import (
     capture_hold,
@@ -34,37 +33,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 PAIRS = 24
 
 
-def race(*jobs) -> list:
-    """Run each job in its own thread, all released at once; returns their results (or the
-    exception each raised)."""
-    barrier = threading.Barrier(len(jobs))
-    results: list = [None] * len(jobs)
-
-    def run(index, job):
-        try:
-            barrier.wait(5)
-            results[index] = job()
-        except Exception as error:  # reported to the test, which decides
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert not any(thread.is_alive() for thread in threads)
-    return results
-
-
-def funded_account(amount: int, **grant) -> TokenAccount:
-    account = open_account(label="race")
-    grant.setdefault("kind", "welcome")
-    grant_tokens(account=account, amount=amount, idempotency_key=new_key("g"), **grant)
-    return account
-
-
 def spends_of(hold: Hold):
     return LedgerEntry.objects.filter(idempotency_key=hold.capture_key)
 
@@ -78,7 +46,8 @@ def test_the_hold_sweeper_racing_captures_settles_each_hold_once():
     for hold in holds:
         # Overdue only now, so each sweep races one capture.
         Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
-        results = race(lambda hold=hold: capture_hold(hold=hold), release_expired_holds)
+        results = race(lambda hold=hold: capture_hold(hold=hold), release_expired_holds,
+                       errors_ok=True)
         captured, _ = results
         assert isinstance(captured, LedgerEntry | HoldStateError), captured
     while Hold.objects.filter(status=HoldStatus.PENDING).exists():
@@ -112,6 +81,7 @@ def test_the_lot_sweeper_racing_spends_never_overspends():
                 account=account, amount=2, idempotency_key=new_key()
             ),
             expire_lots,
+            errors_ok=True,  # the spend may find the lot already expired
         )
     expire_lots()
     for account in accounts:
@@ -145,13 +115,12 @@ def test_closing_into_a_successor_while_holds_settle_moves_each_token_once(settl
             if settle == "capture"
             else (lambda hold=hold: release_hold(hold=hold))
         )
-        results = race(
+        race(
             settle_job,
             lambda visitor=visitor, user=user: close_account(
                 account=visitor, successor=user, idempotency_key=new_key()
             ),
         )
-        assert not any(isinstance(result, Exception) for result in results), results
     for visitor, user, hold in pairs:
         hold.refresh_from_db()
         assert get_balance(visitor) == (0, 0, 0)
@@ -182,7 +151,6 @@ def test_a_refund_clawback_racing_a_capture_takes_only_what_is_left():
                 lot_entry=purchase, amount=10, idempotency_key=new_key(), reason="refund"
             ),
         )
-        assert not any(isinstance(result, Exception) for result in results), results
         captured, clawback = results
         # The 6 held tokens were promised to the work in progress: the refund takes 4.
         assert captured.amount == -6

@@ -6,8 +6,8 @@ import pytest
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from tests.builders import funded_account, new_key
 from tests.factories import UserFactory
-from tests.tokens.conftest import new_key
 from tokens.exceptions import (
     AccountClosed,
     HoldStateError,
@@ -126,8 +126,8 @@ def test_grant_records_the_actor():
 # --- reserve, capture, release ----------------------------------------------------------------
 
 
-def test_reserve_holds_tokens_without_an_entry(funded):
-    account = funded(5)
+def test_reserve_holds_tokens_without_an_entry():
+    account = funded_account(5)
     hold = reserve_tokens(
         account=account, amount=3, idempotency_key="ticket:1:hold", reference="ticket:1"
     )
@@ -137,8 +137,8 @@ def test_reserve_holds_tokens_without_an_entry(funded):
     assert hold.expires_at > timezone.now() + timedelta(minutes=9)
 
 
-def test_reserve_insufficient_reports_needed_and_available(funded):
-    account = funded(5)
+def test_reserve_insufficient_reports_needed_and_available():
+    account = funded_account(5)
     reserve_tokens(account=account, amount=4, idempotency_key=new_key())
     with pytest.raises(InsufficientTokens) as raised:
         reserve_tokens(account=account, amount=2, idempotency_key=new_key())
@@ -146,8 +146,8 @@ def test_reserve_insufficient_reports_needed_and_available(funded):
     assert get_balance(account) == (5, 4, 1)
 
 
-def test_reserve_repeat_returns_first_hold_even_when_tokens_are_now_short(funded):
-    account = funded(3)
+def test_reserve_repeat_returns_first_hold_even_when_tokens_are_now_short():
+    account = funded_account(3)
     first = reserve_tokens(account=account, amount=3, idempotency_key="ticket:9:hold")
     again = reserve_tokens(account=account, amount=3, idempotency_key="ticket:9:hold")
     assert again.pk == first.pk
@@ -156,8 +156,8 @@ def test_reserve_repeat_returns_first_hold_even_when_tokens_are_now_short(funded
         reserve_tokens(account=account, amount=2, idempotency_key="ticket:9:hold")
 
 
-def test_capture_spends_and_is_idempotent(funded):
-    account = funded(5)
+def test_capture_spends_and_is_idempotent():
+    account = funded_account(5)
     hold = reserve_tokens(
         account=account, amount=3, idempotency_key=new_key(), reference="ticket:2"
     )
@@ -175,8 +175,8 @@ def test_capture_spends_and_is_idempotent(funded):
     assert Hold.objects.get(pk=hold.pk).status == HoldStatus.CAPTURED
 
 
-def test_release_returns_tokens_without_entry_and_is_idempotent(funded):
-    account = funded(5)
+def test_release_returns_tokens_without_entry_and_is_idempotent():
+    account = funded_account(5)
     hold = reserve_tokens(account=account, amount=3, idempotency_key=new_key())
     released = release_hold(hold=hold, reason="generation failed")
     assert released.status == HoldStatus.RELEASED
@@ -187,8 +187,8 @@ def test_release_returns_tokens_without_entry_and_is_idempotent(funded):
     assert Hold.objects.get(pk=hold.pk).reason == "generation failed"
 
 
-def test_capture_after_release_raises_and_release_after_capture_raises(funded):
-    account = funded(5)
+def test_capture_after_release_raises_and_release_after_capture_raises():
+    account = funded_account(5)
     released = release_hold(
         hold=reserve_tokens(account=account, amount=1, idempotency_key=new_key())
     )
@@ -202,8 +202,8 @@ def test_capture_after_release_raises_and_release_after_capture_raises(funded):
     assert get_balance(account) == (4, 0, 4)
 
 
-def test_expired_holds_are_released_by_the_sweeper_and_cannot_be_captured(funded):
-    account = funded(5)
+def test_expired_holds_are_released_by_the_sweeper_and_cannot_be_captured():
+    account = funded_account(5)
     hold = reserve_tokens(
         account=account, amount=2, idempotency_key=new_key(), ttl=timedelta(minutes=1)
     )
@@ -217,8 +217,8 @@ def test_expired_holds_are_released_by_the_sweeper_and_cannot_be_captured(funded
     assert release_hold(hold=hold).status == HoldStatus.EXPIRED
 
 
-def test_a_pending_hold_past_its_expiry_can_still_be_captured_before_the_sweep(funded):
-    account = funded(2)
+def test_a_pending_hold_past_its_expiry_can_still_be_captured_before_the_sweep():
+    account = funded_account(2)
     hold = reserve_tokens(account=account, amount=2, idempotency_key=new_key(), ttl=timedelta(0))
     assert capture_hold(hold=hold).amount == -2
     assert release_expired_holds() == 0
@@ -227,8 +227,8 @@ def test_a_pending_hold_past_its_expiry_can_still_be_captured_before_the_sweep(f
 # --- spend ------------------------------------------------------------------------------------
 
 
-def test_spend_debits_available_tokens_only(funded):
-    account = funded(5)
+def test_spend_debits_available_tokens_only():
+    account = funded_account(5)
     reserve_tokens(account=account, amount=3, idempotency_key=new_key())
     entry = spend_tokens(account=account, amount=2, idempotency_key="s1", reference="export:1")
     assert (entry.amount, entry.balance_after) == (-2, 3)
@@ -288,8 +288,8 @@ def test_a_spend_across_lots_records_each_consumption():
 # --- transfer ---------------------------------------------------------------------------------
 
 
-def test_transfer_moves_tokens_as_a_transferred_lot(funded):
-    visitor, user = funded(3, kind="visitor_grant"), funded(6)
+def test_transfer_moves_tokens_as_a_transferred_lot():
+    visitor, user = funded_account(3, kind="visitor_grant"), funded_account(6)
     out_entry, in_entry = transfer_tokens(
         source=visitor, destination=user, amount=3, idempotency_key="visitor:1:carry"
     )
@@ -308,8 +308,8 @@ def test_transfer_moves_tokens_as_a_transferred_lot(funded):
         )
 
 
-def test_transfer_errors(funded):
-    source, destination = funded(2), funded(0)
+def test_transfer_errors():
+    source, destination = funded_account(2), funded_account(0)
     with pytest.raises(InsufficientTokens) as raised:
         transfer_tokens(source=source, destination=destination, amount=3, idempotency_key=new_key())
     assert (raised.value.needed, raised.value.available) == (3, 2)
@@ -332,9 +332,9 @@ def test_transfer_errors(funded):
 # --- adjust -----------------------------------------------------------------------------------
 
 
-def test_adjust_credits_and_debits_with_actor_and_reason(funded):
+def test_adjust_credits_and_debits_with_actor_and_reason():
     staff = UserFactory(is_staff=True)
-    account = funded(5)
+    account = funded_account(5)
     credit = adjust_tokens(
         account=account, amount=4, actor=staff, reason="goodwill", idempotency_key="adj:1"
     )
@@ -475,8 +475,8 @@ def test_expiry_spares_held_tokens_until_the_hold_resolves():
 # --- close ------------------------------------------------------------------------------------
 
 
-def test_close_account_zeroes_the_balance_and_refuses_new_work(funded):
-    account = funded(5)
+def test_close_account_zeroes_the_balance_and_refuses_new_work():
+    account = funded_account(5)
     hold = reserve_tokens(account=account, amount=2, idempotency_key=new_key())
     release_hold(hold=hold)
     entry = close_account(account=account, reason="user deleted", idempotency_key="close:1")
@@ -506,8 +506,8 @@ def test_close_empty_account_returns_none():
 # --- nesting and constraints -----------------------------------------------------------------
 
 
-def test_a_refused_reserve_inside_a_callers_transaction_leaves_it_usable(funded):
-    account = funded(1)
+def test_a_refused_reserve_inside_a_callers_transaction_leaves_it_usable():
+    account = funded_account(1)
     with transaction.atomic():
         with pytest.raises(InsufficientTokens):
             reserve_tokens(account=account, amount=2, idempotency_key=new_key())
@@ -524,29 +524,29 @@ def test_a_refused_reserve_inside_a_callers_transaction_leaves_it_usable(funded)
         "UPDATE tokens_ledgerentry SET amount = 0 WHERE account_id = %s",
     ],
 )
-def test_database_constraints_refuse_impossible_rows(funded, sql):
-    account = funded(2)
+def test_database_constraints_refuse_impossible_rows(sql):
+    account = funded_account(2)
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(sql, [account.pk])
 
 
-def test_a_key_reused_by_another_kind_of_operation_is_a_conflict(funded):
-    account = funded(5)
+def test_a_key_reused_by_another_kind_of_operation_is_a_conflict():
+    account = funded_account(5)
     spend_tokens(account=account, amount=1, idempotency_key="shared")
     with pytest.raises(IdempotencyConflict):
         grant_tokens(account=account, amount=1, kind="promo", idempotency_key="shared")
     assert get_balance(account) == (4, 0, 4)
 
 
-def test_clawback_of_a_debit_entry_is_refused(funded):
-    account = funded(5)
+def test_clawback_of_a_debit_entry_is_refused():
+    account = funded_account(5)
     spend = spend_tokens(account=account, amount=1, idempotency_key=new_key())
     with pytest.raises(InvalidOperation):
         clawback_lot(lot_entry=spend, amount=1, idempotency_key=new_key())
 
 
-def test_selectors_find_holds_lots_and_entries(funded):
-    account = funded(5)
+def test_selectors_find_holds_lots_and_entries():
+    account = funded_account(5)
     hold = reserve_tokens(account=account, amount=2, idempotency_key="ticket:7:hold")
     spend_tokens(account=account, amount=1, idempotency_key=new_key(), reference="export:7")
     assert get_hold(idempotency_key="ticket:7:hold").pk == hold.pk
