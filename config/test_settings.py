@@ -12,11 +12,18 @@ os.environ.setdefault("STATIC_MANIFEST", "0")
 os.environ.setdefault("WHITENOISE_USE_FINDERS", "1")
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 
-# Each xdist worker gets its own Redis database so Celery queues never cross between them.
+# Each xdist worker gets its own Redis database (the cache, rate limits and Celery's queues)
+# so nothing crosses between workers; pytest-django gives each its own PostgreSQL database.
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 if _worker and os.environ.get("REDIS_URL"):
+    _redis_db = int(_worker.removeprefix("gw")) + 1
+    if _redis_db > 15:
+        raise RuntimeError(
+            f"xdist worker {_worker} has no Redis database of its own: Redis has 16 (0 to 15); "
+            "run at most 15 workers (PYTEST_WORKERS)."
+        )
     _base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
-    os.environ["REDIS_URL"] = f"{_base}/{int(_worker.removeprefix('gw')) + 1}"
+    os.environ["REDIS_URL"] = f"{_base}/{_redis_db}"
 
 from config.settings import *  # noqa: E402,F403
 

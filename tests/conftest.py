@@ -19,6 +19,9 @@ from tests.factories import UserFactory
 from tests.tickets.fake_openrouter import ADVANCED, FALLBACK, PRIMARY, FakeOpenRouter
 from tokens.models import Price
 
+# Running in parallel: one migration for all xdist workers, and loadgroup on pytest 9.2.
+pytest_plugins = ["tests.parallel"]
+
 CHROMIUM_ARGS = [
     "--headless=new",
     "--no-sandbox",

@@ -93,6 +93,8 @@ def test_header_shows_the_ledger_balance_once_the_visitor_exists():
         f"{uuid.uuid4()}:forgedsignature",
         "",
     ],
+    # Fixed ids: xdist workers each collect the suite and must name every test alike.
+    ids=["unsigned", "forged-signature", "tampered"],
 )
 def test_forged_or_tampered_cookie_is_ignored(cookie_value):
     victim_account, _ = pay(make_request(ip="198.51.100.1"))
