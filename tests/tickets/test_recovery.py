@@ -6,6 +6,7 @@ real killed worker and a stopped PostgreSQL is in tests/recovery/test_recovery.p
 """
 
 import threading
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -40,9 +41,23 @@ def short_lease(settings):
     settings.OPENROUTER_READ_TIMEOUT = 20
 
 
-def in_worker(ticket_id: int) -> tuple[threading.Thread, list]:
-    """A worker thread running the generation; the list receives what it returned."""
-    return in_thread(lambda: services.run_ticket_generation(ticket_id=ticket_id))
+@contextmanager
+def generation_in_flight(fake_openrouter, reply=None):
+    """A funded ticket whose generation runs in a worker thread, its provider call held open
+    for the block; yields (ticket, account, result list). On exit the provider answers
+    (`reply`, a valid story by default) and the worker finishes."""
+    gate = threading.Event()
+    fake_openrouter.queue(PRIMARY, held(gate, reply))
+    account = funded_account(5)
+    ticket = request_ticket(account, owner=funded_user(0))
+    thread, result = in_thread(lambda: services.run_ticket_generation(ticket_id=ticket.pk))
+    try:
+        assert fake_openrouter.in_flight.wait(10), "the generation never reached the provider"
+        yield ticket, account, result
+    finally:
+        gate.set()
+        thread.join(20)
+    assert not thread.is_alive()
 
 
 def lease_of(ticket: Ticket):
@@ -57,13 +72,7 @@ def lapse(ticket: Ticket, **extra) -> None:
 
 
 def test_the_heartbeat_keeps_a_long_generation_leased(fake_openrouter, short_lease):
-    gate = threading.Event()
-    fake_openrouter.default = held(gate)
-    account = funded_account(5)
-    ticket = request_ticket(account, owner=funded_user(0))
-    thread, _ = in_worker(ticket.pk)
-    try:
-        assert fake_openrouter.in_flight.wait(10)
+    with generation_in_flight(fake_openrouter) as (ticket, account, _):
         first = lease_of(ticket)
         # Renewed every lease/3 = 1 s: wait for a beat after the first lease's end (the
         # renewed lease then ends a whole lease after it). The run outlived its first lease
@@ -73,9 +82,6 @@ def test_the_heartbeat_keeps_a_long_generation_leased(fake_openrouter, short_lea
         assert lease_of(ticket) > timezone.now()
         sweep = services.sweep_stuck_tickets()
         assert (sweep.given_up, sweep.sent_again) == (0, 0)
-    finally:
-        gate.set()
-        thread.join(20)
     ticket.refresh_from_db()
     assert (ticket.status, ticket.runs, ticket.lease_expires_at) == ("succeeded", 1, None)
     assert_charged_once(ticket, account, 5)
@@ -104,20 +110,12 @@ def test_a_queued_ticket_whose_message_was_lost_is_sent_again(fake_openrouter, s
 
 
 def test_a_run_that_lost_its_ticket_cannot_finish_it(fake_openrouter, short_lease):
-    gate = threading.Event()
-    fake_openrouter.queue(PRIMARY, held(gate, success(title="From the run that was lost")))
-    account = funded_account(5)
-    ticket = request_ticket(account, owner=funded_user(0))
-    zombie, zombie_result = in_worker(ticket.pk)
-    try:
-        assert fake_openrouter.in_flight.wait(10)
+    lost = success(title="From the run that was lost")
+    with generation_in_flight(fake_openrouter, lost) as (ticket, account, zombie_result):
         # The first run looks dead (its lease lapsed); a second worker takes the ticket over.
         lapse(ticket)
         taken_over = services.run_ticket_generation(ticket_id=ticket.pk)
         assert (taken_over.status, taken_over.runs) == ("succeeded", 2)
-    finally:
-        gate.set()
-        zombie.join(20)
     ticket.refresh_from_db()
     assert ticket.title == "Let customers export invoices as PDF"  # the second run's
     assert zombie_result[0].status == "succeeded"  # it reports the stored ticket, unchanged
@@ -153,18 +151,9 @@ def test_a_live_run_is_never_given_up_or_taken_over(fake_openrouter, short_lease
 def test_a_hold_that_expires_mid_generation_fails_the_ticket_without_charge(
     fake_openrouter, short_lease
 ):
-    gate = threading.Event()
-    fake_openrouter.default = held(gate)
-    account = funded_account(5)
-    ticket = request_ticket(account, owner=funded_user(0))
-    thread, result = in_worker(ticket.pk)
-    try:
-        assert fake_openrouter.in_flight.wait(10)
+    with generation_in_flight(fake_openrouter) as (ticket, account, result):
         Hold.objects.filter(pk=ticket.hold_id).update(expires_at=timezone.now() - timedelta(1))
         assert release_expired_holds() == 1
-    finally:
-        gate.set()
-        thread.join(20)
     assert (result[0].status, result[0].error_code) == ("failed", "expired")
     assert not spends_for(ticket).exists()
     assert_not_charged(ticket, account, 5)
