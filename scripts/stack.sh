@@ -21,4 +21,5 @@ mkdir -p .data  # beat keeps its schedule there (Procfile); settings never creat
 .venv/bin/python manage.py collectstatic --noinput -v 0
 .venv/bin/python manage.py seed_demo
 echo ">> MyBA on http://127.0.0.1:${PORT:-8000} (gunicorn + celery worker + beat); Ctrl-C to stop"
-.venv/bin/honcho start -f Procfile
+# honcho hands each process PORT = base + 100 × its index; the web process is first.
+.venv/bin/honcho start -f Procfile --port "${PORT:-8000}"
