@@ -153,6 +153,38 @@ def page(browser, live_server):
 
 
 @pytest.fixture
+def make_page(browser, live_server):
+    """make_page(width=1280, *, axe=False) -> a page in a fresh context on the live server, as
+    a phone (width=360) or a desktop sees it; each fails the test on console errors.
+
+    `axe=True` lets the tests inject axe-core (`tests.helpers.assert_accessible`): the context
+    then bypasses the CSP, so CSP violations are not caught on that page — use it for
+    accessibility checks only.
+    """
+    contexts = []
+
+    def make(width: int = 1280, *, axe: bool = False):
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": width, "height": 900}, bypass_csp=axe
+        )
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        watch = PageWatch(urlparse(live_server.url).netloc)
+        page.on("console", watch.on_console)
+        page.on("request", watch.on_request)
+        page.watch = watch
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    for context in contexts:
+        for page in context.pages:
+            assert page.watch.console_errors == [], f"console errors: {page.watch.console_errors}"
+
+
+@pytest.fixture
 def tasks_inline(celery_app):
     """Run Celery tasks in this process (the broker is real, but no worker in these tests)."""
     eager = celery_app.conf.task_always_eager

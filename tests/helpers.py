@@ -180,3 +180,33 @@ def wait_until(predicate: Callable, timeout: float = 10.0, *, interval: float = 
                 f"{message() if callable(message) else message} (waited {timeout:g} s)"
             )
         time.sleep(interval)
+
+
+# WCAG 2.1 A and AA, plus the best practices the issues name (heading order, one h1).
+AXE_RULESETS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
+
+
+def assert_accessible(page, *, skip: tuple[str, ...] = ()) -> None:
+    """axe-core finds no violation on the page as it is now (any impact). `skip`: rule ids
+    a test knowingly leaves for later, each with its reason in the test. The page must come
+    from `make_page(..., axe=True)` (axe is injected past the CSP)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": AXE_RULESETS},
+               "resultTypes": ["violations"]}
+    results = Axe().run(page, options=options)
+    violations = [
+        f"{v['id']} ({v['impact']}): {v['help']} — "
+        + "; ".join(node["target"][0] for node in v["nodes"][:5])
+        for v in results.response["violations"]
+        if v["id"] not in skip
+    ]
+    assert violations == [], f"{page.url}:\n" + "\n".join(violations)
+
+
+def assert_fits_width(page) -> None:
+    """Nothing makes the page scroll sideways (what a 360 px phone shows)."""
+    widths = page.evaluate(
+        "() => [document.documentElement.scrollWidth, window.innerWidth]"
+    )
+    assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide at {widths[1]} px"
