@@ -23,3 +23,28 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+class BrandedNotFoundMiddleware:
+    """With DEBUG on, a page that does not exist shows the site's own 404 page, not Django's
+    technical one: `make run` is also how people try the product. Developers who want the
+    technical page (the URL patterns tried) set DEBUG_TECHNICAL_404=1. Only HTML answers are
+    swapped; with DEBUG off Django already renders 404.html and this is not installed."""
+
+    def __init__(self, get_response):
+        from django.conf import settings
+        from django.core.exceptions import MiddlewareNotUsed
+
+        if not settings.DEBUG or settings.DEBUG_TECHNICAL_404:
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.shortcuts import render
+
+        response = self.get_response(request)
+        if response.status_code == 404 and response.get("Content-Type", "").startswith(
+            "text/html"
+        ):
+            return render(request, "404.html", status=404)
+        return response

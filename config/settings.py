@@ -100,7 +100,10 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "accounts.middleware.VisitorCookieMiddleware",
+    "config.middleware.BrandedNotFoundMiddleware",
 ]
+# With DEBUG on, missing pages show the site's 404 page unless a developer asks for Django's.
+DEBUG_TECHNICAL_404 = env.bool("DEBUG_TECHNICAL_404", default=False)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
