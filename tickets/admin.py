@@ -17,17 +17,17 @@ class AttemptInline(admin.TabularInline):
 
 @admin.register(Ticket)
 class TicketAdmin(admin.ModelAdmin):
-    list_display = ["id", "title", "ticket_type", "quality", "status", "owner", "generator",
-                    "rating", "created_at"]
+    list_display = ["public_id", "title", "ticket_type", "quality", "status", "owner",
+                    "generator", "rating", "created_at"]
     list_filter = ["status", "ticket_type", "quality", "generator", "rating"]
-    search_fields = ["title", "description", "owner__email"]
+    search_fields = ["=public_id", "title", "description", "owner__email"]
     date_hierarchy = "created_at"
     list_select_related = ["owner"]
     # Money and state move only through the services (hold, status); staff may read them.
-    readonly_fields = ["owner", "visitor", "token_account", "hold", "cost", "nonce", "status",
-                       "run_token", "started_at", "finished_at", "error_code", "error_message",
-                       "generator", "model_name", "regenerated_from", "created_at", "updated_at",
-                       "rated_at"]
+    readonly_fields = ["public_id", "owner", "visitor", "token_account", "hold", "cost", "nonce",
+                       "status", "run_token", "started_at", "finished_at", "error_code",
+                       "error_message", "generator", "model_name", "regenerated_from",
+                       "created_at", "updated_at", "rated_at"]
     inlines = [AttemptInline]
 
     def has_add_permission(self, request):

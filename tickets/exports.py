@@ -7,27 +7,28 @@ has, its type's name and its Jira issue type come from its kind (tickets/kinds.p
 import csv
 import io
 import json
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
+from fpdf import FPDF
 
 from tickets.kinds import get_kind
 from tickets.models import Ticket
 
-JIRA_COLUMNS = ["Summary", "Issue Type", "Priority", "Labels", "Description", "Story Points"]
-DEFAULT_PDF_FONTS = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-)
+# fontTools logs every font subset it makes at INFO: dozens of lines per PDF in the site's log.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
+
+JIRA_COLUMNS = ["Summary", "Issue Type", "Priority", "Labels", "Description", "Story Points",
+                "MyBA ID"]
 
 
 def ticket_markdown(ticket: Ticket) -> str:
     """The ticket as Markdown, the same text the "Copy as Markdown" button copies."""
     kind = get_kind(ticket.ticket_type)
     lines = [f"# {ticket.title}", ""]
-    meta = [f"**Type:** {kind.label}"]
+    meta = [f"**ID:** `{ticket.public_id}`", f"**Type:** {kind.label}"]
     if ticket.priority:
         meta.append(f"**Priority:** {ticket.get_priority_display()}")
     if ticket.story_points:
@@ -40,8 +41,8 @@ def ticket_markdown(ticket: Ticket) -> str:
     if kind.reproduction:
         lines += ["## Steps to reproduce", ""]
         lines += [f"{number}. {step}" for number, step in enumerate(ticket.steps_to_reproduce, 1)]
-        lines += ["", "## Expected behaviour", "", ticket.expected_behaviour, ""]
-        lines += ["## Actual behaviour", "", ticket.actual_behaviour, ""]
+        lines += ["", "## Expected behavior", "", ticket.expected_behaviour, ""]
+        lines += ["## Actual behavior", "", ticket.actual_behaviour, ""]
     if ticket.acceptance_criteria:
         lines += ["## Acceptance criteria", ""]
         for criterion in ticket.acceptance_criteria:
@@ -61,7 +62,7 @@ def tickets_markdown(tickets: Iterable[Ticket]) -> str:
 
 def ticket_data(ticket: Ticket) -> dict:
     return {
-        "id": ticket.pk,
+        "id": ticket.public_id,
         **ticket.content(),
         "quality": ticket.quality,
         "generator": ticket.generator,
@@ -84,8 +85,8 @@ def _jira_description(ticket: Ticket) -> str:
         parts += ["", "h3. User story", f"bq. {ticket.user_story}"]
     if get_kind(ticket.ticket_type).reproduction:
         parts += ["", "h3. Steps to reproduce", *[f"# {s}" for s in ticket.steps_to_reproduce]]
-        parts += ["", "h3. Expected behaviour", ticket.expected_behaviour]
-        parts += ["", "h3. Actual behaviour", ticket.actual_behaviour]
+        parts += ["", "h3. Expected behavior", ticket.expected_behaviour]
+        parts += ["", "h3. Actual behavior", ticket.actual_behaviour]
     if ticket.acceptance_criteria:
         parts += ["", "h3. Acceptance criteria"]
         parts += [f"* *Given* {c['given']} *when* {c['when']} *then* {c['then']}"
@@ -104,7 +105,9 @@ def _cell(value) -> str:
 
 
 def tickets_jira_csv(tickets: Iterable[Ticket]) -> str:
-    """CSV in the columns Jira's importer maps; labels are space-separated in one column."""
+    """CSV in the columns Jira's importer maps; labels are space-separated in one column.
+    "MyBA ID" maps to no Jira field (the importer skips it unless told where to put it): it
+    ties each row back to its ticket here."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(JIRA_COLUMNS)
@@ -116,80 +119,251 @@ def tickets_jira_csv(tickets: Iterable[Ticket]) -> str:
             _cell(" ".join(ticket.labels)),
             _cell(_jira_description(ticket)),
             ticket.story_points or "",
+            ticket.public_id,
         ])
     return buffer.getvalue()
 
 
-def _pdf_font_path() -> str | None:
-    candidates = [getattr(settings, "TICKETS_PDF_FONT", "")] + list(DEFAULT_PDF_FONTS)
-    return next((path for path in candidates if path and Path(path).is_file()), None)
+# --- PDF -----------------------------------------------------------------------------------
+# The PDF is the ticket card on paper: the same order and hierarchy (id line, title, badges,
+# small capital section headings, the user story set off, Given/When/Then boxes), every line
+# left-aligned (fpdf2 justifies multi_cell by default, which spread short lines into wide word
+# gaps), and each page's footer names the ticket's public id and the page number.
+
+# Regular, bold and monospace faces, the first family whose three files exist; without one,
+# the PDF core fonts (Latin-1 only).
+PDF_FONT_FAMILIES = (
+    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
+     "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"),
+    ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
+     "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf"),
+)
+# The card's light palette (static/css/app.css), as RGB.
+INK = (22, 26, 38)
+HEADING = (13, 17, 32)
+MUTED = (91, 98, 117)
+LINK = (67, 56, 202)
+PRIMARY = (79, 70, 229)
+BORDER = (226, 229, 238)
+SURFACE_2 = (243, 244, 248)
+BADGE = {  # priority -> (fill, text), as the card's badge-warning / badge-info / badge
+    "highest": ((255, 248, 230), (161, 92, 7)),
+    "high": ((255, 248, 230), (161, 92, 7)),
+    "medium": ((238, 245, 255), (29, 95, 191)),
+}
+PLAIN_BADGE = (SURFACE_2, (55, 61, 79))
+BODY_SIZE, BODY_LINE = 10, 5.2  # pt, mm
+GWT_LABEL_WIDTH = 16  # mm: the card's 3.6rem column for Given / When / Then
+
+
+def _pdf_fonts() -> tuple[str, str, str] | None:
+    return next((faces for faces in PDF_FONT_FAMILIES
+                 if all(Path(path).is_file() for path in faces)), None)
+
+
+class _PdfDocument(FPDF):
+    """fpdf2 calls `footer` as each page ends: the ticket's public id and the page number."""
+
+    mono = "Courier"
+    public_id = ""
+
+    def footer(self) -> None:
+        self.set_y(-14)
+        self.set_draw_color(*BORDER)
+        self.line(self.l_margin, self.get_y(), self.w - self.r_margin, self.get_y())
+        self.ln(2)
+        self.set_font(self.mono, size=8)
+        self.set_text_color(*MUTED)
+        self.cell(0, 4, f"MyBA · {self.public_id}", align="L")
+        self.set_x(self.l_margin)
+        self.cell(0, 4, f"Page {self.page_no()} of {{nb}}", align="R")
+
+
+class _TicketPdf:
+    """Writes tickets onto a PDF document, each from a new page."""
+
+    def __init__(self):
+        self.pdf = pdf = _PdfDocument(format="A4")
+        pdf.set_margins(18, 18, 18)
+        pdf.set_auto_page_break(auto=True, margin=20)
+        pdf.set_creator("MyBA")
+        faces = _pdf_fonts()
+        if faces:
+            regular, bold, mono = faces
+            pdf.add_font("Sans", "", regular)
+            pdf.add_font("Sans", "B", bold)
+            pdf.add_font("Mono", "", mono)
+            self.sans, pdf.mono = "Sans", "Mono"
+            self.text = str
+        else:
+            self.sans = "Helvetica"
+            self.text = self._latin1
+
+    @staticmethod
+    def _latin1(value: str) -> str:
+        # Core fonts only know Latin-1; replace what they cannot draw rather than fail.
+        return value.replace("…", "...").encode("latin-1", "replace").decode("latin-1")
+
+    def paragraph(self, value: str, *, size: float = BODY_SIZE, line: float = BODY_LINE,
+                  bold: bool = False, color=INK, width: float = 0) -> None:
+        pdf = self.pdf
+        pdf.set_font(self.sans, "B" if bold else "", size=size)
+        pdf.set_text_color(*color)
+        pdf.multi_cell(width, line, self.text(value), align="L", new_x="LMARGIN",
+                       new_y="NEXT")
+
+    def section(self, heading: str) -> None:
+        """A heading as the card draws it: small, bold, upper case, spaced, muted."""
+        pdf = self.pdf
+        if pdf.will_page_break(4 + 2 * BODY_LINE):  # never a heading alone at a page's foot
+            pdf.add_page()
+        pdf.ln(4)
+        pdf.set_char_spacing(0.6)
+        self.paragraph(heading.upper(), size=7.5, line=4, bold=True, color=MUTED)
+        pdf.set_char_spacing(0)
+        pdf.ln(1.5)
+
+    def badges(self, labels: list[tuple[str, tuple]]) -> None:
+        """Rounded pills in a wrapping row, like the card's .ticket-meta."""
+        pdf = self.pdf
+        pdf.set_font(self.sans, size=8)
+        height, pad, gap = 5.6, 2.4, 1.8
+        right = pdf.w - pdf.r_margin
+        x, y = pdf.l_margin, pdf.get_y()
+        for label, (fill, ink) in labels:
+            text = self.text(label)
+            width = pdf.get_string_width(text) + 2 * pad
+            if x + width > right and x > pdf.l_margin:
+                x, y = pdf.l_margin, y + height + gap
+            pdf.set_fill_color(*fill)
+            pdf.rect(x, y, width, height, style="F", round_corners=True,
+                     corner_radius=height / 2)
+            pdf.set_text_color(*ink)
+            pdf.set_xy(x, y)
+            pdf.cell(width, height, text, align="C")
+            x += width + gap
+        pdf.set_xy(pdf.l_margin, y + height)
+
+    def user_story(self, value: str) -> None:
+        """Set off on a tinted block with the primary color's bar, as on the card."""
+        pdf = self.pdf
+        pad = 3
+        width = pdf.epw - 2 * pad - 1
+        pdf.set_font(self.sans, size=BODY_SIZE)
+        height = pdf.multi_cell(width, BODY_LINE, self.text(value), align="L", dry_run=True,
+                                output="HEIGHT") + 2 * pad
+        if pdf.will_page_break(height):
+            pdf.add_page()
+        top = pdf.get_y()
+        pdf.set_fill_color(*SURFACE_2)
+        pdf.rect(pdf.l_margin, top, pdf.epw, height, style="F")
+        pdf.set_fill_color(*PRIMARY)
+        pdf.rect(pdf.l_margin, top, 1, height, style="F")
+        pdf.set_xy(pdf.l_margin + 1 + pad, top + pad)
+        pdf.set_text_color(*INK)
+        pdf.multi_cell(width, BODY_LINE, self.text(value), align="L", new_x="LMARGIN",
+                       new_y="NEXT")
+        pdf.set_y(top + height)
+
+    def numbered(self, items: list[str]) -> None:
+        pdf = self.pdf
+        for number, item in enumerate(items, 1):
+            pdf.set_font(self.sans, size=BODY_SIZE)
+            pdf.set_text_color(*MUTED)
+            pdf.cell(7, BODY_LINE, f"{number}.", align="R")
+            pdf.set_x(pdf.l_margin + 9)
+            self.paragraph(item, width=pdf.epw - 9)
+            pdf.ln(0.8)
+
+    def criteria(self, criteria: list[dict]) -> None:
+        """Each criterion in a bordered box, its Given / When / Then labels in a column."""
+        pdf = self.pdf
+        pad = 3
+        text_width = pdf.epw - 2 * pad - GWT_LABEL_WIDTH
+        for criterion in criteria:
+            rows = [(label, self.text(criterion[label.lower()]))
+                    for label in ("Given", "When", "Then")]
+            pdf.set_font(self.sans, size=BODY_SIZE - 0.5)
+            heights = [pdf.multi_cell(text_width, BODY_LINE, value, align="L", dry_run=True,
+                                      output="HEIGHT") for _, value in rows]
+            height = sum(heights) + 2 * pad + (len(rows) - 1)
+            if pdf.will_page_break(height):
+                pdf.add_page()
+            top = pdf.get_y()
+            pdf.set_draw_color(*BORDER)
+            pdf.rect(pdf.l_margin, top, pdf.epw, height, round_corners=True, corner_radius=1.5)
+            y = top + pad
+            for (label, value), row_height in zip(rows, heights, strict=True):
+                pdf.set_xy(pdf.l_margin + pad, y)
+                pdf.set_char_spacing(0.4)
+                pdf.set_font(self.sans, "B", size=7)
+                pdf.set_text_color(*LINK)
+                pdf.cell(GWT_LABEL_WIDTH, BODY_LINE, label.upper(), align="L")
+                pdf.set_char_spacing(0)
+                pdf.set_font(self.sans, size=BODY_SIZE - 0.5)
+                pdf.set_text_color(*INK)
+                pdf.multi_cell(text_width, BODY_LINE, value, align="L")
+                y += row_height + 1
+            pdf.set_xy(pdf.l_margin, top + height + 2)
+
+    def ticket(self, ticket: Ticket) -> None:
+        pdf = self.pdf
+        kind = get_kind(ticket.ticket_type)
+        pdf.add_page()
+        # Set after add_page: the previous page's footer, written by add_page, names its own.
+        pdf.public_id = ticket.public_id
+        key = [ticket.public_id, kind.label, ticket.get_quality_display()]
+        if ticket.is_offline:
+            key.append("Offline generator")
+        pdf.set_font(pdf.mono, size=8.5)
+        pdf.set_text_color(*MUTED)
+        pdf.cell(0, 4.5, self.text(" · ".join(key)), align="L", new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+        self.paragraph(ticket.title, size=17, line=7.6, bold=True, color=HEADING)
+        pdf.ln(2.5)
+        badges = []
+        if ticket.priority:
+            badges.append((f"{ticket.get_priority_display()} priority",
+                           BADGE.get(ticket.priority, PLAIN_BADGE)))
+        badges += [(label, PLAIN_BADGE) for label in ticket.labels]
+        if ticket.story_points:
+            points = ticket.story_points
+            badges.append((f"{points} story point{'s' if points != 1 else ''}", PLAIN_BADGE))
+        if badges:
+            self.badges(badges)
+            pdf.ln(1)
+        self.section("Summary")
+        self.paragraph(ticket.summary)
+        if ticket.user_story:
+            self.section("User story")
+            self.user_story(ticket.user_story)
+        if kind.reproduction:
+            self.section("Steps to reproduce")
+            self.numbered(ticket.steps_to_reproduce)
+            self.section("Expected behavior")
+            self.paragraph(ticket.expected_behaviour)
+            self.section("Actual behavior")
+            self.paragraph(ticket.actual_behaviour)
+        if ticket.acceptance_criteria:
+            self.section("Acceptance criteria")
+            self.criteria(ticket.acceptance_criteria)
+        if ticket.technical_notes:
+            self.section("Technical notes")
+            self.paragraph(ticket.technical_notes)
 
 
 def tickets_pdf(tickets: Iterable[Ticket]) -> bytes:
-    """A PDF with one ticket per page."""
-    from fpdf import FPDF
-
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.set_title("MyBA tickets")
-    font_path = _pdf_font_path()
-    if font_path:
-        pdf.add_font("Body", "", font_path)
-        family = "Body"
-
-        def text(value: str) -> str:
-            return value
-    else:
-        # Core fonts only know Latin-1; replace what they cannot draw rather than fail.
-        family = "Helvetica"
-
-        def text(value: str) -> str:
-            return value.replace("…", "...").encode("latin-1", "replace").decode("latin-1")
-
-    def heading(value: str, size: int) -> None:
-        pdf.set_font(family, size=size)
-        pdf.multi_cell(0, size * 0.55, text(value), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(1.5)
-
-    def body(value: str) -> None:
-        pdf.set_font(family, size=10.5)
-        pdf.multi_cell(0, 5.5, text(value), new_x="LMARGIN", new_y="NEXT")
-        pdf.ln(2)
-
+    """A PDF of the tickets, each from a new page, laid out like the ticket card."""
+    writer = _TicketPdf()
+    tickets = list(tickets)
+    writer.pdf.set_title(tickets[0].title if len(tickets) == 1 else "MyBA tickets")
     for ticket in tickets:
-        kind = get_kind(ticket.ticket_type)
-        pdf.add_page()
-        heading(ticket.title, 16)
-        meta = [kind.label]
-        if ticket.priority:
-            meta.append(f"Priority: {ticket.get_priority_display()}")
-        if ticket.story_points:
-            meta.append(f"Story points: {ticket.story_points}")
-        if ticket.labels:
-            meta.append("Labels: " + ", ".join(ticket.labels))
-        body(" | ".join(meta))
-        heading("Summary", 12)
-        body(ticket.summary)
-        if ticket.user_story:
-            heading("User story", 12)
-            body(ticket.user_story)
-        if kind.reproduction:
-            heading("Steps to reproduce", 12)
-            body("\n".join(f"{n}. {s}" for n, s in enumerate(ticket.steps_to_reproduce, 1)))
-            heading("Expected behaviour", 12)
-            body(ticket.expected_behaviour)
-            heading("Actual behaviour", 12)
-            body(ticket.actual_behaviour)
-        if ticket.acceptance_criteria:
-            heading("Acceptance criteria", 12)
-            body("\n".join(f"- Given {c['given']}, when {c['when']}, then {c['then']}"
-                           for c in ticket.acceptance_criteria))
-        if ticket.technical_notes:
-            heading("Technical notes", 12)
-            body(ticket.technical_notes)
-    if not pdf.pages:
-        pdf.add_page()
-    return bytes(pdf.output())
+        writer.ticket(ticket)
+    if not tickets:
+        writer.pdf.add_page()
+    return bytes(writer.pdf.output())
 
 
 @dataclass(frozen=True)

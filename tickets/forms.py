@@ -139,9 +139,9 @@ class TicketEditForm(forms.Form):
                                          required=False, label="Steps to reproduce",
                                          help_text="One step per line.")
     expected_behaviour = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
-                                         required=False, label="Expected behaviour")
+                                         required=False, label="Expected behavior")
     actual_behaviour = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
-                                       required=False, label="Actual behaviour")
+                                       required=False, label="Actual behavior")
 
     def __init__(self, *args, ticket, **kwargs):
         self.ticket = ticket

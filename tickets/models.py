@@ -5,6 +5,9 @@ the generation task moves it by conditional updates to `running` and then `succe
 captured) or `failed` (hold released). The generated fields are empty until it succeeds.
 """
 
+import re
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -39,6 +42,26 @@ class Priority(models.TextChoices):
     HIGHEST = "highest", "Highest"
 
 
+# A ticket's name in URLs, exports and on pages (DESIGN.md: never the database id, which tells
+# how many tickets exist). Crockford's base32 alphabet in lower case: no i, l, o or u, so an
+# id read aloud or typed again is not mistaken. 10 characters are 50 random bits: unguessable,
+# and after ten million tickets a new id still collides only once in about 10^8 tries (the
+# unique constraint then refuses the insert, and the user submits again).
+PUBLIC_ID_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
+PUBLIC_ID_LENGTH = 10
+PUBLIC_ID_REGEX = "[0-9a-hjkmnp-tv-z]{10}"
+
+
+def new_public_id() -> str:
+    return "".join(secrets.choice(PUBLIC_ID_ALPHABET) for _ in range(PUBLIC_ID_LENGTH))
+
+
+def is_public_id(value: str) -> bool:
+    """Whether `value` can be a ticket's public id (check before a lookup: a NUL byte or a
+    megabyte of text never reaches the database)."""
+    return re.fullmatch(PUBLIC_ID_REGEX, value) is not None
+
+
 ACTIVE_STATUSES = (Status.QUEUED, Status.RUNNING)
 # The generated (and editable) fields, as the schema, the exports and the editor know them.
 CONTENT_FIELDS = (
@@ -57,6 +80,8 @@ CONTENT_FIELDS = (
 
 
 class Ticket(models.Model):
+    public_id = models.CharField(max_length=PUBLIC_ID_LENGTH, default=new_public_id,
+                                 editable=False)
     # Who may see it: a signed-in user, or (before sign-up) the visitor whose browser made it.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -151,6 +176,11 @@ class Ticket(models.Model):
             ),
         ]
         constraints = [
+            models.UniqueConstraint(fields=["public_id"], name="tickets_public_id_unique"),
+            models.CheckConstraint(
+                condition=Q(public_id__regex=f"^{PUBLIC_ID_REGEX}$"),
+                name="tickets_public_id_format",
+            ),
             models.UniqueConstraint(
                 fields=["token_account", "nonce"], name="tickets_one_ticket_per_form_nonce"
             ),
@@ -180,7 +210,7 @@ class Ticket(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.title or f"Ticket #{self.pk} ({self.get_status_display()})"
+        return self.title or f"Ticket {self.public_id} ({self.get_status_display()})"
 
     @property
     def is_active(self) -> bool:
@@ -192,7 +222,8 @@ class Ticket(models.Model):
 
     @property
     def reference(self) -> str:
-        """How the ledger refers to this ticket."""
+        """How the ledger refers to this ticket (internal: pages and exports show
+        `public_id`)."""
         return f"ticket:{self.pk}"
 
     def content(self) -> dict:

@@ -5,7 +5,7 @@ from collections import defaultdict
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import Avg, Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest
 from django.utils import timezone
@@ -34,11 +34,13 @@ def list_tickets(
     created_from: date | None = None,
     created_to: date | None = None,
 ) -> QuerySet[Ticket]:
-    """The library: visible tickets, newest first, filtered by text, type and day."""
+    """The library: visible tickets, newest first, filtered by text (or a ticket's public id),
+    type and day."""
     tickets = visible_tickets(request)
     if query:
         tickets = tickets.filter(
-            Q(title__icontains=query)
+            Q(public_id=query.lower())
+            | Q(title__icontains=query)
             | Q(summary__icontains=query)
             | Q(description__icontains=query)
             | Q(labels__icontains=query)
@@ -79,13 +81,15 @@ def get_attempt_stats(*, start: datetime, end: datetime) -> list[dict]:
 
 
 def list_recent_failed_attempts() -> QuerySet[GenerationAttempt]:
-    """Generation attempts that did not succeed, newest first (slice it)."""
+    """Generation attempts that did not succeed, newest first (slice it); each names its
+    ticket by `ticket_public_id` (None once the ticket is deleted)."""
     return (
         GenerationAttempt.objects.exclude(outcome=GenerationAttempt.Outcome.SUCCESS)
         .only(
-            "id", "ticket_id", "provider", "model_name", "quality", "outcome", "error_code",
+            "id", "provider", "model_name", "quality", "outcome", "error_code",
             "http_status", "latency_ms", "created_at",
         )
+        .annotate(ticket_public_id=F("ticket__public_id"))
         .order_by("-created_at", "-id")
     )
 
@@ -93,7 +97,8 @@ def list_recent_failed_attempts() -> QuerySet[GenerationAttempt]:
 def list_user_tickets_for_staff(user) -> QuerySet[Ticket]:
     """Every ticket of a user, newest first (slice it)."""
     return Ticket.objects.filter(owner=user).only(
-        "id", "title", "status", "ticket_type", "quality", "cost", "created_at", "error_code"
+        "id", "public_id", "title", "status", "ticket_type", "quality", "cost", "created_at",
+        "error_code",
     ).order_by("-created_at", "-id")
 
 

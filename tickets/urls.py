@@ -1,16 +1,32 @@
-from django.urls import path
+from django.urls import path, register_converter
 
 from tickets import views
+from tickets.models import PUBLIC_ID_REGEX
+
+
+class PublicIdConverter:
+    """A ticket's public id. Database ids (the old `/tickets/22/`) do not match: they 404."""
+
+    regex = PUBLIC_ID_REGEX
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+register_converter(PublicIdConverter, "ticket_id")
 
 app_name = "tickets"
 urlpatterns = [
     path("tickets/", views.ticket_list, name="list"),
     path("tickets/new/", views.new_ticket, name="new"),
     path("tickets/export/", views.tickets_export, name="export_many"),
-    path("tickets/<int:pk>/", views.ticket_detail, name="detail"),
-    path("tickets/<int:pk>/status/", views.ticket_status, name="status"),
-    path("tickets/<int:pk>/edit/", views.ticket_edit, name="edit"),
-    path("tickets/<int:pk>/delete/", views.ticket_delete, name="delete"),
-    path("tickets/<int:pk>/rate/", views.ticket_rate, name="rate"),
-    path("tickets/<int:pk>/export/<str:fmt>/", views.ticket_export, name="export"),
+    path("tickets/<ticket_id:public_id>/", views.ticket_detail, name="detail"),
+    path("tickets/<ticket_id:public_id>/status/", views.ticket_status, name="status"),
+    path("tickets/<ticket_id:public_id>/edit/", views.ticket_edit, name="edit"),
+    path("tickets/<ticket_id:public_id>/delete/", views.ticket_delete, name="delete"),
+    path("tickets/<ticket_id:public_id>/rate/", views.ticket_rate, name="rate"),
+    path("tickets/<ticket_id:public_id>/export/<str:fmt>/", views.ticket_export, name="export"),
 ]

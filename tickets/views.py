@@ -14,13 +14,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import push_url, trigger_client_event
 
 from tickets import exports, selectors, services
 from tickets.exports import EXPORT_FORMATS
 from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, TicketEditForm
 from tickets.kinds import get_kind
-from tickets.models import Status, Ticket
+from tickets.models import Status, Ticket, is_public_id
 from tickets.providers import is_offline_mode
 from tickets.quotes import GenerationQuote, quote_generation
 
@@ -77,10 +77,16 @@ def _source_ticket(request) -> Ticket | None:
     source_id = request.GET.get("from") or request.POST.get("regenerated_from")
     if not source_id:
         return None
-    try:
-        return selectors.visible_tickets(request).get(pk=int(source_id))
-    except (ValueError, Ticket.DoesNotExist):
-        raise Http404("No such ticket.") from None
+    return _visible_ticket(request, source_id)
+
+
+def _visible_ticket(request, public_id: str, **filters) -> Ticket:
+    """The request's ticket with this public id, or 404 (someone else's looks the same as
+    none: its id tells nothing)."""
+    if not is_public_id(public_id):
+        raise Http404("No such ticket.")
+    return get_object_or_404(selectors.visible_tickets(request).filter(**filters),
+                             public_id=public_id)
 
 
 @require_http_methods(["GET", "POST"])
@@ -122,38 +128,53 @@ def new_ticket(request):
 
 def _generation_started(request, ticket: Ticket):
     if not request.htmx:
-        return redirect("tickets:detail", pk=ticket.pk)
+        return redirect("tickets:detail", public_id=ticket.public_id)
     response = render(request, "tickets/partials/ticket_status.html",
-                      _status_context(ticket, standalone=True))
+                      _status_context(ticket, standalone=True, arrived=True))
+    # The ticket has its own URL in the browser's history: Back returns to the generator,
+    # Forward (or a reload) shows the ticket's page.
+    push_url(response, reverse("tickets:detail", args=[ticket.public_id]))
+    _show_on_arrival(response, ticket, "innerHTML")
     return trigger_client_event(response, "tokens-changed")
 
 
-def _status_context(ticket: Ticket, *, standalone: bool) -> dict:
+def _show_on_arrival(response, ticket: Ticket, swap: str) -> None:
+    """Scroll what replaced the form or the progress card into view from its top, so that a
+    phone, scrolled down to the Generate button, shows the ticket's title and not its middle
+    (the card's title also takes the focus: see `arrived` in ticket_card.html)."""
+    card = ticket.status == Status.SUCCEEDED
+    anchor = f"#ticket-{ticket.public_id}" if card else "#ticket-status"
+    response["HX-Reswap"] = f"{swap} show:{anchor}:top"
+
+
+def _status_context(ticket: Ticket, *, standalone: bool, arrived: bool = False) -> dict:
     started = ticket.started_at or ticket.created_at
     elapsed = int((timezone.now() - started).total_seconds()) if ticket.is_active else 0
     return {"ticket": ticket, "kind": get_kind(ticket.ticket_type), "elapsed": max(0, elapsed),
-            "standalone": standalone}
+            "standalone": standalone, "arrived": arrived}
 
 
 @require_GET
-def ticket_status(request, pk: int):
+def ticket_status(request, public_id: str):
     """The status fragment the progress card polls; the finished card once done."""
-    ticket = get_object_or_404(selectors.visible_tickets(request), pk=pk)
+    ticket = _visible_ticket(request, public_id)
     standalone = request.GET.get("standalone") == "1"
     response = render(request, "tickets/partials/ticket_status.html",
-                      _status_context(ticket, standalone=standalone))
+                      _status_context(ticket, standalone=standalone, arrived=standalone))
     if not ticket.is_active:
         # Captured or released: the header badge shows the settled balance.
         trigger_client_event(response, "tokens-changed")
-        if request.htmx and not standalone:
+        if request.htmx and standalone:
+            _show_on_arrival(response, ticket, "outerHTML")
+        elif request.htmx:
             # On the ticket page the actions (edit, export, rate) come with a full render.
             response["HX-Refresh"] = "true"
     return response
 
 
 @require_GET
-def ticket_detail(request, pk: int):
-    ticket = get_object_or_404(selectors.visible_tickets(request), pk=pk)
+def ticket_detail(request, public_id: str):
+    ticket = _visible_ticket(request, public_id)
     return render(request, "tickets/detail.html", {
         **_status_context(ticket, standalone=False),
         "markdown": exports.ticket_markdown(ticket) if ticket.status == Status.SUCCEEDED else "",
@@ -163,35 +184,31 @@ def ticket_detail(request, pk: int):
 
 
 @require_http_methods(["GET", "POST"])
-def ticket_edit(request, pk: int):
-    ticket = get_object_or_404(
-        selectors.visible_tickets(request).filter(status=Status.SUCCEEDED), pk=pk
-    )
+def ticket_edit(request, public_id: str):
+    ticket = _visible_ticket(request, public_id, status=Status.SUCCEEDED)
     form = TicketEditForm(request.POST or None, ticket=ticket)
     if request.method == "POST" and form.is_valid():
         services.update_ticket_content(ticket=ticket, content=form.content)
         messages.success(request, "Ticket saved.")
-        return redirect("tickets:detail", pk=ticket.pk)
+        return redirect("tickets:detail", public_id=ticket.public_id)
     return render(request, "tickets/edit.html", {"ticket": ticket, "form": form})
 
 
 @require_http_methods(["GET", "POST"])
-def ticket_delete(request, pk: int):
-    ticket = get_object_or_404(selectors.visible_tickets(request), pk=pk)
+def ticket_delete(request, public_id: str):
+    ticket = _visible_ticket(request, public_id)
     if request.method == "POST":
         if services.delete_ticket(ticket=ticket):
             messages.success(request, f"Deleted “{ticket}”.")
             return redirect("tickets:list")
         messages.warning(request, "This ticket is still being generated; delete it once done.")
-        return redirect("tickets:detail", pk=ticket.pk)
+        return redirect("tickets:detail", public_id=ticket.public_id)
     return render(request, "tickets/delete.html", {"ticket": ticket})
 
 
 @require_POST
-def ticket_rate(request, pk: int):
-    ticket = get_object_or_404(
-        selectors.visible_tickets(request).filter(status=Status.SUCCEEDED), pk=pk
-    )
+def ticket_rate(request, public_id: str):
+    ticket = _visible_ticket(request, public_id, status=Status.SUCCEEDED)
     form = RateForm(request.POST)
     if form.is_valid():
         services.rate_ticket(ticket=ticket, helpful=form.cleaned_data["helpful"],
@@ -203,7 +220,7 @@ def ticket_rate(request, pk: int):
                       {"ticket": ticket, "rate_form": form, "thanks": form.is_valid()})
     if not form.is_valid():
         messages.error(request, "Choose helpful or not helpful (comments up to 1,000 characters).")
-    return redirect("tickets:detail", pk=ticket.pk)
+    return redirect("tickets:detail", public_id=ticket.public_id)
 
 
 def _download(tickets: list[Ticket], export: exports.ExportFormat, basename: str) -> HttpResponse:
@@ -213,29 +230,27 @@ def _download(tickets: list[Ticket], export: exports.ExportFormat, basename: str
 
 
 @require_GET
-def ticket_export(request, pk: int, fmt: str):
-    ticket = get_object_or_404(
-        selectors.visible_tickets(request).filter(status=Status.SUCCEEDED), pk=pk
-    )
+def ticket_export(request, public_id: str, fmt: str):
+    ticket = _visible_ticket(request, public_id, status=Status.SUCCEEDED)
     if fmt not in EXPORT_FORMATS:
         raise Http404("Unknown export format.")
-    return _download([ticket], EXPORT_FORMATS[fmt], f"ticket-{ticket.pk}")
+    return _download([ticket], EXPORT_FORMATS[fmt], f"ticket-{ticket.public_id}")
 
 
 @require_GET
 def tickets_export(request):
-    """Several tickets in one file: `?format=csv&ids=1&ids=2` (all visible ones if no ids)."""
+    """Several tickets in one file: `?format=csv&ids=<public id>&ids=<public id>` (all
+    visible ones if no ids)."""
     export = EXPORT_FORMATS.get(request.GET.get("format", ""))
     if export is None:
         *rest, last = EXPORT_FORMATS
         return HttpResponseBadRequest(f"Choose an export format: {', '.join(rest)} or {last}.")
-    try:
-        ids = {int(value) for value in request.GET.getlist("ids")}
-    except ValueError:
-        return HttpResponseBadRequest("Ticket ids must be numbers.")
+    ids = set(request.GET.getlist("ids"))
+    if not all(is_public_id(value) for value in ids):
+        return HttpResponseBadRequest("That is not a ticket id: choose tickets from your list.")
     tickets = selectors.visible_tickets(request).filter(status=Status.SUCCEEDED)
     if ids:
-        tickets = tickets.filter(pk__in=ids)
+        tickets = tickets.filter(public_id__in=ids)
         if tickets.count() != len(ids):
             raise Http404("No such ticket.")
     tickets = list(tickets.order_by("-created_at", "-id")[:500])

@@ -60,10 +60,10 @@ def generations(request):
     if wants_csv(request):
         return csv_response(
             "generation-failures",
-            ["id", "created_at", "ticket_id", "provider", "model", "quality", "outcome",
+            ["id", "created_at", "ticket", "provider", "model", "quality", "outcome",
              "error_code", "http_status", "latency_ms"],
-            ((a.pk, a.created_at, a.ticket_id, a.provider, a.model_name, a.quality, a.outcome,
-              a.error_code, a.http_status, a.latency_ms) for a in failures),
+            ((a.pk, a.created_at, a.ticket_public_id, a.provider, a.model_name, a.quality,
+              a.outcome, a.error_code, a.http_status, a.latency_ms) for a in failures),
         )
     rates = tickets_selectors.get_attempt_stats(start=period.start, end=period.end)
     return render(request, "admin_dashboard/generations.html", {

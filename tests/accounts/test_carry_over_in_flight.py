@@ -82,7 +82,7 @@ def test_signing_up_mid_generation_keeps_the_held_token(client, provider_on_hold
     visitor = AnonymousVisitor.objects.get()
     closed = TokenAccount.objects.get(pk=visitor.token_account_id)
     assert (closed.balance, closed.held, closed.closed_at is not None) == (0, 0, True)
-    page = client.get(f"/tickets/{ticket.pk}/")
+    page = client.get(f"/tickets/{ticket.public_id}/")
     assert page.status_code == 200
     assert_ledger_healthy()
 

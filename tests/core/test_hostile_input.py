@@ -49,13 +49,15 @@ PAGES = {
     "/account/balance/": [],
     "/": [],
 }
-# Pages whose path carries an id: the converter takes any digits.
+# Pages whose path carries an id: the user converter takes any digits; a ticket's public id
+# is 10 characters (a database id, however long, names no ticket).
 ID_PATHS = [
     f"/dashboard/users/{HUGE}/",
     f"/tickets/{HUGE}/",
-    f"/tickets/{HUGE}/status/",
-    f"/tickets/{HUGE}/edit/",
-    f"/tickets/{HUGE}/export/md/",
+    "/tickets/0000000000/",
+    "/tickets/0000000000/status/",
+    "/tickets/0000000000/edit/",
+    "/tickets/0000000000/export/md/",
 ]
 
 

@@ -273,4 +273,5 @@ def submit_as_visitor(stack: Stack) -> int:
         timeout=10,
     )
     assert response.status_code == 302, response.text[-2000:]
-    return int(re.search(r"/tickets/(\d+)/", response.headers["Location"]).group(1))
+    public_id = re.search(r"/tickets/(\w+)/", response.headers["Location"]).group(1)
+    return stack.rows("SELECT id FROM tickets_ticket WHERE public_id = %s", [public_id])[0][0]

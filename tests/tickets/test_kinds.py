@@ -203,10 +203,10 @@ def test_a_new_kind_is_exported_and_shown(spike):
     assert "**Type:** Spike" in markdown
     assert "## User story" in markdown and "## Steps to reproduce" in markdown
     rows = list(csv.reader(io.StringIO(tickets_jira_csv([ticket]))))
-    assert rows[1][1] == "Task" and "h3. Actual behaviour" in rows[1][4]
+    assert rows[1][1] == "Task" and "h3. Actual behavior" in rows[1][4]
     assert json.loads(tickets_json([ticket]))["tickets"][0]["type"] == "spike"
     assert tickets_pdf([ticket]).startswith(b"%PDF")
     card = render_to_string("tickets/partials/ticket_card.html",
                             {"ticket": ticket, "kind": spike})
-    assert "#7 · Spike · Standard" in card
+    assert f"{ticket.public_id} · Spike · Standard" in card
     assert "<section data-spike-card>As an accountant" in card

@@ -87,7 +87,7 @@ def test_plain_post_redirects_to_the_ticket_page(signed_in):
     response = signed_in.post(NEW, ticket_form())
     ticket = Ticket.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("tickets:detail", args=[ticket.pk])
+    assert response["Location"] == reverse("tickets:detail", args=[ticket.public_id])
     assert ticket.status == "queued" and ticket.owner == signed_in.user
     run_all()
     page = signed_in.get(response["Location"]).content.decode()
@@ -100,9 +100,12 @@ def test_htmx_post_swaps_in_a_polling_progress_card(signed_in):
     html = response.content.decode()
     assert response.status_code == 200
     assert "tokens-changed" in response["HX-Trigger"]
-    assert f'hx-get="/tickets/{ticket.pk}/status/?standalone=1"' in html
+    # The running ticket gets its own entry in the browser's history.
+    assert response["HX-Push-Url"] == f"/tickets/{ticket.public_id}/"
+    assert response["HX-Reswap"] == "innerHTML show:#ticket-status:top"
+    assert f'hx-get="/tickets/{ticket.public_id}/status/?standalone=1"' in html
     assert "data-elapsed" in html
-    status_url = reverse("tickets:status", args=[ticket.pk]) + "?standalone=1"
+    status_url = reverse("tickets:status", args=[ticket.public_id]) + "?standalone=1"
     polled = signed_in.get(status_url, HTTP_HX_REQUEST="true").content.decode()
     assert 'data-ticket-status="queued"' in polled
     run_all()
@@ -110,7 +113,11 @@ def test_htmx_post_swaps_in_a_polling_progress_card(signed_in):
     assert "data-ticket-card" in done.content.decode()
     assert "tokens-changed" in done["HX-Trigger"]
     assert "HX-Refresh" not in done
-    on_page = signed_in.get(reverse("tickets:status", args=[ticket.pk]), HTTP_HX_REQUEST="true")
+    # The finished card shows from its top, and its title takes the focus.
+    assert done["HX-Reswap"] == f"outerHTML show:#ticket-{ticket.public_id}:top"
+    assert f'id="ticket-{ticket.public_id}-title" tabindex="-1" autofocus' in done.content.decode()
+    on_page = signed_in.get(reverse("tickets:status", args=[ticket.public_id]),
+                            HTTP_HX_REQUEST="true")
     assert on_page["HX-Refresh"] == "true"
 
 
@@ -129,7 +136,7 @@ def test_script_in_the_description_is_rendered_escaped(signed_in):
     run_all()
     ticket = Ticket.objects.get()
     assert ticket.status == "succeeded"
-    html = signed_in.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    html = signed_in.get(reverse("tickets:detail", args=[ticket.public_id])).content.decode()
     assert '<script>alert("x")' not in html
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
     assert "<img src=x>" not in html
@@ -187,37 +194,69 @@ def test_visitor_spends_free_tokens_then_is_invited_to_sign_up(client, offline):
     assert library.count("data-ticket-row") == 3
 
 
+def ticket_routes(public_id: str) -> list[tuple[str, str]]:
+    """Every route that names a ticket, with the method it answers."""
+    return [
+        ("get", reverse("tickets:detail", args=[public_id])),
+        ("get", reverse("tickets:status", args=[public_id])),
+        ("get", reverse("tickets:edit", args=[public_id])),
+        ("post", reverse("tickets:edit", args=[public_id])),
+        ("get", reverse("tickets:delete", args=[public_id])),
+        ("post", reverse("tickets:delete", args=[public_id])),
+        ("post", reverse("tickets:rate", args=[public_id])),
+        ("get", reverse("tickets:export", args=[public_id, "md"])),
+        ("get", reverse("tickets:export", args=[public_id, "pdf"])),
+        ("get", reverse("tickets:export_many") + f"?format=csv&ids={public_id}"),
+        ("get", NEW + f"?from={public_id}"),
+    ]
+
+
 def test_another_users_ticket_is_404_everywhere(client, offline):
     owner = funded_user(5)
     ticket = make_ticket(owner)
     client.force_login(funded_user(5))
-    pk = ticket.pk
-    for method, url in [
-        ("get", reverse("tickets:detail", args=[pk])),
-        ("get", reverse("tickets:status", args=[pk])),
-        ("get", reverse("tickets:edit", args=[pk])),
-        ("post", reverse("tickets:edit", args=[pk])),
-        ("get", reverse("tickets:delete", args=[pk])),
-        ("post", reverse("tickets:delete", args=[pk])),
-        ("post", reverse("tickets:rate", args=[pk])),
-        ("get", reverse("tickets:export", args=[pk, "md"])),
-        ("get", reverse("tickets:export", args=[pk, "pdf"])),
-        ("get", reverse("tickets:export_many") + f"?format=csv&ids={pk}"),
-        ("get", NEW + f"?from={pk}"),
-    ]:
+    for method, url in ticket_routes(ticket.public_id):
         response = getattr(client, method)(url, {"helpful": "yes"} if method == "post" else None)
         assert response.status_code == 404, url
-    assert Ticket.objects.filter(pk=pk, rating__isnull=True).exists()
+    assert Ticket.objects.filter(pk=ticket.pk, rating__isnull=True).exists()
+
+
+def test_database_ids_name_no_ticket_even_for_its_owner(signed_in):
+    """The old `/tickets/<number>/` URLs are gone: nothing public linked to them, and a
+    number that works would tell how many tickets exist."""
+    ticket = make_ticket(signed_in.user)
+    for path in (f"/tickets/{ticket.pk}/", f"/tickets/{ticket.pk}/status/",
+                 f"/tickets/{ticket.pk}/edit/", f"/tickets/{ticket.pk}/export/md/",
+                 NEW + f"?from={ticket.pk}"):
+        assert signed_in.get(path).status_code == 404, path
+    assert signed_in.post(f"/tickets/{ticket.pk}/delete/").status_code == 404
+    export = signed_in.get(reverse("tickets:export_many"), {"format": "md", "ids": ticket.pk})
+    assert export.status_code == 400
+    assert Ticket.objects.filter(pk=ticket.pk).exists()
+
+
+def test_every_route_names_the_ticket_by_its_public_id(signed_in):
+    ticket = make_ticket(signed_in.user)
+    for method, url in ticket_routes(ticket.public_id):
+        assert ticket.public_id in url
+        if method == "get":
+            assert signed_in.get(url).status_code == 200, url
+    detail = signed_in.get(reverse("tickets:detail", args=[ticket.public_id])).content.decode()
+    library = signed_in.get(reverse("tickets:list")).content.decode()
+    for html in (detail, library):
+        assert ticket.public_id in html
+        assert f"/tickets/{ticket.pk}/" not in html and f"#{ticket.pk}" not in html
+    assert library.count(f'href="/tickets/{ticket.public_id}/"') == 1
 
 
 def test_a_visitor_cannot_see_a_users_ticket_and_vice_versa(client, offline):
     ticket = make_ticket(funded_user(5))
-    assert client.get(reverse("tickets:detail", args=[ticket.pk])).status_code == 404
+    assert client.get(reverse("tickets:detail", args=[ticket.public_id])).status_code == 404
     client.post(NEW, ticket_form())
     visitor_ticket = Ticket.objects.get(visitor__isnull=False)
-    assert client.get(reverse("tickets:detail", args=[visitor_ticket.pk])).status_code == 200
+    assert client.get(reverse("tickets:detail", args=[visitor_ticket.public_id])).status_code == 200
     client.cookies.clear()
-    assert client.get(reverse("tickets:detail", args=[visitor_ticket.pk])).status_code == 404
+    assert client.get(reverse("tickets:detail", args=[visitor_ticket.public_id])).status_code == 404
 
 
 def test_library_search_filters_pagination_and_empty_state(signed_in):
@@ -248,7 +287,7 @@ def test_library_search_filters_pagination_and_empty_state(signed_in):
 
 def test_edit_validates_against_the_schema(signed_in):
     ticket = make_ticket(signed_in.user)
-    url = reverse("tickets:edit", args=[ticket.pk])
+    url = reverse("tickets:edit", args=[ticket.public_id])
     form = signed_in.get(url).content.decode()
     assert "Given " in form
     data = {
@@ -282,7 +321,7 @@ def test_edit_validates_against_the_schema(signed_in):
 
 def test_delete_asks_then_deletes(signed_in):
     ticket = make_ticket(signed_in.user)
-    url = reverse("tickets:delete", args=[ticket.pk])
+    url = reverse("tickets:delete", args=[ticket.public_id])
     assert "Delete this ticket?" in signed_in.get(url).content.decode()
     assert signed_in.post(url)["Location"] == reverse("tickets:list")
     assert not Ticket.objects.filter(pk=ticket.pk).exists()
@@ -291,13 +330,13 @@ def test_delete_asks_then_deletes(signed_in):
 def test_a_generating_ticket_cannot_be_deleted(signed_in):
     signed_in.post(NEW, ticket_form())
     ticket = Ticket.objects.get()
-    signed_in.post(reverse("tickets:delete", args=[ticket.pk]))
+    signed_in.post(reverse("tickets:delete", args=[ticket.public_id]))
     assert Ticket.objects.filter(pk=ticket.pk).exists()
 
 
 def test_rating_with_comment(signed_in):
     ticket = make_ticket(signed_in.user)
-    url = reverse("tickets:rate", args=[ticket.pk])
+    url = reverse("tickets:rate", args=[ticket.public_id])
     response = signed_in.post(url, {"helpful": "no", "comment": "Too vague"},
                               HTTP_HX_REQUEST="true")
     assert "Thanks for the feedback" in response.content.decode()
@@ -313,10 +352,11 @@ def test_rating_with_comment(signed_in):
 
 def test_regenerate_prefills_the_generator_and_links_the_new_ticket(signed_in):
     ticket = make_ticket(signed_in.user)
-    html = signed_in.get(NEW + f"?from={ticket.pk}").content.decode()
+    html = signed_in.get(NEW + f"?from={ticket.public_id}").content.decode()
     assert DESCRIPTION in html and "new, paid generation" in html
-    signed_in.post(NEW + f"?from={ticket.pk}",
-                   ticket_form(regenerated_from=str(ticket.pk)))
+    assert f'name="regenerated_from" value="{ticket.public_id}"' in html
+    signed_in.post(NEW + f"?from={ticket.public_id}",
+                   ticket_form(regenerated_from=ticket.public_id))
     assert Ticket.objects.get(regenerated_from=ticket).status == "queued"
 
 
@@ -326,28 +366,35 @@ def test_exports_single_and_many(signed_in):
     bug = {**ticket_json("bug"), "title": "=HYPERLINK(evil)", "ticket_type": "bug"}
     bug.pop("type")
     second = make_ticket(user, **bug)
-    md = signed_in.get(reverse("tickets:export", args=[first.pk, "md"]))
-    assert md["Content-Disposition"] == f'attachment; filename="ticket-{first.pk}.md"'
+    md = signed_in.get(reverse("tickets:export", args=[first.public_id, "md"]))
+    assert md["Content-Disposition"] == f'attachment; filename="ticket-{first.public_id}.md"'
     assert md.content.decode().startswith(f"# {first.title}")
-    data = json.loads(signed_in.get(reverse("tickets:export", args=[first.pk, "json"])).content)
+    data = json.loads(
+        signed_in.get(reverse("tickets:export", args=[first.public_id, "json"])).content
+    )
     assert data["tickets"][0]["acceptance_criteria"] == first.acceptance_criteria
-    pdf = signed_in.get(reverse("tickets:export", args=[first.pk, "pdf"]))
+    pdf = signed_in.get(reverse("tickets:export", args=[first.public_id, "pdf"]))
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     many = signed_in.get(reverse("tickets:export_many"),
-                         {"format": "csv", "ids": [first.pk, second.pk]})
+                         {"format": "csv", "ids": [first.public_id, second.public_id]})
     rows = list(csv.reader(io.StringIO(many.content.decode())))
     assert rows[0] == ["Summary", "Issue Type", "Priority", "Labels", "Description",
-                       "Story Points"]
+                       "Story Points", "MyBA ID"]
     by_summary = {row[0]: row for row in rows[1:]}
     assert by_summary["'=HYPERLINK(evil)"][1:4] == ["Bug", "Medium", "billing export"]
     assert "h3. Steps to reproduce" in by_summary["'=HYPERLINK(evil)"][4]
     assert by_summary[first.title][1] == "Story"
+    assert by_summary[first.title][6] == first.public_id
     all_md = signed_in.get(reverse("tickets:export_many"), {"format": "md"}).content.decode()
     assert all_md.count("\n---\n") == 1
     assert signed_in.get(reverse("tickets:export_many"), {"format": "exe"}).status_code == 400
     assert signed_in.get(reverse("tickets:export_many"),
                          {"format": "md", "ids": "abc"}).status_code == 400
-    assert signed_in.get(reverse("tickets:export", args=[first.pk, "exe"])).status_code == 404
+    unknown = signed_in.get(reverse("tickets:export_many"), {"format": "md", "ids": "0" * 10})
+    assert unknown.status_code == 404
+    assert signed_in.get(
+        reverse("tickets:export", args=[first.public_id, "exe"])
+    ).status_code == 404
     pdf_many = signed_in.get(reverse("tickets:export_many"), {"format": "pdf"})
     assert pdf_many.content.startswith(b"%PDF")
 

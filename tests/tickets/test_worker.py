@@ -35,7 +35,7 @@ def test_submit_is_generated_by_the_worker_and_charged_once(
     assert ticket.status == "succeeded"
     assert ticket.ticket_type == "feature" and ticket.user_story.startswith("As a")
     assert_charged_once(ticket, user.token_account, 5)
-    card = client.get(reverse("tickets:status", args=[ticket.pk]) + "?standalone=1",
+    card = client.get(reverse("tickets:status", args=[ticket.public_id]) + "?standalone=1",
                       HTTP_HX_REQUEST="true").content.decode()
     assert "Let customers export invoices as PDF" in card
 
@@ -49,5 +49,5 @@ def test_failure_in_the_worker_releases_the_tokens(client, celery_worker, fake_o
     ticket = wait_until_finished(Ticket.objects.get(owner=user).pk)
     assert ticket.status == "failed"
     assert_not_charged(ticket, user.token_account, 2)
-    page = client.get(reverse("tickets:detail", args=[ticket.pk])).content.decode()
+    page = client.get(reverse("tickets:detail", args=[ticket.public_id])).content.decode()
     assert "you were not charged" in page and "Try again" in page

@@ -193,7 +193,7 @@ def _criteria(
         return [
             {"given": f"a user in {area} following the steps to reproduce",
              "when": "they perform the action again",
-             "then": "the expected behaviour happens and no error is shown"},
+             "then": "the expected behavior happens and no error is shown"},
             {"given": "the fix is deployed",
              "when": "the regression test suite runs",
              "then": "a test covering this case passes"},
