@@ -258,23 +258,34 @@ def get_user_for_staff(pk: int) -> User | None:
 
 
 def count_visitor_funnel(*, start, end, generated, purchases) -> dict:
-    """Visitors first seen in [start, end), and how many of them went on to generate a ticket,
-    sign up, buy once, and buy again (a cohort: later steps count only those visitors).
+    """A nested funnel over the visitors first seen in [start, end) before any account they
+    joined existed: how many generated a ticket, of those how many signed up, of those how
+    many bought once, and of those how many bought again. Each count is a subset of the one
+    before it.
+
+    The cohort leaves out visitor rows younger than the account they were merged into: sign-up
+    makes one for every new account (so people who signed up straight away would count as
+    "signed up" without ever generating), and an existing customer browsing signed out who
+    signs in again is not a new customer.
 
     `generated` (a boolean) and `purchases` (a count) are expressions over a visitor row from
     the apps that own tickets and purchases, so the whole funnel is one query.
     """
-    from django.db.models import Count, Q
+    from django.db.models import Count, F, Q
 
-    cohort = AnonymousVisitor.objects.filter(created_at__gte=start, created_at__lt=end).annotate(
-        generated=generated, purchases=purchases
+    prospects = Q(merged_into__isnull=True) | Q(merged_into__date_joined__gt=F("created_at"))
+    cohort = (
+        AnonymousVisitor.objects.filter(prospects, created_at__gte=start, created_at__lt=end)
+        .annotate(generated=generated, purchases=purchases)
     )
+    tried = Q(generated=True)
+    signed_up = tried & Q(merged_into__isnull=False)
     return cohort.aggregate(
         visitors=Count("id"),
-        generated_count=Count("id", filter=Q(generated=True)),
-        signed_up=Count("id", filter=Q(merged_into__isnull=False)),
-        purchased=Count("id", filter=Q(purchases__gte=1)),
-        repeat=Count("id", filter=Q(purchases__gte=2)),
+        generated_count=Count("id", filter=tried),
+        signed_up=Count("id", filter=signed_up),
+        purchased=Count("id", filter=signed_up & Q(purchases__gte=1)),
+        repeat=Count("id", filter=signed_up & Q(purchases__gte=2)),
     )
 
 

@@ -18,9 +18,10 @@ from accounts.services import get_or_open_user_account
 from billing.models import Purchase, TokenPack
 from tickets.kinds import kind_values
 from tickets.models import GenerationAttempt, Ticket
-from tokens.services import grant_tokens, spend_tokens
+from tokens.services import grant_tokens, open_account, spend_tokens
 
 DEMO_USERS = 8
+DEMO_VISITORS = 6  # tried the generator and left without signing up
 DEMO_DOMAIN = "demo.myba.local"
 
 
@@ -37,7 +38,11 @@ def _seed_user(n: int, rng: random.Random, now, pack: TokenPack | None) -> None:
                  idempotency_key=f"demo:user:{n}:welcome")
     visitor = AnonymousVisitor.objects.create(ip_hash=f"demo-{n}", merged_into=user,
                                               merged_at=joined)
-    _backdate(AnonymousVisitor, visitor.pk, created_at=joined - timedelta(minutes=20))
+    # Most customers tried the generator as a visitor first; every fourth signed up straight
+    # away (sign-up then makes their visitor row, after the account), as the funnel expects.
+    tried_first = n % 4 != 0
+    first_seen = joined - timedelta(minutes=20) if tried_first else joined + timedelta(seconds=1)
+    _backdate(AnonymousVisitor, visitor.pk, created_at=first_seen)
     if pack is not None and n % 3 == 0:
         paid_at = joined + timedelta(days=1)
         lot = grant_tokens(account=account, amount=pack.tokens, kind="purchase", source="paid",
@@ -50,12 +55,15 @@ def _seed_user(n: int, rng: random.Random, now, pack: TokenPack | None) -> None:
             lot_entry=lot, paid_at=paid_at if paid_at < now else now,
         )
     for t in range(rng.randint(1, 4)):
+        as_visitor = tried_first and t == 0
         created = joined + timedelta(hours=rng.randint(1, 60))
+        created = joined - timedelta(minutes=10) if as_visitor else created
         created = min(created, now - timedelta(minutes=5))
         failed = rng.random() < 0.2
         quality = rng.choice(["standard", "advanced"])
         ticket = Ticket.objects.create(
-            owner=user, token_account=account, cost=1, nonce=uuid.uuid4(),
+            owner=user, visitor=visitor if as_visitor else None, token_account=account,
+            cost=1, nonce=uuid.uuid4(),
             status="failed" if failed else "succeeded",
             ticket_type=rng.choice(kind_values()), quality=quality,
             description="Demo: users want to export their invoices as PDF.",
@@ -77,6 +85,28 @@ def _seed_user(n: int, rng: random.Random, now, pack: TokenPack | None) -> None:
                          reference=ticket.reference)
 
 
+def _seed_visitor(n: int, rng: random.Random, now) -> None:
+    """A visitor who spent a free token on one ticket and never signed up."""
+    first_seen = now - timedelta(days=rng.randint(0, 29), hours=rng.randint(0, 23))
+    account = open_account(label=f"visitor:demo-{n}")
+    grant_tokens(account=account, amount=3, kind="visitor_grant",
+                 idempotency_key=f"demo:visitor:{n}:grant")
+    visitor = AnonymousVisitor.objects.create(ip_hash=f"demo-visitor-{n}", token_account=account,
+                                              granted_at=first_seen)
+    _backdate(AnonymousVisitor, visitor.pk, created_at=first_seen)
+    created = first_seen + timedelta(minutes=1)
+    ticket = Ticket.objects.create(
+        visitor=visitor, token_account=account, cost=1, nonce=uuid.uuid4(), status="succeeded",
+        ticket_type=rng.choice(kind_values()), quality="standard",
+        description="Demo: users want to export their invoices as PDF.",
+        title=f"Demo visitor ticket {n}", generator="offline", model_name="offline",
+    )
+    _backdate(Ticket, ticket.pk, created_at=created, started_at=created,
+              finished_at=created + timedelta(seconds=2))
+    spend_tokens(account=account, amount=1, idempotency_key=f"demo:ticket:{ticket.pk}",
+                 reference=ticket.reference)
+
+
 def seed_dashboard_demo(command) -> None:
     """Seeder for `seed_demo` (local demo only: DEBUG on)."""
     if not settings.DEBUG:
@@ -90,6 +120,8 @@ def seed_dashboard_demo(command) -> None:
     with transaction.atomic():
         for n in range(1, DEMO_USERS + 1):
             _seed_user(n, rng, now, pack)
+        for n in range(1, DEMO_VISITORS + 1):
+            _seed_visitor(n, rng, now)
     command.stdout.write(
         command.style.SUCCESS(f"Dashboard demo data created ({DEMO_USERS} customers)")
     )

@@ -41,12 +41,13 @@ def refresh_overview(request):
     return redirect(f"{reverse('admin_dashboard:overview')}?{period.query()}")
 
 
+# Nested: each step counts only visitors who reached the step before it.
 FUNNEL_STEPS = [
-    ("visitors", "Visitors (first costed action)"),
+    ("visitors", "New visitors"),
     ("generated_count", "Generated a ticket"),
-    ("signed_up", "Signed up"),
-    ("purchased", "First purchase"),
-    ("repeat", "Repeat purchase"),
+    ("signed_up", "Then signed up"),
+    ("purchased", "Then bought tokens"),
+    ("repeat", "Then bought again"),
 ]
 
 
