@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from billing.money import format_money
+
 
 class TokenPack(models.Model):
     """A pack of tokens for sale, linked to a Stripe Product and Price by `sync_stripe_catalog`."""
@@ -61,6 +63,9 @@ class Purchase(models.Model):
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
         REFUNDED = "refunded", "Refunded"
         EXPIRED = "expired", "Not completed"
+
+    # The customer paid (a refund gives money back but the purchase stays paid).
+    PAID_STATUSES = (Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     user = models.ForeignKey(
@@ -151,6 +156,29 @@ class Purchase(models.Model):
     @property
     def discount_cents(self) -> int:
         return self.amount_subtotal - self.amount_total
+
+    @property
+    def amount_charged(self) -> int:
+        """What the customer was actually charged: `amount_total` is the price of the
+        checkout, which an open or abandoned session, or the local test checkout, never took."""
+        if self.status not in self.PAID_STATUSES or self.test_mode:
+            return 0
+        return self.amount_total
+
+    @property
+    def state_note(self) -> str:
+        """What happened to this checkout, in words, beside its status (for staff)."""
+        price = format_money(self.amount_total, self.currency)
+        if self.status == self.Status.OPEN:
+            return f"Checkout for {price} started; not paid yet."
+        if self.status == self.Status.EXPIRED:
+            return f"Checkout for {price} closed without payment; nothing was charged."
+        if self.test_mode:
+            return "Local test checkout; nothing was charged."
+        if self.needs_review:
+            return (f"Refunded after {self.clawback_shortfall} of its tokens were spent; "
+                    "needs review.")
+        return ""
 
 
 class ChargeRefund(models.Model):

@@ -12,12 +12,6 @@ from tokens.exceptions import UnknownPrice
 from tokens.models import TokenAccount
 from tokens.selectors import get_balance, get_price
 
-COMPLETED_STATUSES = (
-    Purchase.Status.PAID,
-    Purchase.Status.PARTIALLY_REFUNDED,
-    Purchase.Status.REFUNDED,
-)
-
 
 def is_local_checkout_enabled() -> bool:
     """The local test checkout exists only for development: DEBUG on and no Stripe key.
@@ -61,7 +55,7 @@ def get_purchase_by_session(user, session_id: str) -> Purchase | None:
 
 
 def has_completed_purchase(user) -> bool:
-    return Purchase.objects.filter(user=user, status__in=COMPLETED_STATUSES).exists()
+    return Purchase.objects.filter(user=user, status__in=Purchase.PAID_STATUSES).exists()
 
 
 def is_first_purchase_discount_available(user) -> bool:
@@ -141,7 +135,7 @@ def purchase_totals(*, start, end, prev_start) -> dict:
     from django.db.models import Count, Q, Sum
     from django.db.models.functions import Coalesce
 
-    paid = Q(status__in=COMPLETED_STATUSES, paid_at__isnull=False)
+    paid = Q(status__in=Purchase.PAID_STATUSES, paid_at__isnull=False)
     periods = {"current": (start, end), "previous": (prev_start, start)}
     aggregates = {}
     for name, (low, high) in periods.items():
@@ -176,7 +170,7 @@ def revenue_by_day(*, start, end) -> list[dict]:
 
     paid = (
         Purchase.objects.filter(
-            status__in=COMPLETED_STATUSES, paid_at__gte=start, paid_at__lt=end
+            status__in=Purchase.PAID_STATUSES, paid_at__gte=start, paid_at__lt=end
         )
         .annotate(day=TruncDate("paid_at"))
         .values("day")
@@ -209,7 +203,7 @@ def count_completed_purchases(*, user_ref: str):
     from django.db.models.functions import Coalesce
 
     counts = (
-        Purchase.objects.filter(user=OuterRef(user_ref), status__in=COMPLETED_STATUSES)
+        Purchase.objects.filter(user=OuterRef(user_ref), status__in=Purchase.PAID_STATUSES)
         .order_by()
         .values("user")
         .annotate(n=Count("id"))
