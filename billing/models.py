@@ -232,6 +232,7 @@ class WebhookRetry(models.Model):
     )
 
     class Meta:
+        verbose_name_plural = "webhook retries"
         indexes = [models.Index(fields=["next_attempt_at"], name="billing_retry_due_idx")]
 
     def __str__(self) -> str:
