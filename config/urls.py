@@ -1,6 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import TemplateView
+from django.views.generic import RedirectView, TemplateView
 
 from admin_dashboard.views import health
 
@@ -9,6 +10,10 @@ handler500 = "config.errors.server_error"
 
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    # Browsers ask for /favicon.ico on pages that name no icon (the Django admin, files).
+    # The unhashed static name is stable across releases, so the redirect can be permanent.
+    path("favicon.ico",
+         RedirectView.as_view(url=f"{settings.STATIC_URL}img/favicon.ico", permanent=True)),
     path("health/", health, name="health"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
