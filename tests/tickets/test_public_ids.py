@@ -112,7 +112,7 @@ def test_staff_pages_name_tickets_by_public_id(staff_client, prices):
     generations = staff_client.get("/dashboard/generations/").content.decode()
     assert f'<td class="ticket-key">{ticket.public_id}</td>' in generations
     rows = list(csv.reader(io.StringIO(
-        staff_client.get("/dashboard/generations/?format=csv").content.decode()
+        staff_client.get("/dashboard/generations/?format=csv").getvalue().decode()
     )))
     assert dict(zip(rows[0], rows[1], strict=True))["ticket"] == ticket.public_id
     detail = staff_client.get(f"/dashboard/users/{user.pk}/").content.decode()
