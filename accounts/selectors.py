@@ -216,9 +216,22 @@ def count_signups(*, start, end, prev_start) -> tuple[int, int]:
                             prev_start=prev_start)
 
 
+def list_new_visitors():
+    """Visitors seen before any account they joined existed: people trying MyBA out.
+
+    Leaves out the visitor row sign-up makes for every new account (after the account), and a
+    visitor merged into an older account (an existing customer who signed in again).
+    """
+    from django.db.models import Q
+
+    return AnonymousVisitor.objects.filter(
+        Q(merged_into__isnull=True) | Q(merged_into__date_joined__gt=F("created_at"))
+    )
+
+
 def count_visitors(*, start, end, prev_start) -> tuple[int, int]:
-    """Visitors first seen (their first costed action) in each period."""
-    return count_in_periods(AnonymousVisitor.objects.all(), "created_at", start=start, end=end,
+    """New visitors (see `list_new_visitors`) first seen in each period."""
+    return count_in_periods(list_new_visitors(), "created_at", start=start, end=end,
                             prev_start=prev_start)
 
 
@@ -258,25 +271,21 @@ def get_user_for_staff(pk: int) -> User | None:
 
 
 def count_visitor_funnel(*, start, end, generated, purchases) -> dict:
-    """A nested funnel over the visitors first seen in [start, end) before any account they
-    joined existed: how many generated a ticket, of those how many signed up, of those how
-    many bought once, and of those how many bought again. Each count is a subset of the one
-    before it.
+    """A nested funnel over the new visitors first seen in [start, end): how many generated a
+    ticket, of those how many signed up, of those how many bought once, and of those how many
+    bought again. Each count is a subset of the one before it.
 
-    The cohort leaves out visitor rows younger than the account they were merged into: sign-up
-    makes one for every new account (so people who signed up straight away would count as
-    "signed up" without ever generating), and an existing customer browsing signed out who
-    signs in again is not a new customer.
+    Only new visitors (`list_new_visitors`) are the cohort: with the row sign-up makes for every
+    account, people who signed up straight away would count as "signed up" without ever
+    generating, and a customer signing in again as a new sign-up.
 
     `generated` (a boolean) and `purchases` (a count) are expressions over a visitor row from
     the apps that own tickets and purchases, so the whole funnel is one query.
     """
-    from django.db.models import Count, F, Q
+    from django.db.models import Count, Q
 
-    prospects = Q(merged_into__isnull=True) | Q(merged_into__date_joined__gt=F("created_at"))
-    cohort = (
-        AnonymousVisitor.objects.filter(prospects, created_at__gte=start, created_at__lt=end)
-        .annotate(generated=generated, purchases=purchases)
+    cohort = list_new_visitors().filter(created_at__gte=start, created_at__lt=end).annotate(
+        generated=generated, purchases=purchases
     )
     tried = Q(generated=True)
     signed_up = tried & Q(merged_into__isnull=False)

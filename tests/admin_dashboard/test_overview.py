@@ -180,6 +180,8 @@ def test_funnel_steps_nest_when_sign_ups_outnumber_people_who_tried_it(staff_cli
         ("Then bought tokens", 1, 100.0),
         ("Then bought again", 1, 100.0),
     ]
+    # The overview's "New visitors" are the same people as the funnel's.
+    assert figures_of(overview(week()))["New visitors"] == (2, 0)
     page = staff_client.get("/dashboard/funnel/?range=7").content.decode()
     # The sign-ups outside the funnel are counted beside it, not as a step.
     assert "whether or not they tried the generator first: <strong>7</strong>" in page
