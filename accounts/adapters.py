@@ -1,8 +1,18 @@
 """django-allauth adapters: where allauth lets a project change its decisions."""
 
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp
 from django.http import Http404
+
+from accounts.wording import sentence_case
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def format_email_subject(self, subject: str) -> str:
+        # allauth's subjects are Title Case ("Please Confirm Your Email Address"); the
+        # prefix is "[<site name>] " from the sites record, i.e. SITE_NAME.
+        return super().format_email_subject(sentence_case(subject))
 
 
 class ProviderNotConfigured(Http404, SocialApp.DoesNotExist):

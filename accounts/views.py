@@ -44,7 +44,7 @@ def account_settings(request):
 
 
 @login_required
-@reauthentication_required(allow_get=True)
+@reauthentication_required  # before the form is shown, not after it is sent
 @require_http_methods(["GET", "POST"])
 def delete_account(request):
     user = request.user

@@ -55,6 +55,11 @@ ALLOWED_HOSTS = env.list(
 )
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", cast=str.strip, default=[])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# The name emails and pages call the site by; with SITE_URL's host it is written to the
+# django.contrib.sites record on every `migrate` (accounts.receivers.sync_site_on_migrate).
+SITE_NAME = env.str("SITE_NAME", default="MyBA")
+# Where people whose account was deactivated (or who need a person) write to.
+SUPPORT_EMAIL = env.str("SUPPORT_EMAIL", default="support@myba.local")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -266,7 +271,8 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 USERSESSIONS_TRACK_ACTIVITY = True
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[MyBA] "
+# No ACCOUNT_EMAIL_SUBJECT_PREFIX: allauth then prefixes "[<site name>] ", i.e. SITE_NAME.
+ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 # WebAuthn needs https except on localhost; allow plain http only in development.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG

@@ -1,5 +1,7 @@
 from django import template
+from django.conf import settings
 
+from accounts import wording
 from accounts.selectors import get_header_balance, welcome_tokens
 
 register = template.Library()
@@ -41,3 +43,24 @@ def device_label(user_agent: str) -> str:
     if browser and system:
         return f"{browser} on {system}"
     return browser or system or (user_agent[:40] or "Unknown browser")
+
+
+@register.filter(is_safe=True)
+def sentence_case(text):
+    """allauth's Title Case text in sentence case (see accounts.wording)."""
+    return wording.sentence_case(text)
+
+
+@register.filter
+def with_sentence_case_placeholder(field):
+    """A form field's widget, its placeholder in sentence case: allauth repeats a field's
+    Title Case label there ("Current Password")."""
+    placeholder = field.field.widget.attrs.get("placeholder")
+    if not placeholder:
+        return field
+    return field.as_widget(attrs={"placeholder": wording.sentence_case(str(placeholder))})
+
+
+@register.simple_tag
+def support_email() -> str:
+    return settings.SUPPORT_EMAIL

@@ -79,7 +79,7 @@ def test_github_login_with_an_unverified_matching_email_does_not_connect_silentl
     # with their password and connects GitHub from the settings page.
     assert response["Location"] == "/accounts/confirm-email/"
     notice = mail.outbox[-1]
-    assert notice.to == [verified_user.email] and "Already Exists" in notice.subject
+    assert notice.to == [verified_user.email] and "already exists" in notice.subject
 
     sign_in(client, verified_user.email)
     start = client.post("/accounts/github/login/", {"process": "connect"})

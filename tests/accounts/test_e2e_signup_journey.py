@@ -15,7 +15,7 @@ def test_visitor_signs_up_verifies_and_sees_nine_tokens(page):
     expect(badge).to_contain_text("3 free tokens")
 
     page.get_by_role("link", name="Sign up").first.click()
-    expect(page.get_by_role("heading", name="Sign Up")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign up", exact=True)).to_be_visible()
     sign_up_in_browser(page, "journey@example.com")
 
     assert [m.to for m in mail.outbox] == [["journey@example.com"]]
