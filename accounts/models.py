@@ -42,6 +42,11 @@ class User(AbstractUser):
         related_name="user",
     )
 
+    # When the user put away the first-time welcome that explains tokens (set once, by
+    # accounts.services.dismiss_welcome); until then every page shows it. Users who existed
+    # before the welcome did were marked welcomed by migration 0004.
+    welcomed_at = models.DateTimeField(null=True, blank=True)
+
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []
 
