@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from enum import StrEnum
 
 from django.conf import settings
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import AnonymousVisitor, StaffAction, User, VisitorGrantQuota
 from accounts.network import get_client_ip, hash_network
+from tokens.selectors import list_prices
 
 VISITOR_COOKIE_SALT = "accounts.visitor"
 VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -101,44 +103,145 @@ def network_trial_used_up(request: HttpRequest) -> bool:
     return count_network_grants_today(ip_hash) >= visitor_grants_per_network_per_day()
 
 
+class Standing(StrEnum):
+    """Where this browser stands with tokens: what the header says and what the generator
+    offers when the balance cannot pay for a ticket."""
+
+    ACCOUNT = "account"  # signed in: the account's tokens; more are bought
+    TRIAL = "trial"  # a visitor with free tokens left, or about to get them
+    TRIAL_SPENT = "trial_spent"  # a visitor who had free tokens and has spent them all
+    NETWORK_CAPPED = "network_capped"  # no free tokens: this network had today's free tries
+    # No free tokens for another reason: refused on an earlier day, or this browser's trial
+    # went to an account that no longer exists.
+    NO_TRIAL = "no_trial"
+    CONFIRM_EMAIL = "confirm_email"  # signed up in this browser, email not confirmed yet
+    SIGNED_OUT = "signed_out"  # this browser's trial went to an account: sign in to use it
+
+
 @dataclass(frozen=True)
 class HeaderBalance:
     """What the header's balance badge shows."""
 
+    # Tokens this request can spend now (a fresh visitor: the free tokens they would get).
     balance: int
-    is_visitor: bool
-    trial_used_up: bool = False
+    standing: Standing
+    # CONFIRM_EMAIL: the new account's tokens, there to use once the email is confirmed.
+    waiting: int = 0
+
+    @property
+    def is_visitor(self) -> bool:
+        return self.standing != Standing.ACCOUNT
 
     @property
     def low(self) -> bool:
         return self.balance < low_balance_threshold()
 
+    @property
+    def shows_count(self) -> bool:
+        """False when the browser's tokens are in an account it is not signed in to: a count
+        of 0 would only mislead."""
+        return self.standing not in (Standing.CONFIRM_EMAIL, Standing.SIGNED_OUT)
+
+    @property
+    def invites_sign_up(self) -> bool:
+        """A visitor low on free tokens, or without any: signing up is how to get more."""
+        no_free_tokens = (Standing.TRIAL_SPENT, Standing.NETWORK_CAPPED, Standing.NO_TRIAL)
+        return self.standing in no_free_tokens or (self.standing == Standing.TRIAL and self.low)
+
+    @property
+    def invites_purchase(self) -> bool:
+        return self.standing == Standing.ACCOUNT and self.low
+
 
 def get_header_balance(request: HttpRequest) -> HeaderBalance:
-    """The balance the header shows, without writing anything: a fresh visitor sees the free
-    tokens they would get; a network past its daily cap sees 0."""
+    """The balance the header shows and where this browser stands, without writing anything:
+    a fresh visitor sees the free tokens they would get; a network past its daily cap, 0."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         account = user.token_account
-        return HeaderBalance(balance=account.available if account else 0, is_visitor=False)
+        return HeaderBalance(balance=account.available if account else 0,
+                             standing=Standing.ACCOUNT)
     visitor = get_cookie_visitor(request)
     if visitor is not None and visitor.merged_at is not None:
-        # This browser's free trial already went to an account: nothing more for free.
-        return HeaderBalance(balance=0, is_visitor=True, trial_used_up=True)
-    if visitor is not None and visitor.token_account_id is not None:
-        return HeaderBalance(
-            balance=visitor.token_account.available,
-            is_visitor=True,
-            trial_used_up=visitor.grant_denied_at is not None,
-        )
+        return _after_sign_up(visitor)
+    available = visitor.token_account.available if visitor and visitor.token_account_id else 0
+    if available > 0:
+        return HeaderBalance(balance=available, standing=Standing.TRIAL)
+    if visitor is not None and visitor.granted_at is not None:
+        return HeaderBalance(balance=0, standing=Standing.TRIAL_SPENT)
     if network_trial_used_up(request):
-        return HeaderBalance(balance=0, is_visitor=True, trial_used_up=True)
-    return HeaderBalance(balance=visitor_free_tokens(), is_visitor=True)
+        return HeaderBalance(balance=0, standing=Standing.NETWORK_CAPPED)
+    if visitor is not None and visitor.grant_denied_at is not None:
+        return HeaderBalance(balance=0, standing=Standing.NO_TRIAL)
+    return HeaderBalance(balance=visitor_free_tokens(), standing=Standing.TRIAL)
+
+
+def _after_sign_up(visitor: AnonymousVisitor) -> HeaderBalance:
+    """A signed-out browser whose free trial went to an account (at sign-up or sign-in): its
+    tokens are that account's now. Signing up leaves the browser signed out until the email is
+    confirmed, so "sign up for free tokens" would be wrong there."""
+    from allauth.account.models import EmailAddress
+
+    owner = (
+        User.objects.filter(pk=visitor.merged_into_id, is_active=True)
+        .select_related("token_account")
+        .annotate(confirmed=Exists(
+            EmailAddress.objects.filter(user=OuterRef("pk"), verified=True)
+        ))
+        .first()
+    )
+    if owner is None:
+        return HeaderBalance(balance=0, standing=Standing.NO_TRIAL)
+    if owner.confirmed:
+        return HeaderBalance(balance=0, standing=Standing.SIGNED_OUT)
+    waiting = owner.token_account.available if owner.token_account else 0
+    return HeaderBalance(balance=0, standing=Standing.CONFIRM_EMAIL, waiting=waiting)
 
 
 def get_display_balance(request: HttpRequest) -> int:
     """The number of tokens the header shows for this request."""
     return get_header_balance(request).balance
+
+
+@dataclass(frozen=True)
+class FreeTokens:
+    """What trying MyBA gives for free."""
+
+    visitor: int  # a visitor's free tokens, no account needed
+    welcome: int  # a new account's tokens
+
+    @property
+    def total(self) -> int:
+        return self.visitor + self.welcome
+
+
+def get_free_tokens() -> FreeTokens:
+    return FreeTokens(visitor=visitor_free_tokens(), welcome=welcome_tokens())
+
+
+@dataclass(frozen=True)
+class Welcome:
+    """What the first-time welcome tells a new user about tokens."""
+
+    balance: int  # tokens the user can spend now
+    welcome_tokens: int  # what a new account is given
+    prices: list[tuple[str, int]]  # (what, tokens) from the price table, cheapest first
+
+
+def needs_welcome(user: User | None) -> bool:
+    """True for a signed-in user who has not put the first-time welcome away."""
+    return bool(user and user.is_authenticated and user.welcomed_at is None)
+
+
+def get_welcome(user: User) -> Welcome:
+    """The welcome's figures: the user's balance and the active prices (one query each)."""
+    account = user.token_account
+    prices = list_prices().order_by("tokens", "label").values_list("label", "tokens")
+    return Welcome(
+        balance=account.available if account else 0,
+        welcome_tokens=welcome_tokens(),
+        prices=list(prices),
+    )
 
 
 def user_has_mfa(user: User) -> bool:

@@ -363,3 +363,17 @@ def deactivate_user(*, actor: User, user: User, reason: str) -> bool:
         for session in UserSession.objects.filter(user=user):
             session.end()
     return bool(changed)
+
+
+def dismiss_welcome(*, user: User) -> bool:
+    """Put away the first-time welcome for good: writes `welcomed_at` (now) on the user.
+
+    A conditional update, so the first dismissal's time is kept and a repeat (a double click,
+    a second tab) writes nothing. Returns True when this call recorded it. Updates
+    `user.welcomed_at` on the instance passed in.
+    """
+    now = timezone.now()
+    recorded = User.objects.filter(pk=user.pk, welcomed_at__isnull=True).update(welcomed_at=now)
+    if recorded:
+        user.welcomed_at = now
+    return bool(recorded)

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -74,3 +75,29 @@ def end_session(request, session_id: int):
     else:
         messages.error(request, "That session no longer exists.")
     return redirect("usersessions_list")
+
+
+@login_required
+@require_GET
+def welcome(request):
+    """The first-time welcome again, from the account menu: how tokens work."""
+    return render(request, "accounts/welcome.html", {
+        "welcome": selectors.get_welcome(request.user),
+        # The page is the welcome: the panel every page shows until it is put away stays off.
+        "welcome_page": True,
+    })
+
+
+@login_required
+@require_POST
+def dismiss_welcome(request):
+    """Put the welcome away for good. htmx swaps the panel for a line saying where to find it
+    again; without JavaScript the page the user was on comes back without it."""
+    services.dismiss_welcome(user=request.user)
+    if request.htmx:
+        return render(request, "accounts/partials/welcome.html#dismissed")
+    next_url = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        next_url = "/"
+    return redirect(next_url)

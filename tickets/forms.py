@@ -1,11 +1,12 @@
 """Forms: the generator, the library filters, editing a generated ticket, rating it."""
 
 import re
+from typing import NoReturn
 
 from django import forms
 from django.utils.functional import lazy
 
-from tickets.kinds import KIND_FIELDS, get_kind, kind_choices, kinds_in_words
+from tickets.kinds import KIND_FIELDS, KINDS, TicketKind, get_kind, kind_choices, kinds_in_words
 from tickets.models import Priority, Quality, TicketType
 from tickets.providers import STORY_POINTS, TicketSchemaError, is_offline_mode, validate_ticket
 
@@ -13,25 +14,72 @@ DESCRIPTION_MIN = 20
 DESCRIPTION_MAX = 4000
 
 
+def count_characters(text: str) -> int:
+    """The description's length as the form checks it and as the live counter shows it
+    (static/js/tickets-generator.js counts the same way): surrounding whitespace left out, a
+    line break is one character whatever the browser sends (CRLF), and characters are Unicode
+    code points, as Python's len and JavaScript's Array.from count them (🎉 is one)."""
+    return len(text.strip().replace("\r\n", "\n").replace("\r", "\n"))
+
+
+def format_count(number: int) -> str:
+    """4,000, as the counter writes it (Intl.NumberFormat("en-US"))."""
+    return f"{number:,}"
+
+
 class DescriptionField(forms.CharField):
-    """Counts characters as the user sees them: browsers send newlines as CRLF."""
+    """Checks the length the user sees (`count_characters`) and says the numbers the way the
+    counter does.
+
+    No `maxlength` on the textarea: a browser would cut a long paste off without a word; the
+    counter turns red instead, and this field says how long the text is.
+    """
+
+    def __init__(self, *, min_chars: int, max_chars: int, **kwargs):
+        # Not CharField's min_length/max_length: their messages would say "4000".
+        super().__init__(**kwargs)
+        self.min_chars = min_chars
+        self.max_chars = max_chars
 
     def to_python(self, value):
         value = super().to_python(value)
         return value.replace("\r\n", "\n").replace("\r", "\n") if value else value
 
+    def validate(self, value):
+        super().validate(value)
+        length = count_characters(value or "")
+        if value and length < self.min_chars:
+            self._refuse("min_length", self.min_chars, length)
+        if length > self.max_chars:
+            self._refuse("max_length", self.max_chars, length)
+
+    def _refuse(self, code: str, limit: int, length: int) -> NoReturn:
+        raise forms.ValidationError(
+            self.error_messages[code],
+            code=code,
+            params={"limit_value": format_count(limit), "show_value": format_count(length)},
+        )
+
+    def counter_text(self, value: str | None) -> str:
+        """What the counter under the textarea says for `value` ("1,234 / 4,000"); the script
+        writes the same as the user types."""
+        length = count_characters(value or "")
+        text = f"{format_count(length)} / {format_count(self.max_chars)}"
+        if 0 < length < self.min_chars:
+            text += f" · at least {format_count(self.min_chars)}"
+        return text
+
 
 class GenerateForm(forms.Form):
     description = DescriptionField(
-        min_length=DESCRIPTION_MIN,
-        max_length=DESCRIPTION_MAX,
-        widget=forms.Textarea(attrs={"rows": 7, "maxlength": DESCRIPTION_MAX,
-                                     "data-counter": "description-counter"}),
+        min_chars=DESCRIPTION_MIN,
+        max_chars=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 7, "data-counter": "description-counter"}),
         error_messages={
             "required": "Describe the work in a few sentences.",
-            "min_length": "Add a little more detail: at least %(limit_value)d characters "
-                          "(you wrote %(show_value)d).",
-            "max_length": "Keep it under %(limit_value)d characters (you wrote %(show_value)d).",
+            "min_length": "Add a little more detail: at least %(limit_value)s characters "
+                          "(you wrote %(show_value)s).",
+            "max_length": "Keep it under %(limit_value)s characters (you wrote %(show_value)s).",
         },
     )
     # Choices and message are read from the kind registry when a form is used.
@@ -58,6 +106,15 @@ class GenerateForm(forms.Form):
                         "invalid": "This form has expired: reload the page and try again."},
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    @property
+    def description_counter(self) -> str:
+        return self.fields["description"].counter_text(self["description"].value())
+
+    @property
+    def examples(self) -> list[TicketKind]:
+        """The kinds whose example description the empty generator offers, in form order."""
+        return list(KINDS.values())
 
     def clean_quality(self):
         quality = self.cleaned_data["quality"]

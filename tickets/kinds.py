@@ -2,10 +2,11 @@
 
 A `TicketKind` says everything that differs between kinds: which kind-specific content
 fields it uses, the instruction the model gets, how the offline generator writes it, its Jira
-issue type and the card partial that shows its own sections. The model's choices and
-constraint, the schema, the prompts, the offline generator, the forms, the exports and the
-templates all read this registry, so a new kind is one entry here plus its card partial (and
-the migration `makemigrations` writes for the new choice).
+issue type, the card partial that shows its own sections and the example description the
+empty generator offers. The model's choices and constraint, the schema, the prompts, the
+offline generator, the forms, the exports and the templates all read this registry, so a new
+kind is one entry here plus its card partial (and the migration `makemigrations` writes for
+the new choice).
 
 Imports nothing from the project: everything else in tickets imports it.
 """
@@ -43,6 +44,8 @@ class TicketKind:
     instruction: str  # what the model is told to write, before the user's description
     jira_issue_type: str  # a default Jira Cloud issue type (the CSV importer can remap)
     card_template: str  # the partial with the kind's own sections on the ticket card
+    # A good description of this kind of work: the empty generator offers it as a start.
+    example: str
     offline: OfflineRules = field(default_factory=OfflineRules)
 
     @property
@@ -74,6 +77,11 @@ KINDS: dict[str, TicketKind] = {
             ),
             jira_issue_type="Bug",
             card_template="tickets/partials/kinds/bug.html",
+            example=(
+                "On the checkout page in Safari on iPhone, tapping “Pay now” does nothing once "
+                "the card details are filled in. It works in Chrome on a laptop. Mobile "
+                "customers cannot finish their orders."
+            ),
             offline=OfflineRules(
                 criteria="fix", title_prefix="Fix: ", title_prefix_unless=("fix", "bug")
             ),
@@ -91,6 +99,11 @@ KINDS: dict[str, TicketKind] = {
             # Jira Cloud's simple schemes have no "Feature" type.
             jira_issue_type="Story",
             card_template=_USER_STORY_CARD,
+            example=(
+                "Let team admins invite colleagues by email from the Members page and choose "
+                "their role (viewer or editor), so new people can join a workspace without "
+                "asking support."
+            ),
         ),
         TicketKind(
             value="task",
@@ -104,6 +117,11 @@ KINDS: dict[str, TicketKind] = {
             ),
             jira_issue_type="Task",
             card_template="tickets/partials/kinds/task.html",
+            example=(
+                "Upgrade the production database from PostgreSQL 13 to 16 before version 13 "
+                "reaches end of life in November: rehearse on staging, test a restore from "
+                "backup, and plan a short maintenance window."
+            ),
             offline=OfflineRules(criteria="done"),
         ),
         TicketKind(
@@ -119,6 +137,10 @@ KINDS: dict[str, TicketKind] = {
             ),
             jira_issue_type="Story",
             card_template=_USER_STORY_CARD,
+            example=(
+                "As a returning shopper, I want the items in my cart saved when I sign out, so "
+                "that I can finish buying them later on another device."
+            ),
             offline=OfflineRules(min_story_points=2),
         ),
     )

@@ -50,6 +50,12 @@ class GenerationQuote:
         return self.cost is not None and self.balance < self.cost
 
     @property
+    def pays_for_nothing(self) -> bool:
+        """The balance is short of every price: the generator offers a way to get tokens
+        instead of a Generate button that cannot work."""
+        return bool(self.prices) and self.balance < min(self.prices.values())
+
+    @property
     def needs_confirmation(self) -> bool:
         """Ask before spending more than one token, or the last ones."""
         return self.cost is not None and (self.cost > 1 or self.balance == self.cost)

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url, trigger_client_event
 
+from accounts.selectors import get_header_balance, welcome_tokens
 from tickets import exports, selectors, services
 from tickets.exports import EXPORT_FORMATS
 from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, TicketEditForm
@@ -58,6 +59,10 @@ def _generator_context(request, form, quote: GenerationQuote | None = None, **ex
         "prices": quote.prices,
         "balance": quote.balance,
         "cost": quote.cost,
+        "pays_for_nothing": quote.pays_for_nothing,
+        # Where the browser stands decides how the generator offers more tokens.
+        "standing": get_header_balance(request),
+        "welcome_tokens": welcome_tokens(),
         "is_visitor": _is_visitor(request),
         "offline": is_offline_mode(),
         "pricing_url": _pricing_url(),

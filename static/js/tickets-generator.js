@@ -2,13 +2,24 @@
  * The ticket generator form (templates/tickets/partials/ticket_form.html). No inline code
  * (strict CSP); works on the first page and on forms htmx swaps in.
  *
- *   textarea[data-counter="<id>"]   live "n / 4,000" counter in #<id> (data-min, data-max)
+ *   textarea[data-counter="<id>"]   live "1,234 / 4,000" counter in #<id> (data-min, data-max)
  *   input[name=quality][data-cost]  the button's [data-cost-label] says what it costs
+ *   [data-examples]                 shown while the description is empty (or an example);
+ *     button[data-example]          fills the description with its text and checks the
+ *                                   ticket type in data-example-kind
  */
 (function () {
   "use strict";
 
+  // The numbers as tickets/forms.py `format_count` writes them in its messages.
   var format = new Intl.NumberFormat("en-US");
+  // What Python's str.strip() removes: the server counts the description without it.
+  var EDGE_SPACE = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+
+  /* tickets/forms.py `count_characters`: code points (Array.from), one per line break. */
+  function countCharacters(text) {
+    return Array.from(text.replace(/\r\n?/g, "\n").replace(EDGE_SPACE, "")).length;
+  }
 
   function updateCounter(textarea) {
     var counter = document.getElementById(textarea.getAttribute("data-counter"));
@@ -17,10 +28,10 @@
     }
     var min = parseInt(counter.getAttribute("data-min"), 10) || 0;
     var max = parseInt(counter.getAttribute("data-max"), 10) || 0;
-    var length = textarea.value.replace(/\r\n/g, "\n").length;
+    var length = countCharacters(textarea.value);
     var text = format.format(length) + " / " + format.format(max);
     if (length > 0 && length < min) {
-      text += " · at least " + min;
+      text += " · at least " + format.format(min);
     }
     counter.textContent = text;
     counter.classList.toggle("field-error", length > max || (length > 0 && length < min));
@@ -36,9 +47,44 @@
     label.textContent = cost + (cost === 1 ? " token" : " tokens");
   }
 
+  /* The examples stay while the description is empty or one of them, so the user can try
+     another; once they write their own, the examples would only be in the way. */
+  function updateExamples(textarea) {
+    var form = textarea.closest("form");
+    var examples = form && form.querySelector("[data-examples]");
+    if (!examples) {
+      return;
+    }
+    var value = textarea.value.trim();
+    var isExample = Array.prototype.some.call(
+      examples.querySelectorAll("[data-example]"),
+      function (button) { return button.getAttribute("data-example") === value; }
+    );
+    examples.hidden = value !== "" && !isExample;
+  }
+
+  function useExample(button) {
+    var form = button.closest("form");
+    var textarea = form && form.querySelector("textarea[name=description]");
+    if (!textarea) {
+      return;
+    }
+    textarea.value = button.getAttribute("data-example");
+    var kindValue = CSS.escape(button.getAttribute("data-example-kind"));
+    var kind = form.querySelector("input[name=ticket_type][value='" + kindValue + "']");
+    if (kind) {
+      kind.checked = true;
+    }
+    updateCounter(textarea);
+    textarea.focus();
+  }
+
   function init(scope) {
     var root = scope && scope.querySelectorAll ? scope : document;
-    root.querySelectorAll("textarea[data-counter]").forEach(updateCounter);
+    root.querySelectorAll("textarea[data-counter]").forEach(function (textarea) {
+      updateCounter(textarea);
+      updateExamples(textarea);
+    });
     root.querySelectorAll("form[data-generator-form]").forEach(updateCost);
     if (root.matches && root.matches("form[data-generator-form]")) {
       updateCost(root);
@@ -48,6 +94,7 @@
   document.addEventListener("input", function (event) {
     if (event.target.matches("textarea[data-counter]")) {
       updateCounter(event.target);
+      updateExamples(event.target);
     }
   });
   document.addEventListener("change", function (event) {
@@ -56,6 +103,12 @@
       if (form) {
         updateCost(form);
       }
+    }
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element && event.target.closest("button[data-example]");
+    if (button) {
+      useExample(button);
     }
   });
   document.addEventListener("htmx:load", function (event) {

@@ -47,6 +47,7 @@ SPIKE = TicketKind(
     instruction="Write a SPIKE: a time-boxed investigation. SPIKE-INSTRUCTION-MARKER.",
     jira_issue_type="Task",
     card_template="tickets/partials/kinds/spike.html",
+    example="Find out whether the search service can answer in under 200 ms at 10x today's load.",
     offline=OfflineRules(criteria="done", title_prefix="Investigate: ", min_story_points=3),
 )
 

@@ -60,7 +60,7 @@ def test_generator_page_shows_cost_counter_and_hints(signed_in):
     [
         ({"description": ""}, "Describe the work in a few sentences."),
         ({"description": "x" * 19}, "at least 20 characters"),
-        ({"description": "x" * 4001}, "under 4000 characters"),
+        ({"description": "x" * 4001}, "under 4,000 characters (you wrote 4,001)"),
         ({"description": " \n\t " * 10}, "Describe the work in a few sentences."),
         ({"ticket_type": "epic"}, "Choose bug, feature, task or story."),
         ({"quality": "premium"}, "Choose Standard or Advanced."),
