@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AccountsConfig(AppConfig):
@@ -8,4 +9,8 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and visitors"
 
     def ready(self):
-        from accounts import receivers  # noqa: F401  (connects the allauth signal receivers)
+        from accounts import receivers  # connects the allauth signal receivers
+
+        post_migrate.connect(
+            receivers.sync_site_on_migrate, sender=self, dispatch_uid="accounts.sync_site"
+        )

@@ -3,6 +3,7 @@ import uuid
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.db import models
 from django.db.models import Q
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -160,3 +161,27 @@ class StaffAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.actor} at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ClosedAccountEmail(models.Model):
+    """An email address of an account its owner deleted, kept only as a keyed hash.
+
+    Deleting frees the address for a new account; this row is how that new account is known
+    to have had its welcome bonus already (accounts.services.on_user_signed_up grants none).
+    A hash, not the address, and no link to the closed user: the anonymized account stays
+    anonymous. Written by accounts.services.close_user_account in the deletion's transaction.
+    """
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    closed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"closed account email {self.email_hash[:12]}"
+
+    @staticmethod
+    def hash(email: str) -> str:
+        """HMAC-SHA256 of the normalized address keyed with SECRET_KEY (a list of guessed
+        addresses cannot be checked against the table without the key)."""
+        normalized = email.strip().lower()
+        digest = salted_hmac("accounts.closed-account-email", normalized, algorithm="sha256")
+        return digest.hexdigest()

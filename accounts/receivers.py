@@ -1,7 +1,9 @@
-"""allauth signal receivers: thin, they only call accounts.services."""
+"""Signal receivers (allauth's, and post_migrate): thin, they only call accounts.services."""
 
 from allauth.account.signals import user_logged_in, user_signed_up
+from django.apps import apps as global_apps
 from django.contrib import messages
+from django.db import DEFAULT_DB_ALIAS
 from django.dispatch import receiver
 
 from accounts import services
@@ -26,3 +28,14 @@ def carry_over_on_sign_in(sender, request, user, **kwargs):
     carried = services.on_user_signed_in(user=user, request=request)
     if carried:
         messages.success(request, f"{carried} tokens carried over from your free trial.")
+
+
+def sync_site_on_migrate(sender, using=DEFAULT_DB_ALIAS, apps=global_apps, **kwargs):
+    """After every `migrate` (connected for this app in AccountsConfig.ready), and after a
+    `flush`, which sends post_migrate too: the sites record names the configured site, in
+    `make run`, `make stack`, tests and production alike."""
+    try:
+        apps.get_model("sites", "Site")
+    except LookupError:  # migrated only part of the way: no sites table yet
+        return
+    services.sync_site(using=using)

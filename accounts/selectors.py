@@ -16,7 +16,13 @@ from django.db.models import Exists, F, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import AnonymousVisitor, StaffAction, User, VisitorGrantQuota
+from accounts.models import (
+    AnonymousVisitor,
+    ClosedAccountEmail,
+    StaffAction,
+    User,
+    VisitorGrantQuota,
+)
 from accounts.network import get_client_ip, hash_network
 from tokens.selectors import list_prices
 
@@ -252,6 +258,12 @@ def user_has_mfa(user: User) -> bool:
 
     factors = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
     return bool(user and user.is_authenticated and is_mfa_enabled(user, types=factors))
+
+
+def email_belonged_to_closed_account(email: str) -> bool:
+    """True when an account with this address was deleted by its owner: the address may sign
+    up again, but that account has had its welcome bonus."""
+    return ClosedAccountEmail.objects.filter(email_hash=ClosedAccountEmail.hash(email)).exists()
 
 
 def staff_can_open_dashboard(user: User) -> bool:

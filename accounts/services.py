@@ -1,5 +1,6 @@
 """Writes for accounts: token accounts for users and visitors, free visitor grants, the
-sign-up bonus, carrying a visitor's tokens over to a user, closing a user's account.
+sign-up bonus, carrying a visitor's tokens over to a user, closing a user's account, the
+sites record.
 
 Every token movement goes through `tokens.services` with an idempotency key, so repeating
 any of these (a retried request, two tabs racing) moves nothing twice.
@@ -8,13 +9,22 @@ any of these (a retried request, two tabs racing) moves nothing twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from django.db import transaction
+from django.conf import settings
+from django.contrib.sites.models import Site
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts import selectors
-from accounts.models import AnonymousVisitor, StaffAction, User, VisitorGrantQuota
+from accounts.models import (
+    AnonymousVisitor,
+    ClosedAccountEmail,
+    StaffAction,
+    User,
+    VisitorGrantQuota,
+)
 from accounts.network import get_client_ip, hash_network
 from accounts.signals import visitor_merged
 from tokens.models import LedgerEntry, TokenAccount
@@ -166,13 +176,23 @@ def carry_over_visitor_tokens(*, user: User, visitor: AnonymousVisitor) -> int:
 
 @dataclass(frozen=True)
 class SignupBonus:
-    """What a new user received at sign-up."""
+    """What a new user received at sign-up. `returning`: the address belonged to an account
+    its owner deleted, which had the welcome bonus, so this one gets none."""
 
     welcome: int
     carried_over: int
+    returning: bool = False
 
     @property
     def message(self) -> str:
+        if self.returning:
+            message = (
+                "Welcome back! This email address had its welcome tokens on an earlier "
+                "account, so none were added this time."
+            )
+            if self.carried_over:
+                message += f" {self.carried_over} tokens carried over from your free trial."
+            return message
         if self.carried_over:
             return (
                 f"Welcome! {self.welcome} tokens added, plus {self.carried_over} carried over "
@@ -184,30 +204,34 @@ class SignupBonus:
 def on_user_signed_up(*, user: User, request: HttpRequest) -> SignupBonus:
     """Give a new user the welcome tokens and this browser's free-trial tokens, once.
 
-    Writes: the user's TokenAccount, a `welcome` entry (key `user:<id>:welcome`), the
-    visitor's grant if it was never written (same network cap as any visitor), and the
-    carry-over (see `carry_over_visitor_tokens`). Each step is its own idempotent
-    transaction, so no transaction holds a visitor lock while waiting for an account lock.
+    Writes: the user's TokenAccount, a `welcome` entry (key `user:<id>:welcome`) unless the
+    address belonged to an account its owner deleted (one welcome bonus per address: deleting
+    and signing up again must not farm tokens), the visitor's grant if it was never written
+    (same network cap as any visitor), and the carry-over (see `carry_over_visitor_tokens`).
+    Each step is its own idempotent transaction, so no transaction holds a visitor lock while
+    waiting for an account lock.
     """
     account = get_or_open_user_account(user=user)
-    welcome = selectors.welcome_tokens()
-    grant_tokens(
-        account=account,
-        amount=welcome,
-        kind="welcome",
-        idempotency_key=f"user:{user.pk}:welcome",
-        reference=f"user:{user.pk}",
-        memo="Welcome bonus",
-    )
+    returning = selectors.email_belonged_to_closed_account(user.email)
+    welcome = 0 if returning else selectors.welcome_tokens()
+    if welcome:
+        grant_tokens(
+            account=account,
+            amount=welcome,
+            kind="welcome",
+            idempotency_key=f"user:{user.pk}:welcome",
+            reference=f"user:{user.pk}",
+            memo="Welcome bonus",
+        )
     visitor = selectors.get_cookie_visitor(request)
     if visitor is None:
         visitor = get_or_create_visitor(request=request)
     if visitor.merged_at is not None:
         # Another tab already carried this browser's trial over.
-        return SignupBonus(welcome=welcome, carried_over=0)
+        return SignupBonus(welcome=welcome, carried_over=0, returning=returning)
     grant_visitor_tokens(visitor=visitor, ip=get_client_ip(request))
     carried = carry_over_visitor_tokens(user=user, visitor=visitor)
-    return SignupBonus(welcome=welcome, carried_over=carried)
+    return SignupBonus(welcome=welcome, carried_over=carried, returning=returning)
 
 
 def on_user_signed_in(*, user: User, request: HttpRequest) -> int:
@@ -234,13 +258,30 @@ def end_user_session(*, user: User, session_id: int) -> bool:
     return True
 
 
-def close_user_account(*, user: User) -> None:
-    """Delete an account the way accounting allows: deactivate the user and close their
-    TokenAccount with an `adjustment` entry (key `user:<id>:close`); ledger rows are kept.
+# Deleted accounts keep their row (ledger entries and purchases point at it) under an address
+# that can never receive mail (.invalid is reserved, RFC 2606) and frees the real one.
+DELETED_EMAIL_DOMAIN = "deleted.invalid"
 
-    Locks the TokenAccount first (inside `close_account`), then the user row. Idempotent.
+
+def close_user_account(*, user: User) -> None:
+    """Delete an account the way accounting allows: the person's details go, the user row
+    stays (ledger entries and purchases point at it) anonymized, and their address is free
+    for a new account.
+
+    Writes, in one transaction: the TokenAccount closed with an `adjustment` entry (key
+    `user:<id>:close`) by `tokens.services.close_account`, which locks it first; then, on the
+    locked user row: email `deleted-<id>@deleted.invalid`, names cleared, an unusable
+    password, `is_active`, `is_staff` and `is_superuser` off; a ClosedAccountEmail hash of
+    each of their verified addresses (one welcome bonus per address); their allauth email
+    addresses, connected accounts, MFA authenticators and sessions deleted.
     Raises PendingHolds, changing nothing, while a generation still holds their tokens.
+    Idempotent: closing a closed account changes nothing more.
     """
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+    from allauth.socialaccount.models import SocialAccount
+    from allauth.usersessions.models import UserSession
+
     with transaction.atomic():
         if user.token_account_id is not None:
             close_account(
@@ -249,8 +290,46 @@ def close_user_account(*, user: User) -> None:
                 reason="account deleted by its owner",
                 idempotency_key=f"user:{user.pk}:close",
             )
-        User.objects.select_for_update().filter(pk=user.pk).update(is_active=False)
-    user.is_active = False
+        locked = User.objects.select_for_update().get(pk=user.pk)
+        verified = EmailAddress.objects.filter(user=locked, verified=True)
+        addresses = {locked.email, *verified.values_list("email", flat=True)}
+        ClosedAccountEmail.objects.bulk_create(
+            [
+                ClosedAccountEmail(email_hash=ClosedAccountEmail.hash(address))
+                for address in addresses
+                if not address.endswith(f"@{DELETED_EMAIL_DOMAIN}")
+            ],
+            ignore_conflicts=True,  # the address was closed once before
+        )
+        EmailAddress.objects.filter(user=locked).delete()
+        SocialAccount.objects.filter(user=locked).delete()
+        Authenticator.objects.filter(user=locked).delete()
+        # Sessions live in the database: ending them here commits or rolls back with the rest.
+        for session in UserSession.objects.filter(user=locked):
+            session.end()
+        locked.email = f"deleted-{locked.pk}@{DELETED_EMAIL_DOMAIN}"
+        locked.first_name = locked.last_name = ""
+        locked.is_active = locked.is_staff = locked.is_superuser = False
+        locked.set_unusable_password()
+        locked.save()
+    user.refresh_from_db()
+
+
+def sync_site(*, using: str = DEFAULT_DB_ALIAS) -> Site:
+    """Make the sites record (SITE_ID) name the site as configured: SITE_NAME, and the host
+    of SITE_URL as its domain. allauth's emails read it ("Hello from MyBA!", "... register an
+    account on myba.example.com").
+
+    Writes the Site row (created when missing, updated otherwise) and empties the sites cache
+    of this process. Idempotent: accounts runs it after every `migrate`, so a deploy that
+    changes SITE_URL or SITE_NAME is reflected from its migrate on.
+    """
+    site, _ = Site.objects.using(using).update_or_create(
+        pk=settings.SITE_ID,
+        defaults={"domain": urlsplit(settings.SITE_URL).netloc, "name": settings.SITE_NAME},
+    )
+    Site.objects.clear_cache()
+    return site
 
 
 def ensure_demo_staff(*, email: str, password: str) -> tuple[User, bool]:

@@ -11,8 +11,7 @@ from django.test import override_settings
 
 from accounts.services import get_or_open_user_account
 from tests.factories import PASSWORD, UserFactory
-from tests.helpers import balance_of, reauthenticate, sign_in
-from tokens.models import LedgerEntry, TokenAccount
+from tests.helpers import reauthenticate, sign_in
 from tokens.services import grant_tokens
 
 SCRIPT_TAG = re.compile(r"<script\b[^>]*>", re.IGNORECASE)
@@ -79,53 +78,6 @@ def test_settings_page_requires_sign_in_and_links_every_section(client, verified
     ):
         assert f'href="{href}"' in html, href
     assert verified_user.email in html
-
-
-@pytest.mark.django_db
-def test_delete_account_asks_for_confirmation_then_deactivates_and_closes_tokens(
-    client, verified_user
-):
-    account = get_or_open_user_account(user=verified_user)
-    grant_tokens(account=account, amount=6, kind="welcome", idempotency_key="test:welcome")
-    sign_in(client, verified_user.email)
-
-    page = client.get("/account/delete/").content.decode()
-    assert "cannot be undone" in page
-
-    first = client.post("/account/delete/", {"email": verified_user.email})
-    assert "/accounts/reauthenticate/" in first["Location"]  # the password again, first
-    reauthenticate(client)
-
-    wrong = client.post("/account/delete/", {"email": "someone@else.com"})
-    assert wrong.status_code == 200
-    assert "That is not your email address" in wrong.content.decode()
-    verified_user.refresh_from_db()
-    assert verified_user.is_active and balance_of(account) == 6
-
-    done = client.post("/account/delete/", {"email": verified_user.email.upper()}, follow=True)
-    assert "Your account has been deleted" in done.content.decode()
-    verified_user.refresh_from_db()
-    assert not verified_user.is_active
-    closed = TokenAccount.objects.get(pk=account.pk)
-    assert closed.closed_at is not None and closed.balance == 0
-    entry = LedgerEntry.objects.get(idempotency_key=f"user:{verified_user.pk}:close")
-    assert (entry.kind, entry.amount) == ("adjustment", -6)
-    assert LedgerEntry.objects.filter(account=account).count() == 2  # rows kept
-    # Signed out, and cannot sign back in.
-    assert client.get("/account/settings/").status_code == 302
-    again = sign_in(client, verified_user.email)
-    assert "_auth_user_id" not in client.session
-    assert again.request["PATH_INFO"] != "/"
-
-
-@pytest.mark.django_db
-def test_delete_account_needs_the_password_again(client, verified_user):
-    client.force_login(verified_user)
-    response = client.post("/account/delete/", {"email": verified_user.email})
-    assert response.status_code == 302
-    assert "/accounts/reauthenticate/" in response["Location"]
-    verified_user.refresh_from_db()
-    assert verified_user.is_active
 
 
 @pytest.mark.django_db
