@@ -89,8 +89,8 @@ def test_a_signed_in_user_low_on_tokens_is_pointed_at_the_token_packs(client, to
     badge = header(client)
     assert 'data-standing="account"' in badge
     assert f"{tokens}</span> token" in badge and "free token" not in badge
-    assert ('<a class="balance-nudge small" href="/pricing/">Low balance, buy tokens</a>'
-            in badge) is nudge
+    assert ('<a class="balance-nudge small" href="/pricing/">'
+            '<span class="visually-hidden">Low balance: </span>Buy tokens</a>' in badge) is nudge
     assert "Sign up" not in badge
 
 
