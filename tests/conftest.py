@@ -154,8 +154,9 @@ def page(browser, live_server):
 
 @pytest.fixture
 def make_page(browser, live_server):
-    """make_page(width=1280, *, axe=False) -> a page in a fresh context on the live server, as
-    a phone (width=360) or a desktop sees it; each fails the test on console errors.
+    """make_page(width=1280, *, axe=False, dark=False) -> a page in a fresh context on the live
+    server, as a phone (width=360) or a desktop sees it, in light or dark mode; each fails the
+    test on console errors.
 
     `axe=True` lets the tests inject axe-core (`tests.helpers.assert_accessible`): the context
     then bypasses the CSP, so CSP violations are not caught on that page — use it for
@@ -163,9 +164,12 @@ def make_page(browser, live_server):
     """
     contexts = []
 
-    def make(width: int = 1280, *, axe: bool = False):
+    def make(width: int = 1280, *, axe: bool = False, dark: bool = False):
         context = browser.new_context(
-            base_url=live_server.url, viewport={"width": width, "height": 900}, bypass_csp=axe
+            base_url=live_server.url,
+            viewport={"width": width, "height": 900},
+            bypass_csp=axe,
+            color_scheme="dark" if dark else "light",
         )
         contexts.append(context)
         page = context.new_page()

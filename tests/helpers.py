@@ -59,10 +59,19 @@ def sign_up_in_browser(page, email, password=PASSWORD) -> None:
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_label("Password (again)").fill(password)
-    page.get_by_role("button", name="Sign Up").click()
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Verify your email address")).to_be_visible()
     page.goto(confirmation_path())
     page.get_by_role("button", name="Confirm").click()
+    expect(page.locator(".nav-account")).to_contain_text(email)
+
+
+def sign_in_in_browser(page, email, password=PASSWORD) -> None:
+    """Sign in through the real sign-in page (the user's email must be verified)."""
+    page.goto("/accounts/login/")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator(".nav-account")).to_contain_text(email)
 
 
@@ -192,6 +201,12 @@ def assert_accessible(page, *, skip: tuple[str, ...] = ()) -> None:
     from `make_page(..., axe=True)` (axe is injected past the CSP)."""
     from axe_playwright_python.sync_playwright import Axe
 
+    # htmx fades swapped content in: measure colors once every finite transition has
+    # ended (a spinner or a looping hero animation never ends, and is not what is measured).
+    page.wait_for_function(
+        "() => document.getAnimations().every(a => a.playState !== 'running'"
+        " || a.effect.getComputedTiming().iterations === Infinity)"
+    )
     options = {"runOnly": {"type": "tag", "values": AXE_RULESETS},
                "resultTypes": ["violations"]}
     results = Axe().run(page, options=options)

@@ -69,7 +69,7 @@ KINDS: dict[str, TicketKind] = {
             user_story=False,
             reproduction=True,
             instruction=(
-                "Write a BUG report. Title names the broken behaviour and where it happens. "
+                "Write a BUG report. Title names the broken behavior and where it happens. "
                 "Fill steps_to_reproduce (numbered actions a tester can follow), "
                 "expected_behaviour and actual_behaviour. Acceptance criteria state how we "
                 "know it is fixed. Priority follows impact: data loss, security or outage is "

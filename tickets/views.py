@@ -287,6 +287,7 @@ def ticket_list(request):
         "query_string": query.urlencode(),
         "has_any": filtered or page.paginator.count > 0,
         "is_visitor": _is_visitor(request),
+        "welcome_tokens": welcome_tokens(),
         "export_formats": EXPORT_FORMATS.values(),
     })
 

@@ -176,7 +176,7 @@ def test_a_browser_whose_trial_went_to_an_account_gets_no_second_trial(client):
 
     page = client.get("/").content.decode()
     # The trial is in the account now: the header says how to reach it, not "sign up".
-    assert 'data-balance="0"' in page and "Log in to use your tokens" in page
+    assert 'data-balance="0"' in page and "Sign in to use your tokens" in page
 
     account = get_paying_account(request=make_request(ip="127.0.0.1", cookie_value=cookie))
     assert balance_of(account) == 0

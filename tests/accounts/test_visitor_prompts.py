@@ -122,6 +122,6 @@ def test_a_signed_out_user_whose_trial_is_in_their_account_is_asked_to_log_in(cl
     client.post("/accounts/logout/")
     badge = header(client)
     assert 'data-standing="signed_out"' in badge
-    assert '<a class="balance-nudge small" href="/accounts/login/">Log in to use your tokens</a>' \
+    assert '<a class="balance-nudge small" href="/accounts/login/">Sign in to use your tokens</a>' \
         in badge
     assert "Sign up" not in badge and "balance-count" not in badge

@@ -8,18 +8,13 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from billing.services import create_checkout_session
-from tests.factories import PASSWORD
-from tests.helpers import assert_accessible, assert_fits_width
+from tests.helpers import assert_accessible, assert_fits_width, sign_in_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def sign_in(page, user) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(user.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.locator(".nav-account")).to_contain_text(user.email)
+    sign_in_in_browser(page, user.email)
 
 
 def check(page, path: str, heading: str) -> None:
