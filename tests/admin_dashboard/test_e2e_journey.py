@@ -8,8 +8,8 @@ from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from playwright.sync_api import expect
 
 from tests.builders import make_staff
-from tests.factories import PASSWORD, UserFactory
-from tests.helpers import totp_code
+from tests.factories import UserFactory
+from tests.helpers import sign_in_with_totp_in_browser
 
 
 @pytest.mark.e2e
@@ -20,13 +20,7 @@ def test_staff_signs_in_with_totp_and_adjusts_a_customers_tokens(page):
     TOTP.activate(staff, secret)  # enrolled as the authenticator app does it
     UserFactory(email="customer@example.com")
 
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(staff.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.locator("input[name=code]").fill(totp_code(secret))
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.locator(".nav-account")).to_contain_text(staff.email)
+    sign_in_with_totp_in_browser(page, staff, secret)
 
     page.goto("/dashboard/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Overview")

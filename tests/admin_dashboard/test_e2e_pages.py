@@ -13,8 +13,8 @@ from accounts.models import User
 from accounts.services import adjust_user_tokens
 from billing.models import TokenPack
 from tests.builders import make_staff
-from tests.factories import PASSWORD, UserFactory
-from tests.helpers import assert_accessible, assert_fits_width, totp_code
+from tests.factories import UserFactory
+from tests.helpers import assert_accessible, assert_fits_width, sign_in_with_totp_in_browser
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -31,16 +31,6 @@ def demo_data(settings, tmp_path):
     settings.DEBUG = False
 
 
-def sign_in_with_totp(page, staff, secret) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill(staff.email)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.locator("input[name=code]").fill(totp_code(secret))
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.locator(".nav-account")).to_contain_text(staff.email)
-
-
 @pytest.mark.parametrize("width", [1280, 360])
 def test_every_dashboard_page_has_its_heading_fits_and_passes_axe(make_page, demo_data, width):
     staff = make_staff(mfa=False, email="ops@example.com")
@@ -52,7 +42,7 @@ def test_every_dashboard_page_has_its_heading_fits_and_passes_axe(make_page, dem
     newcomer = UserFactory(email="newcomer@example.com")  # nothing yet: every empty state
 
     page = make_page(width, axe=True)
-    sign_in_with_totp(page, staff, secret)
+    sign_in_with_totp_in_browser(page, staff, secret)
     pages = [
         ("/dashboard/", "Overview"),
         ("/dashboard/funnel/", "Funnel"),
