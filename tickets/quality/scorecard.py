@@ -1,0 +1,63 @@
+"""What the quality check returns: a score and a result per rule (stored as JSON)."""
+
+from dataclasses import dataclass
+
+# Bumped when a rule changes what it accepts: a stored scorecard names the version that made it.
+CHECK_VERSION = "1"
+
+
+@dataclass(frozen=True)
+class RuleResult:
+    key: str  # stable id, e.g. "criteria_observable" (filters, exports, the benchmark)
+    label: str  # short name shown on the scorecard, e.g. "Observable outcomes"
+    passed: bool
+    message: str  # empty when passed; one plain sentence saying what is wrong when failed
+    fields: tuple[str, ...]  # the content fields the rule reads (what "Improve" rewrites)
+
+    def to_dict(self) -> dict:
+        return {"key": self.key, "label": self.label, "passed": self.passed,
+                "message": self.message, "fields": list(self.fields)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RuleResult":
+        return cls(key=data["key"], label=data["label"], passed=bool(data["passed"]),
+                   message=data.get("message", ""), fields=tuple(data.get("fields", ())))
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    score: int  # 0–100
+    results: tuple[RuleResult, ...]  # the rules that applied, in RULES order
+    version: str = CHECK_VERSION
+
+    @property
+    def passed(self) -> bool:
+        """Every applicable rule passed."""
+        return all(result.passed for result in self.results)
+
+    @property
+    def failing(self) -> tuple[RuleResult, ...]:
+        return tuple(result for result in self.results if not result.passed)
+
+    @property
+    def failing_fields(self) -> tuple[str, ...]:
+        """The content fields some failing rule reads, in first-seen order."""
+        fields: dict[str, None] = {}
+        for result in self.failing:
+            fields.update(dict.fromkeys(result.fields))
+        return tuple(fields)
+
+    def to_dict(self) -> dict:
+        return {"score": self.score, "version": self.version,
+                "rules": [result.to_dict() for result in self.results]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Scorecard":
+        return cls(score=int(data["score"]), version=str(data.get("version", "")),
+                   results=tuple(RuleResult.from_dict(rule) for rule in data.get("rules", ())))
+
+
+# Rules a model's reply must pass or get one repair round (tickets/providers/chain.py), as
+# invalid JSON does: without them the ticket is not usable at all.
+HARD_RULES = frozenset({"title_length", "criteria_count", "story_form", "bug_steps",
+                        "bug_expected_actual"})
