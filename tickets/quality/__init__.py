@@ -6,8 +6,9 @@ sentence a product manager understands. It reads only its arguments (no database
 network), so it runs after every generation and every edit, in the exports and in
 `bench/quality/`.
 
-The rules live in `tickets/quality/rules.py` (one function each, registered in `RULES`);
-what they return is `scorecard.py`.
+The rules are listed in `tickets/quality/rules.py` (`RULES`, one function each, in modules
+named after what they check: title, story, criteria, bug, scope); what they return is
+`scorecard.py`.
 This module is the contract the rest of the project reads: the generation and the editor store
 `Scorecard.to_dict()` on the ticket, the card and the library show it, "Improve" rewrites the
 fields of the failing rules, and the exports carry it.
