@@ -148,7 +148,17 @@ class Ticket(models.Model):
     actual_behaviour = models.TextField(blank=True)
     generator = models.CharField(max_length=32, blank=True)  # openrouter | offline
     model_name = models.CharField(max_length=200, blank=True)
+    # The prompt that produced the content (tickets/providers/prompts.PROMPT_VERSION), or the
+    # offline generator's version; empty for tickets made before versions were recorded.
+    prompt_version = models.CharField(max_length=40, blank=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+
+    # The quality check of the content as it is now (tickets/quality): `Scorecard.to_dict()`
+    # and its score, written with every generation and edit (tickets/services/scoring.py).
+    # Null until checked: tickets not finished, and those made before the check existed
+    # (`manage.py rescore_tickets` scores them).
+    quality_report = models.JSONField(null=True, blank=True)
+    quality_score = models.PositiveSmallIntegerField(null=True, blank=True)
 
     # Feedback.
     rating = models.SmallIntegerField(null=True, blank=True)  # 1 helpful, -1 not helpful
@@ -163,6 +173,9 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="tickets_owner_recent"),
             models.Index(fields=["visitor", "-created_at"], name="tickets_visitor_recent"),
+            # The library's quality filter: one owner's tickets that pass every check (100)
+            # or need work (below 100).
+            models.Index(fields=["owner", "quality_score"], name="tickets_owner_quality"),
             # The dashboard's range scans read only these columns: an index-only scan.
             models.Index(
                 fields=["created_at"],
@@ -207,6 +220,10 @@ class Ticket(models.Model):
                 condition=~Q(status="succeeded") | ~Q(title=""),
                 name="tickets_succeeded_has_title",
             ),
+            models.CheckConstraint(
+                condition=Q(quality_score__isnull=True) | Q(quality_score__lte=100),
+                name="tickets_quality_score_0_to_100",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -225,6 +242,14 @@ class Ticket(models.Model):
         """How the ledger refers to this ticket (internal: pages and exports show
         `public_id`)."""
         return f"ticket:{self.pk}"
+
+    @property
+    def scorecard(self):
+        """The stored quality check as a `Scorecard`, or None when not checked yet."""
+        # Imported here: the rules may read the models' vocabulary (kinds, fields).
+        from tickets.quality import Scorecard
+
+        return Scorecard.from_dict(self.quality_report) if self.quality_report else None
 
     def content(self) -> dict:
         """The generated fields as the schema and the exports know them."""
@@ -257,6 +282,9 @@ class GenerationAttempt(models.Model):
     prompt_tokens = models.PositiveIntegerField(null=True, blank=True)
     completion_tokens = models.PositiveIntegerField(null=True, blank=True)
     cost = models.DecimalField(max_digits=12, decimal_places=8, null=True, blank=True)
+    # The prompt sent (tickets/providers/prompts.PROMPT_VERSION), or the offline generator's
+    # version: compares prompts on the dashboard. Empty for attempts before versions.
+    prompt_version = models.CharField(max_length=40, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -19,14 +19,17 @@ ADVANCED = "test/advanced-model"
 
 
 def ticket_json(ticket_type: str = "story", **overrides) -> dict:
-    """A valid ticket as a model would return it."""
+    """A valid ticket as a model would return it, passing the hard quality rules
+    (`tickets.quality.HARD_RULES`), so it gets no repair round."""
     data = {
         "title": "Let customers export invoices as PDF",
         "type": ticket_type,
         "summary": "Customers need PDF copies of invoices for their accountants.",
         "user_story": "As a customer, I want to download invoices as PDF so that I can file them",
         "acceptance_criteria": [
-            {"given": "an invoice", "when": "I click Download PDF", "then": "a PDF downloads"}
+            {"given": "an invoice", "when": "I click Download PDF", "then": "a PDF downloads"},
+            {"given": "a draft invoice", "when": "I open it",
+             "then": "Download PDF is disabled with the note 'Drafts cannot be downloaded'"},
         ],
         "priority": "medium",
         "labels": ["billing", "export"],

@@ -1,23 +1,31 @@
-"""The provider chain: (provider, model) pairs in order, retries with backoff, one JSON repair.
+"""The provider chain: (provider, model) pairs in order, retries with backoff, one repair.
 
 `generate` is the single entry point the tickets service calls (outside any transaction). It
-reports every call through `record_attempt`, stamped with the provider actually used, so the
-caller can log it, and returns a schema-valid ticket or raises `GenerationFailed` with a code
-the user-facing message is chosen from. Which pairs are tried is `registry.model_steps`.
+reports every call through `record_attempt`, stamped with the provider actually used and the
+prompt version sent, so the caller can log it, and returns a schema-valid ticket or raises
+`GenerationFailed` with a code the user-facing message is chosen from. Which pairs are tried
+is `registry.model_steps`.
+
+A reply gets one repair round per (provider, model): when it is not a valid ticket (bad JSON,
+schema errors), or when it is valid but fails a hard quality rule (`tickets.quality.HARD_RULES`:
+no usable title, criteria, story or reproduction). A quality repair never fails a
+generation: if the repaired reply is no better, the first one is kept.
 """
 
 import logging
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 
 from django.conf import settings
 
+from tickets.quality import HARD_RULES, RuleResult, Scorecard, check_ticket
+
 from . import offline
 from .base import Completion, Provider, ProviderError, extract_json
-from .prompts import GenerationRequest, build_messages, build_repair_messages
+from .prompts import PROMPT_VERSION, GenerationRequest, build_messages, build_repair_messages
 from .registry import model_steps
 from .schema import TicketSchemaError, validate_ticket
 
@@ -37,6 +45,7 @@ class AttemptRecord:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cost: Decimal | None = None
+    prompt_version: str = ""
 
 
 @dataclass
@@ -44,6 +53,7 @@ class GenerationResult:
     content: dict
     provider: str
     model: str
+    prompt_version: str
 
 
 class GenerationFailed(Exception):
@@ -85,6 +95,12 @@ def _wait_seconds(error: ProviderError, attempt: int, config: ChainConfig) -> fl
     return min(base + random.uniform(0, base * 0.1), config.retry_after_max)
 
 
+def _prompt_version(provider: Provider, model: str) -> str:
+    """What produced the content besides the model: our prompt, or for the offline generator
+    (which reads no prompt) its own version, its model name."""
+    return model if provider.name == offline.NAME else PROMPT_VERSION
+
+
 def _error_record(provider: Provider, model: str, error: ProviderError, outcome: str):
     return AttemptRecord(
         provider=provider.name,
@@ -93,6 +109,7 @@ def _error_record(provider: Provider, model: str, error: ProviderError, outcome:
         latency_ms=error.latency_ms,
         error_code=error.code,
         http_status=error.status,
+        prompt_version=_prompt_version(provider, model),
     )
 
 
@@ -138,6 +155,7 @@ def _completion_record(
         prompt_tokens=completion.prompt_tokens,
         completion_tokens=completion.completion_tokens,
         cost=completion.cost,
+        prompt_version=_prompt_version(provider, model),
     )
 
 
@@ -151,6 +169,42 @@ def _user_code(error_code: str) -> str:
     return "unavailable"
 
 
+@dataclass
+class _Reply:
+    """A schema-valid reply, its quality check, and its attempt record (not yet logged)."""
+
+    content: dict
+    record: AttemptRecord
+    scorecard: Scorecard
+
+    @property
+    def hard_failures(self) -> tuple[RuleResult, ...]:
+        return tuple(rule for rule in self.scorecard.failing if rule.key in HARD_RULES)
+
+    def rank(self) -> tuple[int, int]:
+        return -len(self.hard_failures), self.scorecard.score
+
+
+def _checked(content: dict, request: GenerationRequest, record: AttemptRecord) -> _Reply:
+    scorecard = check_ticket(content, description=request.description,
+                             ticket_type=request.ticket_type)
+    return _Reply(content=content, record=record, scorecard=scorecard)
+
+
+def _settle_quality_repair(
+    first: _Reply, repaired: _Reply | None, record_attempt: Callable[[AttemptRecord], None]
+) -> _Reply:
+    """The better of a reply that failed hard rules and its repair (the repair on a tie; the
+    first when the repair produced no valid ticket). The kept one is logged as the success,
+    the other as `invalid` / `quality`, so each ticket has one successful attempt."""
+    kept = first if repaired is None or first.rank() > repaired.rank() else repaired
+    for reply in (first, repaired):
+        if reply is not None:
+            record_attempt(reply.record if reply is kept
+                           else replace(reply.record, outcome="invalid", error_code="quality"))
+    return kept
+
+
 def generate(
     request: GenerationRequest,
     *,
@@ -159,14 +213,18 @@ def generate(
 ) -> GenerationResult:
     """A validated ticket for `request` from the first (provider, model) that produces one.
 
-    Per pair: retries on retryable errors (429/5xx, honouring Retry-After, capped), one repair
-    request when the reply is not a valid ticket, then the next pair. With no AI provider
-    configured the only pair is the offline generator.
+    Per pair: retries on retryable errors (429/5xx, honouring Retry-After, capped), then one
+    repair request when the reply is not a valid ticket or fails a hard quality rule, then
+    the next pair. After a quality repair the better-scoring of the two replies is kept (the
+    first if the repair failed), so quality alone never fails a generation. The offline
+    generator reads no prompt, so it gets no quality repair. With no AI provider configured
+    the only pair is the offline generator.
     """
     config = config or ChainConfig.from_settings(request.quality)
     last_code = "unavailable"
     for provider, model in config.steps:
         messages = build_messages(request)
+        flawed: _Reply | None = None  # a valid reply that failed hard rules, being repaired
         for repairing in (False, True):
             try:
                 completion = _complete(provider, model, request, messages, config, record_attempt)
@@ -184,6 +242,29 @@ def generate(
                     break
                 messages = build_repair_messages(messages, completion.content, error.errors)
                 continue
-            record_attempt(_completion_record(provider, completion, model, "success"))
-            return GenerationResult(content=content, provider=provider.name, model=model)
+            reply = _checked(content, request,
+                             _completion_record(provider, completion, model, "success"))
+            if flawed is not None:
+                reply = _settle_quality_repair(flawed, reply, record_attempt)
+                return _result(reply)
+            if reply.hard_failures and not repairing and provider.name != offline.NAME:
+                logger.info("%s model %s failed hard quality rules: %s", provider.name, model,
+                            [rule.key for rule in reply.hard_failures])
+                flawed = reply
+                messages = build_repair_messages(
+                    messages, completion.content,
+                    [f"{rule.label}: {rule.message}" for rule in reply.hard_failures],
+                )
+                continue
+            record_attempt(reply.record)
+            return _result(reply)
+        if flawed is not None:
+            # The repair produced no valid ticket: the first reply is still a usable ticket.
+            return _result(_settle_quality_repair(flawed, None, record_attempt))
     raise GenerationFailed(_user_code(last_code), f"all models failed; last error {last_code}")
+
+
+def _result(reply: _Reply) -> GenerationResult:
+    record = reply.record
+    return GenerationResult(content=reply.content, provider=record.provider, model=record.model,
+                            prompt_version=record.prompt_version)

@@ -19,6 +19,7 @@ from tickets.services.running import (
     record_attempt,
     run_ticket_generation,
 )
+from tickets.services.scoring import rescore_tickets, score_ticket
 
 __all__ = [
     "FAILURE_MESSAGES",
@@ -30,7 +31,9 @@ __all__ = [
     "rate_ticket",
     "record_attempt",
     "request_ticket_generation",
+    "rescore_tickets",
     "run_ticket_generation",
+    "score_ticket",
     "submit_ticket_request",
     "sweep_stuck_tickets",
     "update_ticket_content",

@@ -4,14 +4,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from tickets.models import ACTIVE_STATUSES, CONTENT_FIELDS, Ticket
+from tickets.services.scoring import QUALITY_FIELDS, score_ticket
 
 
 def update_ticket_content(*, ticket: Ticket, content: dict) -> Ticket:
-    """Save edited fields (already validated against the schema). Writes the ticket only."""
+    """Save edited fields (already validated against the schema) with the quality check of
+    the edited content (`score_ticket`). Writes the ticket only, in one UPDATE: the stored
+    scorecard always describes the stored fields."""
     for field in CONTENT_FIELDS:
         setattr(ticket, field, content[field])
+    score_ticket(ticket=ticket)
     ticket.edited_at = timezone.now()
-    ticket.save(update_fields=[*CONTENT_FIELDS, "edited_at", "updated_at"])
+    ticket.save(update_fields=[*CONTENT_FIELDS, *QUALITY_FIELDS, "edited_at", "updated_at"])
     return ticket
 
 

@@ -28,6 +28,7 @@ from tickets.providers import (
     GenerationResult,
     generate,
 )
+from tickets.services.scoring import QUALITY_FIELDS, score_ticket
 from tickets.timing import timing
 from tokens.exceptions import HoldStateError
 from tokens.models import Hold, HoldStatus
@@ -107,6 +108,7 @@ def record_attempt(*, ticket: Ticket, record: AttemptRecord) -> GenerationAttemp
             prompt_tokens=record.prompt_tokens,
             completion_tokens=record.completion_tokens,
             cost=record.cost,
+            prompt_version=record.prompt_version,
         )
     except DatabaseError:
         logger.warning("ticket %s: attempt log not written", ticket.pk, exc_info=True)
@@ -173,7 +175,8 @@ def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
 
     Claims the ticket by a conditional update (queued -> running, or a running ticket whose
     lease lapsed), calls the provider chain with no transaction open while a heartbeat keeps
-    the lease, then either stores the result and captures the hold, or marks it failed and
+    the lease, then either stores the result (with its quality check, `scoring.score_ticket`,
+and the prompt version that produced it) and captures the hold, or marks it failed and
     releases the hold — each in one transaction that applies only if this run still owns the
     ticket, retried through a short database outage. So a task delivered twice captures
     once, and a failure never costs the user anything. Raises the database's error when the
@@ -241,6 +244,10 @@ def _settle(finish: Callable[..., Ticket], **kwargs) -> Ticket:
 
 def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationResult) -> Ticket:
     content = {field: result.content[field] for field in CONTENT_FIELDS}
+    for field, value in content.items():
+        setattr(ticket, field, value)
+    score_ticket(ticket=ticket)  # stored in the same update as the content it scores
+    scored = {field: getattr(ticket, field) for field in QUALITY_FIELDS}
     with transaction.atomic():
         lock_hold_account(hold_id=ticket.hold_id)
         owned = Ticket.objects.filter(pk=ticket.pk, status=Status.RUNNING, run_token=token)
@@ -248,11 +255,13 @@ def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationRes
             status=Status.SUCCEEDED,
             generator=result.provider,
             model_name=result.model,
+            prompt_version=result.prompt_version,
             finished_at=timezone.now(),
             lease_expires_at=None,
             error_code="",
             error_message="",
             **content,
+            **scored,
         )
         if updated:
             capture_hold(hold=ticket.hold)
