@@ -21,7 +21,7 @@ from tickets.models import Ticket
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 JIRA_COLUMNS = ["Summary", "Issue Type", "Priority", "Labels", "Description", "Story Points",
-                "MyBA ID"]
+                "MyBA ID", "MyBA quality score"]
 
 
 def ticket_markdown(ticket: Ticket) -> str:
@@ -61,10 +61,14 @@ def tickets_markdown(tickets: Iterable[Ticket]) -> str:
 
 
 def ticket_data(ticket: Ticket) -> dict:
+    """The ticket as the JSON export writes it. `quality` is the generation's tier (standard,
+    advanced); `scorecard` is the stored quality check (`Scorecard.to_dict()`: score, version,
+    rules), null when the ticket was never checked."""
     return {
         "id": ticket.public_id,
         **ticket.content(),
         "quality": ticket.quality,
+        "scorecard": ticket.quality_report,
         "generator": ticket.generator,
         "description": ticket.description,
         "product_area": ticket.product_area,
@@ -106,8 +110,9 @@ def _cell(value) -> str:
 
 def tickets_jira_csv(tickets: Iterable[Ticket]) -> str:
     """CSV in the columns Jira's importer maps; labels are space-separated in one column.
-    "MyBA ID" maps to no Jira field (the importer skips it unless told where to put it): it
-    ties each row back to its ticket here."""
+    "MyBA ID" and "MyBA quality score" (0–100, empty when never checked) map to no Jira field
+    (the importer skips them unless told where to put them, e.g. a number custom field): the
+    ID ties each row back to its ticket here."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(JIRA_COLUMNS)
@@ -120,6 +125,7 @@ def tickets_jira_csv(tickets: Iterable[Ticket]) -> str:
             _cell(_jira_description(ticket)),
             ticket.story_points or "",
             ticket.public_id,
+            "" if ticket.quality_score is None else ticket.quality_score,
         ])
     return buffer.getvalue()
 

@@ -379,7 +379,7 @@ def test_exports_single_and_many(signed_in):
                          {"format": "csv", "ids": [first.public_id, second.public_id]})
     rows = list(csv.reader(io.StringIO(many.content.decode())))
     assert rows[0] == ["Summary", "Issue Type", "Priority", "Labels", "Description",
-                       "Story Points", "MyBA ID"]
+                       "Story Points", "MyBA ID", "MyBA quality score"]
     by_summary = {row[0]: row for row in rows[1:]}
     assert by_summary["'=HYPERLINK(evil)"][1:4] == ["Bug", "Medium", "billing export"]
     assert "h3. Steps to reproduce" in by_summary["'=HYPERLINK(evil)"][4]
