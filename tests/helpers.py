@@ -9,9 +9,11 @@ from collections.abc import Callable
 from io import StringIO
 
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
+from django.conf import settings
 from django.core import mail
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
@@ -73,6 +75,16 @@ def sign_in_in_browser(page, email, password=PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator(".nav-account")).to_contain_text(email)
+
+
+def sign_in_browser_as(page, live_server, user) -> None:
+    """Sign `user` in on the page's browser context with a session cookie (no sign-in page):
+    for journeys about something else than signing in."""
+    client = Client()
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value,
+                               "url": live_server.url}])
 
 
 def totp_code(secret: str, offset: int = 0) -> str:

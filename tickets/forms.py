@@ -125,6 +125,11 @@ class GenerateForm(forms.Form):
         return quality
 
 
+# The library's quality filter (tickets.selectors.list_tickets): a ticket passes when every
+# check of its stored scorecard does; tickets never checked match neither.
+QUALITY_FILTER_CHOICES = [("passing", "Passes every check"), ("needs_work", "Needs work")]
+
+
 class LibraryFilterForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, label="Search",
                         widget=forms.TextInput(attrs={"type": "search",
@@ -135,6 +140,8 @@ class LibraryFilterForm(forms.Form):
                                    widget=forms.DateInput(attrs={"type": "date"}))
     created_to = forms.DateField(required=False, label="To",
                                  widget=forms.DateInput(attrs={"type": "date"}))
+    quality = forms.ChoiceField(choices=[("", "All"), *QUALITY_FILTER_CHOICES], required=False,
+                                label="Quality check")
 
 
 _CLAUSE_RE = re.compile(r"^\s*(given|when|then)\b[\s:,]*(.*)$", re.IGNORECASE)

@@ -26,6 +26,14 @@ def visible_tickets(request: HttpRequest) -> QuerySet[Ticket]:
     return Ticket.objects.filter(visitor=visitor, owner__isnull=True)
 
 
+# The library's quality filters (tickets.forms.QUALITY_FILTER_CHOICES). A score of 100 is every
+# check passing (every check earns part of the score); unchecked tickets match neither.
+QUALITY_FILTERS = {
+    "passing": Q(quality_score=100),
+    "needs_work": Q(quality_score__lt=100),
+}
+
+
 def list_tickets(
     request: HttpRequest,
     *,
@@ -33,9 +41,10 @@ def list_tickets(
     ticket_type: str = "",
     created_from: date | None = None,
     created_to: date | None = None,
+    quality: str = "",
 ) -> QuerySet[Ticket]:
     """The library: visible tickets, newest first, filtered by text (or a ticket's public id),
-    type and day."""
+    type, day and quality check (`QUALITY_FILTERS`: "passing" or "needs_work")."""
     tickets = visible_tickets(request)
     if query:
         tickets = tickets.filter(
@@ -51,6 +60,8 @@ def list_tickets(
         tickets = tickets.filter(created_at__date__gte=created_from)
     if created_to:
         tickets = tickets.filter(created_at__date__lte=created_to)
+    if quality:
+        tickets = tickets.filter(QUALITY_FILTERS[quality])
     return tickets.order_by("-created_at", "-id")
 
 

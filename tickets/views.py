@@ -275,15 +275,18 @@ def ticket_list(request):
         ticket_type=filters.get("type") or "",
         created_from=filters.get("created_from"),
         created_to=filters.get("created_to"),
+        quality=filters.get("quality") or "",
     )
     page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    filtered = any(filters.get(key) for key in ("q", "type", "created_from", "created_to"))
+    filtered = any(filters.get(key)
+                   for key in ("q", "type", "created_from", "created_to", "quality"))
     return render(request, "tickets/list.html", {
         "form": form,
         "page": page,
         "filtered": filtered,
+        "quality_filter": filters.get("quality") or "",
         "query_string": query.urlencode(),
         "has_any": filtered or page.paginator.count > 0,
         "is_visitor": _is_visitor(request),

@@ -5,12 +5,15 @@ every tickets page passes axe-core and fits the screen at 1280 and 360 px."""
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from tests.builders import DESCRIPTION, funded_user, request_ticket
-from tests.helpers import assert_accessible, assert_charged_once, assert_fits_width
+from tests.helpers import (
+    assert_accessible,
+    assert_charged_once,
+    assert_fits_width,
+    sign_in_browser_as,
+)
 from tickets import services
 from tickets.models import Ticket
 
@@ -27,14 +30,6 @@ def generate(page, description: str = DESCRIPTION) -> None:
     page.get_by_label("What needs doing?").fill(description)
     page.get_by_role("button", name=re.compile(r"Generate · 1 token")).click()
     expect(page.locator("[data-ticket-card]")).to_be_visible(timeout=20_000)
-
-
-def sign_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value,
-                               "url": live_server.url}])
 
 
 def test_back_returns_to_the_generator_and_forward_to_the_ticket(page, celery_worker, offline):
@@ -113,7 +108,7 @@ def test_every_tickets_page_is_accessible_and_fits_the_screen(make_page, live_se
     user = funded_user(10)
     tickets = make_tickets(user)
     page = make_page(width, axe=True)
-    sign_in(page, live_server, user)
+    sign_in_browser_as(page, live_server, user)
     story, bug, failed = tickets["story"], tickets["bug"], tickets["failed"]
     pages = [
         ("/tickets/", "My tickets"),
