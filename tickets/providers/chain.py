@@ -9,7 +9,7 @@ is `registry.model_steps`.
 A reply gets one repair round per (provider, model): when it is not a valid ticket (bad JSON,
 schema errors), or when it is valid but fails a hard quality rule (`tickets.quality.HARD_RULES`:
 no usable title, criteria, story or reproduction). A quality repair never fails a
-generation: if the repaired reply is no better, the first one is kept.
+generation: if the repaired reply is worse (or none came), the first one is kept.
 """
 
 import logging
@@ -182,6 +182,7 @@ class _Reply:
         return tuple(rule for rule in self.scorecard.failing if rule.key in HARD_RULES)
 
     def rank(self) -> tuple[int, int]:
+        """Better is fewer hard rules failing, then the higher score."""
         return -len(self.hard_failures), self.scorecard.score
 
 
