@@ -5,7 +5,7 @@ import re
 
 from tickets.kinds import KINDS
 from tickets.quality import english
-from tickets.quality.facts import FactIndex, environment
+from tickets.quality.facts import environment
 from tickets.quality.registry import rule
 from tickets.quality.text import alike, words
 from tickets.quality.ticket import CheckedTicket
@@ -20,20 +20,22 @@ _NUMBERING_RE = re.compile(r"^\s*(?:step\s*)?(?:\d+\s*[.):-]|[-*•])\s*", re.IG
 
 
 def _repeats_description(step: list[str], ticket: CheckedTicket) -> bool:
-    described = ticket.description_words
+    described = ticket.normalised(ticket.description)
     if not step or not described:
         return False
-    if f" {' '.join(described)} " in f" {' '.join(step)} ":
+    if len(step) >= len(ticket.description_words) and f" {described} " in f" {' '.join(step)} ":
         return True
     return any(alike(step, sentence, COPY_LIKENESS) for sentence in ticket.description_sentences)
 
 
-def _is_action(step: str) -> bool:
+def _is_action(step: str, ticket: CheckedTicket) -> bool:
     """Whether an English step starts with what the tester does ("Open …", "Tap …")."""
     text = _NUMBERING_RE.sub("", step)
-    head = words(text)
-    while head and head[0] in english.STEP_FILLERS:
-        head = head[1:]
+    head = ticket.words(text)
+    skip = 0
+    while skip < len(head) and head[skip] in english.STEP_FILLERS:
+        skip += 1
+    head = head[skip:]  # a copy: the cached words stay as they are
     if head and head[0] in english.STEP_LEAD_PREPOSITIONS and "," in text:
         lead, rest = text.split(",", 1)
         if len(words(lead)) <= _LEAD_WORDS:
@@ -57,7 +59,7 @@ def bug_steps(ticket: CheckedTicket) -> str:
         return (f"Step {copies[0]} repeats the description; list what a tester does instead "
                 "(“Open …”, “Tap …”).")
     if ticket.english:
-        actions = sum(_is_action(step) for step in steps)
+        actions = sum(_is_action(step, ticket) for step in steps)
         if actions < STEPS_MIN:
             return (f"Only {actions} of the {len(steps)} steps {'is' if actions == 1 else 'are'} "
                     "an action; start each with what the tester does (“Open …”, “Tap …”).")
@@ -84,8 +86,8 @@ def bug_environment(ticket: CheckedTicket) -> str | None:
     named = environment(ticket.description)
     if not named:
         return None
-    where = FactIndex([ticket.field("summary"), *ticket.steps, ticket.field("actual_behaviour"),
-                       *ticket.criteria_texts], ticket.words)
+    where = ticket.fact_index([ticket.field("summary"), *ticket.steps,
+                               ticket.field("actual_behaviour"), *ticket.criteria_texts])
     missing = [fact.label for fact in named if not where.carries(fact)]
     if not missing:
         return ""

@@ -17,11 +17,10 @@ ALIKE_SHARE = 0.85
 # saw 37 duplicate charges", that is not a requirement); none when it gives three or fewer.
 FACTS_SPARED_PER = 4
 # The When keyword per language, from Gherkin's own translations; a ticket in a language not
-# listed here is not judged on it.
+# listed here is not judged on it. Matched in lowercased text (faster than ignoring case).
 _WHEN_WORDS = {"en": "when", "de": "wenn", "fr": "quand|lorsque|lorsqu", "es": "cuando"}
 _WHEN_RES = {
-    language: (re.compile(rf"^\s*(?:{pattern})\b\W*", re.IGNORECASE),
-               re.compile(rf"\b(?:{pattern})\b", re.IGNORECASE))
+    language: (re.compile(rf"^\s*(?:{pattern})\b\W*"), re.compile(rf"\b(?:{pattern})\b"))
     for language, pattern in _WHEN_WORDS.items()
 }
 
@@ -63,12 +62,17 @@ def criteria_one_when(ticket: CheckedTicket) -> str | None:
     if language not in _WHEN_RES or not ticket.criteria:
         return None
     leading, anywhere = _WHEN_RES[language]
+    whens = [leading.sub("", criterion["when"].lower()) for criterion in ticket.criteria]
+    lowered = "\n".join(f"{c['given']}\n{c['then']}" for c in ticket.criteria).lower()
+    if all(whens) and not anywhere.search(lowered + "\n" + "\n".join(whens)):
+        return ""  # the common case, told in one search; which criterion fails is below
     empty, doubled = [], []
     for number, criterion in enumerate(ticket.criteria, 1):
-        when = leading.sub("", criterion["when"])
+        when = leading.sub("", criterion["when"].lower())
         if not when:
             empty.append(number)
-        elif any(anywhere.search(part) for part in (criterion["given"], when, criterion["then"])):
+        elif any(anywhere.search(part) for part in
+                 (criterion["given"].lower(), when, criterion["then"].lower())):
             doubled.append(number)
     if empty:
         return (f"{_numbered(empty).capitalize()} {_has(empty)} no When; say what the user or "
@@ -83,10 +87,12 @@ def criteria_one_when(ticket: CheckedTicket) -> str | None:
 def criteria_observable(ticket: CheckedTicket) -> str | None:
     if not ticket.criteria:
         return None
+    if not VAGUE_RE.search("\n".join(criterion["then"] for criterion in ticket.criteria).lower()):
+        return ""  # the common case, told in one search; which criterion fails is below
     vague: dict[str, None] = {}
     numbers = []
     for number, criterion in enumerate(ticket.criteria, 1):
-        found = [match.group().casefold() for match in VAGUE_RE.finditer(criterion["then"])]
+        found = VAGUE_RE.findall(criterion["then"].lower())
         if found:
             numbers.append(number)
             vague.update(dict.fromkeys(found))
@@ -100,13 +106,11 @@ def criteria_observable(ticket: CheckedTicket) -> str | None:
 def criteria_distinct(ticket: CheckedTicket) -> str | None:
     if len(ticket.criteria) < 2:
         return None
-    texts = ticket.criteria_texts
-    normalised = [ticket.normalised(text) for text in texts]
-    word_sets = [set(ticket.words(text)) for text in texts]
-    for first in range(len(texts)):
-        for second in range(first + 1, len(texts)):
-            if (normalised[first] == normalised[second]
-                    or jaccard(word_sets[first], word_sets[second]) >= ALIKE_SHARE):
+    # The same words (in any order) share all of them: the same text is caught too.
+    word_sets = [set(ticket.words(text)) for text in ticket.criteria_texts]
+    for first in range(len(word_sets)):
+        for second in range(first + 1, len(word_sets)):
+            if jaccard(word_sets[first], word_sets[second]) >= ALIKE_SHARE:
                 return (f"Criteria {first + 1} and {second + 1} say nearly the same thing; "
                         "merge them or make each cover a different case.")
     return ""

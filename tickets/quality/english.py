@@ -8,7 +8,8 @@ import re
 
 from tickets.quality.text import singular, word_set
 
-# Words in a Then that nobody can check ("fast", "as expected"): whole words, any case.
+# Words in a Then that nobody can check ("fast", "as expected"): whole words, matched in
+# lowercased text (several times faster than ignoring case).
 VAGUE_RE = re.compile(
     r"\b(?:fast(?:er)?|quick(?:ly|er)?|easy|easily|easier|user[- ]friendly|properly|"
     r"correctly|as expected|intuitive(?:ly)?|seamless(?:ly)?|appropriate(?:ly)?|"
@@ -16,8 +17,7 @@ VAGUE_RE = re.compile(
     r"reasonabl[ey]|adequate(?:ly)?|sufficient(?:ly)?|acceptabl[ey]|normally|"
     r"gracefully|performant|robust(?:ly)?|works(?: fine| well)?|"
     r"as (?:described|intended|designed)|matches the description|"
-    r"expected (?:behaviou?r|result|outcome)|handled|etc)\b",
-    re.IGNORECASE,
+    r"expected (?:behaviou?r|result|outcome)|handled|etc)\b"
 )
 
 # A benefit that says nothing about why ("so that I can get my work done").
@@ -96,6 +96,12 @@ ROLE_NOUNS = word_set("""
     user vendor visitor volunteer waiter writer person people someone everyone anyone somebody
     everybody
 """)
+
+# Every way a role noun is written, singular or plural, for a quick look-up.
+_ROLE_FORMS = ROLE_NOUNS | {f"{noun}s" for noun in ROLE_NOUNS} | {
+    f"{noun[:-1]}ies" for noun in ROLE_NOUNS if noun.endswith("y")} | {
+    f"{noun}es" for noun in ROLE_NOUNS if noun.endswith(("ch", "sh", "x", "s"))} | {
+    "administrator", "administrators"}
 
 # A role made of only these names nobody in particular ("a user").
 GENERIC_ROLES = word_set("user person people someone everyone anyone somebody everybody")
@@ -192,8 +198,8 @@ def described_roles(description: str) -> list[tuple[str, ...]]:
         if not any(found):
             # Mere mentions say less about the role's wording: only its noun must match
             # ("… notifies partners …" names partners, not "notify partners").
-            tokens = _WORD_RE.findall(description)
-            found = [_role_ending_at(tokens, end)[-1:] for end in range(len(tokens))]
+            found = [(_role_word(token),) for token in _WORD_RE.findall(description)
+                     if token.casefold() in _ROLE_FORMS]
     return [role for role in dict.fromkeys(found)
             if role and not (len(role) == 1 and role[0] in GENERIC_ROLES)]
 

@@ -13,10 +13,9 @@ happens: platforms, the version or model after one ("Firefox 128", "Pixel 7"), a
 """
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
-from functools import cached_property
+from typing import NamedTuple
 
+from tickets.quality.lazy import lazy
 from tickets.quality.text import normalise, singular, word_set, words
 
 # (opening character, pattern): a pattern runs only on text that has its opening character.
@@ -32,6 +31,9 @@ _QUOTE_RES = (
 )
 _DATE_RE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 _DIGIT_RE = re.compile(r"\d")
+# In normalised text (words one space apart): a word that starts with a number, what follows
+# the number in it, and the next word ("2mb" -> 2, mb; "30 seconds" -> 30, "", seconds).
+_WORD_NUMBER_RE = re.compile(r"(?<![^ ])(\d+(?:[.,:]\d+)*)(\w*)(?=(?: (\w+))?)")
 _UNITS = {
     "kb": "kb", "kib": "kb", "mb": "mb", "mib": "mb", "megabyte": "mb", "megabytes": "mb",
     "gb": "gb", "gib": "gb", "gigabyte": "gb", "gigabytes": "gb", "tb": "tb",
@@ -75,8 +77,17 @@ _NOT_NAMES = word_set("""
     february march april may june july august september october november december given when
     then and but please thanks hello hi
 """)
-_TOKEN_RE = re.compile(r"[\w'’]+")
-_SENTENCE_END = ".!?:;\n"
+# The words that may name something: those with a capital letter, and platforms written in
+# lowercase ("android"; not "edge", which is a word too).
+_CAPITALISED_TOKEN_RE = re.compile(r"(?<![\w'’])[\w'’]*?[A-Z][\w'’]*")
+_LOWERCASE_PLATFORMS = sorted(PLATFORMS - _CAPITALISED_ONLY)
+_LOWERCASE_PLATFORM_RE = re.compile(
+    rf"(?<![\w'’])(?:{'|'.join(_LOWERCASE_PLATFORMS)})(?![\w'’])")
+_PLATFORM_PATTERN = "|".join(sorted(PLATFORMS))
+_PLATFORM_RE = re.compile(rf"(?<![\w'’])(?i:{_PLATFORM_PATTERN})(?![\w'’])")
+_SENTENCE_END = ".!?:;"
+# The word right after a platform, when it has a digit: its version or model.
+_FOLLOWING_RE = re.compile(r" ([\w'’]*\d(?:[\w'’]|\.(?=\w))*)")
 _VERSION_RE = re.compile(
     r"\b(?:version|release|build|v)\s?(\d+(?:\.\d+)*)\b|\b(\d+(?:\.\d+)+)\s+(?:version|release|build)\b"
     r"|\b(?:on|in)\s+(staging|production)\b",
@@ -84,8 +95,7 @@ _VERSION_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Fact:
+class Fact(NamedTuple):
     label: str  # as the description writes it, for the message
     kind: str  # quote | number | name
     key: tuple  # quote: (text,); number: (value, unit); name: its singular words
@@ -113,35 +123,37 @@ def _is_platform(token: str) -> bool:
     return word in PLATFORMS and (word not in _CAPITALISED_ONLY or token[0].isupper())
 
 
-def _names_something(token: str, gap: str, previous: str, *, english: bool) -> bool:
-    """Whether a word with a capital letter is a name, given the text between it and the
-    previous word (`gap`) and that word."""
-    if _CAMEL_RE.match(token):
-        return True
-    if _ACRONYM_RE.match(token):
-        # "2 MB" is a number's unit, not a name.
-        return token.rstrip("s") not in _NOT_ACRONYMS and not (
-            previous[:1].isdigit() and not gap.strip())
-    starts_sentence = not previous or any(char in _SENTENCE_END for char in gap)
-    return (english and not starts_sentence and bool(_CAPITALISED_RE.match(token))
-            and token.casefold() not in _NOT_NAMES)
-
-
 def _name_tokens(text: str, *, english: bool) -> list[tuple[int, int, str]]:
     """(start, end, token) of every word that names something (see the module docstring)."""
     # A description in capitals throughout has no names to tell apart.
     shouting = text.upper() == text
     names = []
-    previous_end, previous = 0, ""
-    for match in _TOKEN_RE.finditer(text):
-        token, start, end = match.group(), match.start(), match.end()
-        if token.islower() or token.isdigit():  # most words: only a platform may name here
-            if token in PLATFORMS and token not in _CAPITALISED_ONLY:
-                names.append((start, end, token))
-        elif _is_platform(token) or (not shouting and _names_something(
-                token, text[previous_end:start], previous, english=english)):
-            names.append((start, end, token))
-        previous_end, previous = end, token
+    for match in _CAPITALISED_TOKEN_RE.finditer(text):
+        token, start = match.group(), match.start()
+        if _is_platform(token):
+            names.append((start, match.end(), token))
+            continue
+        if shouting:
+            continue
+        # What comes before the word: the previous word's end and the gap (a line at most).
+        window = text[max(0, start - 80) : start]
+        before = window.rstrip()
+        gap = window[len(before) :]
+        if _CAMEL_RE.match(token):
+            names.append((start, match.end(), token))
+        elif _ACRONYM_RE.match(token):
+            # "2 MB" is a number's unit, not a name.
+            if token.rstrip("s") not in _NOT_ACRONYMS and not (
+                    before[-1:].isdigit() and gap.strip() == ""):
+                names.append((start, match.end(), token))
+        elif (english and before and before[-1] not in _SENTENCE_END and "\n" not in gap
+              and _CAPITALISED_RE.match(token) and token.casefold() not in _NOT_NAMES):
+            names.append((start, match.end(), token))
+    lowered = text.lower()
+    if any(platform in lowered for platform in _LOWERCASE_PLATFORMS):  # "ios safari"
+        names += [(match.start(), match.end(), match.group())
+                  for match in _LOWERCASE_PLATFORM_RE.finditer(text)]
+        names.sort()
     return names
 
 
@@ -152,7 +164,7 @@ def _name_facts(text: str, *, english: bool) -> list[Fact]:
     for start, end, token in [*_name_tokens(text, english=english), (-1, -1, "")]:
         if phrase and (start < 0 or text[phrase[-1][1] : start] not in (" ", "-")):
             label = text[phrase[0][0] : phrase[-1][1]]
-            facts.append(Fact(label, "name", tuple(singular(w) for w in words(label))))
+            facts.append(Fact(label, "name", tuple(singular(word) for word in words(label))))
             phrase = []
         phrase.append((start, end, token))
     return facts
@@ -162,10 +174,11 @@ def description_facts(description: str, *, english: bool) -> list[Fact]:
     """The description's facts, each once, in the order it gives them."""
     text, quotes = _without_quotes(description)
     facts = [Fact(quote, "quote", (normalise(quote),)) for quote in quotes if normalise(quote)]
-    facts += [Fact(date, "number", (date, "")) for date in _DATE_RE.findall(text)]
-    text = _DATE_RE.sub(" ", text)
-    facts += [Fact(match.group().strip(), "number", _number_key(match))
-              for match in _NUMBER_RE.finditer(text)]
+    if _DIGIT_RE.search(text):
+        facts += [Fact(date, "number", (date, "")) for date in _DATE_RE.findall(text)]
+        text = _DATE_RE.sub(" ", text)
+        facts += [Fact(match.group().strip(), "number", _number_key(match))
+                  for match in _NUMBER_RE.finditer(text)]
     facts += _name_facts(text, english=english)
     unique: dict[tuple, Fact] = {}
     for fact in facts:
@@ -177,17 +190,16 @@ def environment(description: str) -> list[Fact]:
     """Where the description says a bug happens: platforms, versions and models after them,
     app versions, "on staging" / "in production" (see the module docstring)."""
     found: list[Fact] = []
-    tokens = list(_TOKEN_RE.finditer(description))
-    for index, match in enumerate(tokens):
+    for match in _PLATFORM_RE.finditer(description):
         if not _is_platform(match.group()):
             continue
-        found.append(Fact(match.group(), "name", (singular(match.group().casefold()),)))
-        following = tokens[index + 1] if index + 1 < len(tokens) else None
-        if (following and description[match.end() : following.start()] == " "
-                and any(char.isdigit() for char in following.group())):
-            version = _NUMBER_RE.fullmatch(description, following.start(), following.end())
-            key = _number_key(version) if version else (following.group().casefold(), "")
-            found.append(Fact(following.group(), "number", key))
+        found.append(Fact(match.group(), "name", (match.group().casefold(),)))
+        following = _FOLLOWING_RE.match(description, match.end())
+        if following:  # "Firefox 128", "Pixel 7", "Samsung S23"
+            version = following.group(1)
+            number = _NUMBER_RE.fullmatch(version)
+            found.append(Fact(version, "number",
+                              _number_key(number) if number else (version.casefold(), "")))
     for match in _VERSION_RE.finditer(description):
         version = match.group(1) or match.group(2)
         if version:
@@ -201,35 +213,47 @@ def environment(description: str) -> list[Fact]:
 
 
 class FactIndex:
-    """What some parts of a ticket say, ready for `carries(fact)`. `words_of` splits a part
-    into words (the checked ticket's, which computes each part's words once)."""
+    """What some parts of a ticket say, ready for `carries(fact)`: the parts' text and their
+    words (`text.words` of each, which the checked ticket has computed already)."""
 
-    def __init__(self, parts: list[str], words_of: Callable[[str], list[str]] = words):
+    def __init__(self, parts: list[str], part_words: list[list[str]]):
         self.parts = parts
-        self.words_of = words_of
+        self.part_words = part_words
 
-    @cached_property
+    @lazy
     def _normalised(self) -> str:
         # Parts apart, so that a quote is never found across two of them.
-        return " | ".join(["", *(" ".join(self.words_of(part)) for part in self.parts), ""])
+        return " | ".join(["", *(" ".join(found) for found in self.part_words), ""])
 
-    @cached_property
+    @lazy
     def _words(self) -> set[str]:
         found = set()
-        for part in self.parts:
-            found.update(self.words_of(part))
+        for part in self.part_words:
+            found.update(part)
         # "v4.2.0" carries the version 4.2.0.
         found.update([word[1:] for word in found if word[:1] == "v" and word[1:2].isdigit()])
         return found
 
-    @cached_property
-    def _singular_words(self) -> set[str]:
-        return {singular(word) for word in self._words}
-
     def _has_word(self, word: str) -> bool:
-        return word in self._words or word in self._singular_words
+        """The word, in the singular or the plural ("Reports" in "… the report …")."""
+        found = self._words
+        return (word in found or singular(word) in found or f"{word}s" in found
+                or f"{word}es" in found)
 
-    @cached_property
+    @lazy
+    def _word_numbers(self) -> set[tuple[str, str]]:
+        """(value, unit) of the numbers among the words, and (value, "") of each: "2mb" and
+        "2 mb" give ("2", "mb"). Cheap, as the words are there already; a currency sign or a
+        date is not a word, so a fact not found here is looked for by `_numbers` too."""
+        pairs = set()
+        for value, attached, following in _WORD_NUMBER_RE.findall(self._normalised):
+            if _THOUSANDS_RE.match(value):
+                value = value.replace(",", "")
+            pairs.add((value, ""))
+            pairs.add((value, _UNITS.get(attached or following, "")))
+        return pairs
+
+    @lazy
     def _numbers(self) -> tuple[set[tuple[str, str]], set[str]]:
         pairs = set()
         for part in self.parts:
@@ -244,6 +268,8 @@ class FactIndex:
         if fact.kind == "quote":
             return f" {fact.key[0]} " in self._normalised
         if fact.kind == "number":
+            if fact.key in self._word_numbers:
+                return True
             value, unit = fact.key
             pairs, values = self._numbers
             return (value, unit) in pairs if unit else (value in values or self._has_word(value))

@@ -7,7 +7,7 @@ lists them in the order the scorecard shows.
 """
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from tickets.quality.scorecard import RuleResult
 from tickets.quality.ticket import CheckedTicket
@@ -23,6 +23,12 @@ class Rule:
     check: Check
     kinds: frozenset[str] | None = None  # the ticket types it applies to; None: all
     english_only: bool = False  # it reads English wording
+    # A pass always reads the same: made once and shared (RuleResult is immutable).
+    passed: RuleResult = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "passed", RuleResult(
+            key=self.key, label=self.label, passed=True, message="", fields=self.fields))
 
     def result(self, ticket: CheckedTicket) -> RuleResult | None:
         if self.kinds is not None and ticket.ticket_type not in self.kinds:
@@ -30,9 +36,9 @@ class Rule:
         if self.english_only and not ticket.english:
             return None
         message = self.check(ticket)
-        if message is None:
-            return None
-        return RuleResult(key=self.key, label=self.label, passed=not message, message=message,
+        if not message:
+            return None if message is None else self.passed
+        return RuleResult(key=self.key, label=self.label, passed=False, message=message,
                           fields=self.fields)
 
     def __call__(self, content: dict, *, description: str, ticket_type: str,

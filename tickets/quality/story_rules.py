@@ -26,7 +26,7 @@ def story_form(ticket: CheckedTicket) -> str:
     so_thats = len(english.SO_THAT_RE.findall(story))
     if so_thats > 1:
         return f"The user story has {so_thats} “so that” clauses; keep one benefit."
-    if not english.STORY_RE.match(story):
+    if not ticket.story_parts:
         return "The user story does not read “As a <role>, I want <goal> so that <benefit>”."
     return ""
 
@@ -54,7 +54,7 @@ def story_benefit(ticket: CheckedTicket) -> str | None:
     story = ticket.user_story
     if len(english.SO_RE.findall(story)) > 1:
         return "The user story says “so” twice; keep a single “so that” benefit."
-    match = english.STORY_RE.match(story)
+    match = ticket.story_parts
     if not match:
         return None  # no benefit to judge: story_form says what is wrong
     benefit = " ".join(words(match.group("benefit")))

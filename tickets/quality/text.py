@@ -46,9 +46,9 @@ def singular(word: str) -> str:
     return word
 
 
-def runs(word_list: list[str], length: int) -> set[tuple[str, ...]]:
-    """Every run of `length` consecutive words."""
-    return {tuple(word_list[i : i + length]) for i in range(len(word_list) - length + 1)}
+def runs(word_list: list[str], length: int) -> set[str]:
+    """Every run of `length` consecutive words, as text (words one space apart)."""
+    return {" ".join(word_list[i : i + length]) for i in range(len(word_list) - length + 1)}
 
 
 def jaccard(first: set, second: set) -> float:

@@ -5,9 +5,9 @@ missing or non-text value is empty. The parsed forms (words, facts, criteria tex
 computed on first use and shared by the rules that need them.
 """
 
-from functools import cached_property
-
 from tickets.quality import facts, text
+from tickets.quality.english import STORY_RE
+from tickets.quality.lazy import lazy
 
 
 def _text(value) -> str:
@@ -23,6 +23,7 @@ class CheckedTicket:
         self.english = language.split("-")[0].casefold() == "en"
         self._words: dict[str, list[str]] = {}
         self._fields: dict[str, str] = {}
+        self._normalised: dict[str, str] = {}
 
     def field(self, name: str) -> str:
         found = self._fields.get(name)
@@ -38,17 +39,20 @@ class CheckedTicket:
         return found
 
     def normalised(self, value: str) -> str:
-        return " ".join(self.words(value))
+        found = self._normalised.get(value)
+        if found is None:
+            found = self._normalised[value] = " ".join(self.words(value))
+        return found
 
-    @cached_property
+    @lazy
     def title(self) -> str:
         return self.field("title")
 
-    @cached_property
+    @lazy
     def user_story(self) -> str:
         return self.field("user_story")
 
-    @cached_property
+    @lazy
     def criteria(self) -> list[dict[str, str]]:
         """Each criterion as {given, when, then}, missing parts empty."""
         raw = self.content.get("acceptance_criteria")
@@ -57,11 +61,11 @@ class CheckedTicket:
         return [{part: _text(item.get(part)) for part in ("given", "when", "then")}
                 for item in raw if isinstance(item, dict)]
 
-    @cached_property
+    @lazy
     def criteria_texts(self) -> list[str]:
         return [f"{c['given']} {c['when']} {c['then']}" for c in self.criteria]
 
-    @cached_property
+    @lazy
     def steps(self) -> list[str]:
         raw = self.content.get("steps_to_reproduce")
         if isinstance(raw, str):
@@ -70,7 +74,7 @@ class CheckedTicket:
             return []
         return [step for step in map(_text, raw) if step]
 
-    @cached_property
+    @lazy
     def story_points(self):
         """As stored (an int or None); a number in a string ("3") counts as that number."""
         points = self.content.get("story_points")
@@ -78,22 +82,31 @@ class CheckedTicket:
             return int(points)
         return points
 
-    @cached_property
+    @lazy
     def description_words(self) -> list[str]:
         return self.words(self.description)
 
-    @cached_property
+    @lazy
+    def story_parts(self):
+        """The user story's match of english.STORY_RE ("As a <role>, I want <goal> so that
+        <benefit>"), or None."""
+        return STORY_RE.match(self.user_story)
+
+    @lazy
     def description_sentences(self) -> list[list[str]]:
         """The words of each sentence of the description."""
         return [text.words(sentence) for sentence in text.sentences(self.description)]
 
-    @cached_property
+    @lazy
     def description_facts(self) -> list[facts.Fact]:
         return facts.description_facts(self.description, english=self.english)
 
-    @cached_property
+    @lazy
     def criteria_index(self) -> facts.FactIndex:
-        return facts.FactIndex(self.criteria_texts, self.words)
+        return self.fact_index(self.criteria_texts)
+
+    def fact_index(self, parts: list[str]) -> facts.FactIndex:
+        return facts.FactIndex(parts, [self.words(part) for part in parts])
 
     def prose(self) -> list[tuple[str, str]]:
         """(name, text) of every free-text part of the ticket but the title, one entry per
