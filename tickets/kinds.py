@@ -20,10 +20,13 @@ REPRODUCTION_FIELDS = ("steps_to_reproduce", "expected_behaviour", "actual_behav
 
 @dataclass(frozen=True)
 class OfflineRules:
-    """How the offline generator writes a kind (see tickets/providers/offline.py).
+    """How the offline generator writes a kind (see tickets/providers/offline/).
 
-    `criteria`: "fix" (reproduce it, then a regression test), "outcome" (a user does what was
-    asked and sees the result) or "done" (the work is complete).
+    `criteria`: "fix" (the failing action succeeds, each symptom is gone, the case that works
+    today still does), "outcome" (the asker does what they asked for and sees the result, plus
+    its edge cases) or "done" (a check anyone can run for each piece of the work).
+    `title_prefix` starts every title of the kind (e.g. "Investigate: ") unless the title
+    already starts with one of `title_prefix_unless`.
     """
 
     criteria: Literal["fix", "outcome", "done"] = "outcome"
@@ -82,9 +85,7 @@ KINDS: dict[str, TicketKind] = {
                 "the card details are filled in. It works in Chrome on a laptop. Mobile "
                 "customers cannot finish their orders."
             ),
-            offline=OfflineRules(
-                criteria="fix", title_prefix="Fix: ", title_prefix_unless=("fix", "bug")
-            ),
+            offline=OfflineRules(criteria="fix"),
         ),
         TicketKind(
             value="feature",

@@ -185,7 +185,7 @@ def test_a_new_kind_is_written_by_the_offline_generator(spike, settings):
     assert content["user_story"].startswith("As a")
     assert content["steps_to_reproduce"] and content["actual_behaviour"]
     assert content["story_points"] >= 3
-    assert content["acceptance_criteria"][0]["when"] == "the work is complete"
+    assert len(content["acceptance_criteria"]) >= 2
 
 
 @pytest.mark.django_db

@@ -274,7 +274,7 @@ def test_retry_after_parses_seconds_and_dates():
         ),
         (
             "We need a dark mode toggle in the settings page. It should remember the choice.",
-            "A dark mode toggle in the settings page",
+            "Add a dark mode toggle to the settings page",
             "As a user, I want a dark mode toggle in the settings page so that",
         ),
     ],
