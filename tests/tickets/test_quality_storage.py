@@ -14,9 +14,11 @@ from django.urls import reverse
 from tests.builders import (
     GOOD_STORY,
     VAGUE_CRITERIA,
+    client_for,
     finished_ticket,
     funded_user,
     generated_ticket,
+    make_staff,
     request_ticket,
 )
 from tickets import services, views
@@ -123,6 +125,26 @@ def test_an_edit_rescores_the_ticket_and_the_page_shows_the_new_scorecard(signed
     ticket.refresh_from_db()
     assert ticket.quality_score == before
     assert rule(ticket, "criteria_count")["passed"]
+
+
+def test_a_staff_edit_in_the_admin_rescores_the_ticket(offline):
+    ticket = finished_ticket(funded_user(5), **GOOD_STORY)
+    staff = client_for(make_staff(is_superuser=True))
+    url = reverse("admin:tickets_ticket_change", args=[ticket.pk])
+    form = staff.get(url).context["adminform"].form
+    data = {name: "" if value is None else value
+            for name, value in form.initial.items() if name in form.fields}
+    data.update({
+        "acceptance_criteria": json.dumps(VAGUE_CRITERIA), "labels": json.dumps(ticket.labels),
+        "steps_to_reproduce": "[]", "story_points": ticket.story_points, "rating": "",
+        "attempts-TOTAL_FORMS": 0, "attempts-INITIAL_FORMS": 0,
+    })
+    response = staff.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    ticket.refresh_from_db()
+    assert ticket.acceptance_criteria == VAGUE_CRITERIA
+    assert ticket.quality_report == expected_report(ticket)
+    assert not rule(ticket, "criteria_count")["passed"]
 
 
 def test_an_edit_the_schema_refuses_leaves_the_scorecard_alone(signed_in):

@@ -9,6 +9,8 @@ import re
 from typing import Any
 
 from tickets.kinds import KINDS, kind_values
+from tickets.quality.title_rules import TITLE_MAX as TITLE_MAX_GOOD
+from tickets.quality.title_rules import TITLE_MIN as TITLE_MIN_GOOD
 
 PRIORITIES = ("lowest", "low", "medium", "high", "highest")
 STORY_POINTS = (1, 2, 3, 5, 8, 13)
@@ -29,7 +31,7 @@ def json_shape() -> str:
     stories = ", ".join(kind.value for kind in KINDS.values() if kind.user_story)
     bugs = ", ".join(kind.value for kind in KINDS.values() if kind.reproduction)
     return f"""{{
-  "title": "string, at most {TITLE_MAX} characters, imperative and specific",
+  "title": "string, {TITLE_MIN_GOOD} to {TITLE_MAX_GOOD} characters, imperative and specific",
   "type": "{' | '.join(kind_values())}",
   "summary": "string: two to four sentences of context and scope",
   "user_story": "As a <role>, I want <goal> so that <benefit> ({stories} only; else empty)",
