@@ -7,11 +7,13 @@ What differs per kind is the kind's `OfflineRules` in tickets/kinds.py.
 
 The modules, in the order a ticket is made: `reading` reads the description (with `roles`
 for who asks, `phrases` for splitting it into actions and requirements, `facts` for its
-sizes, platforms and names) and `bug_reading` a bug report's conditions and symptoms;
-`outcomes` knows what actions visibly do and why people want them; `feature_criteria`,
+sizes, platforms and names) and `bug_reading` a bug report (with `conditions` for turning its
+"when …" into steps); `outcomes` knows what actions visibly do and why people want them, and
+`feature_topics` what to check for features known by name; `feature_criteria`,
 `bug_criteria` and `task_criteria` write the acceptance criteria, `criteria` holding what they
-share; `titles` writes the title, `prose` the story and summary, `bug_report` a bug's steps
-and behaviours, `sizing` priority, labels and points; `english` is the word-level grammar
+share (and carrying the description's facts into them); `titles` writes the title, `prose`
+the story and summary, `bug_report` a bug's steps and behaviours, `sizing` priority, labels
+and points; `copies` makes sure each thing is said once; `english` is the word-level grammar
 they all use; `generator` puts a ticket together and is the `Provider`.
 """
 

@@ -18,10 +18,10 @@ from .reading import Reading
 _PLURAL_SUBJECT_RE = re.compile(r"^(?:they|we|you|I|users|people)$", re.IGNORECASE)
 # Actions that produce something to check (a saved file, a sent email); for the others
 # (tapping a button, switching a currency) the report's symptoms say what success looks like.
-_OWN_OUTCOME = ("upload", "import", "save", "export", "download", "send", "invite", "create",
-                "add", "submit", "book", "pay", "log", "sign")
+OWN_OUTCOME = ("upload", "import", "save", "export", "download", "send", "invite", "create",
+                "add", "submit", "book", "pay", "log", "sign", "delete", "remove", "archive")
 # A symptom about missing feedback: the fix is a message, checked on its own.
-_FEEDBACK_RE = re.compile(r"\bno (?:error|message|feedback|warning|confirmation)\b|\bsilently\b|"
+FEEDBACK_RE = re.compile(r"\bno (?:error|message|feedback|warning|confirmation)\b|\bsilently\b|"
                           r"without (?:any )?(?:error|message)", re.IGNORECASE)
 _QUOTE_RE = re.compile(r"[\"“][^\"”]*[\"”]|(?<![A-Za-z])'[^']*'(?![A-Za-z])")
 
@@ -69,6 +69,8 @@ _NEGATIONS = (
      lambda m: f"{m['s']} can {m['r']}"),
     (r"^(?P<s>.+?)\s+(?:does|do) nothing(?P<r>.*)$",
      lambda m: f"{m['s']} {_present(m['s'], 'respond')} at once{m['r']}"),
+    (r"^(?P<s>.+?)\s+(?:is|are)\s+missing\s+(?P<o>.+)$",
+     lambda m: f"{m['s']} {_present(m['s'], 'show')} {m['o']}"),
     (r"^(?P<s>.+?)\s+(?:is|are|was|were|gets?|got)\s+lost(?P<r>.*)$",
      lambda m: f"{m['s']} {_be(m['s'])} kept{m['r']}"),
     (r"^(?P<s>.+?)\s+(?P<v>returns?|shows?|finds?|lists?)\s+no\s+(?P<o>results|matches|items|"
@@ -137,7 +139,7 @@ def _the(clause: str) -> str:
 
 
 def _is_feedback(symptom: str) -> bool:
-    return bool(_FEEDBACK_RE.search(symptom))
+    return bool(FEEDBACK_RE.search(symptom))
 
 
 def _is_inability(symptom: str) -> bool:
@@ -145,7 +147,7 @@ def _is_inability(symptom: str) -> bool:
                          symptom, re.IGNORECASE))
 
 
-def _counts(text: str) -> str:
+def counted_fix(text: str) -> str:
     """"An import of 1,200 contacts … but only 850 were created" -> "all 1,200 contacts are
     created, not only 850"."""
     match = re.search(r"\b(?P<n>\d[\d,.]*)\s+(?P<noun>[a-z]+s)\b.*?\bonly\s+(?P<m>\d[\d,.]*)\s+"
@@ -200,12 +202,17 @@ def fix_criteria(reading: Reading, bug: BugReading) -> list[dict[str, str]]:
     opened = _subject_place(bug) if re.search(r"\bapp\b", bug.subject, re.IGNORECASE) else \
         bug.place or _subject_place(bug) or "the app"
     opened = english.lower_first(opened)
+    if opened == "the app" and re.search(r"\b(?:pdfs?|reports?|emails?|photos?|files?|invoices?|"
+                                         r"pages?|orders?|documents?|receipts?)$", bug.subject,
+                                         re.IGNORECASE):
+        opened = english.one_of(re.sub(r"^the\s+", "", english.lower_first(bug.subject)))
+        opened = opened if opened.split()[0] in ("a", "an") else f"the {opened}"
     when = f"they {they(english.one_of_phrase(action_text))}" if action_text else \
         f"they open {they(opened)}"
     symptoms = [they(s) for s in bug.symptoms if not _is_inability(s)]
     feedback = [s for s in symptoms if _is_feedback(s)]
     fixes = [fix for fix in (negate(s) for s in symptoms if s not in feedback) if fix]
-    login_only = _is_login(reading) and not bug.subject
+    login_only = is_login(reading) and not bug.subject
     if login_only:
         fixes = []
     fixes = _it_after_first(fixes)
@@ -214,11 +221,13 @@ def fix_criteria(reading: Reading, bug: BugReading) -> list[dict[str, str]]:
         # "within 2 seconds" says more next to what it takes today.
         fixes = [f"{fix} instead of {took.group('t')}" if "within 2 seconds" in fix else fix
                  for fix in fixes]
-    counted = _counts(reading.text)
+    counted = counted_fix(reading.text)
     if counted:
         fixes = [fix for fix in fixes if "only" not in fix] + [counted]
     expected = _the(they(bug.expected)) if bug.expected else ""
-    if action and not expected and action.base in _OWN_OUTCOME and not login_only:
+    if expected.startswith("it ") and action_text:
+        expected = f"{english.verb_phrase_gerund(they(action_text))} {expected[3:]}"
+    if action and not expected and action.base in OWN_OUTCOME and not login_only:
         expected = outcome(action)
     if not expected and not fixes:
         able = [negate(they(s)) for s in bug.symptoms if _is_inability(s)]
@@ -294,7 +303,7 @@ def they_can(fix: str) -> str:
                   "they can", fix, flags=re.IGNORECASE)
 
 
-def _is_login(reading: Reading) -> bool:
+def is_login(reading: Reading) -> bool:
     return bool(re.search(r"\b(?:log\s?in|sign\s?in|signin|login)\b", reading.text, re.IGNORECASE))
 
 

@@ -10,7 +10,8 @@ since when it happens are told apart from the symptoms; greetings and pleas are 
 import re
 from dataclasses import dataclass
 
-from . import english
+from . import english, facts
+from .conditions import TIMEZONE_RE, as_step, base_verb, split_and
 
 _NOISE = (
     r"^(?:hello|hi|hey|dear\s+\w+)(?:\s+(?:team|all|there|guys|everyone))?\s*[,!.]?\s*",
@@ -20,11 +21,10 @@ _NOISE = (
     r"(?:,?\s*so)?[,.;]?\s*\b(?:this is|it is|it's) (?:quite |very |really )?(?:embarrassing|"
     r"annoying|frustrating|urgent|critical)\b[^.]*",
 )
-_SUBJECT_WORDS = r"(?:I|you|we|they|he|she|someone|people|the user|a user|users?|customers?)"
-_TRY = r"(?:try(?:ing)? to\s+|tries to\s+|try\s+|attempts? to\s+)?"
-_CONDITION_WORDS = r"(?:when|whenever|if|after|once|while|as soon as)"
+_CONDITION_WORDS = r"(?:when|whenever|if|after|once|while|as soon as|every time|each time)"
 _WORKS_ELSEWHERE_RE = re.compile(
-    r"\b(?:looks|works|is|are|loads|renders|displays)\s+(?:fine|ok|okay|normal|as it should)\b"
+    r"\b(?:looks|works|is|are|loads|renders|displays|downloads|opens|shows|runs|prints)\s+"
+    r"(?:fine|ok|okay|normal|as it should|correctly|properly)\b"
     r"|\bworks\s+(?:on|in|with)\b|\bno problem (?:on|in|with)\b",
     re.IGNORECASE,
 )
@@ -53,12 +53,19 @@ _LEADING_WHERE_RE = re.compile(r"^(?:on|in|at|from)\s+(?P<where>[^,]{3,80}),\s+(
                                re.IGNORECASE)
 _SUBJECTS = r"(?:all(?: of)? the|the|my|our|this|that|it|an?|all|nothing|no|I|we|they|there|every)"
 _SYMPTOM_START_RE = re.compile(rf"(?:,\s*|\s+)(?={_SUBJECTS}\s)", re.IGNORECASE)
+# The verbs a report says something goes wrong with ("crashes", "logs users out", "charges").
+SYMPTOM_VERBS = (
+    r"crash\w*|fail\w*|freez\w*|hang\w*|shows?|showing|returns?|stops?|gets?|gives?|see|sees|"
+    r"is|are|was|were|does|do|did|doesn't|don't|didn't|can't|cannot|never|goes|go|throws?|"
+    r"displays?|appears?|loads?|takes?|happens?|breaks?|closes?|logs?|redirects?|spins?|keeps?|"
+    r"stays?|remains?|becomes?|turns?|jumps?|disappears?|say|says|reloads?|refresh\w*|skips?|"
+    r"loses?|lost|expires?|opens?|charges?|sends?|sent|resets?|deletes?|duplicates?|drops?|"
+    r"kicks?|signs?|arrives?|saves?|ignores?|misses|counts?|calculates?|rounds?|sorts?|"
+    r"silently|always|reported|overwrites?|blocks?|rejects?|accepts?|lands?|ends?|bounces?|"
+    r"comes?|vanish\w*|flicker\w*|overlaps?|truncat\w*|cuts?"
+)
 _SYMPTOM_RE = re.compile(
-    rf"^(?:{_SUBJECTS}(?:\s+(?!(?:the|a|an)\b)[\w'-]+){{0,4}}?\s+(?:crash\w*|fail\w*|freez\w*|"
-    r"hang\w*|show\w*|return\w*|stop\w*|get\w*|give\w*|see|sees|is|are|was|were|does|do|did|"
-    r"doesn't|don't|didn't|can't|cannot|never|goes|go|throws?|displays?|appears?|loads?|takes?|"
-    r"happens?|breaks?|closes?|logs?|redirects?|spins?|keeps?|stays?|remains?|becomes?|turns?|"
-    r"jumps?|disappears?|say|says|reload\w*|refresh\w*|skips?|loses?|lost|expires?)\b"
+    rf"^(?:{_SUBJECTS}(?:\s+(?!(?:the|a|an)\b)[\w'-]+){{0,4}}?\s+(?:{SYMPTOM_VERBS})\b"
     r"|^nothing\b|^it\s+\w+)",
     re.IGNORECASE,
 )
@@ -69,10 +76,6 @@ _NEGATED_ACTION_RE = re.compile(
     re.IGNORECASE,
 )
 _GERUND_START_RE = re.compile(r"^(?P<gerund>[a-z]+ing)\b(?P<rest>.*)$", re.IGNORECASE)
-_STATE_HAS_RE = re.compile(r"^(?P<x>(?:the|a|an|my|their|our)\s+[\w\s'-]+?)\s+(?:has|have)\s+"
-                           r"(?P<no>no\s+)?(?P<y>.+)$", re.IGNORECASE)
-_TIMEZONE_RE = re.compile(r"\b(?:users?|people|customers?)\s+in\s+(?:the\s+)?(?P<tz>[\w/+-]+)"
-                          r"\s+(?:time\s?zone)\b", re.IGNORECASE)
 _PLACE_RE = re.compile(
     r"(?:\b(?:on|in|from|at|to|into|open)\s+)(?P<place>(?:(?:the|my|our|a)\s+)?"
     r"(?:[\w-]+\s+){0,3}(?:page|screen|tab|dialog|modal|form|dashboard|settings|site|website|"
@@ -86,6 +89,7 @@ _PLACE_RE = re.compile(
 class BugReading:
     subject: str = ""  # what misbehaves: "the checkout page", "users"
     action: str = ""  # what the tester does that fails, a verb phrase
+    full_action: str = ""  # the action as the report says it ("delete a project that has …")
     conditions: tuple[str, ...] = ()  # steps that set the scene, as verb phrases
     symptoms: tuple[str, ...] = ()  # what goes wrong, as clauses
     expected: str = ""  # what should happen, as a clause ("the offline banner is shown")
@@ -100,82 +104,6 @@ def without_noise(text: str) -> str:
     for pattern in _NOISE:
         text = re.sub(pattern, "", text, flags=re.IGNORECASE | re.MULTILINE)
     return text.strip(" ,")
-
-
-def base_verb(word: str) -> str:
-    """"switches" -> "switch", "gives" -> "give", "filtering" -> "filter"; "" if no verb."""
-    lower = word.lower()
-    candidates = [lower]
-    if lower.endswith("ies"):
-        candidates.append(lower[:-3] + "y")
-    if lower.endswith("es"):
-        candidates.append(lower[:-2])
-    if lower.endswith("s"):
-        candidates.append(lower[:-1])
-    if lower.endswith("ing"):
-        stem = lower[:-3]
-        candidates += [stem, stem + "e", stem[:-1] if len(stem) > 2 and stem[-1] == stem[-2]
-                       else stem]
-    if lower.endswith("ied"):
-        candidates.append(lower[:-3] + "y")
-    if lower.endswith("ed"):
-        candidates += [lower[:-2], lower[:-1], lower[:-3]]
-    if lower in ("login", "logging"):
-        return "log in"
-    return next((c for c in candidates if c in english.VERBS), "")
-
-
-def as_step(clause: str) -> str:
-    """A condition as something a tester does: "the user switches the currency to EUR" ->
-    "switch the currency to EUR"; "the phone has no network connection" -> "use a phone with
-    no network connection". Empty when the clause cannot be made an action."""
-    clause = clause.strip(" ,.")
-    tz = _TIMEZONE_RE.search(clause)
-    if tz:
-        return f"set the account's time zone to {tz.group('tz')}"
-    clause = re.sub(rf"^{_SUBJECT_WORDS}\s+{_TRY}", "", clause, flags=re.IGNORECASE)
-    clause = re.sub(rf"^{_TRY}", "", clause, flags=re.IGNORECASE)
-    has = _STATE_HAS_RE.match(clause)
-    if has:
-        thing = re.sub(r"^(?:the|my|their|our)\s+", "", has.group("x"), flags=re.IGNORECASE)
-        if has.group("no"):
-            return f"use {english.with_article(thing)} with no {has.group('y')}"
-        return f"add {has.group('y')} to the {thing}"
-    passive = re.match(r"^(?P<x>.+?)\s+(?:is|are|was|were|have been|has been)\s+(?:both\s+|all\s+)?"
-                       r"(?P<done>\w+(?:ed|en))(?P<particle>\s+(?:in|on|out|up|off))?$", clause)
-    if passive and base_verb(passive.group("done")):
-        particle = (passive.group("particle") or "").strip()
-        return " ".join(part for part in (base_verb(passive.group("done")), particle,
-                                          passive.group("x")) if part)
-    words = clause.split()
-    if not words:
-        return ""
-    verb = base_verb(words[0])
-    if not verb:
-        return ""
-    rest = " ".join(words[1:])
-    if verb == "log in" and rest.lower().startswith("in "):
-        rest = rest[3:]
-    rest = re.sub(r"^(?!(?:the|a|an|my|our|their|this|all)\b)(?P<x>[\w-]+\s+(?:page|screen|tab|"
-                  r"view|list|menu|settings))\b", r"the \g<x>", rest)
-    return f"{verb} {rest}".strip()
-
-
-def split_and(text: str) -> list[str]:
-    """"the cart has X and the user switches Y" -> both; "filtering by A and sorting by B" ->
-    both; "Apple Pay and Google Pay" stays one."""
-    parts = re.split(r"\s+and\s+|,\s+(?:and\s+)?", text)
-    out = [parts[0]]
-    for part in parts[1:]:
-        first = part.split()[0].lower() if part.split() else ""
-        clause = re.search(r"\b(?:is|are|was|were|has|have|had|does|do|did|can|will)\b|"
-                           r"^\S+\s+\w+(?:s|ed)\b", out[-1])
-        if (re.match(rf"^{_SUBJECT_WORDS}\b|^(?:the|my|our|a|an)\s", part, re.IGNORECASE)
-                and len(part.split()) > 2 and clause) or base_verb(first) and first.endswith("ing"):
-            out.append(part)
-        else:
-            out[-1] = f"{out[-1]} and {part}"
-    return [part.strip() for part in out if part.strip()]
 
 
 def _expected_from(rest: str, subject: str) -> str:
@@ -202,10 +130,8 @@ def _instead(what: str, subject: str, symptom: str) -> str:
 
 
 def subject_of(symptom: str) -> str:
-    match = re.match(r"^(?P<s>(?:[\w'()./-]+\s+){0,7}?[\w'()./-]+)\s+(?:is|are|was|were|shows?|"
-                     r"returns?|crash\w*|fails?|does|do|doesn't|don't|takes?|hangs?|freezes?|"
-                     r"appears?|displays?|loads?|sends?|sent|never|skips?|arrives?|gives?|saves?|"
-                     r"expires?|keeps?|silently|always|reported)\b", symptom, re.IGNORECASE)
+    match = re.match(rf"^(?P<s>(?:[\w'()./-]+\s+){{0,7}}?[\w'()./-]+)\s+(?:{SYMPTOM_VERBS})\b",
+                     symptom, re.IGNORECASE)
     return match.group("s") if match else ""
 
 
@@ -221,9 +147,15 @@ def read_bug(text: str, sentences: list[str]) -> BugReading:
         if not sentence:
             continue
         if _WORKS_ELSEWHERE_RE.search(sentence) and main_found:
+            named = facts.environment(sentence)
             where = re.search(r"\b(?:on|in|with|from)\s+(?P<w>[A-Z][\w .]+?)(?:\s+on the same|"
-                              r"\s+looks|\s+works|\s+is|,|$)", sentence)
-            works = works or (where.group("w").strip() if where else "")
+                              r"\s+looks|\s+works|\s+is|\s+it\b|,|$)", sentence)
+            works = works or (named[0] if named else where.group("w").strip() if where else "")
+            continue
+        older = re.match(r"^(?:it|this)\s+(?:did not|didn't|does not|doesn't)\s+happen\s+"
+                         r"(?:in|on|with|before)\s+(?P<w>.+)$", sentence, re.IGNORECASE)
+        if older and main_found:
+            works = works or older.group("w")
             continue
         since_match = _SINCE_RE.match(sentence)
         if since_match and main_found:
@@ -257,7 +189,17 @@ def read_bug(text: str, sentences: list[str]) -> BugReading:
         things = [t for t in things if re.match(r"^(?:the|a|an)\s", t, re.IGNORECASE)]
         if things:
             action = re.sub(r"\bit\b", english.lower_first(things[-1]), action, count=1)
+    relative = re.match(r"^(?P<verb>\w+(?:\s(?:up|in|out))?)\s+(?P<np>(?:a|an|the)\s+[\w-]+"
+                        r"(?:\s[\w-]+)?)\s+(?P<rel>(?:that|which|who)\s.+)$", action)
+    if relative and not conditions:
+        # "delete a project that has archived tasks": open such a project, then delete it.
+        conditions = [f"open {relative.group('np')} {relative.group('rel')}"]
+        the_np = re.sub(r"^(?:a|an)\b", "the", relative.group("np"))
+        full_action, action = action, f"{relative.group('verb')} {the_np}"
+    else:
+        full_action = action
     return BugReading(
+        full_action=full_action,
         subject=subject,
         action=action,
         conditions=tuple(dict.fromkeys(c for c in conditions if c)),
@@ -299,8 +241,15 @@ def _main_sentence(sentence: str) -> dict:
         symptom = head[: trailing.start()] if trailing else head
         if trailing:
             condition, more = _condition_and_more(trailing.group("cond"))
+            condition = re.sub(r",?\s+(?:on|in)\s+(?:iOS|Android|Windows|macOS|Chrome|Safari|"
+                               r"Firefox|Edge|staging|production)\b.*$", "", condition,
+                               flags=re.IGNORECASE)
             out["symptoms"] += more
             steps = [as_step(part) for part in split_and(condition)]
+            if len(steps) > 1 and steps[-1] and not steps[-1].split()[0].endswith("ed") and \
+                    re.match(r"^(?:come|go|get|log|sign|switch|turn)\b", steps[-1]):
+                # "switch to another app and come back": one action in two verbs.
+                steps = [*steps[:-2], f"{steps[-2]} and {steps[-1]}"]
             steps = [step for step in steps if step]
             if steps:
                 out["action"] = steps[-1]
@@ -320,8 +269,9 @@ def _main_sentence(sentence: str) -> dict:
             if base and not out["action"]:
                 split = re.match(r"^(?P<act>.+?)\s+(?P<sym>(?:does|do|is|are|fails?|crash\w*|"
                                  r"returns?|shows?|hangs?|freezes?|throws?|takes?|never|"
-                                 r"doesn't|don't|saves?|leads?|causes?|results?|gives?)\b.+)$",
-                                 symptom)
+                                 r"doesn't|don't|saves?|leads?|causes?|results?|gives?|opens?|"
+                                 r"loads?|redirects?|downloads?|sends?|logs?|jumps?|goes|"
+                                 r"closes?|reloads?|resets?|deletes?|charges?)\b.+)$", symptom)
                 if split:
                     out["action"] = base + split.group("act")[len(gerund.group("gerund")):]
                     out["symptoms"] = [f"it {split.group('sym')}"]
@@ -332,13 +282,16 @@ def _main_sentence(sentence: str) -> dict:
     out["subject"] = out["subject"] or subject_of(out["symptoms"][0] if out["symptoms"] else "")
     if elaboration:
         more = _main_sentence(elaboration)
+        if not subject_of(head) and not _NEGATED_ACTION_RE.match(head):
+            # "Duplicate charges: when …": a name for the bug, then the report itself.
+            out["symptoms"] = [s for s in out["symptoms"] if s != head]
         out["action"] = out["action"] or more["action"]
         out["conditions"] += more["conditions"]
         out["symptoms"] += more["symptoms"]
     if instead:
         first = out["symptoms"][0] if out["symptoms"] else ""
         out["expected"] = _instead(instead.group("what"), out["subject"], first)
-    tz = _TIMEZONE_RE.search(sentence)
+    tz = TIMEZONE_RE.search(sentence)
     if tz:
         out["conditions"].insert(0, as_step(tz.group(0)))
     return out
@@ -350,6 +303,17 @@ def _passive(text: str) -> str:
     return re.sub(r"\bwe\s+(?P<v>\w+ed)\s+(?P<o>(?:the|our|a)\s+[\w\s-]+?)(?=\s+(?:last|in|on|"
                   r"at|yesterday|this)\b|$)", lambda m: f"{m['o'].replace('our ', 'the ')} was "
                   f"{m['v']}", text)
+
+
+def _reporters_we(symptom: str) -> str:
+    """"we charge them twice" -> "the customer is charged twice": the report's "we" is the
+    product."""
+    match = re.match(r"^we\s+(?P<v>\w+)\s+(?:them|the customers?|customers|users|the user)\b"
+                     r"(?P<rest>.*)$", symptom, re.IGNORECASE)
+    if not match:
+        return symptom
+    verb = base_verb(match.group("v")) or match.group("v")
+    return f"the customer is {english.participle(verb)}{match.group('rest')}"
 
 
 def _condition_and_more(text: str) -> tuple[str, list[str]]:
@@ -378,6 +342,7 @@ def _symptom_clauses(text: str) -> list[str]:
                      text, flags=re.IGNORECASE)
     out = []
     for part in parts:
+        part = _reporters_we(part.strip())
         part = re.sub(r"^(?P<s>it|he|she|the \w+)\s+(?P<v>show|give|return|throw|take)\b",
                       lambda m: f"{m['s']} {m['v']}s", part.strip())
         head, _, missing = part.partition(" and not ")

@@ -10,11 +10,11 @@ import re
 
 from . import english
 from .bug_criteria import (
-    _FEEDBACK_RE,
-    _OWN_OUTCOME,
-    _counts,
-    _is_login,
+    FEEDBACK_RE,
+    OWN_OUTCOME,
     bug_action,
+    counted_fix,
+    is_login,
     negate,
 )
 from .bug_reading import BugReading, subject_of
@@ -85,6 +85,12 @@ def _strip_environment(phrase: str, reading: Reading) -> str:
 def steps_to_reproduce(reading: Reading, bug: BugReading) -> list[str]:
     env = reading.environment[0] if reading.environment else ""
     where = _app_or_place(reading, bug)
+    if where == "the app" and _watched(bug, bug_action(bug)) not in ("the screen",) and not \
+            bug_action(bug) and re.search(r"\b(?:pdfs?|reports?|emails?|photos?|files?|invoices?|"
+                                          r"pages?|orders?|documents?|receipts?)$", bug.subject,
+                                          re.IGNORECASE):
+        where = english.one_of(re.sub(r"^the\s+", "", english.lower_first(bug.subject)))
+        where = where if where.split()[0] in ("a", "an") else f"the {where}"
     before = [c for c in bug.conditions if c.split()[0] in ("use", "set", "turn", "switch")]
     after = [c for c in bug.conditions if c not in before]
     steps = [_imperative(c) for c in before]
@@ -97,7 +103,11 @@ def steps_to_reproduce(reading: Reading, bug: BugReading) -> list[str]:
         steps.append(_imperative(_strip_environment(action, reading)))
     duration = _DURATION_RE.search(reading.text)
     thing = _watched(bug, action)
-    if duration:
+    missing = re.search(r"\b(?:is|are)\s+missing\s+(?P<o>(?:the|a|an)\s+.+|[^,]+)$",
+                        bug.symptoms[0] if bug.symptoms else "", re.IGNORECASE)
+    if missing:
+        steps.append(f"Look for {english.lower_first(they(missing.group('o')))}")
+    elif duration:
         wait = re.sub(r"^(?:about|around|over|more than)\s+", "", duration.group(0))
         steps.append(f"Wait {wait} and watch {thing}")
     elif action and action.split()[0] in ("export", "download"):
@@ -125,22 +135,25 @@ def _watched(bug: BugReading, action: str) -> str:
 
 def expected_behaviour(reading: Reading, bug: BugReading) -> str:
     if bug.expected:
-        return english.capitalize(they(bug.expected)) + "."
+        expected = they(bug.expected)
+        if expected.startswith("it ") and bug_action(bug):
+            expected = f"{english.verb_phrase_gerund(they(bug_action(bug)))} {expected[3:]}"
+        return english.capitalize(expected) + "."
     action_text = bug_action(bug)
     action = parse_action(english.one_of_phrase(action_text)) if action_text else None
     symptoms = [they(s) for s in bug.symptoms if not re.match(
         r"^(?:users?|customers?|I|we|they)\s+(?:cannot|can't)\b", s, re.IGNORECASE)]
-    fixes = [fix for fix in (negate(s) for s in symptoms if not _FEEDBACK_RE.search(s)) if fix]
-    counted = _counts(reading.text)
+    fixes = [fix for fix in (negate(s) for s in symptoms if not FEEDBACK_RE.search(s)) if fix]
+    counted = counted_fix(reading.text)
     if counted:
         fixes = [fix for fix in fixes if "only" not in fix] + [counted]
     parts = []
-    if action and action.base in _OWN_OUTCOME:
+    if action and action.base in OWN_OUTCOME:
         parts.append(outcome(action))
     parts += fixes[:3]
-    if _is_login(reading) and not bug.subject:
+    if is_login(reading) and not bug.subject:
         parts = []
-    if any(_FEEDBACK_RE.search(s) for s in symptoms):
+    if any(FEEDBACK_RE.search(s) for s in symptoms):
         parts.append("an error message says why whenever it cannot finish")
     if not parts:
         return "The user is signed in and their dashboard opens." if re.search(
@@ -202,6 +215,7 @@ def actual_behaviour(reading: Reading, bug: BugReading) -> str:
                f"{english.lower_first(_reword(context[1]))}{f' ({env.strip()})' if env else ''}."
     if symptoms and any(subject_of(s) for s in bug.symptoms):
         text = english.join_and(symptoms)
-        return f"{english.capitalize(text)}{f' ({env.strip()})' if env else ''}."
+        mentioned = env and env.strip()[3:].lower() in text.lower()
+        return f"The tester sees that {text}{'' if mentioned or not env else env}."
     said = "; ".join(bug.symptoms) or reading.text
     return f"Reported as \u201c{said}\u201d{env}, with no error text or steps given."

@@ -9,12 +9,14 @@ the checks a developer runs are the ones the description asked for.
 
 import re
 
-from . import english, facts
+from tickets.quality.facts import description_facts
+
+from . import english
 from .reading import Reading
 
 MAX_CRITERIA = 6
 # Two criteria sharing this share of their words say the same thing.
-_ALIKE = 0.7
+_ALIKE = 0.78
 # Words a Then must not rest on: nobody can check them.
 VAGUE_RE = re.compile(
     r"\b(?:fast(?:er)?|quick(?:ly|er)?|easy|easily|easier|user[- ]friendly|properly|correctly|"
@@ -63,18 +65,53 @@ def finish(criteria: list[dict[str, str]], reading: Reading) -> list[dict[str, s
             _alike(item, other) for other in kept
         ) and not VAGUE_RE.search(item["then"]):
             kept.append(item)
-    kept = kept[:MAX_CRITERIA]
-    return carry_facts(kept, reading)
+    return kept[:MAX_CRITERIA]
 
 
-def carry_facts(kept: list[dict[str, str]], reading: Reading) -> list[dict[str, str]]:
-    """Name the facts no criterion mentions yet in the first criterion's Given: the setup a
-    tester must reproduce."""
-    text = " ".join(" ".join(item.values()) for item in kept)
-    absent = facts.missing(list(reading.facts), text)
-    if not absent or not kept:
-        return kept
-    first = dict(kept[0])
-    first["given"] = f"{first['given']} ({english.join_and(absent[:6])})"
-    kept[0] = first
-    return kept
+def carry_facts(criteria: list[dict[str, str]], description: str) -> list[dict[str, str]]:
+    """Name in the first criterion's Given the facts of the description (as the quality check
+    counts them: quoted texts, numbers with units, names) that no criterion mentions yet, each
+    with the few words around it in the description: the setup a tester must reproduce."""
+    wanted = description_facts(description, english=True)
+    text = " ".join(" ".join(item.values()) for item in criteria)
+    absent = [fact for fact in wanted if not _mentions(text, fact)]
+    if not absent or not criteria:
+        return criteria
+    phrases = list(dict.fromkeys(_around(fact.label, description) for fact in absent[:5]))
+    first = dict(criteria[0])
+    first["given"] = f"{first['given']} (reported: {'; '.join(phrases)})"
+    return [first, *criteria[1:]]
+
+
+def _squash(text: str) -> str:
+    """Lower case, no spaces or quotes: "2 MB" and "2MB", “Pay now” and "pay now" are one."""
+    return re.sub(r"[\s\"“”‘’'`«»„]+", "", text.casefold())
+
+
+def _mentions(text: str, fact) -> bool:
+    """Whether `text` names the fact: a quote or number as written (spaces aside), a name by
+    all of its words (singular or plural)."""
+    if fact.kind != "name":
+        return _squash(fact.label) in _squash(text)
+    said = set(re.findall(r"[^\W_]+", text.casefold()))
+    return all(word in said or f"{word}s" in said or word.rstrip("s") in said
+               for word in re.findall(r"[^\W_]+", fact.label.casefold()))
+
+
+def _around(label: str, description: str) -> str:
+    """The few words of `description` around `label`: "37 duplicate charges last week"."""
+    at = description.find(label)
+    if at < 0:
+        return label
+    # The clause the fact is in: cut at punctuation and before "when", "after", "because".
+    cuts = [0] + [match.end() for match in re.finditer(
+        r"[.;:)]\s|,\s|\n|\s(?=(?:when|whenever|if|once|because)\s)", description)
+        if match.end() <= at]
+    start = max(cuts)
+    end = next((match.start() for match in re.finditer(
+        r"[.;:)](?:\s|$)|,\s|\n|\s(?=(?:when|whenever|if|once|because)\s)", description)
+        if match.start() >= at + len(label)), len(description))
+    words = description[start:end].strip(" ,;:(").split()
+    position = len(description[start:at].split())
+    lo = max(0, position - 3)
+    return " ".join(words[lo:lo + 7]).strip(" ,.;:")

@@ -35,7 +35,8 @@ reorder repair replace reply report request require reschedule resend reserve re
 resolve restore restrict resume retire retry return reuse review revoke rewrite rotate run
 save scale scan rehearse schedule scroll search secure see select sell send separate set share
 ship show sign simplify skip snooze sort speed split standardise standardize start stop store
-stream submit subscribe suggest support swap switch sync tag take tap test throttle tidy toggle
+stream submit subscribe suggest support swap switch sync tag take tap test throttle tidy time
+toggle come leave reopen exit wait
 track transfer translate trigger trim turn type undo unify uninstall unlock unpublish
 unsubscribe update upgrade upload use validate verify view visit vote watch withdraw write
 zoom
@@ -274,11 +275,16 @@ def starts_with_verb(phrase: str) -> bool:
 
 
 def verb_phrase_gerund(phrase: str) -> str:
-    """"upload a picture" -> "uploading a picture": the phrase as a thing one does."""
+    """"upload a picture" -> "uploading a picture": the phrase as a thing one does; "switch
+    to another app and come back" -> "switching … and coming back"."""
     words = phrase.split()
     if not words:
         return phrase
-    return " ".join([gerund(words[0]), *words[1:]])
+    out = [gerund(words[0])]
+    for index, word in enumerate(words[1:], start=1):
+        after_and = words[index - 1].lower() == "and" and word.lower() in VERBS - NOUN_VERBS
+        out.append(gerund(word) if after_and else word)
+    return " ".join(out)
 
 
 def capitalize(text: str) -> str:

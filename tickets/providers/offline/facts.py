@@ -20,7 +20,7 @@ _ANY_CASE = ("iOS", "iPadOS", "Android", "macOS", "Safari", "Firefox", "iPhone",
 _PLATFORM_RE = re.compile(
     r"\b(?:" + "|".join(f"(?i:{re.escape(word)})" if word in _ANY_CASE else re.escape(word)
                         for word in PLATFORM_WORDS)
-    + r")\b(?:\s+\d+(?:\.\d+)*)?",
+    + r")\b(?:\s+\d+(?:\.\d+)*(?:\s+(?:and|or)\s+\d+(?:\.\d+)*)?)?",
 )
 # "iOS Safari", "Safari on iPhone", "Chrome 120 on Windows 11".
 _ENVIRONMENT_RE = re.compile(
@@ -72,7 +72,8 @@ _COMPONENT_RE = re.compile(
 _FILLER_COMPONENT_WORDS = {"whole", "entire", "same", "new", "other", "main", "current",
                            "right", "wrong", "first", "last", "next", "every", "each", "old"}
 # Capitalised names inside a sentence: "Stripe", "Apple Pay", "Members".
-_NAME_RE = re.compile(r"(?<=[a-z,;:] )(?:[A-Z][\w.+#-]*)(?:\s(?:[A-Z][\w.+#-]*|\d+))*")
+_NAME_RE = re.compile(r"(?<=[a-z,;:] )(?:[A-Z][\w+#-]*(?:\.[\w+#-]+)*)"
+                      r"(?:\s(?:[A-Z][\w+#-]*(?:\.[\w+#-]+)*|\d+))*")
 _NOT_NAMES = {"I", "I'm", "I've", "I'd", "OK", "It", "The", "This", "When", "Then", "Given",
               "And", "But", "If", "So", "We", "They", "Please"}
 

@@ -9,7 +9,8 @@ import re
 from . import english
 from .criteria import actor, criterion, finish
 from .english import word_set
-from .outcomes import Action, edge_case, feature_criteria, outcome, parse_action, they
+from .feature_topics import feature_criteria
+from .outcomes import Action, edge_case, outcome, parse_action, they
 from .phrases import participle_goal, split_actions, statement_then
 from .reading import Reading
 
@@ -173,7 +174,8 @@ def outcome_criteria(reading: Reading) -> list[dict[str, str]]:
             then = outcome(action)
             if reading.trigger and index == 0:
                 held = they(f"{action.obj} {action.rest}".strip())
-                holding = f" with {held}" if action.obj and not reading.recipient else ""
+                holding = f" with {held}" if action.obj and not reading.recipient and \
+                    action.base not in ("get", "receive", "send", "email", "notify") else ""
                 given, when = f"{who}{holding}", they(reading.trigger)
                 then = _still_there(action) or then
             if reading.recipient and not reading.trigger and action.base in (
@@ -181,8 +183,8 @@ def outcome_criteria(reading: Reading) -> list[dict[str, str]]:
                 given = f"{who}{_timing(action.rest)}"
                 when = "they open the app"
             if reading.recipient and english.plural_phrase(reading.role) == reading.recipient:
-                then = re.sub(rf"^the {re.escape(reading.recipient)} receive\b", "they receive",
-                              then)
+                then = re.sub(rf"^(?:the )?{re.escape(reading.recipient)} receive\b",
+                              "they receive", then)
             criteria.append(criterion(given, when, then))
         limit = _limit_edge(reading, who, main)
         if limit:
@@ -200,7 +202,8 @@ def outcome_criteria(reading: Reading) -> list[dict[str, str]]:
         criteria.append(criterion(
             "the server cannot complete the request", f"{who} tries to {they(main.phrase)}",
             "an error message says the request failed and nothing is changed"))
-    if main and reading.role.split() and reading.role.split()[-1] in _PRIVILEGED:
+    if main and reading.role.split() and reading.role.split()[-1] in _PRIVILEGED and \
+            not reading.recipient:
         deed = f"{they(main.verb)} {they(english.noun_phrase(main.obj) or main.obj)}".strip()
         criteria.append(criterion(f"a signed-in user who is not {who}",
                                   f"they open the page where {english.plural_phrase(reading.role)}"

@@ -18,6 +18,8 @@ from tickets.providers.schema import SUMMARY_MAX, TEXT_MAX, validate_ticket
 from . import bug_report, english, prose, sizing, titles
 from .bug_criteria import fix_criteria
 from .bug_reading import read_bug
+from .copies import say_once
+from .criteria import carry_facts
 from .feature_criteria import outcome_criteria
 from .reading import read
 from .task_criteria import done_criteria
@@ -69,6 +71,8 @@ def generate_offline(request: GenerationRequest) -> dict:
             data[key] = _bounded(data[key], limit)
     data["acceptance_criteria"] = [{part: _bounded(text, _PART_MAX) for part, text in item.items()}
                                    for item in acceptance]
+    data = say_once(data, request.description)
+    data["acceptance_criteria"] = carry_facts(data["acceptance_criteria"], request.description)
     return validate_ticket(data, ticket_type=kind.value)
 
 

@@ -123,13 +123,20 @@ def they(text: str) -> str:
     """A phrase from the asker's voice into a tester's: "my cart" -> "their cart"."""
     swaps = {"my": "their", "mine": "theirs", "me": "them", "myself": "themselves", "I": "they",
              "I'm": "they're", "our": "the", "we": "they", "us": "them"}
-    return " ".join(swaps.get(word, word) for word in text.split())
+    words = text.split()
+    # "remember me" is the name of a checkbox, not the asker.
+    return " ".join(word if word == "me" and index and words[index - 1].lower() == "remember"
+                    else swaps.get(word, word) for index, word in enumerate(words))
 
 
 def outcome(action: Action) -> str:
     """What a tester sees after `action` (a Then without its "Then")."""
     base, obj, head = action.base, they(action.obj) or "it", action.head
     rest = they(action.rest)
+    if base in ("get", "receive"):
+        return f"they receive {obj}{' ' + rest if rest.startswith('with ') else ''}"
+    if base in ("drag", "move") and rest.startswith("to "):
+        return f"{definite(english.noun_phrase(obj) or obj)} moves {they(rest)}"
     if action.purpose:
         seen = they(action.purpose)
         if seen.startswith(("see ", "view ", "know ", "find ")):
@@ -178,13 +185,16 @@ def outcome(action: Action) -> str:
             who = to.group("who")
             who = who if who.startswith("the ") else f"the {who}"
             return f"{who} {_agree(who, 'receives', 'receive')} {obj} within a few minutes"
-        return f"{obj} {_agree(obj, 'receives', 'receive')} the message".strip()
+        where = f" {rest}" if re.match(r"^(?:in|on|by|via|through)\b", rest) else ""
+        return f"{obj} {_agree(obj, 'receives', 'receive')} a message{where}".strip()
     if base in ("share",):
         return f"the person it was shared with can open {obj}"
     if base in ("book", "schedule", "reserve", "reschedule", "move"):
         if base == "move":
             return f"the {head or 'booking'} shows as moved with its new date and time"
         return f"the {head or 'booking'} shows as confirmed with its date and time"
+    if base in ("get", "receive"):
+        return f"they receive {obj}{' ' + rest if rest.startswith('with ') else ''}"
     if base in ("print",):
         return f"the print preview shows {obj} on A4 pages"
     if base in ("add", "create", "build", "post", "submit", "write", "register", "request"):
@@ -253,7 +263,7 @@ def edge_case(action: Action, who: str) -> tuple[str, str, str] | None:
     if base in ("delete", "remove", "archive", "cancel"):
         return (f"{who} who asked to {base} {obj}", "they cancel the confirmation dialog",
                 f"{obj} is still listed")
-    if base in ("send", "notify", "remind", "email", "message", "post"):
+    if base in ("send", "notify", "remind", "email", "message", "post", "get", "receive"):
         return ("a recipient who turned these messages off", "the next message is due",
                 "nothing is sent to that recipient")
     if base in ("book", "schedule", "reserve", "move", "reschedule"):
@@ -278,69 +288,6 @@ def edge_case(action: Action, who: str) -> tuple[str, str, str] | None:
         return ("a required field left empty", f"{does} {obj}".strip(),
                 "an error message names the missing field and nothing is saved")
     return None
-
-
-def feature_criteria(thing: str, trigger: str = "") -> list[tuple[str, str, str]]:
-    """(given after the actor, when, then) for a goal that names a thing, not a deed."""
-    lower = thing.lower()
-    core = re.sub(r"\s+(?:for|in|on|to)\s+(?:the|our|my)\s+.+$", "", thing).strip()
-    bare = re.sub(r"^(?:an?|the)\s+", "", core, flags=re.IGNORECASE)
-    if re.search(r"\b(?:mode|theme)\b", lower):
-        return [
-            (" using the light theme", f"they turn on {bare} in the settings",
-             f"every screen switches to {bare} without a page reload"),
-            (f" who turned on {bare}", "they sign out and sign in again on the same device",
-             f"the app still shows {bare}"),
-            (" whose device is set to a dark appearance", "they open the app for the first time",
-             f"the app starts in {bare}"),
-        ]
-    if re.search(r"\b(?:two-factor|2fa|mfa|multi-factor|totp|authenticator)", lower):
-        return [
-            (" with two-factor authentication turned on", "they sign in with the right password",
-             "they are asked for a 6-digit code from their authenticator app before the "
-             "account opens"),
-            (" with two-factor authentication turned on", "they enter a wrong code",
-             "an error message says the code is wrong and the account stays closed"),
-            (" without two-factor authentication", "they open the security settings",
-             "a button to set up two-factor authentication is shown with a QR code"),
-        ]
-    if re.search(r"\bnotification", lower):
-        return [
-            (" who is signed in", "something they follow changes",
-             "a notification appears in the app within a minute, naming what changed"),
-            (" with unread notifications", "they open the notification list",
-             "each notification links to the item it is about"),
-            (" who turned notifications off in the settings", "something they follow changes",
-             "no notification is sent to them"),
-        ]
-    if re.search(r"\bsearch\b", lower):
-        return [
-            (" on any page", "they search for a word from an item's name",
-             "the items whose names contain that word are listed"),
-            (" on any page", "they search for a word no item contains",
-             "a message says nothing matches"),
-        ]
-    if re.search(r"\b(?:tour|onboarding|walkthrough|tutorial)\b", lower):
-        return [
-            (" signing in for the first time", "the dashboard opens",
-             f"{core} starts at its first step"),
-            (" in the middle of the tour", "they choose Skip",
-             "the tour closes and does not start again at the next sign-in"),
-        ]
-    if re.search(r"\b(?:pagination|paging)\b", lower):
-        return [
-            ("", "they open a list with more items than fit on one page",
-             "the list shows one page at a time with links to the next and previous pages"),
-            (" on the last page", "they look at the page links", "the next-page link is hidden"),
-        ]
-    plural = english.is_plural(bare.split()[-1]) if bare.split() else False
-    return [
-        ("", f"they open the screen where {bare} {'belong' if plural else 'belongs'}",
-         f"{core} {'are' if plural else 'is'} shown with a short explanation of what "
-         f"{'they do' if plural else 'it does'}"),
-        (f" who has used {bare} once", "they come back the next day",
-         "the app shows the same choices they made the day before"),
-    ]
 
 
 # Why people ask for things, by topic: used only when the description gives no reason.

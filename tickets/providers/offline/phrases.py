@@ -46,14 +46,25 @@ def task_steps(text: str) -> list[str]:
     thing = ""
     for sentence in sentences(text):
         sentence = strip_leads(sentence)
+        # Commas inside brackets list details ("4 stages (lint, tests, deploy)"): keep them.
+        sentence = re.sub(r"\([^)]*\)", lambda m: m.group(0).replace(",", "\0"), sentence)
         # After a colon comes a list of details, not more of the step before it.
         head, colon, details = sentence.partition(": ")
-        merging = True
         parts = re.split(r"\s*;\s*|,\s+(?:and\s+|then\s+)?(?=\w+\s)|\s+(?:and|then)\s+"
                          r"(?=(?:also\s+)?\w+\s)", head)
         details_parts = re.split(r",\s+(?:and\s+)?|;\s*", details) if colon else []
+        first_step = len(steps)
+        if not english.starts_with_verb(parts[0].strip(" ,.")):
+            named = re.match(r"^(?P<x>(?:the|our|all)\s+[\w\s-]+?)\s+(?:is|are|was|were)\b",
+                             sentence, re.IGNORECASE)
+            if named:
+                thing = re.sub(r"^our\s+", "the ", english.lower_first(named.group("x")))
+            if not re.search(r",\s+(?:please\s+)?\w+", head) or len(parts) < 2:
+                continue
+            parts = parts[1:]
         for index, part in enumerate([*parts, *details_parts]):
-            merging = index < len(parts)
+            merging = index < len(parts) and len(steps) > first_step
+            part = part.replace("\0", ",")
             part = re.sub(r"^(?:also|then|and)\s+", "", part.strip(" ,."), flags=re.IGNORECASE)
             part = _TASK_PURPOSE_RE.sub("", part)
             named = re.match(r"^(?P<x>(?:the|our|all)\s+[\w\s-]+?)\s+(?:is|are|was|were)\b", part,
@@ -62,7 +73,8 @@ def task_steps(text: str) -> list[str]:
                 thing = re.sub(r"^our\s+", "the ", english.lower_first(named.group("x")))
             if english.starts_with_verb(part) and len(part.split()) >= 2:
                 if thing:
-                    part = re.sub(r"\b(?:them|it)\b", thing, part, count=1)
+                    part = re.sub(r"\b(?:them|it)\b(?!\s+(?:is|are|was|were|has|have|\w+s)\b)",
+                                  thing, part, count=1)
                 steps.append(part[0].lower() + part[1:])
                 thing = english.noun_phrase(part.split(" ", 1)[1]) if " " in part else thing
             elif merging and steps and not named and " " in part and not re.match(
@@ -72,6 +84,29 @@ def task_steps(text: str) -> list[str]:
                 # "write tests for the signup and onboarding flow": one step, cut at "and".
                 steps[-1] = f"{steps[-1]} and {part}"
     return list(dict.fromkeys(steps))
+
+
+def split_requirement(then: str) -> list[str]:
+    """"the pipeline runs the stages in parallel and caches dependencies so that it finishes
+    in under 10 minutes" -> three checks, each with its subject."""
+    if not then:
+        return []
+    if len(then.split()) <= 12:
+        return [then]
+    subject = re.match(r"^(?P<s>(?:[\w'-]+\s+){0,3}?[\w'-]+)\s+(?:is|are|can|runs?|has|have|"
+                       r"should|must|gets?|\w+s)\b", then)
+    parts = re.split(r",?\s+so that\s+|,?\s+and\s+(?=(?:it|they|\w+s)\b)|;\s+", then)
+    out = []
+    for index, part in enumerate(parts):
+        part = part.strip(" ,")
+        if index and subject and not re.match(r"^(?:it|they|the|a|an|this|each|every|no)\b",
+                                              part):
+            part = f"{subject.group('s')} {part}"
+        if subject:
+            part = re.sub(r"^it\b", subject.group("s"), part)
+        if len(part.split()) >= 3:
+            out.append(part)
+    return out or [then]
 
 
 def task_purpose(text: str) -> str:
@@ -117,6 +152,16 @@ def split_actions(goal: str) -> list[str]:
         actions = [f"{action} {last[1]}" if len(action.split()) == 1 else action
                    for action in actions]
     return actions
+
+
+_CURRENT_RE = re.compile(r"\b(?:currently|today|right now|at the moment|at present)\b",
+                         re.IGNORECASE)
+
+
+def is_current_state(sentence: str) -> bool:
+    """"The pipeline currently takes 25 minutes": how things are, not a requirement."""
+    return bool(_CURRENT_RE.search(sentence)) and not re.search(
+        r"\b(?:should|must|needs? to|has to|have to|will)\b", sentence)
 
 
 def statement_then(sentence: str) -> str:

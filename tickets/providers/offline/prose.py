@@ -44,7 +44,18 @@ def _thing(goal: str) -> str:
                   r" in \g<p>", goal)
 
 
+def _notified(reading: Reading) -> re.Match | None:
+    """"notify project owners in Slack" when the story is the project owners'."""
+    if not reading.recipient:
+        return None
+    return re.match(rf"^(?P<v>notify|alert|remind|message)\s+{re.escape(reading.recipient)}\b"
+                    r"(?P<rest>.*)$", reading.goal, re.IGNORECASE)
+
+
 def _wish(reading: Reading) -> str:
+    notified = _notified(reading)
+    if notified:
+        return f"to be {english.participle(notified.group('v').lower())}{notified.group('rest')}"
     if reading.recipient:
         shown = re.match(r"^\w+\s+(?P<x>.+?)\s+to\s+" + re.escape(reading.recipient) +
                          r"\b(?P<rest>.*)$", reading.goal, re.IGNORECASE)
@@ -117,8 +128,12 @@ def _short(phrase: str, count: int = 8) -> str:
     words = re.split(r",\s+", phrase)[0].split()
     if len(words) <= count:
         return " ".join(words)
-    cut = max((index for index in range(2, count + 1)
-               if words[index].lower() in BOUNDARY_WORDS), default=count)
+    clause = [index for index in range(2, count + 1)
+              if words[index].lower() in ("instead", "so", "because", "which", "while", "when",
+                                          "without", "unless", "until")]
+    cut = max(clause or [index for index in range(2, count + 1)
+                         if words[index].lower() in BOUNDARY_WORDS and words[index] != "and"],
+              default=count)
     return trim_dangling(" ".join(words[:cut]))
 
 
@@ -130,7 +145,11 @@ def _details(reading: Reading) -> str:
 def _feature_summary(reading: Reading) -> str:
     action = parse_action(reading.goal)
     people = _people(reading)
-    if reading.recipient:
+    notified = _notified(reading)
+    if notified:
+        missing = f"{people} are not {english.participle(notified.group('v').lower())}" \
+                  f"{notified.group('rest')} today."
+    elif reading.recipient:
         thing = re.match(r"^\w+\s+(?P<x>.+?)\s+to\s+", reading.goal)
         shown = re.sub(r"^(?:an?|the)\s+", "", _short(thing.group("x") if thing else reading.goal,
                                                       5))
@@ -152,7 +171,8 @@ def _feature_summary(reading: Reading) -> str:
     scope = ("This ticket covers the main flow, who may use it and the edge cases below."
              if reading.named_role else "This ticket covers the main flow and the edge cases "
              "below.")
-    return f"{missing} With it, {_third_person(why, reading)}. {scope}{_details(reading)}"
+    return f"{missing} With it, {_short(_third_person(why, reading), 10)}. " \
+           f"{scope}{_details(reading)}"
 
 
 def _consequence(bug: BugReading, action: str) -> str:

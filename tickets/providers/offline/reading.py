@@ -192,9 +192,17 @@ def read(description: str) -> Reading:
     text = tidy(description)
     parts = sentences(text) or [text.strip()[:CHARACTERS_READ] or "the requested change"]
     lead = _lead_sentence(parts)
+    said_first = lead
     label = _LABEL_RE.match(lead)
+    if label and (english.starts_with_verb(label.group("label")) or
+                  len(label.group("label").split()) > 4):
+        label = None
     if label:
         lead = label.group("rest")
+    where = re.match(r"^(?:in|on|from)\s+(?P<place>(?:the|a|our|my)\s+[\w\s-]{2,40}?),\s+"
+                     r"(?P<rest>.+)$", lead, re.IGNORECASE)
+    if where:
+        lead = where.group("rest")
     role, rest = find_role(text, lead)
     goal, benefit = _split_benefit(rest)
     goal, reason = _split_reason(goal)
@@ -202,8 +210,14 @@ def read(description: str) -> Reading:
     # "Let team admins export X" leaves "export X"; "dark mode for the app" stays a thing.
     if not goal:
         goal = _tidy_goal(lead)
+    goal, colon, details = goal.partition(": ")
     goal, other_actor = _split_other_actor(goal)
     goal, trigger = _split_trigger(goal)
+    extra = re.search(r",\s+(?P<with>with\s+.+)$", trigger)
+    if extra:
+        # "…, with a link to track the driver" belongs to what is sent, not to when.
+        trigger = trigger[: extra.start()]
+        goal = f"{goal} {extra.group('with')}"
     if other_actor:
         goal, trigger = goal, ""
     goal = english.lower_first(goal)
@@ -215,17 +229,27 @@ def read(description: str) -> Reading:
                   r"(?P<x>(?:an?|the|their)\s.+)$",
                   lambda m: f"{m['v']} {m['x']} to {m['who']}" if is_role_word(m["who"])
                   else m.group(0), goal)
+    notified = re.match(r"^(?P<v>notify|alert|remind|message)\s+(?P<who>(?:[\w-]+\s+)?[\w-]+s)\b",
+                        goal, re.IGNORECASE)
     shown = _SHOW_TO_RE.match(goal)
     recipient, people = "", role_name(shown.group("who")) if shown else ""
     if shown and people and is_role_word(people.split()[-1]) and not role:
         recipient = english.plural_phrase(people)
         role = people
+    if notified and is_role_word(notified.group("who").split()[-1]):
+        people = role_name(notified.group("who"))
+        if not role or role == people:
+            recipient, role = english.plural_phrase(people), people
     benefit = benefit or _benefit_from_other_sentences(parts, lead)
     more = tuple(resolve_pronouns([_tidy_goal(strip_leads(s)) for s in parts
-                                    if s not in (lead, label.string if label else "")]))[:4]
+                                    if s not in (lead, said_first)]))[:4]
+    more = tuple(re.sub(r"^the new one\b", "the new setup", s, flags=re.IGNORECASE) for s in more)
     if other_actor:
         more = (other_actor, *more)
+    if details:
+        more = (details, *more)
     place = _PLACE_RE.search(text)
+    place_text = where.group("place") if where else (place.group("place") if place else "")
     reading = Reading(
         text=text,
         original=description.strip(),
@@ -239,7 +263,7 @@ def read(description: str) -> Reading:
         reason=reason,
         environment=tuple(facts.environment(text)),
         facts=tuple(facts.all_facts(text[:2000])),
-        place=place.group("place") if place else "",
+        place=place_text,
         more=tuple(m for m in more if m),
         steps=tuple(task_steps(text)),
         label=label.group("label") if label else "",

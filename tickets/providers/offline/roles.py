@@ -176,14 +176,14 @@ def find_role(text: str, lead: str) -> tuple[str, str]:
 def mentioned_role(text: str) -> str:
     """The first people the description names anywhere ("mandatory for admins" -> "admin");
     nobody in particular ("users") does not count."""
-    tokens = re.findall(r"[\w'-]+", text)
+    tokens = re.findall(r"[\w'-]+|[.!?]", text)
     for index, token in enumerate(tokens):
         word = english.singular(token.lower())
         if word in ROLE_WORDS and word not in ("user", "person", "people", "team", "support",
                                                 "sales", "finance", "staff"):
             before = tokens[index - 1].lower() if index else ""
             if before and before not in _STOP_BEFORE_ROLE and before not in english.VERBS \
-                    and before.isalpha():
+                    and before.isalpha() and before not in ("it", "they", "we", "i", "you"):
                 return f"{before} {word}"
             return word
     return ""

@@ -12,7 +12,7 @@ import re
 from . import english
 from .criteria import criterion, finish
 from .outcomes import Action, parse_action, they
-from .phrases import statement_then
+from .phrases import is_current_state, split_requirement, statement_then
 from .reading import Reading
 
 _MOVE_RE = re.compile(r"\bfrom\s+(?P<old>.+?)\s+to\s+(?P<new>.+?)(?=\s+(?:before|after|by|"
@@ -46,12 +46,19 @@ def _step_criteria(action: Action, reading: Reading) -> list[dict[str, str]]:
                           f"someone checks the version {obj} reports",
                           f"it reports {new} instead of {old}"),
             ]
+        if re.search(r"\b(?:storage|files?|images?|uploads?|disk|bucket|attachments?|media)\b",
+                     f"{action.obj} {old} {new}", re.IGNORECASE):
+            return [
+                criterion(f"the move of {obj} to {new} finished",
+                          "someone opens an item stored before the move", f"it loads from {new}"),
+                criterion(f"the move of {obj} finished", f"someone looks for files on {old}",
+                          f"the application no longer reads from {old}"),
+            ]
         return [
-            criterion(f"the move of {obj} to {new} finished",
-                      "someone opens an item stored before the move",
-                      f"it loads from {new}"),
-            criterion(f"the move of {obj} finished", f"someone looks for files on {old}",
-                      f"the application no longer reads from {old}"),
+            criterion(f"{obj} moved to {new}", "the team works with it for a full day",
+                      f"every job that ran on {old} runs on {new}"),
+            criterion(f"{obj} moved to {new}", f"someone checks {old}",
+                      f"nothing runs on {old} any more and it can be switched off"),
         ]
     if re.search(r"deprecat|warning", action.obj, re.IGNORECASE):
         return [criterion("every change of this ticket merged",
@@ -166,10 +173,16 @@ def _qualifier_criteria(reading: Reading, target: str) -> list[dict[str, str]]:
     if re.search(r"\bwithout (?:any )?downtime\b", reading.text, re.IGNORECASE):
         out.append(criterion("a check that calls the site every 10 seconds",
                              "the change is rolled out", "every call gets an answer"))
+    today = [they(english.lower_first(s)) for s in reading.more if is_current_state(s)]
+    given = f"{target} after the change"
+    if today:
+        now = re.sub(r"\s+currently\b", "", today[0])
+        given += f" (today {now})"
     for sentence in reading.more:
-        then = statement_then(sentence)
-        if then:
-            out.append(criterion(f"{target} after the change", "a reviewer checks it", then))
+        if is_current_state(sentence):
+            continue
+        for then in split_requirement(statement_then(sentence)):
+            out.append(criterion(given, "a reviewer checks it", then))
     colon = re.search(r":\s*(?P<list>[^.]+)", reading.text)
     if colon and reading.steps and not reading.steps[0].startswith(("upgrade", "migrate")):
         limited = re.search(r"\b(?:limit|rate|quota|throttl)", reading.text, re.IGNORECASE)

@@ -16,6 +16,7 @@ from tickets.kinds import TicketKind
 from . import english
 from .bug_criteria import bug_action
 from .bug_reading import BugReading, subject_of
+from .english import word_set
 from .outcomes import parse_action, they
 from .phrases import participle_goal
 from .reading import Reading
@@ -169,6 +170,37 @@ def strip_env(phrase: str, reading: Reading) -> str:
     return phrase
 
 
+def _state_headlines(symptom: str) -> list[str]:
+    """"Invoice PDFs are missing the company logo" -> "Company logo missing from invoice
+    PDFs"; "Totals in the weekly report are off by one cent" -> "Weekly report totals off by
+    one cent": a bug title in headline style, without articles or "is"."""
+    out = []
+    shown = re.match(r"^(?:the\s+)?(?P<s>.+?)\s+(?:gets?|shows?|displays?|uses?)\s+(?P<o>.+)$",
+                     symptom, re.IGNORECASE)
+    if shown and len(shown.group("s").split()) > 1:
+        out.append(f"{english.capitalize(shown.group('o'))} shown on "
+                   f"{english.lower_first(shown.group('s'))}")
+    missing = re.match(r"^(?:the\s+)?(?P<s>.+?)\s+(?:is|are)\s+missing\s+(?:the\s+|a\s+|an\s+)?"
+                       r"(?P<o>.+)$", symptom, re.IGNORECASE)
+    if missing:
+        out.append(f"{english.capitalize(missing.group('o'))} missing from "
+                   f"{english.lower_first(missing.group('s'))}")
+    text = re.sub(r"\b(?:the|a|an)\s+", "", symptom, flags=re.IGNORECASE)
+    text = re.sub(r"\s+(?:is|are)\s+", " ", text, count=1)
+    compressed = re.sub(r"^(?P<x>[\w-]+(?:\s[\w-]+)?)\s+(?:in|of|on)\s+"
+                        r"(?P<y>[\w-]+(?:\s[\w-]+){0,2}?)"
+                        r"(?=\s(?:\w+ed|off|missing|wrong|empty|blank|broken|slow|greyed|not)\b)",
+                        lambda m: f"{m['y']} {m['x'].lower()}", text)
+    for headline_text in dict.fromkeys((compressed, text)):
+        if headline_text != symptom:
+            out.append(english.capitalize(headline_text))
+    # Last: the main clause alone ("Session expires after 5 minutes").
+    clause = re.split(r"\s+(?:even|with|when|while|because|although|despite|unless)\s+", text)[0]
+    if clause != text and len(clause.split()) >= 3:
+        out.append(english.capitalize(clause))
+    return out
+
+
 def symptom_context(symptom: str) -> tuple[str, str] | None:
     """("names with accents like José", "search returns no results") from "search returns no
     results for names with accents like José": where it happens, and what happens."""
@@ -178,7 +210,7 @@ def symptom_context(symptom: str) -> tuple[str, str] | None:
     rest = symptom[len(subject):].split()
     for index, word in enumerate(rest[2:], start=2):
         if word.lower() in ("for", "to", "after", "before", "at", "when", "during", "on", "in") \
-                and len(rest) - index > 2:
+                and (len(rest) - index > 2 or index == len(rest) - 2 and rest[-1][:1].isupper()):
             context = " ".join(rest[index + (1 if word.lower() in ("for", "to") else 0):])
             return context, " ".join([subject, *rest[:index]])
     return None
@@ -205,13 +237,23 @@ def _bug_titles(reading: Reading, bug: BugReading) -> list[str]:
             candidates.append(joined_title if len(joined_title) <= TITLE_LIMIT or bug.action
                               and len(short_symptom(symptom)) > TITLE_LIMIT
                               else short_symptom(symptom))
+        said = next((s[3:] for s in bug.symptoms if re.match(r"^it\s+\w+s\b", s)), "")
+        if said and not doing.startswith("using "):
+            # "Clicking 'Download invoice' opens a blank tab in Firefox 128".
+            short = re.sub(r"\s+(?:on|in|from)\s+(?:the|a)\s+[\w\s-]+?(?:page|screen|tab|view)\b",
+                           "", doing)
+            candidates.append(f"{english.capitalize(short)} {said}")
         if not doing.startswith("using "):
             failure = _failure_phrase(bug.symptoms, reading.text)
+            if bug.full_action and bug.full_action != bug.action:
+                whole = english.verb_phrase_gerund(they(strip_env(bug.full_action, reading)))
+                candidates.append(f"{english.capitalize(whole)} {failure}{env}")
             candidates.append(f"{english.capitalize(doing)} {failure}{env}")
     context = symptom_context(symptom)
     if context:
         candidates.append(f"{english.capitalize(context[0])}: "
                           f"{english.lower_first(short_symptom(context[1]))}")
+    candidates += _state_headlines(symptom)
     mentioned = env and env.split()[-1].lower() in short_symptom(symptom).lower()
     candidates.append(f"{short_symptom(symptom)}{'' if mentioned else env}")
     if re.search(r"\b(?:log\s?in|sign\s?in|signin|login)\b", reading.text, re.IGNORECASE):
@@ -237,7 +279,28 @@ def _candidates(reading: Reading, kind: TicketKind, bug: BugReading | None) -> l
                    _title_case(f"{action.verb} {action.obj}")]
     elif reading.thing:
         titles.append(headline(_thing_title(reading.thing)))
+    if not action or reading.thing:
+        core = re.sub(r"\s+with\s+[A-Z][^,]*?(?=\s+for\s|$)", "", reading.thing or reading.goal)
+        if core != (reading.thing or reading.goal):
+            titles.append(_thing_title(core))
+    if reading.trigger:
+        # "Get an SMS" says little; "Get an SMS when the parcel is out for delivery" says it.
+        event = re.sub(r"\bmy\b", "the", re.split(r",\s+", reading.trigger)[0])
+        event = event if event.startswith(("after ", "if ", "as soon as ")) or event.endswith(
+            " for the first time") else f"when {event}"
+        titles = [f"{titles[0]} {event}", *titles] if len(_naming(titles[0])) < 3 else \
+            [*titles, f"{titles[0]} {event}"]
     return titles
+
+
+def _naming(title_text: str) -> list[str]:
+    """The words of a title that name something (not "add", "the", "get")."""
+    return [word for word in plain_words(title_text) if word not in _NOT_NAMING]
+
+
+_NOT_NAMING = word_set("""
+a an the to for of in on at by with and or add get new fix make let it this that my their be
+""")
 
 
 def _target_first(phrase: str) -> list[str]:
@@ -271,5 +334,10 @@ def title(reading: Reading, kind: TicketKind, bug: BugReading | None = None) -> 
             return text
     best = fitted[0] if fitted else f"{kind.label} from the description"
     prefix = "Fix: " if bug is not None else f"{kind.label}: "
-    return fit(f"{prefix}{english.lower_first(best)}")
+    text = fit(f"{prefix}{english.lower_first(best)}")
+    if _is_copy(text, reading.original or reading.text) and bug is not None:
+        # A report that already reads as a title: say what kind of report it is, and where.
+        where = reading.environment[0] if reading.environment else "Reported"
+        text = fit(f"{where} bug: {english.lower_first(best)}")
+    return text
 
