@@ -193,7 +193,7 @@ def fix_criteria(reading: Reading, bug: BugReading) -> list[dict[str, str]]:
     """Bugs: the failing action succeeds, each symptom is gone, the working case still works."""
     who = actor(reading)
     env = on_environment(reading)
-    action_text = bug_action(bug)
+    action_text = _without_environment(bug_action(bug), reading)
     conditions = list(bug.conditions)
     if action_text.startswith("use ") and not conditions:
         conditions, action_text = [action_text], ""
@@ -269,6 +269,15 @@ def fix_criteria(reading: Reading, bug: BugReading) -> list[dict[str, str]]:
             f"the test suite runs{' on builds since ' + since.group(0) if since else ' in CI'}",
             "the test passes"))
     return finish(criteria, reading)
+
+
+def _without_environment(phrase: str, reading: Reading) -> str:
+    """"export the report to PDF on Windows 11 with Edge" -> "export the report to PDF": the
+    platform is in the Given."""
+    for env in reading.environment:
+        phrase = re.sub(rf"\s+(?:on|in|with|using)\s+{re.escape(env)}\b", "", phrase,
+                        flags=re.IGNORECASE)
+    return phrase.strip()
 
 
 def _counterpart(action: str) -> str:

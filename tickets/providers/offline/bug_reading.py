@@ -59,8 +59,8 @@ SYMPTOM_VERBS = (
     r"is|are|was|were|does|do|did|doesn't|don't|didn't|can't|cannot|never|goes|go|throws?|"
     r"displays?|appears?|loads?|takes?|happens?|breaks?|closes?|logs?|redirects?|spins?|keeps?|"
     r"stays?|remains?|becomes?|turns?|jumps?|disappears?|say|says|reloads?|refresh\w*|skips?|"
-    r"loses?|lost|expires?|opens?|charges?|sends?|sent|resets?|deletes?|duplicates?|drops?|"
-    r"kicks?|signs?|arrives?|saves?|ignores?|misses|counts?|calculates?|rounds?|sorts?|"
+    r"loses?|lost|expires?|opens?|charges|sends?|sent|resets|deletes?|duplicates|drops?|"
+    r"kicks?|signs?|arrives?|saves?|ignores?|misses|counts|calculates?|rounds|sorts|"
     r"silently|always|reported|overwrites?|blocks?|rejects?|accepts?|lands?|ends?|bounces?|"
     r"comes?|vanish\w*|flicker\w*|overlaps?|truncat\w*|cuts?"
 )
@@ -246,7 +246,7 @@ def _main_sentence(sentence: str) -> dict:
                                flags=re.IGNORECASE)
             out["symptoms"] += more
             steps = [as_step(part) for part in split_and(condition)]
-            if len(steps) > 1 and steps[-1] and not steps[-1].split()[0].endswith("ed") and \
+            if len(steps) > 1 and steps[-1] and len(steps[-1].split()) <= 2 and \
                     re.match(r"^(?:come|go|get|log|sign|switch|turn)\b", steps[-1]):
                 # "switch to another app and come back": one action in two verbs.
                 steps = [*steps[:-2], f"{steps[-2]} and {steps[-1]}"]

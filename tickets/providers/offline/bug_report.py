@@ -44,13 +44,14 @@ def _preposition(env: str) -> str:
 
 
 def _app_or_place(reading: Reading, bug: BugReading) -> str:
-    if re.search(r"\bapp\b", bug.subject, re.IGNORECASE):
+    if re.search(r"\bapp\b", bug.subject, re.IGNORECASE) and not re.search(
+            r"\b(?:badge|count|button|icon|banner)\b", bug.subject, re.IGNORECASE):
         subject = re.sub(r"^(?:the|my|our)\s+", "", bug.subject, flags=re.IGNORECASE)
         return f"the {subject}"
     if re.search(r"\b(?:log\s?in|sign\s?in|signin|login)\b", reading.text, re.IGNORECASE) \
             and not bug.place:
         return "the sign-in page"
-    if not bug.place and re.search(r"\b(?:page|screen|dashboard|form|list|view|picker|badge|"
+    if not bug.place and re.search(r"\b(?:page|screen|dashboard|form|list|view|picker|"
                                    r"component)\b", bug.subject, re.IGNORECASE):
         subject = re.sub(r"^(?:the|my|our)\s+", "", bug.subject, flags=re.IGNORECASE)
         return f"the {english.lower_first(subject)}"

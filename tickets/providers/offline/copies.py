@@ -85,7 +85,8 @@ def _set(data: dict, name: str, text: str) -> None:
         data["steps_to_reproduce"][int(where[0])] = text
     elif kind == "summary":
         sentences = re.split(r"(?<=[.!?])\s+", data["summary"])
-        sentences[int(where[0])] = text
+        sentences[int(where[0])] = f"{text}." if text and not text.endswith((".", "!", "?")) \
+            else text
         data["summary"] = " ".join(sentence for sentence in sentences if sentence)
     else:
         data[kind] = text

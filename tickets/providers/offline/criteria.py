@@ -77,7 +77,15 @@ def carry_facts(criteria: list[dict[str, str]], description: str) -> list[dict[s
     absent = [fact for fact in wanted if not _mentions(text, fact)]
     if not absent or not criteria:
         return criteria
-    phrases = list(dict.fromkeys(_around(fact.label, description) for fact in absent[:5]))
+    phrases: list[str] = []
+    for fact in absent[:5]:
+        if any(_mentions(phrase, fact) for phrase in phrases):
+            continue
+        phrase = re.sub(r"^(?:our|my)\s+", "", _around(fact.label, description),
+                        flags=re.IGNORECASE)
+        if phrase.count("(") != phrase.count(")"):
+            phrase = phrase.replace("(", "").replace(")", "")
+        phrases.append(phrase)
     first = dict(criteria[0])
     first["given"] = f"{first['given']} (reported: {'; '.join(phrases)})"
     return [first, *criteria[1:]]

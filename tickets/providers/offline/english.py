@@ -106,7 +106,8 @@ def article(phrase: str) -> str:
 # Names that keep their capital inside a sentence.
 PROPER_NAMES = word_set("""
 Android Chrome Safari Firefox Edge Windows Linux Ubuntu Slack Stripe Zendesk Google Apple
-Microsoft GitHub Jira Playwright Amazon Docker PostgreSQL Postgres Python Django
+Microsoft GitHub Jira Playwright Amazon Docker PostgreSQL Postgres Python Django Chinese
+Japanese Korean English German French Spanish Italian Portuguese Dutch Arabic Hebrew Russian
 """)
 
 

@@ -185,12 +185,28 @@ def outcome_criteria(reading: Reading) -> list[dict[str, str]]:
             if reading.recipient and english.plural_phrase(reading.role) == reading.recipient:
                 then = re.sub(rf"^(?:the )?{re.escape(reading.recipient)} receive\b",
                               "they receive", then)
+            if action in firsts[1:]:
+                # The second way of doing it is checked for what tells the two apart.
+                name = re.search(r"\b(?:with|using|via|by)\s+(?P<n>[A-Z][\w.]*(?:\s[A-Z][\w.]*)*)",
+                                 action.rest)
+                first = re.search(r"\b(?:with|using|via|by)\s+(?P<n>[A-Z][\w.]*(?:\s[A-Z][\w.]*)*)",
+                                  firsts[0].rest)
+                if name and first:
+                    given = f"{who} who has only {name.group('n')} set up"
+                    then = f"the confirmation names {name.group('n')}, not {first.group('n')}"
             criteria.append(criterion(given, when, then))
         limit = _limit_edge(reading, who, main)
         if limit:
             criteria.append(limit)
-        edge = edge_case(main, who) if not (reading.trigger and main.base in (
-            "save", "add", "keep")) else None
+        edge = next((found for action in actions if (found := edge_case(action, who))), None) \
+            if not (reading.trigger and main.base in ("save", "add", "keep")) else None
+        timing = re.search(r"\b(?P<n>\d+)\s+(?P<unit>days?|hours?|weeks?)\s+before\s+(?P<x>[^,]+)",
+                           main.rest)
+        if reading.recipient and timing:
+            shown = english.noun_phrase(they(main.obj)).split(" ", 1)[-1]
+            edge = (f"{who} with more time left than that", "they sign in",
+                    f"no {shown} appears until {timing.group('n')} {timing.group('unit')} "
+                    "are left")
         if edge:
             criteria.append(criterion(*edge))
     else:

@@ -173,8 +173,10 @@ def outcome(action: Action) -> str:
     if base in ("delete", "remove", "archive", "hide", "cancel", "revoke", "unpublish"):
         thing = re.sub(r"^(?:an?)\s+", "the ", english.noun_phrase(obj) or obj)
         return f"{thing} no longer {_agree(thing, 'appears', 'appear')} in the list"
+    if base == "select":
+        return f"{obj} {_agree(obj, 'is', 'are')} marked as selected with a count on screen"
     if base in ("edit", "change", "update", "rename", "correct", "adjust", "set", "choose",
-                "select", "customise", "customize", "configure", "toggle", "switch"):
+                "customise", "customize", "configure", "toggle", "switch"):
         return f"the new {they(action.obj.split(' ', 1)[-1]) if action.obj else 'value'} " \
                f"{_agree(obj, 'is', 'are')} saved and shown after a page reload"
     if base in ("pay", "buy", "purchase", "checkout", "redeem", "subscribe", "renew"):
@@ -251,18 +253,26 @@ def edge_case(action: Action, who: str) -> tuple[str, str, str] | None:
                 "an error message says the code was not recognised and the previous screen "
                 "stays")
     if base in ("pay", "buy", "purchase", "checkout"):
-        return ("a payment the bank declines", f"{does} {obj} {they(action.rest)}".strip(),
+        what = f"{they(action.obj)} " if action.obj else ""
+        return ("a payment the bank declines", f"{does} {what}{they(action.rest)}".strip(),
                 "a message says the payment was declined and no order is created")
     if base in ("see", "view", "track", "check", "show", "display", "review"):
         return ("nothing to show yet", f"{who} opens the screen",
                 "a message says there is nothing to show yet instead of an empty page")
-    if base in ("edit", "change", "update", "rename", "set", "select", "choose", "reset",
-                "customise", "customize"):
+    if base == "reset" and "password" in obj:
+        return ("an email address that has no account", "someone asks for a reset link for it",
+                "the page shows the same message as for a known address and no email is sent")
+    if base in ("change", "update") and "password" in obj:
+        return (f"{who} typing a new password shorter than the minimum length",
+                "they save it", "an error message names the rule and the old password still "
+                "signs them in")
+    if base in ("edit", "change", "update", "rename", "set", "choose", "reset", "customise",
+                "customize"):
         return ("a value the form does not accept", f"{does} {obj} with it",
                 "an error message names the field to fix and the old value is kept")
     if base in ("delete", "remove", "archive", "cancel"):
         return (f"{who} who asked to {base} {obj}", "they cancel the confirmation dialog",
-                f"{obj} is still listed")
+                f"{definite(english.noun_phrase(obj) or obj)} is still listed")
     if base in ("send", "notify", "remind", "email", "message", "post", "get", "receive"):
         return ("a recipient who turned these messages off", "the next message is due",
                 "nothing is sent to that recipient")

@@ -92,7 +92,8 @@ def user_story(reading: Reading) -> str:
     elif trigger:
         wanted += f" {trigger}" if re.match(r"^(?:after|if|as soon as|every|each)\b",
                                             trigger) else f" when {trigger}"
-    reason = reading.benefit or inferred_benefit(reading.goal, parse_action(reading.goal))
+    reason = reading.benefit or inferred_benefit(f"{reading.goal} {reading.trigger}",
+                                                 parse_action(reading.goal))
     return f"As {english.with_article(story_role(reading))}, I want " \
            f"{english.lower_first(wanted)} so that {english.lower_first(reason)}"
 
@@ -112,6 +113,7 @@ def _third_person(benefit: str, reading: Reading) -> str:
     text = re.sub(r"\bme\b", "them", text)
     text = re.sub(r"\bmyself\b", "themselves", text)
     text = re.sub(rf"^{re.escape(people)} am\b", f"{people} are", text)
+    text = re.sub(r"\bthey am\b", "they are", text)
     return text
 
 
@@ -167,11 +169,11 @@ def _feature_summary(reading: Reading) -> str:
                   f"they {_short(they(action.phrase))}."
     else:
         missing = f"{people} cannot {_short(they(reading.goal))} yet."
-    why = reading.benefit or inferred_benefit(reading.goal, action)
+    why = reading.benefit or inferred_benefit(f"{reading.goal} {reading.trigger}", action)
     scope = ("This ticket covers the main flow, who may use it and the edge cases below."
              if reading.named_role else "This ticket covers the main flow and the edge cases "
              "below.")
-    return f"{missing} With it, {_short(_third_person(why, reading), 10)}. " \
+    return f"{missing} With it, {_short(_third_person(why, reading), 12)}. " \
            f"{scope}{_details(reading)}"
 
 
@@ -214,7 +216,9 @@ def _bug_summary(reading: Reading, bug: BugReading) -> str:
                  if c]
         seen = [english.lower_first(_short(short_symptom(s), 12)) for s in bug.symptoms[:2]
                 if subject_of(s)]
-        after = f" after {english.join_and(setup)}" if setup and len(bug.symptoms) == 1 else ""
+        settings = [step if step.startswith("on ") or index else f"after {step}"
+                    for index, step in enumerate(setup)]
+        after = f" {english.join_and(settings)}" if setup and len(bug.symptoms) == 1 else ""
         problem = f"Reported{env}: {english.join_and(seen) or english.lower_first(symptom)}{after}."
     context = []
     if bug.since:
@@ -228,6 +232,7 @@ def _bug_summary(reading: Reading, bug: BugReading) -> str:
         context.append(f"Impact: {english.lower_first(impact)}.")
     if reading.environment:
         context.append("Other platforms are out of scope unless they fail the same way.")
+    problem = problem if problem.endswith(".") else f"{problem}."
     return " ".join([problem, *context])
 
 

@@ -52,7 +52,7 @@ _CLAUSE_SPLIT_RE = re.compile(
 _PLACE_RE = re.compile(
     r"\b(?:on|in|from|at|to|into)\s+(?P<place>(?:the|my|our|a)\s+(?:[\w-]+\s+){0,3}?"
     r"(?:page|screen|tab|dialog|modal|form|dashboard|settings|app|site|website|portal|view|"
-    r"section|menu|list|checkout|cart|inbox|profile|editor|panel))\b",
+    r"section|menu|list|checkout|cart|inbox|profile|editor|panel|sidebar|board|calendar))\b",
     re.IGNORECASE,
 )
 
@@ -194,8 +194,9 @@ def read(description: str) -> Reading:
     lead = _lead_sentence(parts)
     said_first = lead
     label = _LABEL_RE.match(lead)
-    if label and (english.starts_with_verb(label.group("label")) or
-                  len(label.group("label").split()) > 4):
+    if label and (len(label.group("label").split()) > 4 or english.starts_with_verb(
+            label.group("label")) and not english.starts_with_verb(label.group("rest"))):
+        # "Add a CSV import for products: the file has …" is a request, not a name.
         label = None
     if label:
         lead = label.group("rest")
@@ -248,7 +249,9 @@ def read(description: str) -> Reading:
         more = (other_actor, *more)
     if details:
         more = (details, *more)
-    place = _PLACE_RE.search(text)
+    # Where the work happens is in the request, not in its benefit ("… so they don't have to
+    # switch to the admin panel").
+    place = _PLACE_RE.search(goal) or _PLACE_RE.search(" ".join(parts[1:]))
     place_text = where.group("place") if where else (place.group("place") if place else "")
     reading = Reading(
         text=text,

@@ -49,12 +49,13 @@ def fit(text: str, limit: int = TITLE_LIMIT) -> str:
     if len(text) <= limit:
         return text
     words = text.split()
-    for boundaries in (_CLAUSE_WORDS, BOUNDARY_WORDS):
+    for boundaries in ((), _CLAUSE_WORDS, BOUNDARY_WORDS):
         best = ""
         for index in range(1, len(words)):
             head = " ".join(words[:index])
             if len(head) > limit:
                 break
+            # A comma first, then a clause word, then any phrase boundary.
             if words[index].lower().strip(",;:") in boundaries or words[index - 1].endswith(
                 (",", ";", ":")
             ):
@@ -73,7 +74,7 @@ def trim_dangling(text: str) -> str:
     """Never end on a word that needs another ("the", "of", "and")."""
     words = text.rstrip(" ,;:").split()
     while words and words[-1].lower() in (*BOUNDARY_WORDS, "the", "a", "an", "my", "our",
-                                          "their", "its"):
+                                          "their", "its", "even", "just", "only", "also"):
         words = words[:-1]
     return " ".join(words)
 
@@ -249,6 +250,9 @@ def _bug_titles(reading: Reading, bug: BugReading) -> list[str]:
                 whole = english.verb_phrase_gerund(they(strip_env(bug.full_action, reading)))
                 candidates.append(f"{english.capitalize(whole)} {failure}{env}")
             candidates.append(f"{english.capitalize(doing)} {failure}{env}")
+    bare = re.sub(r"\s*\([^)]*\)", "", short_symptom(symptom))
+    if bare != short_symptom(symptom):
+        candidates.append(bare)
     context = symptom_context(symptom)
     if context:
         candidates.append(f"{english.capitalize(context[0])}: "
