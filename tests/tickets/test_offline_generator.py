@@ -242,6 +242,52 @@ def test_a_greeting_and_a_plea_stay_out_of_the_bug():
     assert ticket["priority"] == "high"
 
 
+@pytest.mark.parametrize(
+    ("ticket_type", "description"),
+    [
+        ("bug", "Since the 5.1 release, invoices generated for customers in Germany show the VAT "
+         "as 0% instead of 19%. It only happens for invoices created through the API, invoices "
+         "created in the dashboard are fine. Our accountant noticed it when reconciling the "
+         "March numbers, about 340 invoices are affected."),
+        ("bug", "The mobile app logs users out every time they switch to another app and come "
+         "back, on Android 13 and 14. Users have to enter their password again, which is really "
+         "annoying for the warehouse team who switch apps all day. It did not happen in version "
+         "2.9."),
+        ("feature", "Team owners should be able to set a monthly spending limit for each member. "
+         "When a member reaches 80% of the limit they get an email, and at 100% their "
+         "generations are blocked until the next month or until the owner raises the limit. The "
+         "limit should be shown on the member list."),
+        ("story", "As a hiring manager, I want to see all candidates for a job opening in a "
+         "Kanban board with one column per interview stage, so that I can move them forward by "
+         "drag and drop instead of editing each profile. The board should show the candidate's "
+         "name, the date of their last interview and any open feedback."),
+        ("task", "Move our CI from Jenkins to GitHub Actions. The pipeline has 4 stages (lint, "
+         "unit tests, integration tests, deploy to staging) and currently takes 25 minutes. The "
+         "new one should run the stages in parallel where possible and cache dependencies so "
+         "that it finishes in under 10 minutes."),
+        ("bug", "Duplicate charges: when the payment provider times out after 30 seconds and the "
+         "customer clicks 'Pay' again, we charge them twice. We saw 37 duplicate charges last "
+         "week."),
+        ("bug", "Invoice PDFs are missing the company logo"),
+    ],
+    ids=["vat-bug", "logout-bug", "limit-feature", "kanban-story", "ci-task", "charges-bug",
+         "logo-bug"],
+)
+def test_longer_reports_are_read_without_pasting_them_back(ticket_type, description):
+    """Several sentences, numbers, names and context: every fact lands in the criteria, and no
+    field pastes the report or repeats another field."""
+    ticket = generate(description, ticket_type)
+    assert failing(ticket, description, ticket_type) == []
+    assert description not in ticket["summary"]
+
+
+def test_a_one_line_state_bug_gets_a_headline_and_its_own_words():
+    ticket = generate("Invoice PDFs are missing the company logo", "bug")
+    assert ticket["title"] == "Company logo missing from invoice PDFs"
+    assert ticket["steps_to_reproduce"] == ["Open an invoice PDF", "Look for the company logo"]
+    assert ticket["acceptance_criteria"][0]["then"] == "the invoice PDFs show the company logo"
+
+
 @pytest.mark.parametrize("ticket_type", list(KINDS))
 @pytest.mark.parametrize(
     "description",
