@@ -218,8 +218,7 @@ def outcome_criteria(reading: Reading) -> list[dict[str, str]]:
         criteria.append(criterion(
             "the server cannot complete the request", f"{who} tries to {they(main.phrase)}",
             "an error message says the request failed and nothing is changed"))
-    if main and reading.role.split() and reading.role.split()[-1] in _PRIVILEGED and \
-            not reading.recipient:
+    if main and limited_to_role(reading):
         deed = f"{they(main.verb)} {they(english.noun_phrase(main.obj) or main.obj)}".strip()
         criteria.append(criterion(f"a signed-in user who is not {who}",
                                   f"they open the page where {english.plural_phrase(reading.role)}"
@@ -234,6 +233,12 @@ def _still_there(action: Action) -> str:
         return f"{thing} {'are' if english.is_plural(english.head_noun(thing)) else 'is'} " \
                "still there at their next sign-in"
     return ""
+
+
+def limited_to_role(reading: Reading) -> bool:
+    """Whether only the named role may do it (so the criteria check that others may not)."""
+    return bool(reading.role.split()) and reading.role.split()[-1] in _PRIVILEGED and \
+        not reading.recipient
 
 
 def _timing(rest: str) -> str:

@@ -53,7 +53,7 @@ def generate_offline(request: GenerationRequest) -> dict:
         "summary": prose.summary(reading, kind, bug),
         "user_story": prose.user_story(reading) if kind.user_story else "",
         "acceptance_criteria": acceptance,
-        "priority": sizing.priority(reading.text),
+        "priority": sizing.priority(reading.text, kind),
         "labels": sizing.labels(request, reading.text),
         "story_points": sizing.story_points(len(acceptance), len(english.words(reading.text)),
                                             kind),

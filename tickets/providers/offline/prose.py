@@ -13,6 +13,7 @@ from tickets.kinds import TicketKind
 from . import english
 from .bug_criteria import bug_action
 from .bug_reading import BugReading, subject_of
+from .feature_criteria import limited_to_role
 from .outcomes import benefit as inferred_benefit
 from .outcomes import parse_action, they
 from .phrases import participle_goal, task_purpose
@@ -171,7 +172,8 @@ def _feature_summary(reading: Reading) -> str:
         missing = f"{people} cannot {_short(they(reading.goal))} yet."
     why = reading.benefit or inferred_benefit(f"{reading.goal} {reading.trigger}", action)
     scope = ("This ticket covers the main flow, who may use it and the edge cases below."
-             if reading.named_role else "This ticket covers the main flow and the edge cases "
+             if limited_to_role(reading) and parse_action(reading.goal) else
+             "This ticket covers the main flow and the edge cases "
              "below.")
     return f"{missing} With it, {_short(_third_person(why, reading), 12)}. " \
            f"{scope}{_details(reading)}"

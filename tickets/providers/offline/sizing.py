@@ -16,8 +16,11 @@ from . import english
 
 _HIGHEST = ("data loss", "security", "outage", "breach", "down for everyone", "cannot log in",
             "charged twice", "double charge")
-_HIGH = ("crash", "urgent", "blocker", "cannot", "can't", "broken", "fails", "error", "payment",
-         "not login", "unable")
+# Words of impact: a bug that crashes or blocks payment is urgent; a feature that mentions
+# payments is not, unless someone says it is.
+_HIGH_BUG = ("crash", "cannot", "can't", "broken", "fails", "error", "payment", "not login",
+             "unable", "lost")
+_HIGH = ("urgent", "blocker", "asap", "deadline", "end of life", "exposed", "leaked")
 _LOW = ("typo", "cosmetic", "minor", "nice to have", "polish", "alignment", "colour", "color")
 
 # Keyword -> label; the first matches make the ticket easy to file.
@@ -38,13 +41,14 @@ _LABEL_KEYWORDS = {
 _POINTS_FOR_CRITERIA = {1: 1, 2: 2, 3: 3, 4: 3, 5: 5, 6: 5, 7: 8}
 
 
-def priority(text: str) -> str:
+def priority(text: str, kind: TicketKind) -> str:
     lowered = text.lower()
     if any(word in lowered for word in _HIGHEST):
         return "highest"
     if any(word in lowered for word in _LOW):
         return "low"
-    if any(word in lowered for word in _HIGH):
+    if any(word in lowered for word in _HIGH) or kind.reproduction and any(
+            word in lowered for word in _HIGH_BUG):
         return "high"
     return "medium"
 
