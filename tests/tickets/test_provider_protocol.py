@@ -84,7 +84,7 @@ def records(attempts):
         ("openai/gpt-oss-20b", ("openrouter", "openai/gpt-oss-20b")),
         ("meta-llama/llama-3.3-70b-instruct:free", ("openrouter",
                                                     "meta-llama/llama-3.3-70b-instruct:free")),
-        ("offline:offline-rules-v1", ("offline", "offline-rules-v1")),
+        ("offline:offline-rules-v2", ("offline", "offline-rules-v2")),
         ("nobody:model", ("openrouter", "nobody:model")),
     ],
 )

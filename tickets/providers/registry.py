@@ -2,7 +2,7 @@
 
 A model setting (`OPENROUTER_MODEL_<QUALITY>`, `OPENROUTER_FALLBACKS_<QUALITY>`) lists models
 in the order they are tried. An entry `<provider>:<model>` names a provider registered here
-(`offline:offline-rules-v1`); any other entry is an OpenRouter model id (those look like
+(`offline:offline-rules-v2`); any other entry is an OpenRouter model id (those look like
 `vendor/model` or `vendor/model:variant`). A provider that is not OpenAI-compatible is one
 new module with a `from_settings()` and its line in `PROVIDERS`.
 """
@@ -23,7 +23,7 @@ DEFAULT_PROVIDER = openrouter.NAME
 
 
 def parse_model(spec: str) -> tuple[str, str]:
-    """`"offline:offline-rules-v1"` -> ("offline", "offline-rules-v1");
+    """`"offline:offline-rules-v2"` -> ("offline", "offline-rules-v2");
     `"openai/gpt-oss-20b"` -> ("openrouter", "openai/gpt-oss-20b")."""
     name, separator, model = spec.partition(":")
     if separator and name in PROVIDERS:
