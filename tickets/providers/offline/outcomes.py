@@ -250,7 +250,7 @@ def edge_case(action: Action, who: str) -> tuple[str, str, str] | None:
                 "a message says nothing matches and offers to clear the search")
     if base == "scan":
         return (f"a {action.head or 'code'} the system does not know", f"{who} scans it",
-                "an error message says the code was not recognised and the previous screen "
+                "an error message says the code was not recognized and the previous screen "
                 "stays")
     if base in ("pay", "buy", "purchase", "checkout"):
         what = f"{they(action.obj)} " if action.obj else ""
