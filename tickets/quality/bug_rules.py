@@ -16,7 +16,7 @@ STEPS_MIN = 2
 COPY_LIKENESS = 0.9
 # A leading "On iOS Safari, …" is skipped only if its comma comes within this many words.
 _LEAD_WORDS = 8
-_NUMBERING_RE = re.compile(r"^\s*(?:step\s*)?(?:\d+\s*[.):-]|[-*•])\s*", re.IGNORECASE)
+_NUMBERING_RE = re.compile(r"^\s*(?:[Ss]tep\s*)?(?:\d+\s*[.):-]|[-*•])\s*")
 
 
 def _repeats_description(step: list[str], ticket: CheckedTicket) -> bool:

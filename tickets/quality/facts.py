@@ -83,15 +83,15 @@ _CAPITALISED_TOKEN_RE = re.compile(r"(?<![\w'’])[\w'’]*?[A-Z][\w'’]*")
 _LOWERCASE_PLATFORMS = sorted(PLATFORMS - _CAPITALISED_ONLY)
 _LOWERCASE_PLATFORM_RE = re.compile(
     rf"(?<![\w'’])(?:{'|'.join(_LOWERCASE_PLATFORMS)})(?![\w'’])")
-_PLATFORM_PATTERN = "|".join(sorted(PLATFORMS))
-_PLATFORM_RE = re.compile(rf"(?<![\w'’])(?i:{_PLATFORM_PATTERN})(?![\w'’])")
+# Every platform, in lowercased text (whose case `_is_platform` then reads in the original).
+_PLATFORM_RE = re.compile(rf"(?<![\w'’])(?:{'|'.join(sorted(PLATFORMS))})(?![\w'’])")
 _SENTENCE_END = ".!?:;"
 # The word right after a platform, when it has a digit: its version or model.
 _FOLLOWING_RE = re.compile(r" ([\w'’]*\d(?:[\w'’]|\.(?=\w))*)")
+# In lowercased text.
 _VERSION_RE = re.compile(
     r"\b(?:version|release|build|v)\s?(\d+(?:\.\d+)*)\b|\b(\d+(?:\.\d+)+)\s+(?:version|release|build)\b"
-    r"|\b(?:on|in)\s+(staging|production)\b",
-    re.IGNORECASE,
+    r"|\b(?:on|in)\s+(staging|production)\b"
 )
 
 
@@ -190,17 +190,21 @@ def environment(description: str) -> list[Fact]:
     """Where the description says a bug happens: platforms, versions and models after them,
     app versions, "on staging" / "in production" (see the module docstring)."""
     found: list[Fact] = []
-    for match in _PLATFORM_RE.finditer(description):
-        if not _is_platform(match.group()):
+    lowered = description.lower()
+    if len(lowered) != len(description):  # a rare letter whose lowercase is longer ("İ")
+        description = lowered
+    for match in _PLATFORM_RE.finditer(lowered):
+        token = description[match.start() : match.end()]
+        if not _is_platform(token):
             continue
-        found.append(Fact(match.group(), "name", (match.group().casefold(),)))
+        found.append(Fact(token, "name", (match.group(),)))
         following = _FOLLOWING_RE.match(description, match.end())
         if following:  # "Firefox 128", "Pixel 7", "Samsung S23"
             version = following.group(1)
             number = _NUMBER_RE.fullmatch(version)
             found.append(Fact(version, "number",
                               _number_key(number) if number else (version.casefold(), "")))
-    for match in _VERSION_RE.finditer(description):
+    for match in _VERSION_RE.finditer(lowered):
         version = match.group(1) or match.group(2)
         if version:
             found.append(Fact(version, "number", (version, "")))

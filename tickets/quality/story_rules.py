@@ -23,7 +23,7 @@ def story_form(ticket: CheckedTicket) -> str:
     story = ticket.user_story
     if not story:
         return "There is no user story; write “As a <role>, I want <goal> so that <benefit>”."
-    so_thats = len(english.SO_THAT_RE.findall(story))
+    so_thats = len(english.SO_THAT_RE.findall(story.lower()))
     if so_thats > 1:
         return f"The user story has {so_thats} “so that” clauses; keep one benefit."
     if not ticket.story_parts:
@@ -52,17 +52,18 @@ def story_role(ticket: CheckedTicket) -> str | None:
 @rule("story_benefit", "Story benefit", _FIELDS, kinds=STORY_KINDS, english_only=True)
 def story_benefit(ticket: CheckedTicket) -> str | None:
     story = ticket.user_story
-    if len(english.SO_RE.findall(story)) > 1:
+    if len(english.SO_RE.findall(story.lower())) > 1:
         return "The user story says “so” twice; keep a single “so that” benefit."
     match = ticket.story_parts
     if not match:
         return None  # no benefit to judge: story_form says what is wrong
-    benefit = " ".join(words(match.group("benefit")))
-    if english.FILLER_BENEFIT_RE.search(benefit):
+    gains = words(match.group("benefit"))
+    if (english.FILLER_WORDS.intersection(gains)
+            and english.FILLER_BENEFIT_RE.search(" ".join(gains))):
         return (f"The benefit “{match.group('benefit')}” could follow any story; say what the "
                 "user gains (time saved, a mistake avoided, a decision made).")
     goal = {word for word in words(match.group("goal")) if word not in english.STOPWORDS}
-    gains = [word for word in words(benefit) if word not in english.STOPWORDS]
+    gains = [word for word in gains if word not in english.STOPWORDS]
     if gains and sum(word in goal for word in gains) >= CIRCULAR_SHARE * len(gains):
         return "The benefit repeats the goal; say why the user wants it."
     return ""
