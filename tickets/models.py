@@ -133,6 +133,10 @@ class Ticket(models.Model):
     description = models.TextField()
     product_area = models.CharField(max_length=100, blank=True)
     tech_stack = models.CharField(max_length=200, blank=True)
+    # Clarify-first: the questions asked before generating and the user's answers, as
+    # [{"question": ..., "answer": ...}], in the order asked; empty when none were asked or the
+    # user skipped them. They go into the generation with the description.
+    clarifications = models.JSONField(default=list, blank=True)
 
     # What was generated (and may be edited).
     title = models.CharField(max_length=120, blank=True)
