@@ -35,6 +35,8 @@ def ticket_markdown(ticket: Ticket) -> str:
         meta.append(f"**Story points:** {ticket.story_points}")
     if ticket.labels:
         meta.append("**Labels:** " + ", ".join(f"`{label}`" for label in ticket.labels))
+    if ticket.quality_score is not None:
+        meta.append(f"**Quality check:** {ticket.quality_score}/100")
     lines += [" · ".join(meta), "", "## Summary", "", ticket.summary, ""]
     if ticket.user_story:
         lines += ["## User story", "", f"> {ticket.user_story}", ""]
@@ -323,6 +325,8 @@ class _TicketPdf:
         key = [ticket.public_id, kind.label, ticket.get_quality_display()]
         if ticket.is_offline:
             key.append("Offline generator")
+        if ticket.quality_score is not None:
+            key.append(f"Quality {ticket.quality_score}/100")
         pdf.set_font(pdf.mono, size=8.5)
         pdf.set_text_color(*MUTED)
         pdf.cell(0, 4.5, self.text(" · ".join(key)), align="L", new_x="LMARGIN", new_y="NEXT")

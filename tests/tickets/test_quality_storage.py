@@ -5,11 +5,13 @@ carried by the exports; and the prompt version recorded on every generation."""
 import csv
 import io
 import json
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.urls import reverse
+from pypdf import PdfReader
 
 from tests.builders import (
     GOOD_STORY,
@@ -22,6 +24,7 @@ from tests.builders import (
     request_ticket,
 )
 from tickets import services, views
+from tickets.exports import ticket_markdown, tickets_pdf
 from tickets.forms import criteria_to_text
 from tickets.models import GenerationAttempt, Ticket
 from tickets.providers import offline as offline_generator
@@ -266,3 +269,18 @@ def test_the_exports_carry_the_scorecard(signed_in):
     )))
     scores = {row["MyBA ID"]: row["MyBA quality score"] for row in rows}
     assert scores == {checked.public_id: str(checked.quality_score), unchecked.public_id: ""}
+
+
+def test_the_markdown_and_pdf_name_the_score_and_leave_it_out_when_never_checked(signed_in):
+    checked = finished_ticket(signed_in.user, acceptance_criteria=VAGUE_CRITERIA)
+    unchecked = finished_ticket(signed_in.user)
+    Ticket.objects.filter(pk=unchecked.pk).update(quality_report=None, quality_score=None)
+    unchecked.refresh_from_db()
+    score = f"{checked.quality_score}/100"
+    assert checked.quality_score < 100
+    assert f"**Quality check:** {score}" in ticket_markdown(checked)
+    assert "Quality check" not in ticket_markdown(unchecked)
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(tickets_pdf(
+        [checked, unchecked]))).pages]
+    assert f"Quality {score}" in pages[0]
+    assert not re.search(r"Quality \d+/100", "".join(pages[1:]))
