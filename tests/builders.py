@@ -175,6 +175,10 @@ def finished_ticket(user, *, ticket_type: str = "story", description: str = DESC
         setattr(ticket, field, value)
     ticket_services.score_ticket(ticket=ticket)
     ticket.save()
+    # Its history agrees: version 1 is the content it holds.
+    ticket.versions.filter(number=ticket.version).update(
+        content=ticket.content(), quality_score=ticket.quality_score,
+        quality_report=ticket.quality_report)
     return ticket
 
 

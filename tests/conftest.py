@@ -46,7 +46,8 @@ def _fresh_cache():
 @pytest.fixture
 def prices(db):
     """The seeded ticket prices (a transactional test's flush removes migration data)."""
-    for key, tokens in (("ticket.standard", 1), ("ticket.advanced", 3)):
+    for key, tokens in (("ticket.standard", 1), ("ticket.advanced", 3),
+                        ("ticket.improve.standard", 1), ("ticket.improve.advanced", 2)):
         Price.objects.get_or_create(
             feature_key=key, defaults={"tokens": tokens, "label": key, "active": True}
         )

@@ -1,7 +1,17 @@
 from django.contrib import admin
+from django.db import transaction
 
-from tickets.models import GenerationAttempt, Status, Ticket
+from tickets.models import (
+    CONTENT_FIELDS,
+    GenerationAttempt,
+    Status,
+    Ticket,
+    TicketImprovement,
+    TicketVersion,
+    VersionSource,
+)
 from tickets.services.scoring import score_ticket
+from tickets.services.versions import record_version
 
 
 class AttemptInline(admin.TabularInline):
@@ -10,6 +20,30 @@ class AttemptInline(admin.TabularInline):
     can_delete = False
     fields = ["created_at", "provider", "model_name", "prompt_version", "outcome", "error_code",
               "http_status", "latency_ms", "prompt_tokens", "completion_tokens", "cost"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class VersionInline(admin.TabularInline):
+    model = TicketVersion
+    extra = 0
+    can_delete = False
+    fields = ["number", "source", "quality_score", "note", "created_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ImprovementInline(admin.TabularInline):
+    model = TicketImprovement
+    fk_name = "ticket"
+    extra = 0
+    can_delete = False
+    fields = ["created_at", "status", "cost", "hold", "base_version", "score_before",
+              "score_after", "fields", "error_code", "finished_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -30,13 +64,21 @@ class TicketAdmin(admin.ModelAdmin):
                        "error_message", "generator", "model_name", "prompt_version",
                        "regenerated_from", "quality_score", "quality_report", "created_at",
                        "updated_at", "rated_at"]
-    inlines = [AttemptInline]
+    inlines = [VersionInline, ImprovementInline, AttemptInline]
 
     def save_model(self, request, obj, form, change):
-        # A staff edit changes content like the user's editor does: its score follows it.
+        # A staff edit changes content like the user's editor does: its score follows it, and
+        # it is a version in the ticket's history.
+        edited = (change and obj.status == Status.SUCCEEDED
+                  and bool(set(form.changed_data) & set(CONTENT_FIELDS)))
         if obj.status == Status.SUCCEEDED:
             score_ticket(ticket=obj)
-        super().save_model(request, obj, form, change)
+        with transaction.atomic():
+            if edited:
+                obj.version += 1
+            super().save_model(request, obj, form, change)
+            if edited:
+                record_version(ticket=obj, source=VersionSource.EDITED, note="Edited by staff")
 
     def has_add_permission(self, request):
         return False

@@ -246,3 +246,12 @@ class RateForm(forms.Form):
     comment = forms.CharField(max_length=1000, required=False,
                               widget=forms.Textarea(attrs={"rows": 2,
                                                            "placeholder": "What could be better?"}))
+
+
+class ImproveForm(forms.Form):
+    """The Improve button: its nonce makes a double click or a resent form one improvement."""
+
+    nonce = forms.UUIDField(
+        error_messages={"required": "This page has expired: reload it and try again.",
+                        "invalid": "This page has expired: reload it and try again."},
+    )

@@ -2,7 +2,7 @@
 
 The one place tickets read the price table (`tokens` owns it; staff edit it): the generator
 shows every quality's price from `ticket_prices`, and `request_ticket_generation` charges
-`ticket_price`. Reads only.
+`ticket_price`; "Improve" costs `improve_price`. Reads only.
 """
 
 from dataclasses import dataclass
@@ -11,6 +11,7 @@ from django.http import HttpRequest
 
 from accounts.selectors import get_display_balance
 from tickets.models import Quality
+from tokens.exceptions import UnknownPrice
 from tokens.selectors import get_price, list_prices
 
 
@@ -21,6 +22,19 @@ def price_key(quality: str) -> str:
 def ticket_price(quality: str) -> int:
     """Tokens a ticket of `quality` costs; raises UnknownPrice when it has no active price."""
     return get_price(price_key(quality)).tokens
+
+
+def improve_price_key(quality: str) -> str:
+    return f"ticket.improve.{quality}"
+
+
+def improve_price(quality: str) -> int | None:
+    """Tokens "Improve" costs on a ticket of `quality`; None when it has no active price (the
+    button is not offered)."""
+    try:
+        return get_price(improve_price_key(quality)).tokens
+    except UnknownPrice:
+        return None
 
 
 def ticket_prices() -> dict[str, int]:

@@ -11,7 +11,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.selectors import get_visitor_for_request
-from tickets.models import GenerationAttempt, Status, Ticket
+from tickets.models import GenerationAttempt, Status, Ticket, TicketImprovement, TicketVersion
 
 
 def visible_tickets(request: HttpRequest) -> QuerySet[Ticket]:
@@ -217,3 +217,13 @@ def latency_percentiles(*, start, end, prev_start) -> dict:
         "current": {"p50": _percentile(current, 0.5), "p95": _percentile(current, 0.95)},
         "previous": {"p50": _percentile(previous, 0.5), "p95": _percentile(previous, 0.95)},
     }
+
+
+def get_latest_improvement(ticket: Ticket) -> TicketImprovement | None:
+    """The ticket's most recent improvement (running or finished), or None."""
+    return ticket.improvements.order_by("-created_at", "-id").first()
+
+
+def list_versions(ticket: Ticket) -> QuerySet[TicketVersion]:
+    """The ticket's versions, newest first."""
+    return ticket.versions.order_by("-number")

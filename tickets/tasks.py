@@ -30,7 +30,26 @@ def generate_ticket_task(ticket_id: int) -> str:
     return ticket.status if ticket is not None else "skipped"
 
 
+# "Improve" runs within the same limits as a generation (the same provider chain).
+@shared_task(
+    name="tickets.improve_ticket",
+    acks_late=True,
+    soft_time_limit=settings.TICKETS_TASK_SOFT_TIME_LIMIT,
+    time_limit=settings.TICKETS_TASK_TIME_LIMIT,
+    autoretry_for=DB_OUTAGE_ERRORS,
+    retry_backoff=1,
+    retry_backoff_max=30,
+    retry_jitter=False,
+    max_retries=12,
+)
+def improve_ticket_task(improvement_id: int) -> str:
+    improvement = services.run_ticket_improvement(improvement_id=improvement_id)
+    return improvement.status if improvement is not None else "skipped"
+
+
 @shared_task(name="tickets.sweep_stuck_tickets", ignore_result=True)
 def sweep_stuck_tickets_task() -> dict:
     sweep = services.sweep_stuck_tickets()
-    return {"given_up": sweep.given_up, "sent_again": sweep.sent_again}
+    improvements = services.sweep_stuck_improvements()
+    return {"given_up": sweep.given_up, "sent_again": sweep.sent_again,
+            "improvements_failed": improvements}

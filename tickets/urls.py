@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 from tickets import views
 from tickets.models import PUBLIC_ID_REGEX
+from tickets.views import history
 
 
 class PublicIdConverter:
@@ -29,4 +30,10 @@ urlpatterns = [
     path("tickets/<ticket_id:public_id>/delete/", views.ticket_delete, name="delete"),
     path("tickets/<ticket_id:public_id>/rate/", views.ticket_rate, name="rate"),
     path("tickets/<ticket_id:public_id>/export/<str:fmt>/", views.ticket_export, name="export"),
+    path("tickets/<ticket_id:public_id>/improve/", history.ticket_improve, name="improve"),
+    path("tickets/<ticket_id:public_id>/improvement/", history.ticket_improvement,
+         name="improvement"),
+    path("tickets/<ticket_id:public_id>/versions/", history.ticket_versions, name="versions"),
+    path("tickets/<ticket_id:public_id>/versions/<int:number>/restore/", history.ticket_restore,
+         name="restore"),
 ]

@@ -141,6 +141,8 @@ def test_a_staff_edit_in_the_admin_rescores_the_ticket(offline):
         "acceptance_criteria": json.dumps(VAGUE_CRITERIA), "labels": json.dumps(ticket.labels),
         "steps_to_reproduce": "[]", "story_points": ticket.story_points, "rating": "",
         "attempts-TOTAL_FORMS": 0, "attempts-INITIAL_FORMS": 0,
+        "versions-TOTAL_FORMS": 0, "versions-INITIAL_FORMS": 0,
+        "improvements-TOTAL_FORMS": 0, "improvements-INITIAL_FORMS": 0,
     })
     response = staff.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
@@ -148,6 +150,10 @@ def test_a_staff_edit_in_the_admin_rescores_the_ticket(offline):
     assert ticket.acceptance_criteria == VAGUE_CRITERIA
     assert ticket.quality_report == expected_report(ticket)
     assert not rule(ticket, "criteria_count")["passed"]
+    # The staff edit is a version in the ticket's history, like the user's own edits.
+    latest = ticket.versions.get(number=ticket.version)
+    assert latest.source == "edited" and latest.note == "Edited by staff"
+    assert latest.content["acceptance_criteria"] == VAGUE_CRITERIA
 
 
 def test_an_edit_the_schema_refuses_leaves_the_scorecard_alone(signed_in):

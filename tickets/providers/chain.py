@@ -211,8 +211,12 @@ def generate(
     *,
     record_attempt: Callable[[AttemptRecord], None],
     config: ChainConfig | None = None,
+    messages: list[dict[str, str]] | None = None,
 ) -> GenerationResult:
     """A validated ticket for `request` from the first (provider, model) that produces one.
+
+    `messages` replaces the generation prompt (`build_messages(request)`) for every model:
+    "Improve" sends the current ticket and its failing rules (tickets/providers/improve.py).
 
     Per pair: retries on retryable errors (429/5xx, honouring Retry-After, capped), then one
     repair request when the reply is not a valid ticket or fails a hard quality rule, then
@@ -223,8 +227,9 @@ def generate(
     """
     config = config or ChainConfig.from_settings(request.quality)
     last_code = "unavailable"
+    prompt = messages or build_messages(request)
     for provider, model in config.steps:
-        messages = build_messages(request)
+        messages = prompt
         flawed: _Reply | None = None  # a valid reply that failed hard rules, being repaired
         for repairing in (False, True):
             try:

@@ -7,6 +7,13 @@ from tickets.services.editing import (
     rate_ticket,
     update_ticket_content,
 )
+from tickets.services.improving import (
+    AlreadyImproving,
+    NothingToImprove,
+    request_ticket_improvement,
+    run_ticket_improvement,
+    sweep_stuck_improvements,
+)
 from tickets.services.recovery import sweep_stuck_tickets
 from tickets.services.requesting import (
     SubmitStep,
@@ -20,9 +27,13 @@ from tickets.services.running import (
     run_ticket_generation,
 )
 from tickets.services.scoring import rescore_tickets, score_ticket
+from tickets.services.versions import ImprovementInProgress, restore_ticket_version
 
 __all__ = [
     "FAILURE_MESSAGES",
+    "AlreadyImproving",
+    "ImprovementInProgress",
+    "NothingToImprove",
     "SubmitStep",
     "delete_ticket",
     "dispatch_generation",
@@ -31,10 +42,14 @@ __all__ = [
     "rate_ticket",
     "record_attempt",
     "request_ticket_generation",
+    "request_ticket_improvement",
     "rescore_tickets",
+    "restore_ticket_version",
     "run_ticket_generation",
+    "run_ticket_improvement",
     "score_ticket",
     "submit_ticket_request",
+    "sweep_stuck_improvements",
     "sweep_stuck_tickets",
     "update_ticket_content",
 ]

@@ -3,20 +3,17 @@
 from django.db import transaction
 from django.utils import timezone
 
-from tickets.models import ACTIVE_STATUSES, CONTENT_FIELDS, Ticket
-from tickets.services.scoring import QUALITY_FIELDS, score_ticket
+from tickets.models import ACTIVE_STATUSES, Ticket, VersionSource
+from tickets.models.history import ACTIVE_IMPROVEMENT
+from tickets.services.versions import save_new_version
 
 
 def update_ticket_content(*, ticket: Ticket, content: dict) -> Ticket:
-    """Save edited fields (already validated against the schema) with the quality check of
-    the edited content (`score_ticket`). Writes the ticket only, in one UPDATE: the stored
-    scorecard always describes the stored fields."""
-    for field in CONTENT_FIELDS:
-        setattr(ticket, field, content[field])
-    score_ticket(ticket=ticket)
-    ticket.edited_at = timezone.now()
-    ticket.save(update_fields=[*CONTENT_FIELDS, *QUALITY_FIELDS, "edited_at", "updated_at"])
-    return ticket
+    """Save edited fields (already validated against the schema) as the ticket's next
+    version, with the quality check of the edited content: what `save_new_version` writes, in
+    one transaction, so the stored scorecard always describes the stored fields. Raises
+    ImprovementInProgress (nothing written) while an improvement is running."""
+    return save_new_version(ticket=ticket, content=content, source=VersionSource.EDITED)
 
 
 def rate_ticket(*, ticket: Ticket, helpful: bool, comment: str = "") -> Ticket:
@@ -30,9 +27,15 @@ def rate_ticket(*, ticket: Ticket, helpful: bool, comment: str = "") -> Ticket:
 
 
 def delete_ticket(*, ticket: Ticket) -> bool:
-    """Delete a finished ticket; returns False (deleting nothing) while it is generating, so
-    its hold is always settled by the generation itself. Attempt logs are kept."""
-    deleted, _ = Ticket.objects.filter(pk=ticket.pk).exclude(status__in=ACTIVE_STATUSES).delete()
+    """Delete a finished ticket with its versions; returns False (deleting nothing) while it
+    is generating or being improved, so every hold is settled by the run that took it.
+    Attempt logs are kept."""
+    deleted, _ = (
+        Ticket.objects.filter(pk=ticket.pk)
+        .exclude(status__in=ACTIVE_STATUSES)
+        .exclude(improvements__status__in=ACTIVE_IMPROVEMENT)
+        .delete()
+    )
     return bool(deleted)
 
 

@@ -20,7 +20,14 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
-from tickets.models import ACTIVE_STATUSES, CONTENT_FIELDS, GenerationAttempt, Status, Ticket
+from tickets.models import (
+    ACTIVE_STATUSES,
+    CONTENT_FIELDS,
+    GenerationAttempt,
+    Status,
+    Ticket,
+    VersionSource,
+)
 from tickets.providers import (
     AttemptRecord,
     GenerationFailed,
@@ -29,6 +36,7 @@ from tickets.providers import (
     generate,
 )
 from tickets.services.scoring import QUALITY_FIELDS, score_ticket
+from tickets.services.versions import record_version
 from tickets.timing import timing
 from tokens.exceptions import HoldStateError
 from tokens.models import Hold, HoldStatus
@@ -175,12 +183,12 @@ def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
 
     Claims the ticket by a conditional update (queued -> running, or a running ticket whose
     lease lapsed), calls the provider chain with no transaction open while a heartbeat keeps
-    the lease, then either stores the result (with its quality check, `scoring.score_ticket`,
-and the prompt version that produced it) and captures the hold, or marks it failed and
-    releases the hold — each in one transaction that applies only if this run still owns the
-    ticket, retried through a short database outage. So a task delivered twice captures
-    once, and a failure never costs the user anything. Raises the database's error when the
-    claim itself cannot reach it (the task retries).
+    the lease, then either stores the result as version 1 (with its quality check,
+    `scoring.score_ticket`, and the prompt version that produced it) and captures the hold,
+    or marks it failed and releases the hold — each in one transaction that applies only if
+    this run still owns the ticket, retried through a short database outage. So a task
+    delivered twice captures once, and a failure never costs the user anything. Raises the
+    database's error when the claim itself cannot reach it (the task retries).
     """
     claim = _claim(ticket_id)
     if claim is None:
@@ -260,11 +268,14 @@ def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationRes
             lease_expires_at=None,
             error_code="",
             error_message="",
+            version=1,
             **content,
             **scored,
         )
         if updated:
             capture_hold(hold=ticket.hold)
+            ticket.version = 1
+            record_version(ticket=ticket, source=VersionSource.GENERATED)
     ticket.refresh_from_db()
     return ticket
 

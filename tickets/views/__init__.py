@@ -193,9 +193,14 @@ def ticket_edit(request, public_id: str):
     ticket = _visible_ticket(request, public_id, status=Status.SUCCEEDED)
     form = TicketEditForm(request.POST or None, ticket=ticket)
     if request.method == "POST" and form.is_valid():
-        services.update_ticket_content(ticket=ticket, content=form.content)
-        messages.success(request, "Ticket saved.")
-        return redirect("tickets:detail", public_id=ticket.public_id)
+        try:
+            services.update_ticket_content(ticket=ticket, content=form.content)
+        except services.ImprovementInProgress:
+            form.add_error(None, "This ticket is being improved right now; save your changes "
+                                 "again in a few seconds, once that is done.")
+        else:
+            messages.success(request, "Ticket saved.")
+            return redirect("tickets:detail", public_id=ticket.public_id)
     return render(request, "tickets/edit.html", {"ticket": ticket, "form": form})
 
 

@@ -156,6 +156,10 @@ class Ticket(models.Model):
     # offline generator's version; empty for tickets made before versions were recorded.
     prompt_version = models.CharField(max_length=40, blank=True)
     edited_at = models.DateTimeField(null=True, blank=True)
+    # The number of the content's current version (`TicketVersion`; 0 before the first
+    # content). Every change of content moves it by a conditional update, so a change prepared
+    # against one version (an improvement) is never applied over a newer one.
+    version = models.PositiveIntegerField(default=0, editable=False)
 
     # The quality check of the content as it is now (tickets/quality): `Scorecard.to_dict()`
     # and its score, written with every generation and edit (tickets/services/scoring.py).
@@ -300,3 +304,12 @@ class GenerationAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider}/{self.model_name}: {self.outcome}"
+
+
+# The content's history and its paid improvements (tickets/models/history.py).
+from tickets.models.history import (  # noqa: E402, F401
+    ImprovementStatus,
+    TicketImprovement,
+    TicketVersion,
+    VersionSource,
+)
