@@ -242,7 +242,9 @@ def needs_welcome(user: User | None) -> bool:
 def get_welcome(user: User) -> Welcome:
     """The welcome's figures: the user's balance and the active prices (one query each)."""
     account = user.token_account
-    prices = list_prices().order_by("tokens", "label").values_list("label", "tokens")
+    # What a ticket costs: the generation prices ("Improve" is priced on the ticket itself).
+    prices = (list_prices().exclude(feature_key__startswith="ticket.improve.")
+              .order_by("tokens", "label").values_list("label", "tokens"))
     return Welcome(
         balance=account.available if account else 0,
         welcome_tokens=welcome_tokens(),

@@ -68,30 +68,35 @@ def ticket_improve(request, public_id: str):
         messages.info(request, "Improving the failing fields: the result shows here in a "
                                "few seconds.")
         return redirect("tickets:detail", public_id=ticket.public_id)
+    if not error:
+        return _progress(request, ticket)
     context = improve_panel(ticket, scorecard=ticket.scorecard, error=error)
-    response = render(request, "tickets/partials/ticket_improve.html",
-                      {**context, "pricing_url": _pricing_url() if short else ""})
-    # The reserved tokens leave the header's available balance at once.
-    return trigger_client_event(response, "tokens-changed")
+    return render(request, "tickets/partials/ticket_improve.html",
+                  {**context, "pricing_url": _pricing_url() if short else ""})
 
 
 @require_GET
 def ticket_improvement(request, public_id: str):
-    """The progress the Improve panel polls. Once settled, the page reloads (htmx) to show
-    the ticket as it is now, with the outcome as a message."""
+    """The progress the Improve panel polls (without htmx: the ticket's page)."""
     ticket = _visible_ticket(request, public_id, status=Status.SUCCEEDED)
-    improvement = selectors.get_latest_improvement(ticket)
-    if improvement is not None and not improvement.is_active and request.htmx:
-        level = messages.SUCCESS if improvement.status == "improved" else messages.INFO
-        messages.add_message(request, level, improvement.outcome)
-        response = render(request, "tickets/partials/ticket_improve.html",
-                          improve_panel(ticket, scorecard=ticket.scorecard))
-        response["HX-Refresh"] = "true"
-        return trigger_client_event(response, "tokens-changed")
     if not request.htmx:
         return redirect("tickets:detail", public_id=ticket.public_id)
-    return render(request, "tickets/partials/ticket_improve.html",
-                  improve_panel(ticket, scorecard=ticket.scorecard))
+    return _progress(request, ticket)
+
+
+def _progress(request, ticket):
+    """The Improve panel while the improvement runs (it polls again). Once settled, the page
+    reloads to show the ticket as it is now, with the outcome as a message. Either way the
+    header's balance follows (reserved, then captured or released)."""
+    ticket.refresh_from_db()
+    improvement = selectors.get_latest_improvement(ticket)
+    response = render(request, "tickets/partials/ticket_improve.html",
+                      improve_panel(ticket, scorecard=ticket.scorecard))
+    if improvement is not None and not improvement.is_active:
+        level = messages.SUCCESS if improvement.status == "improved" else messages.INFO
+        messages.add_message(request, level, improvement.outcome)
+        response["HX-Refresh"] = "true"
+    return trigger_client_event(response, "tokens-changed")
 
 
 @require_GET
