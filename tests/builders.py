@@ -182,6 +182,13 @@ def finished_ticket(user, *, ticket_type: str = "story", description: str = DESC
     return ticket
 
 
+def clauses(criteria: list[dict]) -> list[dict]:
+    """Acceptance criteria without their origins (tickets/quality/clarify.py): what a model
+    wrote or a user typed, for comparing."""
+    return [{part: criterion[part] for part in ("given", "when", "then")}
+            for criterion in criteria]
+
+
 # One acceptance criterion, and a vague one: a ticket with it fails `criteria_count` (a hard
 # rule) and `criteria_observable`.
 VAGUE_CRITERIA = [

@@ -51,6 +51,8 @@ def ticket_markdown(ticket: Ticket) -> str:
             lines.append(
                 f"- **Given** {criterion['given']} **when** {criterion['when']} "
                 f"**then** {criterion['then']}"
+                + (" _(assumption: confirm it)_" if criterion.get("origin") == "assumption"
+                   else "")
             )
         lines.append("")
     if ticket.technical_notes:

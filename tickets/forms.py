@@ -4,8 +4,10 @@ import re
 from typing import NoReturn
 
 from django import forms
+from django.core import signing
 from django.utils.functional import lazy
 
+from tickets import clarifying
 from tickets.kinds import KIND_FIELDS, KINDS, TicketKind, get_kind, kind_choices, kinds_in_words
 from tickets.models import Priority, Quality, TicketType
 from tickets.providers import STORY_POINTS, TicketSchemaError, is_offline_mode, validate_ticket
@@ -106,6 +108,20 @@ class GenerateForm(forms.Form):
                         "invalid": "This form has expired: reload the page and try again."},
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # Clarify first: set once the questions were answered or skipped (they are not asked
+    # again), with the answers signed (tickets/clarifying.py).
+    clarified = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    clarifications = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_clarifications(self) -> list[dict]:
+        value = self.cleaned_data["clarifications"]
+        if not value:
+            return []
+        try:
+            return clarifying.unsign(value)
+        except signing.BadSignature:
+            raise forms.ValidationError(
+                "This form has expired: reload the page and try again.") from None
 
     @property
     def description_counter(self) -> str:
@@ -181,6 +197,19 @@ def text_to_criteria(text: str) -> list[dict]:
     return criteria
 
 
+def keep_origins(edited: list[dict], before: list[dict]) -> list[dict]:
+    """The edited criteria with their origins: a criterion left as it was keeps its own (none
+    for tickets made before origins were recorded); one the user wrote or changed is theirs
+    ("user"), so an assumption they edit stops being marked as one."""
+    origins = {(c["given"], c["when"], c["then"]): c.get("origin") for c in before}
+    kept = []
+    for criterion in edited:
+        clause = {part: criterion[part] for part in ("given", "when", "then")}
+        origin = origins.get(tuple(clause.values()), "user")
+        kept.append({**clause, "origin": origin} if origin else clause)
+    return kept
+
+
 class TicketEditForm(forms.Form):
     title = forms.CharField(max_length=120)
     summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=2000)
@@ -231,6 +260,8 @@ class TicketEditForm(forms.Form):
         }
         try:
             self.content = validate_ticket(data, ticket_type=self.ticket.ticket_type)
+            self.content["acceptance_criteria"] = keep_origins(
+                self.content["acceptance_criteria"], self.ticket.acceptance_criteria)
         except TicketSchemaError as error:
             for message in error.errors:
                 field = message.split(" ", 1)[0].split("[", 1)[0].split(".", 1)[0]

@@ -96,6 +96,13 @@
       updateCounter(event.target);
       updateExamples(event.target);
     }
+    // Clarify first: writing an answer of one's own picks "Other:".
+    if (event.target.matches("input[data-other-for]") && event.target.value.trim()) {
+      var other = document.getElementById(event.target.getAttribute("data-other-for"));
+      if (other) {
+        other.checked = true;
+      }
+    }
   });
   document.addEventListener("change", function (event) {
     if (event.target.matches("input[name=quality]")) {

@@ -11,6 +11,7 @@ from django.urls import reverse
 from tests.builders import (
     GOOD_STORY,
     VAGUE_CRITERIA,
+    clauses,
     client_for,
     finished_ticket,
     funded_user,
@@ -102,7 +103,7 @@ def test_a_model_reply_that_scores_higher_is_kept_and_charged(
 
     ticket.refresh_from_db()
     assert ticket.improvements.get().status == "improved"
-    assert ticket.acceptance_criteria == GOOD_STORY["acceptance_criteria"]
+    assert clauses(ticket.acceptance_criteria) == GOOD_STORY["acceptance_criteria"]
     assert ticket.title == EDITED_TITLE  # the model's title was not asked for, nor taken
     assert balance_of(user.token_account) == start - 1
     # The model was told what fails and which fields to rewrite.
@@ -215,7 +216,7 @@ def test_an_edit_while_improving_is_refused_and_the_improvement_then_applies(
     start = balance_of(user.token_account)
     client.post(reverse("tickets:restore", args=[ticket.public_id, 2]))
     ticket.refresh_from_db()
-    assert ticket.acceptance_criteria == VAGUE_CRITERIA and ticket.version == 4
+    assert clauses(ticket.acceptance_criteria) == VAGUE_CRITERIA and ticket.version == 4
     restored = ticket.versions.get(number=4)
     assert (restored.source, restored.note) == ("restored", "Restored version 2")
     assert balance_of(user.token_account) == start

@@ -5,7 +5,7 @@ version, and quality alone never fails a generation."""
 
 import pytest
 
-from tests.builders import GOOD_STORY, VAGUE_CRITERIA, funded_user, generated_ticket
+from tests.builders import GOOD_STORY, VAGUE_CRITERIA, clauses, funded_user, generated_ticket
 from tests.helpers import assert_charged_once
 from tickets.models import GenerationAttempt
 from tickets.providers import GenerationRequest
@@ -59,7 +59,7 @@ def test_a_flawed_reply_is_repaired_and_the_repaired_ticket_is_stored(fake_openr
     assert hard_failures(FLAWED, ticket) == {"criteria_count"}
     assert hard_failures(GOOD_STORY, ticket) == set()
     assert ticket.status == "succeeded"
-    assert ticket.acceptance_criteria == GOOD_STORY["acceptance_criteria"]
+    assert clauses(ticket.acceptance_criteria) == GOOD_STORY["acceptance_criteria"]
     assert ticket.prompt_version == PROMPT_VERSION
     assert attempts(ticket) == [
         (PRIMARY, "invalid", "quality", PROMPT_VERSION),
@@ -80,7 +80,7 @@ def test_a_repair_that_is_worse_keeps_the_first_reply(fake_openrouter):
     assert hard_failures(WORSE, ticket) == {"criteria_count", "title_length"}
     assert ticket.status == "succeeded"
     assert ticket.title == FLAWED["title"]
-    assert ticket.acceptance_criteria == VAGUE_CRITERIA
+    assert clauses(ticket.acceptance_criteria) == VAGUE_CRITERIA
     assert attempts(ticket) == [
         (PRIMARY, "success", "", PROMPT_VERSION),
         (PRIMARY, "invalid", "quality", PROMPT_VERSION),
@@ -92,7 +92,7 @@ def test_a_repair_that_is_worse_keeps_the_first_reply(fake_openrouter):
 def test_a_repair_that_is_no_ticket_keeps_the_first_reply(fake_openrouter):
     ticket, account = generate(fake_openrouter, success(**FLAWED), malformed())
     assert ticket.status == "succeeded"
-    assert ticket.acceptance_criteria == VAGUE_CRITERIA
+    assert clauses(ticket.acceptance_criteria) == VAGUE_CRITERIA
     assert [row[1:3] for row in attempts(ticket)] == [("invalid", "invalid_json"),
                                                       ("success", "")]
     assert FALLBACK not in fake_openrouter.models_called()
@@ -102,7 +102,7 @@ def test_a_repair_that_is_no_ticket_keeps_the_first_reply(fake_openrouter):
 def test_a_repair_the_model_cannot_answer_keeps_the_first_reply(fake_openrouter):
     ticket, account = generate(fake_openrouter, success(**FLAWED), server_error(400))
     assert ticket.status == "succeeded"
-    assert ticket.acceptance_criteria == VAGUE_CRITERIA
+    assert clauses(ticket.acceptance_criteria) == VAGUE_CRITERIA
     assert [row[1] for row in attempts(ticket)] == ["failed", "success"]
     assert_charged_once(ticket, account, 5)
 
@@ -117,7 +117,7 @@ def test_one_repair_round_per_model_even_after_invalid_json(fake_openrouter):
     """Invalid JSON used the model's repair round: a valid but flawed answer is kept."""
     ticket, _ = generate(fake_openrouter, malformed(), success(**FLAWED))
     assert ticket.status == "succeeded"
-    assert ticket.acceptance_criteria == VAGUE_CRITERIA
+    assert clauses(ticket.acceptance_criteria) == VAGUE_CRITERIA
     assert fake_openrouter.models_called() == [PRIMARY, PRIMARY]
     assert [row[1:3] for row in attempts(ticket)] == [("invalid", "invalid_json"),
                                                       ("success", "")]

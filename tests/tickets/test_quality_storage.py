@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from tests.builders import (
     GOOD_STORY,
     VAGUE_CRITERIA,
+    clauses,
     client_for,
     finished_ticket,
     funded_user,
@@ -109,7 +110,7 @@ def test_an_edit_rescores_the_ticket_and_the_page_shows_the_new_scorecard(signed
     flawed = criteria_to_text(VAGUE_CRITERIA)
     assert signed_in.post(url, edit_form(ticket, acceptance_criteria=flawed)).status_code == 302
     ticket.refresh_from_db()
-    assert ticket.acceptance_criteria == VAGUE_CRITERIA
+    assert clauses(ticket.acceptance_criteria) == VAGUE_CRITERIA
     assert ticket.quality_report == expected_report(ticket)
     assert ticket.quality_score < before
     for key in ("criteria_count", "criteria_observable"):
@@ -147,7 +148,7 @@ def test_a_staff_edit_in_the_admin_rescores_the_ticket(offline):
     response = staff.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     ticket.refresh_from_db()
-    assert ticket.acceptance_criteria == VAGUE_CRITERIA
+    assert clauses(ticket.acceptance_criteria) == VAGUE_CRITERIA
     assert ticket.quality_report == expected_report(ticket)
     assert not rule(ticket, "criteria_count")["passed"]
     # The staff edit is a version in the ticket's history, like the user's own edits.

@@ -246,6 +246,13 @@ class Ticket(models.Model):
         return self.generator == "offline"
 
     @property
+    def has_assumptions(self) -> bool:
+        """Some acceptance criterion is the generator's assumption (tickets/quality/clarify.py),
+        marked on the card so nobody mistakes it for a requirement."""
+        return any(criterion.get("origin") == "assumption"
+                   for criterion in self.acceptance_criteria)
+
+    @property
     def reference(self) -> str:
         """How the ledger refers to this ticket (internal: pages and exports show
         `public_id`)."""

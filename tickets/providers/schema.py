@@ -9,6 +9,7 @@ import re
 from typing import Any
 
 from tickets.kinds import KINDS, kind_values
+from tickets.quality.clarify import ORIGINS
 from tickets.quality.title_rules import TITLE_MAX as TITLE_MAX_GOOD
 from tickets.quality.title_rules import TITLE_MIN as TITLE_MIN_GOOD
 
@@ -35,7 +36,8 @@ def json_shape() -> str:
   "type": "{' | '.join(kind_values())}",
   "summary": "string: two to four sentences of context and scope",
   "user_story": "As a <role>, I want <goal> so that <benefit> ({stories} only; else empty)",
-  "acceptance_criteria": [{{"given": "string", "when": "string", "then": "string"}}],
+  "acceptance_criteria": [{{"given": "string", "when": "string", "then": "string",
+                           "origin": "description | answer | assumption"}}],
   "priority": "{' | '.join(PRIORITIES)}",
   "labels": ["lowercase-words"],
   "story_points": {' | '.join(map(str, STORY_POINTS))},
@@ -101,6 +103,10 @@ def _criteria(data: dict, errors: list[str]) -> list[dict[str, str]]:
                 errors.append(f"acceptance_criteria[{index}].{part} must be a non-empty string")
                 text = ""
             clause[part] = text.strip()
+        # Where it comes from (tickets/quality/clarify.py), when the generator says; an
+        # unknown value is dropped and decided from the text after generation.
+        if item.get("origin") in ORIGINS:
+            clause["origin"] = item["origin"]
         criteria.append(clause)
     if len(criteria) > CRITERIA_MAX:
         errors.append(f"acceptance_criteria must have at most {CRITERIA_MAX} items")

@@ -30,6 +30,7 @@ from tickets.models.history import ACTIVE_IMPROVEMENT
 from tickets.providers import GenerationFailed, GenerationRequest, generate
 from tickets.providers.improve import build_improve_messages
 from tickets.quality import Scorecard, check_ticket
+from tickets.quality.clarify import attribute_criteria
 from tickets.quotes import improve_price, improve_price_key
 from tickets.services.running import record_attempt
 from tickets.services.scoring import QUALITY_FIELDS
@@ -148,6 +149,7 @@ def _rewrite(ticket: Ticket) -> Candidate:
         quality=ticket.quality,
         product_area=ticket.product_area,
         tech_stack=ticket.tech_stack,
+        clarifications=tuple(ticket.clarifications),
     )
     failures = [f"{result.label}: {result.message}" for result in before.failing]
     result = generate(
@@ -156,6 +158,10 @@ def _rewrite(ticket: Ticket) -> Candidate:
         messages=build_improve_messages(request, current, failures, fields),
     )
     content = {**current, **{field: result.content[field] for field in fields}}
+    if "acceptance_criteria" in fields:
+        content["acceptance_criteria"] = attribute_criteria(
+            content["acceptance_criteria"], description=ticket.description,
+            clarifications=ticket.clarifications)
     return Candidate(content=content, fields=fields, before=before,
                      after=check_ticket(content, **checked))
 

@@ -36,8 +36,10 @@ def request_ticket_generation(
     tech_stack: str = "",
     nonce: uuid.UUID,
     regenerated_from: Ticket | None = None,
+    clarifications: list[dict] | None = None,
 ) -> Ticket:
-    """Create a queued ticket paid by `account` and enqueue its generation.
+    """Create a queued ticket paid by `account` and enqueue its generation (with the answers
+    to clarifying questions, `clarifications`, stored on it and read by the generator).
 
     Writes (one transaction, the TokenAccount row locked first): the Ticket (`queued`) and a
     pending Hold for the price of `quality` (key `ticket:<id>:hold`, feature `ticket.<quality>`,
@@ -66,6 +68,7 @@ def request_ticket_generation(
             product_area=product_area,
             tech_stack=tech_stack,
             regenerated_from=regenerated_from,
+            clarifications=clarifications or [],
         )
         ticket.hold = reserve_tokens(
             account=account,
@@ -110,6 +113,7 @@ def submit_ticket_request(
     nonce: uuid.UUID,
     confirmed: bool = False,
     regenerated_from: Ticket | None = None,
+    clarifications: list[dict] | None = None,
 ) -> Submission:
     """The generator form's submit: start the generation, or say what to show instead.
 
@@ -144,6 +148,7 @@ def submit_ticket_request(
             tech_stack=tech_stack,
             nonce=nonce,
             regenerated_from=regenerated_from,
+            clarifications=clarifications,
         )
     except InsufficientTokens as error:
         return Submission(SubmitStep.NOT_ENOUGH, replace(quote, balance=error.available))

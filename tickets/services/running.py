@@ -35,6 +35,7 @@ from tickets.providers import (
     GenerationResult,
     generate,
 )
+from tickets.quality.clarify import attribute_criteria
 from tickets.services.scoring import QUALITY_FIELDS, score_ticket
 from tickets.services.versions import record_version
 from tickets.timing import timing
@@ -97,8 +98,10 @@ def claimable(now) -> Q:
     )
 
 
-def record_attempt(*, ticket: Ticket, record: AttemptRecord) -> GenerationAttempt | None:
-    """Write one GenerationAttempt row for the staff dashboard. No locks.
+def record_attempt(*, ticket: Ticket | None, record: AttemptRecord,
+                   quality: str = "") -> GenerationAttempt | None:
+    """Write one GenerationAttempt row for the staff dashboard. No locks. A call made before
+    any ticket exists (clarifying questions) has no ticket and names its `quality`.
 
     Best effort: the log must never cost a user their ticket, so a database error is
     logged and the connection dropped (the next statement opens a fresh one); returns None.
@@ -108,7 +111,7 @@ def record_attempt(*, ticket: Ticket, record: AttemptRecord) -> GenerationAttemp
             ticket=ticket,
             provider=record.provider,
             model_name=record.model,
-            quality=ticket.quality,
+            quality=ticket.quality if ticket is not None else quality,
             outcome=record.outcome,
             error_code=record.error_code,
             http_status=record.http_status,
@@ -119,7 +122,8 @@ def record_attempt(*, ticket: Ticket, record: AttemptRecord) -> GenerationAttemp
             prompt_version=record.prompt_version,
         )
     except DatabaseError:
-        logger.warning("ticket %s: attempt log not written", ticket.pk, exc_info=True)
+        logger.warning("ticket %s: attempt log not written", ticket and ticket.pk,
+                       exc_info=True)
         _drop_connection()
         return None
 
@@ -200,6 +204,7 @@ def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
         quality=ticket.quality,
         product_area=ticket.product_area,
         tech_stack=ticket.tech_stack,
+        clarifications=tuple(ticket.clarifications),
     )
     with _heartbeat(ticket.pk, token):
         outcome = _generate(ticket, request)
@@ -252,6 +257,9 @@ def _settle(finish: Callable[..., Ticket], **kwargs) -> Ticket:
 
 def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationResult) -> Ticket:
     content = {field: result.content[field] for field in CONTENT_FIELDS}
+    content["acceptance_criteria"] = attribute_criteria(
+        content["acceptance_criteria"], description=ticket.description,
+        clarifications=ticket.clarifications)
     for field, value in content.items():
         setattr(ticket, field, value)
     score_ticket(ticket=ticket)  # stored in the same update as the content it scores

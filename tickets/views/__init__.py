@@ -8,6 +8,7 @@ view serves both the full page and the htmx fragment.
 import uuid
 
 from django.contrib import messages
+from django.core import signing
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url, trigger_client_event
 
 from accounts.selectors import get_header_balance, welcome_tokens
-from tickets import exports, selectors, services
+from tickets import clarifying, exports, selectors, services
 from tickets.exports import EXPORT_FORMATS
 from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, TicketEditForm
 from tickets.kinds import get_kind
@@ -107,6 +108,10 @@ def new_ticket(request):
                 "product_area": source.product_area,
                 "tech_stack": source.tech_stack,
             }
+            if source.clarifications:
+                # Regenerating asks nothing again: the first answers still apply.
+                initial |= {"clarified": True,
+                            "clarifications": clarifying.sign(source.clarifications)}
         form = GenerateForm(initial=initial)
         return render(request, "tickets/new.html",
                       _generator_context(request, form, source=source, part="ticket_form"))
@@ -120,15 +125,48 @@ def new_ticket(request):
     if not form.is_valid():
         return _render_generator(request, "ticket_form",
                                  _generator_context(request, form, source=source))
+    data = dict(form.cleaned_data)
+    clarified, clarifications = data.pop("clarified"), data.pop("clarifications")
+    asked = _asked_questions(request)
+    if asked is not None and not request.POST.get("skip"):
+        sheet = clarifying.read_answers(asked, request.POST)
+        if sheet.errors:
+            return _render_questions(request, form, source, sheet)
+        clarifications = sheet.clarifications
+    elif not (clarified or request.POST.get("skip") or asked is not None):
+        # Clarify first: free questions before anything is reserved (nothing is written).
+        questions = clarifying.questions_for(data["description"], data["ticket_type"])
+        if questions:
+            return _render_questions(request, form, source,
+                                     clarifying.read_answers(questions, {}))
     submission = services.submit_ticket_request(
-        request=request, regenerated_from=source, **form.cleaned_data
+        request=request, regenerated_from=source, clarifications=clarifications, **data
     )
     if submission.ticket is not None:
         return _generation_started(request, submission.ticket)
     if submission.step in STEP_ERRORS:
         form.add_error(*STEP_ERRORS[submission.step])
-    return _render_generator(request, STEP_PARTS[submission.step],
-                             _generator_context(request, form, submission.quote, source=source))
+    return _render_generator(request, STEP_PARTS[submission.step], _generator_context(
+        request, form, submission.quote, source=source,
+        clarified_signed=clarifying.sign(clarifications)))
+
+
+def _asked_questions(request) -> list | None:
+    """The questions a posted questions step carried (signed), or None when this submit did
+    not come from one (or its field was tampered with: then the questions are asked again)."""
+    signed = request.POST.get("questions")
+    if not signed:
+        return None
+    try:
+        return clarifying.unsign_questions(signed)
+    except (signing.BadSignature, ValueError, TypeError):
+        return None
+
+
+def _render_questions(request, form, source, sheet):
+    return _render_generator(request, "ticket_questions", _generator_context(
+        request, form, source=source, sheet=sheet,
+        signed_questions=clarifying.sign_questions(sheet.questions), other=clarifying.OTHER))
 
 
 def _generation_started(request, ticket: Ticket):

@@ -33,9 +33,12 @@ OFFLINE_NOTE = (
 
 
 def generate_offline(request: GenerationRequest) -> dict:
-    """A schema-valid ticket for `request`, built deterministically from its description."""
+    """A schema-valid ticket for `request`, built deterministically from its description
+    (and the answers to clarifying questions, if any)."""
     kind = get_kind(request.ticket_type)
-    reading = read(request.description)
+    # Answers to clarifying questions are read as part of the description.
+    described = request.described
+    reading = read(described)
     bug = read_bug(reading.text, list(reading.sentences)) if kind.reproduction else None
     style = kind.offline.criteria
     if style == "fix":
@@ -44,11 +47,16 @@ def generate_offline(request: GenerationRequest) -> dict:
         acceptance = done_criteria(reading)
     else:
         acceptance = outcome_criteria(reading)
+    # The title names what the user wrote: answers add detail, not the headline (and a title
+    # built from the longer text could repeat the user's one line word for word).
+    own = reading if described == request.description else read(request.description)
+    own_bug = bug if own is reading or not kind.reproduction else read_bug(
+        own.text, list(own.sentences))
     notes = [OFFLINE_NOTE]
     if request.tech_stack:
         notes.append(f"Tech stack: {request.tech_stack}.")
     data = {
-        "title": titles.title(reading, kind, bug),
+        "title": titles.title(own, kind, own_bug),
         "type": kind.value,
         "summary": prose.summary(reading, kind, bug),
         "user_story": prose.user_story(reading) if kind.user_story else "",
@@ -71,8 +79,8 @@ def generate_offline(request: GenerationRequest) -> dict:
             data[key] = _bounded(data[key], limit)
     data["acceptance_criteria"] = [{part: _bounded(text, _PART_MAX) for part, text in item.items()}
                                    for item in acceptance]
-    data = say_once(data, request.description)
-    data["acceptance_criteria"] = carry_facts(data["acceptance_criteria"], request.description)
+    data = say_once(data, described)
+    data["acceptance_criteria"] = carry_facts(data["acceptance_criteria"], described)
     return validate_ticket(data, ticket_type=kind.value)
 
 
