@@ -18,6 +18,7 @@ from playwright.sync_api import expect
 
 from tests.factories import PASSWORD
 from tickets.models import Ticket
+from tickets.quality.clarify import find_questions
 from tokens.models import LedgerEntry, TokenAccount
 
 # --- signing up and in ---------------------------------------------------------------------
@@ -75,6 +76,20 @@ def sign_in_in_browser(page, email, password=PASSWORD) -> None:
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.locator(".nav-account")).to_contain_text(email)
+
+
+def generate_in_browser(page, description, *, confirm=False) -> None:
+    """On the generator: describe, generate, skip the clarify-first questions when this
+    description gets them (the rules are deterministic), confirm the last-token step when asked
+    to, and wait for the ticket card. The ticket type is the generator's default (story)."""
+    page.get_by_label("What needs doing?").fill(description)
+    page.get_by_role("button", name=re.compile(r"Generate · 1 token")).click()
+    if find_questions(description, "story"):
+        page.locator("[data-skip-button]").click()
+    if confirm:
+        expect(page.locator("[data-confirm-step]")).to_contain_text("This uses your last token")
+        page.locator("[data-confirm-button]").click()
+    expect(page.locator("[data-ticket-card]")).to_be_visible(timeout=20_000)
 
 
 def sign_in_browser_as(page, live_server, user) -> None:

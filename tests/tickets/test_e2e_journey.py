@@ -5,6 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.helpers import generate_in_browser as generate
 from tests.helpers import sign_up_in_browser
 
 DESCRIPTIONS = [
@@ -12,15 +13,6 @@ DESCRIPTIONS = [
     "When I click Save on the profile page nothing happens; it should save my new address.",
     "Support agents need to search conversations by customer email to answer faster.",
 ]
-
-
-def generate(page, description, *, confirm=False):
-    page.get_by_label("What needs doing?").fill(description)
-    page.get_by_role("button", name=re.compile(r"Generate · 1 token")).click()
-    if confirm:
-        expect(page.locator("[data-confirm-step]")).to_contain_text("This uses your last token")
-        page.locator("[data-confirm-button]").click()
-    expect(page.locator("[data-ticket-card]")).to_be_visible(timeout=20_000)
 
 
 @pytest.mark.e2e

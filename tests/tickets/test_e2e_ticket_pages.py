@@ -12,6 +12,7 @@ from tests.helpers import (
     assert_accessible,
     assert_charged_once,
     assert_fits_width,
+    generate_in_browser,
     sign_in_browser_as,
 )
 from tickets import services
@@ -27,9 +28,7 @@ OTHER_DESCRIPTION = "When I press Save on the profile page nothing happens; it s
 
 
 def generate(page, description: str = DESCRIPTION) -> None:
-    page.get_by_label("What needs doing?").fill(description)
-    page.get_by_role("button", name=re.compile(r"Generate · 1 token")).click()
-    expect(page.locator("[data-ticket-card]")).to_be_visible(timeout=20_000)
+    generate_in_browser(page, description)
 
 
 def test_back_returns_to_the_generator_and_forward_to_the_ticket(page, celery_worker, offline):
