@@ -8,6 +8,7 @@ Redis comes from REDIS_URL. Tests that need committed data across threads or pro
 """
 
 import os
+from importlib import import_module
 from urllib.parse import urlparse
 
 import pytest
@@ -21,6 +22,9 @@ from tokens.models import Price
 
 # Running in parallel: one migration for all xdist workers, and loadgroup on pytest 9.2.
 pytest_plugins = ["tests.parallel"]
+
+# The data migrations that seed the price table.
+SEEDED_PRICES = ("0002_seed_prices", "0006_seed_improve_prices")
 
 CHROMIUM_ARGS = [
     "--headless=new",
@@ -45,12 +49,13 @@ def _fresh_cache():
 
 @pytest.fixture
 def prices(db):
-    """The seeded ticket prices (a transactional test's flush removes migration data)."""
-    for key, tokens in (("ticket.standard", 1), ("ticket.advanced", 3),
-                        ("ticket.improve.standard", 1), ("ticket.improve.advanced", 2)):
-        Price.objects.get_or_create(
-            feature_key=key, defaults={"tokens": tokens, "label": key, "active": True}
-        )
+    """The prices the migrations seed, seeded again (a transactional test's flush removes
+    migration data)."""
+    for migration in SEEDED_PRICES:
+        for key, tokens, label in import_module(f"tokens.migrations.{migration}").PRICES:
+            Price.objects.get_or_create(
+                feature_key=key, defaults={"tokens": tokens, "label": label, "active": True}
+            )
 
 
 @pytest.fixture

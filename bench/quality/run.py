@@ -4,7 +4,7 @@
     .venv/bin/python bench/quality/run.py --provider openrouter   # the configured models
     .venv/bin/python bench/quality/run.py --details        # + each tune ticket's failures
 
-Three parts, each printed as tables (bench/README.md, "Quality"):
+Four parts, each printed as tables (bench/README.md, "Quality"):
 
 1. Generation. Every description in descriptions.json becomes a ticket: with the offline
    generator called directly, as the provider chain calls a provider (`complete` with the
@@ -17,7 +17,10 @@ Three parts, each printed as tables (bench/README.md, "Quality"):
 2. The check against the labelled sets: the share of the labelled failures of
    bad_tickets.json it catches (goal >= 95%) and its false failures on good_tickets.json
    (goal <= 5%), both counted per (ticket, rule).
-3. Speed: the good and bad tickets, checked `--repeat` times over, in CPU seconds of this one
+3. Clarify first: which descriptions get questions (`find_questions`), and each of those
+   generated again once per option index with every question answered by that option (as
+   the user would pick it), each ticket checked against the description as written.
+4. Speed: the good and bad tickets, checked `--repeat` times over, in CPU seconds of this one
    process (tickets per second on one core; goal >= 2,000). The baseline is
    `validate_ticket` on the same tickets, timed in alternating rounds in the same run, so the
    ratio holds on a busy machine where the absolute figure does not.
@@ -69,9 +72,10 @@ def offline_generator():
 
     provider = offline.from_settings()
 
-    def generate(description: str, ticket_type: str) -> tuple[dict, str]:
+    def generate(description: str, ticket_type: str,
+                 clarifications: tuple = ()) -> tuple[dict, str]:
         request = GenerationRequest(description=description, ticket_type=ticket_type,
-                                    quality="standard")
+                                    quality="standard", clarifications=clarifications)
         completion = provider.complete(request, model=offline.MODEL_NAME,
                                        messages=build_messages(request))
         try:
@@ -96,9 +100,9 @@ def configured_models(quality: str):
     from tickets.providers.chain import ChainConfig, GenerationFailed, generate
     from tickets.providers.prompts import GenerationRequest
 
-    def run(description: str, ticket_type: str) -> tuple[dict, str]:
+    def run(description: str, ticket_type: str, clarifications: tuple = ()) -> tuple[dict, str]:
         request = GenerationRequest(description=description, ticket_type=ticket_type,
-                                    quality=quality)
+                                    quality=quality, clarifications=clarifications)
         try:
             result = generate(request, record_attempt=lambda record: None,
                               config=ChainConfig.from_settings(quality))
@@ -213,7 +217,51 @@ def check(ticket: dict):
                         ticket_type=ticket["type"])
 
 
-# --- 3. speed -------------------------------------------------------------------------------
+# --- 3. clarify first ----------------------------------------------------------------------
+
+
+def report_clarify(generate) -> None:
+    from tickets.quality.clarify import clean_answers, find_questions
+
+    asked, keys, variants, passing, scores = 0, {}, 0, 0, []
+    failures = []
+    for item in load("descriptions.json"):
+        questions = find_questions(item["description"], item["type"])
+        if not questions:
+            continue
+        asked += 1
+        for question in questions:
+            keys[question.key] = keys.get(question.key, 0) + 1
+        for index in range(max(len(question.options) for question in questions)):
+            answers = {q.key: q.options[index] for q in questions if index < len(q.options)}
+            clarifications = tuple(clean_answers(questions, answers))
+            try:
+                content, _ = generate(item["description"], item["type"], clarifications)
+            except NoTicket as error:
+                failures.append(f"{item['id']} option {index + 1}: no ticket ({error})")
+                continue
+            scorecard = check_ticket(content, description=item["description"],
+                                     ticket_type=item["type"])
+            variants += 1
+            passing += scorecard.passed
+            scores.append(scorecard.score)
+            if not scorecard.passed:
+                failing = ", ".join(result.key for result in scorecard.failing)
+                failures.append(f"{item['id']} option {index + 1}: {failing}")
+    total = len(load("descriptions.json"))
+    print("## Clarify first\n")
+    print(f"{asked} of {total} descriptions get questions ("
+          + ", ".join(f"{key}: {count}" for key, count in sorted(keys.items())) + ").\n")
+    print("| answered variants | pass every rule | mean score |")
+    print("|---|---|---|")
+    mean = statistics.mean(scores) if scores else 0
+    print(f"| {variants} | {passing}/{variants} ({percent(passing, variants)}) | {mean:.1f} |")
+    if failures:
+        print("\nFailing: " + "; ".join(failures))
+    print()
+
+
+# --- 4. speed -------------------------------------------------------------------------------
 
 
 def _validate(ticket: dict) -> None:
@@ -269,6 +317,7 @@ def main() -> None:
                 else configured_models(args.quality))
     report_generation(generate_all(generate), args.details)
     report_labelled()
+    report_clarify(generate)
     report_speed(args.repeat, args.rounds)
 
 
