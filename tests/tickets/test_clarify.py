@@ -13,13 +13,15 @@ from tests.builders import client_for, funded_user, ticket_form
 from tests.helpers import balance_of
 from tickets.clarifying import OTHER, read_answers
 from tickets.models import GenerationAttempt, Ticket
+from tickets.providers.offline.answers import fold_answers
+from tickets.providers.offline.generator import generate_offline
+from tickets.providers.prompts import GenerationRequest
 from tickets.quality.clarify import (
     PLATFORM,
     ROLE,
     attribute_criteria,
     criterion_origin,
     find_questions,
-    fold_answers,
 )
 from tokens.models import Hold
 
@@ -79,14 +81,62 @@ def test_each_gap_is_asked_about_only_when_it_is_open(ticket_type, description, 
     assert [question.key for question in find_questions(description, ticket_type)] == asked
 
 
-def test_answers_are_read_as_sentences_after_the_description():
-    answers = [{"key": "role", "question": ROLE.text, "answer": "Team admins"},
-               {"key": "benefit", "question": "", "answer": "Save time on a frequent task"},
-               {"key": "platform", "question": PLATFORM.text, "answer": "The web app"}]
-    assert fold_answers(VAGUE, "story", answers) == (
-        "Dark mode for the app. Team admins need this so that they can save time on a "
-        "frequent task. It applies to the web app.")
-    assert fold_answers(VAGUE, "story", []) == VAGUE
+def answered(**answers: str) -> list[dict]:
+    return [{"key": key, "question": "", "answer": answer} for key, answer in answers.items()]
+
+
+@pytest.mark.parametrize(("kind", "description", "answers", "read_as"), [
+    # A story's role, benefit and platform become its story sentence.
+    ("story", VAGUE, answered(role="Team admins", benefit="Save time on a frequent task",
+                              platform="The web app"),
+     "As a team admin, I want dark mode for the app in the web app so that I can save time "
+     "on a frequent task."),
+    # A benefit of one's own that is not an action, and no role answered: the purpose of what
+    # the description asks (a role it names is read from it).
+    ("story", VAGUE, answered(benefit="Less eye strain", platform="Both web and mobile"),
+     "Dark mode for the app on both web and mobile so that they get less eye strain."),
+    ("story", "drivers see the route", answered(benefit="Save time on a frequent task"),
+     "Drivers see the route so that they can save time on a frequent task."),
+    # A bug's expected behaviour is what "should" happen; its platform, where it happens.
+    ("bug", "The invoice total on the PDF",
+     answered(expected="Show a clear error message", platform="The iOS and Android apps"),
+     "The invoice total on the PDF. It should show a clear error message. It happens in the "
+     "iOS and Android apps."),
+    ("bug", "The invoice total on the PDF", answered(expected="the total matches the invoice"),
+     "The invoice total on the PDF. It should be fixed so that the total matches the "
+     "invoice."),
+    # A task's scope is a check of done of its own.
+    ("task", "Refactor billing", answered(scope="It is covered by automated tests"),
+     "Refactor billing. It is covered by automated tests."),
+    ("story", VAGUE, [], VAGUE),
+])
+def test_answers_are_written_into_the_description_as_the_offline_reading_expects(
+        kind, description, answers, read_as):
+    folded = fold_answers(description, story=kind in ("story", "feature"), bug=kind == "bug",
+                          clarifications=answers)
+    assert folded == read_as
+
+
+def offline_ticket(description: str, kind: str, answers: list[dict]) -> dict:
+    return generate_offline(GenerationRequest(description=description, ticket_type=kind,
+                                              quality="standard", clarifications=tuple(answers)))
+
+
+def test_the_offline_generator_writes_the_answers_into_the_ticket():
+    story = offline_ticket(VAGUE, "story", answered(
+        role="Night-shift nurses", benefit="Read charts at night", platform="The web app"))
+    assert story["user_story"].startswith("As a night-shift nurse, I want dark mode")
+    assert story["user_story"].endswith("so that I can read charts at night")
+    assert "in the web app" in story["user_story"]
+    assert all(c["given"].startswith("a night-shift nurse")
+               for c in story["acceptance_criteria"])
+    # The title names what the user wrote, not the answers.
+    assert story["title"] == "Add dark mode to the app"
+
+    bug = offline_ticket("The invoice total on the PDF", "bug",
+                         answered(expected="Show a clear error message"))
+    assert bug["expected_behaviour"] == "The app shows a clear error message."
+    assert "shows a clear error message" in bug["acceptance_criteria"][0]["then"]
 
 
 def test_a_criterion_comes_from_the_description_an_answer_or_is_an_assumption():
@@ -162,14 +212,20 @@ def test_answers_go_into_the_ticket_and_its_criteria(offline, tasks_inline,
          "answer": "The iOS and Android apps"}]
     assert ticket.status == "succeeded" and ticket.quality_score == 100
     assert ticket.user_story.startswith("As a night nurse, I want")
+    assert all(criterion["given"].startswith("a night nurse")
+               for criterion in ticket.acceptance_criteria)
+    # The offline generator gives no origins: each is judged on the criterion's outcome.
     origins = [criterion["origin"] for criterion in ticket.acceptance_criteria]
-    assert "answer" in origins and set(origins) <= {"description", "answer", "assumption"}
+    assert origins == [criterion_origin(criterion, description=VAGUE,
+                                        clarifications=ticket.clarifications)
+                       for criterion in ticket.acceptance_criteria]
+    assert "assumption" in origins and "description" in origins
     assert balance_of(user.token_account) == 4
     page = client.get(reverse("tickets:detail", args=[ticket.public_id])).content.decode()
     assert "Clarified before generating" in page and "Night nurses" in page
-    assert "From your answer" in page
-    if "assumption" in origins:
-        assert "data-assumptions-legend" in page and "data-assumption" in page
+    assert page.count("data-assumption>") == origins.count("assumption")
+    assert page.count("data-from-answer>") == origins.count("answer")
+    assert "data-assumptions-legend" in page
 
 
 def test_skip_generates_from_the_description_alone(offline, tasks_inline,

@@ -4,7 +4,6 @@ the quality check enforces), then the kind's instruction; and the repair round's
 from dataclasses import dataclass
 
 from tickets.kinds import get_kind
-from tickets.quality.clarify import fold_answers
 
 from .schema import json_shape
 
@@ -68,12 +67,6 @@ class GenerationRequest:
     tech_stack: str = ""
     # Clarify-first answers, as stored on the ticket: [{"key", "question", "answer"}].
     clarifications: tuple[dict, ...] = ()
-
-    @property
-    def described(self) -> str:
-        """The description with the answers written into it, for a generator that reads one
-        text (the offline rules)."""
-        return fold_answers(self.description, self.ticket_type, list(self.clarifications))
 
 
 def build_messages(request: GenerationRequest) -> list[dict[str, str]]:

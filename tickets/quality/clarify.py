@@ -7,9 +7,10 @@ multiple-choice questions (every one also takes a free answer, "Other"). With a 
 configured its wording may be tailored by one cheap call (tickets/providers/clarify.py); the
 gaps are always found here.
 
-The answers then go into the generation (`fold_answers` for the offline generator, the prompt
-for a model), and `criterion_origin` tells, for each acceptance criterion, whether it comes
-from the description, from an answer, or is an assumption nobody asked for.
+The answers then go into the generation (written into the description for the offline
+generator: tickets/providers/offline/answers.py; listed in the prompt for a model), and
+`criterion_origin` tells, for each acceptance criterion, whether it comes from the
+description, from an answer, or is an assumption nobody asked for.
 """
 
 import re
@@ -66,8 +67,8 @@ BENEFIT = Question("benefit", "What should it achieve for them?",
                    ("Save time on a frequent task", "Stop mistakes they make today",
                     "Meet a request customers keep making"))
 EXPECTED = Question("expected", "What should happen instead?",
-                    ("It completes without an error", "It shows a clear error message",
-                     "It finishes within a few seconds"))
+                    ("Complete without an error", "Show a clear error message",
+                     "Finish within a few seconds"))
 PLATFORM = Question("platform", "Where does this apply?",
                     ("The web app", "The iOS and Android apps", "Both web and mobile"))
 SCOPE = Question("scope", "What should be true when it is done?",
@@ -114,41 +115,6 @@ def clean_answers(questions: list[Question], answers: dict[str, str]) -> list[di
         if answer:
             cleaned.append({"key": question.key, "question": question.text, "answer": answer})
     return cleaned
-
-
-def _sentence(text: str) -> str:
-    text = text.strip().rstrip(".")
-    return text[:1].upper() + text[1:] + "." if text else ""
-
-
-def _inline(answer: str) -> str:
-    """An answer inside a sentence: "The web app" -> "the web app" (an acronym or a name
-    such as "iOS" or "SAP" stays as written)."""
-    answer = answer.strip().rstrip(".")
-    return answer[:1].lower() + answer[1:] if answer[1:2].islower() else answer
-
-
-def fold_answers(description: str, ticket_type: str, clarifications: list[dict]) -> str:
-    """The description with the answers written after it as plain sentences, for a generator
-    that reads one text (the offline rules): "Customers need this so that they can …",
-    "Expected: …", "It applies to …". The description itself is left as written."""
-    if not clarifications:
-        return description
-    answers = {item.get("key", ""): item["answer"] for item in clarifications}
-    parts = [_sentence(description)]
-    role, benefit = answers.pop("role", ""), answers.pop("benefit", "")
-    if role and benefit:
-        parts.append(_sentence(f"{role} need this so that they can {_inline(benefit)}"))
-    elif role:
-        parts.append(_sentence(f"{role} need this"))
-    elif benefit:
-        parts.append(_sentence(f"This should {_inline(benefit)}"))
-    if answers.get("expected"):
-        parts.append(_sentence(f"Expected: {_inline(answers.pop('expected'))}"))
-    if answers.get("platform"):
-        parts.append(_sentence(f"It applies to {_inline(answers.pop('platform'))}"))
-    parts += [_sentence(answer) for answer in answers.values()]
-    return " ".join(part for part in parts if part)
 
 
 def _meaning(text: str) -> set[str]:

@@ -16,6 +16,7 @@ from tickets.providers.prompts import GenerationRequest
 from tickets.providers.schema import SUMMARY_MAX, TEXT_MAX, validate_ticket
 
 from . import bug_report, english, prose, sizing, titles
+from .answers import fold_answers
 from .bug_criteria import fix_criteria
 from .bug_reading import read_bug
 from .copies import say_once
@@ -37,7 +38,9 @@ def generate_offline(request: GenerationRequest) -> dict:
     (and the answers to clarifying questions, if any)."""
     kind = get_kind(request.ticket_type)
     # Answers to clarifying questions are read as part of the description.
-    described = request.described
+    described = fold_answers(request.description, story=bool(kind.user_story),
+                             bug=bool(kind.reproduction),
+                             clarifications=list(request.clarifications))
     reading = read(described)
     bug = read_bug(reading.text, list(reading.sentences)) if kind.reproduction else None
     style = kind.offline.criteria
