@@ -2,6 +2,7 @@
 Chromium), checking the ledger, racing threads, and waiting for what another thread or
 process writes."""
 
+import os
 import re
 import threading
 import time
@@ -268,3 +269,12 @@ def assert_fits_width(page) -> None:
         "() => [document.documentElement.scrollWidth, window.innerWidth]"
     )
     assert widths[0] <= widths[1], f"{page.url} is {widths[0]} px wide at {widths[1]} px"
+
+
+def check_page(page, name: str) -> None:
+    """The page fits its width and passes axe-core; with MYBA_SHOTS_DIR set, a full-page
+    screenshot `name`.png is saved there to look at."""
+    assert_fits_width(page)
+    assert_accessible(page)
+    if shots := os.environ.get("MYBA_SHOTS_DIR", ""):
+        page.screenshot(path=f"{shots}/{name}.png", full_page=True)

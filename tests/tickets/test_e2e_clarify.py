@@ -5,21 +5,19 @@ and which criteria came from an answer or are assumptions, and Improve lifts the
 screen. The model is the local OpenAI-compatible server (tests/tickets/fake_openrouter.py)."""
 
 import json
-import os
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.builders import funded_user
-from tests.helpers import assert_accessible, assert_fits_width, balance_of, sign_in_browser_as
+from tests.helpers import balance_of, check_page, sign_in_browser_as
 from tickets.models import Ticket
 
 from .fake_openrouter import PRIMARY, Reply, success
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SHOTS = os.environ.get("MYBA_SHOTS_DIR", "")
 VAGUE = "dark mode for the app"
 OWN_BENEFIT = "read charts at night without dazzling patients"
 
@@ -55,13 +53,6 @@ TICKET = {
 FLAWED = {**TICKET, "acceptance_criteria": [*CRITERIA[:2], {
     "given": "a nurse in dark mode", "when": "they print a chart",
     "then": "printing works correctly", "origin": "assumption"}]}
-
-
-def check_page(page, name: str) -> None:
-    assert_fits_width(page)
-    assert_accessible(page)
-    if SHOTS:
-        page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
 
 
 @pytest.mark.parametrize(("width", "dark"), [(1280, False), (360, True)])

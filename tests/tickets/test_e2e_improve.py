@@ -3,27 +3,18 @@ checks is improved in one click (the score rises, one token is charged), its his
 what changed, and an older version is restored — at 1280 px in light mode and 360 px in dark
 mode, each page passing axe-core and fitting the screen."""
 
-import os
 import re
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.builders import GOOD_STORY, VAGUE_CRITERIA, finished_ticket, funded_user
-from tests.helpers import assert_accessible, assert_fits_width, balance_of, sign_in_browser_as
+from tests.helpers import balance_of, check_page, sign_in_browser_as
 from tickets import services
 from tickets.models import Ticket
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-SHOTS = os.environ.get("MYBA_SHOTS_DIR", "")
-
-
-def check_page(page, name: str) -> None:
-    assert_fits_width(page)
-    assert_accessible(page)
-    if SHOTS:
-        page.screenshot(path=f"{SHOTS}/{name}.png", full_page=True)
 
 
 @pytest.mark.parametrize(("width", "dark"), [(1280, False), (360, True)])
