@@ -24,6 +24,7 @@ from accounts.models import (
     VisitorGrantQuota,
 )
 from accounts.network import get_client_ip, hash_network
+from tokens.models import DEFAULT_LOW_BALANCE_THRESHOLD
 from tokens.selectors import list_prices
 
 VISITOR_COOKIE_SALT = "accounts.visitor"
@@ -50,8 +51,9 @@ def welcome_tokens() -> int:
     return getattr(settings, "WELCOME_TOKENS", 6)
 
 
-def low_balance_threshold() -> int:
-    return getattr(settings, "LOW_BALANCE_THRESHOLD", 2)
+# A visitor with fewer free tokens than this is invited to sign up (visitors get no alerts;
+# an account's own threshold is TokenAccount.low_balance_threshold).
+VISITOR_LOW_TOKENS = 2
 
 
 def _visitor_id_from_cookie(request: HttpRequest) -> uuid.UUID | None:
@@ -133,6 +135,8 @@ class HeaderBalance:
     standing: Standing
     # CONFIRM_EMAIL: the new account's tokens, there to use once the email is confirmed.
     waiting: int = 0
+    # Below this the balance is low: the account's own threshold, or the visitors' nudge.
+    threshold: int = VISITOR_LOW_TOKENS
 
     @property
     def is_visitor(self) -> bool:
@@ -140,7 +144,7 @@ class HeaderBalance:
 
     @property
     def low(self) -> bool:
-        return self.balance < low_balance_threshold()
+        return self.balance < self.threshold
 
     @property
     def shows_count(self) -> bool:
@@ -165,8 +169,11 @@ def get_header_balance(request: HttpRequest) -> HeaderBalance:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         account = user.token_account
-        return HeaderBalance(balance=account.available if account else 0,
-                             standing=Standing.ACCOUNT)
+        if account is None:
+            return HeaderBalance(balance=0, standing=Standing.ACCOUNT,
+                                 threshold=DEFAULT_LOW_BALANCE_THRESHOLD)
+        return HeaderBalance(balance=account.available, standing=Standing.ACCOUNT,
+                             threshold=account.low_balance_threshold)
     visitor = get_cookie_visitor(request)
     if visitor is not None and visitor.merged_at is not None:
         return _after_sign_up(visitor)

@@ -308,7 +308,6 @@ if env.str("GITLAB_URL", default=""):
 VISITOR_FREE_TOKENS = 3
 VISITOR_GRANTS_PER_NETWORK_PER_DAY = env.int("VISITOR_GRANTS_PER_NETWORK_PER_DAY", default=3)
 WELCOME_TOKENS = 6
-LOW_BALANCE_THRESHOLD = 2
 VISITOR_COOKIE_NAME = "myba_visitor"
 # The header a trusted reverse proxy sets to the client address (e.g. X-Forwarded-For);
 # empty means REMOTE_ADDR, because any client can send such a header itself.

@@ -40,10 +40,17 @@ class HoldStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+# Below this many available tokens an account is "low" (badge, banner) and the owner is told
+# once per crossing (tokens.signals.available_fell_below_threshold); 0 turns it off.
+DEFAULT_LOW_BALANCE_THRESHOLD = 3
+LOW_BALANCE_THRESHOLD_MAX = 10_000
+
+
 class TokenAccount(models.Model):
     balance = models.BigIntegerField(default=0)
     held = models.BigIntegerField(default=0)
     label = models.CharField(max_length=200, blank=True)
+    low_balance_threshold = models.PositiveIntegerField(default=DEFAULT_LOW_BALANCE_THRESHOLD)
     created_at = models.DateTimeField(auto_now_add=True)
     closed_at = models.DateTimeField(null=True, blank=True)
 
@@ -57,6 +64,10 @@ class TokenAccount(models.Model):
             models.CheckConstraint(
                 condition=Q(held__lte=F("balance")), name="tokens_account_held_lte_balance"
             ),
+            models.CheckConstraint(
+                condition=Q(low_balance_threshold__lte=LOW_BALANCE_THRESHOLD_MAX),
+                name="tokens_account_low_threshold_bounded",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -66,6 +77,11 @@ class TokenAccount(models.Model):
     def available(self) -> int:
         """Tokens that can be reserved or spent now (as last loaded from the database)."""
         return self.balance - self.held
+
+    @property
+    def is_low(self) -> bool:
+        """Available tokens below the account's threshold (never, with the threshold at 0)."""
+        return self.available < self.low_balance_threshold
 
 
 class LedgerEntry(models.Model):

@@ -11,6 +11,7 @@ from accounts.selectors import visitor_cookie_name
 from tests.builders import funded_user, make_visitor, signed_visitor_cookie
 from tests.factories import PASSWORD
 from tests.helpers import confirmation_path, sign_up
+from tokens.models import TokenAccount
 
 pytestmark = pytest.mark.django_db
 
@@ -83,9 +84,17 @@ def test_a_visitor_refused_on_an_earlier_day_has_no_free_tokens_but_no_cap_today
     assert 'data-standing="no_trial"' in badge and SIGN_UP_NUDGE.search(badge)
 
 
-@pytest.mark.parametrize(("tokens", "nudge"), [(0, True), (1, True), (2, False)])
-def test_a_signed_in_user_low_on_tokens_is_pointed_at_the_token_packs(client, tokens, nudge):
-    client.force_login(funded_user(tokens))
+@pytest.mark.parametrize(("tokens", "threshold", "nudge"), [
+    (0, 3, True), (2, 3, True), (3, 3, False),
+    # The user's own threshold: 5 makes 4 low; 0 turns the nudge off.
+    (4, 5, True), (0, 0, False),
+])
+def test_a_signed_in_user_low_on_tokens_is_pointed_at_the_token_packs(client, tokens,
+                                                                      threshold, nudge):
+    user = funded_user(tokens)
+    TokenAccount.objects.filter(pk=user.token_account_id).update(
+        low_balance_threshold=threshold)
+    client.force_login(user)
     badge = header(client)
     assert 'data-standing="account"' in badge
     assert f"{tokens}</span> token" in badge and "free token" not in badge

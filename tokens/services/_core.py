@@ -12,9 +12,10 @@ standard (UPDATE/INSERT ... RETURNING, NULLS LAST), so the zero-setup SQLite run
 
 import hashlib
 from datetime import datetime
+from functools import partial
 
 import psycopg
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from tokens.exceptions import (
@@ -27,6 +28,7 @@ from tokens.exceptions import (
     LedgerInvariantError,
 )
 from tokens.models import EntryKind, Hold, HoldStatus, LedgerEntry, LotSource, TokenAccount
+from tokens.signals import available_fell_below_threshold
 
 # Spends use lots soonest-expiring first, then by source in this order (free tokens before
 # bought ones), then oldest first: nothing lapses that could be used, and a refund finds as
@@ -41,7 +43,7 @@ SPEND_ORDER_SQL = f"expires_at ASC NULLS LAST, {_SOURCE_RANK}, id"
 _MOVE_SQL = (
     "UPDATE tokens_tokenaccount SET balance = balance + %s, held = held + %s "
     "WHERE id = %s AND held + %s >= 0 AND balance + %s >= held + %s{open} "
-    "RETURNING balance, held"
+    "RETURNING balance, held, low_balance_threshold"
 )
 # Capture and release move the account the hold is on *now*: a visitor's pending hold moves
 # with the visitor's tokens when they sign up. The sub-select runs once; if the hold moves
@@ -182,7 +184,22 @@ def move_balance(
     sql = _MOVE_SQL.format(open=" AND closed_at IS NULL" if require_open else "")
     params = [balance_delta, held_delta, account_id, held_delta, balance_delta, held_delta]
     row = _fetchone(sql, params)
-    return None if row is None else (row[0], row[1])
+    if row is None:
+        return None
+    balance, held, threshold = row
+    notice_low_balance(account_id, before=(balance - balance_delta) - (held - held_delta),
+                       after=balance - held, threshold=threshold)
+    return balance, held
+
+
+def notice_low_balance(account_id: int, *, before: int, after: int, threshold: int) -> None:
+    """Send `available_fell_below_threshold` after the commit when this write (made under the
+    account's row lock) took the available tokens from `before` to `after` across the
+    threshold: exactly one write sees each crossing."""
+    if after < threshold <= before:
+        transaction.on_commit(partial(
+            available_fell_below_threshold.send_robust, sender=TokenAccount,
+            account_id=account_id, available=after, threshold=threshold))
 
 
 def move_hold_balance(

@@ -7,7 +7,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from tokens.models import EntryKind, Hold, HoldStatus, Lot, LotConsumption, TokenAccount
-from tokens.services._core import lock_account, request_hash, write_entry
+from tokens.services._core import lock_account, notice_low_balance, request_hash, write_entry
 
 
 def expire_lots(*, now: datetime | None = None) -> int:
@@ -28,6 +28,7 @@ def expire_lots(*, now: datetime | None = None) -> int:
             if locked is None:
                 continue
             balance, held, _ = locked
+            before = balance - held
             for lot_id, remaining in (
                 lapsed.filter(account_id=account_id)
                 .order_by("expires_at", "id")
@@ -53,6 +54,10 @@ def expire_lots(*, now: datetime | None = None) -> int:
                 LotConsumption.objects.create(entry=entry, lot_id=lot_id, amount=take)
                 written += 1
             TokenAccount.objects.filter(pk=account_id).update(balance=balance)
+            threshold = TokenAccount.objects.values_list(
+                "low_balance_threshold", flat=True).get(pk=account_id)
+            notice_low_balance(account_id, before=before, after=balance - held,
+                               threshold=threshold)
     return written
 
 
