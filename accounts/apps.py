@@ -10,6 +10,10 @@ class AccountsConfig(AppConfig):
 
     def ready(self):
         from accounts import receivers  # connects the allauth signal receivers
+        from accounts.usage.describe import describe_account_references
+        from tokens.references import register_describer
+
+        register_describer("account:", describe_account_references)
 
         post_migrate.connect(
             receivers.sync_site_on_migrate, sender=self, dispatch_uid="accounts.sync_site"

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import views
+from accounts.usage import views as usage
 
 app_name = "accounts"
 urlpatterns = [
@@ -10,4 +11,9 @@ urlpatterns = [
     path("account/welcome/", views.welcome, name="welcome"),
     path("account/welcome/dismiss/", views.dismiss_welcome, name="dismiss_welcome"),
     path("account/sessions/<int:session_id>/end/", views.end_session, name="end_session"),
+    path("account/usage/", usage.usage, name="usage"),
+    path("account/usage/alert/", usage.update_threshold, name="usage_alert"),
+    path("account/usage/history.csv", usage.usage_csv, name="usage_csv"),
+    path("account/usage/statement/", usage.usage_statement, name="usage_statement"),
+    path("account/data-export/", usage.data_export, name="data_export"),
 ]

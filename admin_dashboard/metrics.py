@@ -4,10 +4,10 @@ the data size, folded into figures here."""
 from dataclasses import dataclass
 
 from accounts import selectors as accounts_selectors
-from admin_dashboard.charts import bar_chart, line_chart
 from admin_dashboard.periods import Period
 from billing import selectors as billing_selectors
 from billing.money import format_money, major_units
+from config.charts import bar_chart, line_chart
 from tickets import selectors as tickets_selectors
 from tokens import selectors as tokens_selectors
 from tokens.models import EntryKind

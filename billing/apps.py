@@ -6,4 +6,11 @@ class BillingConfig(AppConfig):
     name = "billing"
 
     def ready(self):
+        from accounts.usage.exports import register_data_section
         from billing import receivers  # noqa: F401 - connects the dj-stripe webhook receivers
+        from billing.selectors import describe_purchase_references, user_purchases_data
+        from tokens.references import register_describer
+
+        # A purchase's credit and its refunds refer to the Stripe Checkout Session.
+        register_describer("cs_", describe_purchase_references)
+        register_data_section("purchases", user_purchases_data)

@@ -5,11 +5,13 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from billing import stripe_api
 from billing.models import Purchase, TokenPack
 from tokens.exceptions import UnknownPrice
 from tokens.models import TokenAccount
+from tokens.references import Described
 from tokens.selectors import get_balance, get_price
 
 
@@ -275,3 +277,30 @@ def get_webhook_trigger(pk: int):
         .filter(pk=pk)
         .first()
     )
+
+
+def describe_purchase_references(references: list[str]) -> dict[str, Described]:
+    """The ledger's Checkout Session references (`cs_…`, on a purchase's credit and on the
+    clawbacks of its refunds) in words, for usage pages (one query): "Professional pack"
+    with a link to its receipt; the usage page says "Bought" or "Refund of"."""
+    found = Purchase.objects.filter(stripe_checkout_session_id__in=references).values_list(
+        "stripe_checkout_session_id", "pack__name", "public_id", "lot_entry_id")
+    return {
+        session_id: Described(
+            text=f"{pack} pack",
+            url=reverse("billing:receipt", args=[public_id]) if lot_entry_id else "",
+            public_id=str(public_id),
+        )
+        for session_id, pack, public_id, lot_entry_id in found
+    }
+
+
+def user_purchases_data(user) -> list[dict]:
+    """Every purchase of the user, for their data export (accounts.usage.exports)."""
+    return [
+        {"id": str(p.public_id), "pack": p.pack.name, "tokens": p.tokens,
+         "amount_total": p.amount_total, "currency": p.currency, "status": p.status,
+         "test_mode": p.test_mode, "created_at": p.created_at, "paid_at": p.paid_at,
+         "amount_refunded": p.amount_refunded}
+        for p in Purchase.objects.filter(user=user).select_related("pack").order_by("created_at")
+    ]

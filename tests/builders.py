@@ -7,6 +7,7 @@ fixtures (`verified_user`, `staff`, `staff_client`, `superuser`, `superuser_clie
 
 import itertools
 import uuid
+from datetime import timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -15,6 +16,7 @@ from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.signing import get_cookie_signer
 from django.test import Client, RequestFactory
+from django.utils import timezone
 
 from accounts.models import AnonymousVisitor
 from accounts.selectors import VISITOR_COOKIE_SALT, visitor_cookie_name
@@ -22,7 +24,7 @@ from accounts.services import get_or_open_user_account, get_paying_account
 from tests.factories import UserFactory
 from tickets import services as ticket_services
 from tickets.models import Ticket
-from tokens.models import TokenAccount
+from tokens.models import LedgerEntry, TokenAccount
 from tokens.services import grant_tokens, open_account, spend_tokens
 
 _keys = itertools.count()
@@ -73,6 +75,17 @@ def funded_account(tokens: int = 5, *, label: str = "test", **grant) -> TokenAcc
         grant_tokens(account=account, amount=tokens, idempotency_key=new_key("grant"), **grant)
         account.refresh_from_db()
     return account
+
+
+def spend_days_ago(account: TokenAccount, *, days_ago: float, tokens: int = 1,
+                   feature_key: str = "ticket.standard", reference: str = "") -> LedgerEntry:
+    """A spend on `account` dated `days_ago` days back (its ledger entry backdated, as a
+    history built up over time would have it)."""
+    entry = spend_tokens(account=account, amount=tokens, idempotency_key=new_key("spend"),
+                         feature_key=feature_key, reference=reference)
+    LedgerEntry.objects.filter(pk=entry.pk).update(
+        created_at=timezone.now() - timedelta(days=days_ago))
+    return entry
 
 
 def funded_user(tokens: int = 5, *, spent: int = 0, **fields):

@@ -6,4 +6,11 @@ class TicketsConfig(AppConfig):
     name = "tickets"
 
     def ready(self):
+        from accounts.usage.exports import register_data_section
         from tickets import receivers, timing  # noqa: F401 - connects receivers, registers checks
+        from tickets.exports import user_tickets_data
+        from tickets.selectors import describe_ticket_references
+        from tokens.references import register_describer
+
+        register_describer("ticket:", describe_ticket_references)
+        register_data_section("tickets", user_tickets_data)

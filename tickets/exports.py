@@ -10,10 +10,10 @@ import json
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from fpdf import FPDF
 
+from config.pdf import latin1, pdf_fonts
 from tickets.kinds import get_kind
 from tickets.models import Ticket
 
@@ -140,16 +140,6 @@ def tickets_jira_csv(tickets: Iterable[Ticket]) -> str:
 # left-aligned (fpdf2 justifies multi_cell by default, which spread short lines into wide word
 # gaps), and each page's footer names the ticket's public id and the page number.
 
-# Regular, bold and monospace faces, the first family whose three files exist; without one,
-# the PDF core fonts (Latin-1 only).
-PDF_FONT_FAMILIES = (
-    ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-     "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf",
-     "/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf"),
-    ("/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationSans-Bold.ttf",
-     "/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf"),
-)
 # The card's light palette (static/css/app.css), as RGB.
 INK = (22, 26, 38)
 HEADING = (13, 17, 32)
@@ -166,11 +156,6 @@ BADGE = {  # priority -> (fill, text), as the card's badge-warning / badge-info 
 PLAIN_BADGE = (SURFACE_2, (55, 61, 79))
 BODY_SIZE, BODY_LINE = 10, 5.2  # pt, mm
 GWT_LABEL_WIDTH = 16  # mm: the card's 3.6rem column for Given / When / Then
-
-
-def _pdf_fonts() -> tuple[str, str, str] | None:
-    return next((faces for faces in PDF_FONT_FAMILIES
-                 if all(Path(path).is_file() for path in faces)), None)
 
 
 class _PdfDocument(FPDF):
@@ -199,7 +184,7 @@ class _TicketPdf:
         pdf.set_margins(18, 18, 18)
         pdf.set_auto_page_break(auto=True, margin=20)
         pdf.set_creator("MyBA")
-        faces = _pdf_fonts()
+        faces = pdf_fonts()
         if faces:
             regular, bold, mono = faces
             pdf.add_font("Sans", "", regular)
@@ -209,12 +194,7 @@ class _TicketPdf:
             self.text = str
         else:
             self.sans = "Helvetica"
-            self.text = self._latin1
-
-    @staticmethod
-    def _latin1(value: str) -> str:
-        # Core fonts only know Latin-1; replace what they cannot draw rather than fail.
-        return value.replace("…", "...").encode("latin-1", "replace").decode("latin-1")
+            self.text = latin1
 
     def paragraph(self, value: str, *, size: float = BODY_SIZE, line: float = BODY_LINE,
                   bold: bool = False, color=INK, width: float = 0) -> None:
@@ -396,3 +376,9 @@ EXPORT_FORMATS: dict[str, ExportFormat] = {
         ExportFormat("pdf", "PDF", "application/pdf", "pdf", tickets_pdf),
     )
 }
+
+
+def user_tickets_data(user) -> list[dict]:
+    """Every ticket the user owns, for their data export (accounts.usage.exports)."""
+    return [ticket_data(ticket) for ticket in
+            Ticket.objects.filter(owner=user).order_by("created_at", "id").iterator()]

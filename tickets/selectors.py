@@ -8,10 +8,12 @@ from django.db import connection
 from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts.selectors import get_visitor_for_request
 from tickets.models import GenerationAttempt, Status, Ticket, TicketImprovement, TicketVersion
+from tokens.references import Described
 
 
 def visible_tickets(request: HttpRequest) -> QuerySet[Ticket]:
@@ -227,3 +229,28 @@ def get_latest_improvement(ticket: Ticket) -> TicketImprovement | None:
 def list_versions(ticket: Ticket) -> QuerySet[TicketVersion]:
     """The ticket's versions, newest first."""
     return ticket.versions.order_by("-number")
+
+
+def describe_ticket_references(references: list[str]) -> dict[str, Described]:
+    """The ledger's `ticket:<pk>` references in words, for usage pages (one query):
+    "Ticket 'Export invoices as CSV'" with a link to the ticket. A deleted ticket reads
+    "A deleted ticket"."""
+    ids = {reference: reference.removeprefix("ticket:") for reference in references}
+    found = {
+        str(pk): (title, public_id)
+        for pk, title, public_id in Ticket.objects.filter(
+            pk__in=[pk for pk in ids.values() if pk.isdigit()]
+        ).values_list("pk", "title", "public_id")
+    }
+    described = {}
+    for reference, pk in ids.items():
+        if pk not in found:
+            described[reference] = Described(text="A deleted ticket")
+            continue
+        title, public_id = found[pk]
+        described[reference] = Described(
+            text=f"Ticket “{title}”" if title else "Ticket (not finished)",
+            url=reverse("tickets:detail", args=[public_id]),
+            public_id=public_id,
+        )
+    return described

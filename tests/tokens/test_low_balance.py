@@ -68,10 +68,10 @@ def test_one_signal_per_crossing_and_re_armed_by_a_rise(
 def test_nothing_is_said_before_the_commit_or_for_a_rolled_back_spend(
         crossings, django_capture_on_commit_callbacks):
     account = funded_account(3)
-    with django_capture_on_commit_callbacks(execute=True):
-        with pytest.raises(RuntimeError), transaction.atomic():
-            spend(account)
-            raise RuntimeError("the caller failed after the spend")
+    with (django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError),
+          transaction.atomic()):
+        spend(account)
+        raise RuntimeError("the caller failed after the spend")
     assert crossings == []
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         spend(account)

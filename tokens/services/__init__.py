@@ -10,6 +10,7 @@ from tokens.services.accounts import (
     close_account,
     grant_tokens,
     open_account,
+    set_low_balance_threshold,
     transfer_tokens,
 )
 from tokens.services.audit import record_ledger_audit, run_ledger_audit
@@ -34,6 +35,7 @@ __all__ = [
     "release_expired_holds",
     "release_hold",
     "reserve_tokens",
+    "set_low_balance_threshold",
     "record_ledger_audit",
     "run_ledger_audit",
     "spend_tokens",

@@ -6,7 +6,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tokens.exceptions import AccountClosed, InvalidAmount, InvalidOperation, PendingHolds
-from tokens.models import EntryKind, Hold, HoldStatus, LedgerEntry, Lot, LotSource, TokenAccount
+from tokens.models import (
+    LOW_BALANCE_THRESHOLD_MAX,
+    EntryKind,
+    Hold,
+    HoldStatus,
+    LedgerEntry,
+    Lot,
+    LotSource,
+    TokenAccount,
+)
 from tokens.services._core import (
     CREDIT_KINDS,
     DEBIT_KINDS,
@@ -31,6 +40,22 @@ GRANT_KINDS = CREDIT_KINDS - {EntryKind.TRANSFER_IN}
 def open_account(*, label: str = "") -> TokenAccount:
     """Create an empty token account. The owner (user, visitor, ...) keeps a foreign key to it."""
     return TokenAccount.objects.create(label=label[:200])
+
+
+def set_low_balance_threshold(*, account: TokenAccount, threshold: int) -> TokenAccount:
+    """Set the available-token level below which the account is low (0 turns alerts off).
+
+    Writes: `low_balance_threshold` on the account row, nothing else (no entry: the balance is
+    untouched). Raises InvalidAmount outside 0..LOW_BALANCE_THRESHOLD_MAX. Moving it does not
+    alert by itself: only a write that takes the balance across it does.
+    """
+    if (isinstance(threshold, bool) or not isinstance(threshold, int)
+            or not 0 <= threshold <= LOW_BALANCE_THRESHOLD_MAX):
+        raise InvalidAmount(
+            f"The alert level must be a whole number from 0 to {LOW_BALANCE_THRESHOLD_MAX:,}.")
+    TokenAccount.objects.filter(pk=account.pk).update(low_balance_threshold=threshold)
+    account.low_balance_threshold = threshold
+    return account
 
 
 def grant_tokens(

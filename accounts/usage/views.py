@@ -1,0 +1,193 @@
+"""The usage page and its exports. Thin: forms validate, `tokens.selectors.usage` reads,
+`tokens.services` writes (the alert level), templates render."""
+
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.usage import exports
+from accounts.usage.forms import HistoryFilterForm, PeriodForm, StatementForm, ThresholdForm
+from config.charts import bar_chart, grouped_bar_chart
+from tokens.exceptions import InvalidAmount
+from tokens.selectors import usage as ledger
+from tokens.services import set_low_balance_threshold
+
+# How far back each spending chart looks.
+PERIODS = {"day": ("day", 30), "week": ("week", 12), "month": ("month", 12)}
+_LABEL_FORMATS = {"day": "%-d %b", "week": "%-d %b", "month": "%b %Y"}
+
+
+def chart_range(bucket: str, today: date) -> tuple[date, date]:
+    unit, count = PERIODS[bucket]
+    if unit == "day":
+        return today - timedelta(days=count - 1), today
+    if unit == "week":
+        return ledger.bucket_start(today, "week") - timedelta(weeks=count - 1), today
+    start = today.replace(day=1)
+    for _ in range(count - 1):
+        start = (start - timedelta(days=1)).replace(day=1)
+    return start, today
+
+
+def usage_charts(account, *, bucket: str, labels: dict[str, str]) -> dict:
+    """The usage charts of one account for a period (used by the user's page and the staff
+    user page: one place builds them)."""
+    today = timezone.localdate()
+    start, end = chart_range(bucket, today)
+    fmt = _LABEL_FORMATS[bucket]
+    spent = ledger.spend_series(account, bucket=bucket, start=start, end=end)
+    by_feature = ledger.spend_by_feature(account, start=start, end=end, labels=labels)
+    credits = ledger.credit_series(account, start=start, end=end)
+    groups = list(dict.fromkeys(ledger.CREDIT_GROUPS.values()))
+    heading = {"label_heading": bucket.capitalize()}
+    return {
+        "start": start, "end": end,
+        "spent": bar_chart(f"Tokens spent per {bucket}",
+                           [(day.strftime(fmt), value) for day, value in spent],
+                           series=[{"name": "Tokens", "color": "#3b82f6"}], **heading),
+        "by_feature": bar_chart("Spent by feature", [(label, v) for _, label, v in by_feature],
+                                label_heading="Feature",
+                                series=[{"name": "Tokens", "color": "#3b82f6"}]),
+        "by_tier": bar_chart("Spent by model tier", ledger.spend_by_tier(by_feature),
+                             label_heading="Tier",
+                             series=[{"name": "Tokens", "color": "#3b82f6"}]),
+        "credits": grouped_bar_chart(
+            "Tokens received per month", [day.strftime("%b %Y") for day, _ in credits],
+            {group: [row[group] for _, row in credits] for group in groups},
+            label_heading="Month"),
+        "total_spent": sum(value for _, value in spent),
+    }
+
+
+def _account(request):
+    return request.user.token_account
+
+
+def _history_form(request, labels: dict[str, str]) -> HistoryFilterForm:
+    return HistoryFilterForm(request.GET or None, features=sorted(labels.items(),
+                                                                  key=lambda kv: kv[1]))
+
+
+@login_required
+@require_GET
+def usage(request):
+    account = _account(request)
+    labels = ledger.feature_labels()
+    form = _history_form(request, labels)
+    valid = form.is_valid() if form.is_bound else True
+    filters = form.history_filter() if form.is_bound and valid else ledger.HistoryFilter()
+    cursor = form.cleaned_data.get("cursor", "") if form.is_bound and valid else ""
+    page = (ledger.list_movements(account, filters=filters, cursor=cursor, labels=labels)
+            if account else ledger.HistoryPage(movements=[], next_cursor=""))
+    query = form.query_string() if form.is_bound and valid else ""
+    context = {"form": form, "page": page, "query": query, "filtered": bool(query)}
+    if request.htmx and cursor:
+        return render(request, "accounts/usage/partials/history_rows.html", context)
+    period = PeriodForm(request.GET or None)
+    bucket = (period.cleaned_data.get("bucket") if period.is_valid() else "") or "day"
+    composition = ledger.get_composition(account, labels=labels) if account else None
+    context |= {
+        "period": period,
+        "bucket": bucket,
+        "composition": composition,
+        "forecast": ledger.forecast_runway(account, available=composition.available)
+        if account else None,
+        "charts": usage_charts(account, bucket=bucket, labels=labels) if account else None,
+        "threshold_form": ThresholdForm(initial={
+            "threshold": account.low_balance_threshold if account else 0}),
+        "months": ledger.statement_months(account) if account else [],
+        "low": account is not None and account.is_low,
+    }
+    return render(request, "accounts/usage/usage.html", context)
+
+
+@login_required
+@require_POST
+def update_threshold(request):
+    form = ThresholdForm(request.POST)
+    account = _account(request)
+    if account is not None and form.is_valid():
+        try:
+            set_low_balance_threshold(account=account,
+                                      threshold=form.cleaned_data["threshold"])
+        except InvalidAmount as error:
+            messages.error(request, str(error))
+        else:
+            level = form.cleaned_data["threshold"]
+            messages.success(request, f"We will tell you when you have fewer than {level} "
+                                      f"token{'s' if level != 1 else ''} available."
+                             if level else "Low-balance alerts are off.")
+    else:
+        messages.error(request, " ".join(form.errors.get("threshold", ["No token account."])))
+    return redirect("accounts:usage")
+
+
+@login_required
+@require_GET
+def usage_csv(request):
+    account = _account(request)
+    labels = ledger.feature_labels()
+    form = _history_form(request, labels)
+    if form.is_bound and not form.is_valid():
+        return HttpResponse("These filters are not valid: " + "; ".join(
+            f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+            status=400, content_type="text/plain; charset=utf-8")
+    filters = form.history_filter() if form.is_bound else ledger.HistoryFilter()
+    movements = ledger.iter_movements(account, filters=filters, labels=labels) if account \
+        else iter(())
+    response = StreamingHttpResponse(
+        exports.csv_rows(movements, absolute=request.build_absolute_uri),
+        content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="myba-usage-{timezone.localdate():%Y-%m-%d}.csv"')
+    return response
+
+
+@login_required
+@require_GET
+def usage_statement(request):
+    form = StatementForm(request.GET)
+    account = _account(request)
+    if account is None or not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("month", ["Pick a month."])))
+        return redirect("accounts:usage")
+    month = form.cleaned_data["month"]
+    statement = ledger.get_statement(account, month=month)
+    if not statement.reconciles:
+        # The ledger audit would flag the account too: never hand out figures that disagree.
+        messages.error(request, "This statement could not be reconciled with the ledger; "
+                                "our team has been told. Try again later.")
+        return redirect("accounts:usage")
+    response = HttpResponse(exports.statement_pdf(statement, owner=request.user.email),
+                            content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="myba-statement-{month:%Y-%m}.pdf"')
+    return response
+
+
+@login_required
+@require_GET
+def data_export(request):
+    user = request.user
+    account = _account(request)
+    movements = list(ledger.iter_movements(account)) if account else []
+    sections = {
+        "profile": {"email": user.email, "joined": user.date_joined,
+                    "last_login": user.last_login},
+        "settings": {"low_balance_threshold": account.low_balance_threshold if account
+                     else None},
+        "ledger": [{"created_at": m.created_at, "kind": m.kind, "amount": m.amount,
+                    "balance_after": m.balance_after, "feature": m.feature_key,
+                    "description": m.title, "paid_from": dict(m.paid_from)}
+                   for m in movements],
+    }
+    response = HttpResponse(exports.user_data_json(user, sections=sections),
+                            content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="myba-data-{timezone.localdate():%Y-%m-%d}.json"')
+    return response
