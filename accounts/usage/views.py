@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
@@ -73,10 +74,9 @@ def _history_form(request, labels: dict[str, str]) -> HistoryFilterForm:
                                                                   key=lambda kv: kv[1]))
 
 
-@login_required
-@require_GET
-def usage(request):
-    account = _account(request)
+def usage_context(request, account, *, history_url: str) -> dict | HttpResponse:
+    """What the usage partials need for `account` (the user's own page and the staff user
+    page), or, for htmx's "Load more", the next history rows as a response."""
     labels = ledger.feature_labels()
     form = _history_form(request, labels)
     valid = form.is_valid() if form.is_bound else True
@@ -85,19 +85,32 @@ def usage(request):
     page = (ledger.list_movements(account, filters=filters, cursor=cursor, labels=labels)
             if account else ledger.HistoryPage(movements=[], next_cursor=""))
     query = form.query_string() if form.is_bound and valid else ""
-    context = {"form": form, "page": page, "query": query, "filtered": bool(query)}
+    context = {"form": form, "page": page, "query": query, "filtered": bool(query),
+               "history_url": history_url}
     if request.htmx and cursor:
         return render(request, "accounts/usage/partials/history_rows.html", context)
     period = PeriodForm(request.GET or None)
     bucket = (period.cleaned_data.get("bucket") if period.is_valid() else "") or "day"
     composition = ledger.get_composition(account, labels=labels) if account else None
-    context |= {
+    return context | {
         "period": period,
         "bucket": bucket,
         "composition": composition,
         "forecast": ledger.forecast_runway(account, available=composition.available)
         if account else None,
         "charts": usage_charts(account, bucket=bucket, labels=labels) if account else None,
+    }
+
+
+@login_required
+@require_GET
+def usage(request):
+    account = _account(request)
+    context = usage_context(request, account, history_url=reverse("accounts:usage"))
+    if isinstance(context, HttpResponse):
+        return context
+    context |= {
+        "csv_url": reverse("accounts:usage_csv"),
         "threshold_form": ThresholdForm(initial={
             "threshold": account.low_balance_threshold if account else 0}),
         "months": ledger.statement_months(account) if account else [],

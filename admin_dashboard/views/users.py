@@ -1,11 +1,13 @@
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as accounts_selectors
 from accounts import services as accounts_services
+from accounts.usage.views import usage_context
 from admin_dashboard.access import staff_only
 from admin_dashboard.exports import csv_response, wants_csv
 from admin_dashboard.forms import AdjustTokensForm, DeactivateUserForm, UserSearchForm
@@ -50,7 +52,8 @@ def user_list(request):
 
 def _detail_context(request, user, *, adjust_form=None, deactivate_form=None):
     account = user.token_account
-    kind = request.GET.get("kind", "")
+    # "kind" is the usage history's filter on the same page.
+    kind = request.GET.get("ledger_kind", "")
     kinds = [kind] if kind in EntryKind.values else None
     entries = lots = holds = []
     if account is not None:
@@ -62,7 +65,7 @@ def _detail_context(request, user, *, adjust_form=None, deactivate_form=None):
         "account": account,
         "entries": Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page")),
         "kind": kinds[0] if kinds else "",
-        "ledger_query": f"kind={kinds[0]}" if kinds else "",
+        "ledger_query": f"ledger_kind={kinds[0]}" if kinds else "",
         "kinds": EntryKind.choices,
         "lots": lots,
         "holds": holds,
@@ -80,7 +83,11 @@ def _detail_context(request, user, *, adjust_form=None, deactivate_form=None):
 @require_GET
 def user_detail(request, pk: int):
     user = _user_or_404(pk)
-    context = _detail_context(request, user)
+    usage = usage_context(request, user.token_account,
+                          history_url=reverse("admin_dashboard:user_detail", args=[pk]))
+    if isinstance(usage, HttpResponse):  # htmx: the next page of the usage history
+        return usage
+    context = _detail_context(request, user) | {"usage": usage}
     if wants_csv(request):
         entries = context["entries"].paginator.object_list
         return csv_response(

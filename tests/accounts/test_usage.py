@@ -281,3 +281,21 @@ def test_only_ones_own_usage(offline):
     assert all(secret.public_id != row["reference_id"] for row in csv_of(client))
     for url in (USAGE, CSV, reverse("accounts:data_export")):
         assert client_for().get(url).status_code == 302  # signed out: to the sign-in page
+
+
+def test_staff_see_the_same_usage_on_the_user_page(offline, staff_client):
+    user = funded_user(40)
+    ticket = finished_ticket(user)
+    for day in range(30):
+        spend_days_ago(user.token_account, days_ago=day + 0.5)
+    url = reverse("admin_dashboard:user_detail", args=[user.pk])
+    page = staff_client.get(url).content.decode()
+    assert f"Ticket “{ticket.title}”" in page and "Tokens spent per day" in page
+    assert page.count("data-movement ") == 25 and "data-threshold-form" not in page
+    cursor = page.split(f'{url}?cursor=')[1].split('"')[0].split("#")[0]
+    rest = staff_client.get(url, {"cursor": cursor}, HTTP_HX_REQUEST="true").content.decode()
+    assert rest.count("data-movement ") == 7  # 32 movements in all
+    # The same figures the user sees, from the same selectors.
+    own = page_of(client_for(user))
+    assert own.count("data-movement ") == 25
+    assert client_for(user).get(url).status_code == 404

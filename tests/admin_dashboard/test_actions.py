@@ -42,7 +42,8 @@ def test_staff_adjusts_tokens_up_and_down_with_actor_reason_and_audit(staff_clie
     customer.refresh_from_db()
     assert customer.token_account.balance == 15
     assert StaffAction.objects.count() == 2
-    page = staff_client.get(f"/dashboard/users/{customer.pk}/?kind=adjustment").content.decode()
+    page = staff_client.get(
+        f"/dashboard/users/{customer.pk}/?ledger_kind=adjustment").content.decode()
     assert "duplicate credit" in page and "goodwill after an outage" in page
     assert_ledger_healthy()
 

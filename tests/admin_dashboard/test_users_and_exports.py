@@ -81,7 +81,7 @@ def test_user_detail_shows_balance_lots_and_filtered_ledger(staff_client, custom
     body = page.content.decode()
     assert 'id="balance">10<' in body and 'id="available">10<' in body
     assert "10 / 50" in body  # the welcome lot, mostly spent
-    only_spends = staff_client.get(f"/dashboard/users/{spender.pk}/?kind=spend")
+    only_spends = staff_client.get(f"/dashboard/users/{spender.pk}/?ledger_kind=spend")
     assert [e.kind for e in only_spends.context["entries"]] == ["spend"]
     assert staff_client.get("/dashboard/users/999999/").status_code == 404
 

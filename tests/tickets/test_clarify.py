@@ -66,6 +66,11 @@ def test_a_vague_description_gets_at_most_three_questions_for_its_kind(ticket_ty
 @pytest.mark.parametrize(("ticket_type", "description", "asked"), [
     # Names the role and why: nothing to ask, however short.
     ("story", "Team admins export invoices as CSV so finance can reconcile", []),
+    # Says why with a second infinitive ("… to answer faster"): nothing to ask.
+    ("story", "Support agents need to search conversations by customer email to answer "
+              "faster.", []),
+    # A place is not a purpose: why is still asked.
+    ("story", "Team admins move tickets to another board", ["benefit"]),
     # Names no role: who is it for, and (with no purpose given) why.
     ("feature", "Add a Slack integration that posts a message to a chosen channel when a "
                 "deployment fails.", ["role", "benefit"]),

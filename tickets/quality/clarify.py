@@ -38,6 +38,11 @@ _BUG_KINDS = frozenset(kind.value for kind in KINDS.values() if kind.reproductio
 # Words that say why ("so finance can …", "because …", "to avoid …").
 _PURPOSE_RE = re.compile(r"\b(?:so that|so|because|in order to|to avoid|to reduce|to save|"
                          r"to stop|to prevent|to let|to help|to make sure)\b")
+# A second infinitive after the work says why: "need to search conversations … to answer
+# faster" (not "move tickets to another board": a place, not a purpose).
+_TRAILING_PURPOSE_RE = re.compile(
+    r"\bto \w+\b.*\bto (?!(?:the|a|an|their|our|my|your|its|his|her|this|that|these|those|"
+    r"another|each|every|all|some|any|csv|pdf|excel)\b)[a-z]+\b")
 # Words that say what goes wrong or what should happen instead.
 _BROKEN_RE = re.compile(
     r"\b(?:should|expected|expect|instead|can ?not|can't|cannot|won't|doesn't|does not|"
@@ -97,7 +102,8 @@ def find_questions(description: str, ticket_type: str) -> list[Question]:
     elif ticket_type in _STORY_KINDS:
         if not described_roles(description):
             found.append(ROLE)
-        if not _PURPOSE_RE.search(lowered) and (vague or found):
+        purpose = _PURPOSE_RE.search(lowered) or _TRAILING_PURPOSE_RE.search(lowered)
+        if not purpose and (vague or found):
             found.append(BENEFIT)
         if asks_platform:
             found.append(PLATFORM)
