@@ -1,7 +1,13 @@
-"""Sets the signed visitor cookie when a request created a visitor."""
+"""Sets the signed cookies a request decided on: the visitor's, and the device's at sign-in."""
 
 from django.conf import settings
 
+from accounts.notifications.sign_ins import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE,
+    DEVICE_COOKIE_SALT,
+    NEW_DEVICE_ATTR,
+)
 from accounts.selectors import (
     NEW_VISITOR_ATTR,
     VISITOR_COOKIE_MAX_AGE,
@@ -30,4 +36,9 @@ class VisitorCookieMiddleware:
                 samesite="Lax",
                 secure=settings.SESSION_COOKIE_SECURE,
             )
+        device = getattr(request, NEW_DEVICE_ATTR, None)
+        if device is not None:
+            response.set_signed_cookie(
+                DEVICE_COOKIE, device, salt=DEVICE_COOKIE_SALT, max_age=DEVICE_COOKIE_MAX_AGE,
+                httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
         return response

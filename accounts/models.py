@@ -185,3 +185,79 @@ class ClosedAccountEmail(models.Model):
         normalized = email.strip().lower()
         digest = salted_hmac("accounts.closed-account-email", normalized, algorithm="sha256")
         return digest.hexdigest()
+
+
+class EmailKind(models.TextChoices):
+    """The emails a user may turn off (settings page, or the link in each email). The banner
+    in the app stays whatever the choice."""
+
+    LOW_BALANCE = "low_balance", "Low balance"
+    RUNWAY = "runway", "Tokens running out"
+    EXPIRY = "expiry", "Tokens about to expire"
+    SECURITY = "security", "Sign-in from a new browser or device"
+
+
+class EmailOptOut(models.Model):
+    """A kind of email the user turned off (every kind is on until then)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE,
+                             related_name="email_opt_outs")
+    kind = models.CharField(max_length=32, choices=EmailKind.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="accounts_opt_out_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} opted out of {self.kind}"
+
+
+class BalanceAlert(models.Model):
+    """One alert about a user's tokens: a crossing of their low-balance level, a runway under
+    a week, a lot about to expire. Its unique `key` makes each event alert once (one row per
+    crossing, per user and week, per lot); the row is the banner until dismissed, and
+    `emailed_at` records the one email (set by a conditional update: never sent twice)."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE,
+                             related_name="balance_alerts")
+    kind = models.CharField(max_length=32, choices=EmailKind.choices)
+    key = models.CharField(max_length=120, unique=True)
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["user", "-created_at"], condition=Q(dismissed_at__isnull=True),
+                         name="accounts_alert_open_by_user"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} alert for {self.user}: {self.message}"
+
+
+class SignInRecord(models.Model):
+    """One sign-in: when, from where (IP address, browser), and whether from a browser this
+    user had not signed in from before (`device`: a keyed hash of the long-lived device
+    cookie, never the cookie itself). A new device gets one email (`emailed_at`, set by a
+    conditional update); the user's very first sign-in is not "new"."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE,
+                             related_name="sign_ins")
+    created_at = models.DateTimeField(auto_now_add=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    device = models.CharField(max_length=64)
+    new_device = models.BooleanField(default=False)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "device"], name="accounts_signin_device")]
+
+    def __str__(self) -> str:
+        return f"{self.user} signed in at {self.created_at:%Y-%m-%d %H:%M}"

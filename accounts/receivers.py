@@ -7,6 +7,9 @@ from django.db import DEFAULT_DB_ALIAS
 from django.dispatch import receiver
 
 from accounts import services
+from accounts.notifications import services as notifications
+from accounts.notifications import sign_ins
+from tokens.signals import available_fell_below_threshold
 
 # The welcome message waits in the session until the first sign-in after sign-up: with
 # mandatory email verification that is when the user confirms their address.
@@ -17,6 +20,11 @@ WELCOME_MESSAGE_SESSION_KEY = "accounts.welcome_message"
 def welcome_new_user(sender, request, user, **kwargs):
     bonus = services.on_user_signed_up(user=user, request=request)
     request.session[WELCOME_MESSAGE_SESSION_KEY] = bonus.message
+
+
+@receiver(user_logged_in, dispatch_uid="accounts.record_sign_in")
+def record_sign_in(sender, request, user, **kwargs):
+    sign_ins.record_sign_in(user=user, request=request)
 
 
 @receiver(user_logged_in, dispatch_uid="accounts.carry_over_on_sign_in")
@@ -39,3 +47,9 @@ def sync_site_on_migrate(sender, using=DEFAULT_DB_ALIAS, apps=global_apps, **kwa
     except LookupError:  # migrated only part of the way: no sites table yet
         return
     services.sync_site(using=using)
+
+
+@receiver(available_fell_below_threshold, dispatch_uid="accounts.alert_low_balance")
+def alert_low_balance(sender, account_id, available, threshold, **kwargs):
+    notifications.alert_low_balance(account_id=account_id, available=available,
+                                    threshold=threshold)

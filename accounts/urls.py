@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import views
+from accounts.notifications import views as notifications
 from accounts.usage import views as usage
 
 app_name = "accounts"
@@ -16,4 +17,8 @@ urlpatterns = [
     path("account/usage/history.csv", usage.usage_csv, name="usage_csv"),
     path("account/usage/statement/", usage.usage_statement, name="usage_statement"),
     path("account/data-export/", usage.data_export, name="data_export"),
+    path("account/emails/", notifications.update_email_preferences, name="email_preferences"),
+    path("account/emails/off/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
+    path("account/alerts/<int:alert_id>/dismiss/", notifications.dismiss_alert,
+         name="dismiss_alert"),
 ]

@@ -12,6 +12,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors, services
 from accounts.forms import DeleteAccountForm
+from accounts.notifications.selectors import email_preferences
+from accounts.notifications.sign_ins import list_sign_ins
 from tokens.exceptions import PendingHolds
 
 
@@ -40,6 +42,8 @@ def account_settings(request):
         "has_mfa": selectors.user_has_mfa(user),
         "session_count": UserSession.objects.filter(user=user).count(),
         "header_balance": selectors.get_header_balance(request),
+        "email_preferences": email_preferences(user),
+        "sign_ins": list_sign_ins(user),
     }
     return render(request, "accounts/settings.html", context)
 

@@ -207,6 +207,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "tokens-expire-lots": {"task": "tokens.tasks.expire_lots_task", "schedule": 3600.0},
+    # Runways under a week and tokens expiring within a week: one alert each (keyed).
+    "accounts-token-alerts": {
+        "task": "accounts.check_token_alerts",
+        "schedule": crontab(hour=8, minute=5),
+    },
     # Nightly proof that balances agree with the ledger; the result is shown on the dashboard.
     "tokens-nightly-audit": {
         "task": "tokens.tasks.ledger_audit_task",

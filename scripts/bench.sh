@@ -9,9 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BENCHES=(ledger generate dashboard recovery)
+BENCHES=(ledger generate dashboard recovery usage)
 if [ $# -gt 0 ]; then
-    [ -f "bench/$1.py" ] || { echo "usage: $0 [ledger|generate|dashboard|recovery [args...]]" >&2; exit 2; }
+    [ -f "bench/$1.py" ] || { echo "usage: $0 [ledger|generate|dashboard|recovery|usage [args...]]" >&2; exit 2; }
     BENCHES=("$1")
     shift
 fi

@@ -115,7 +115,10 @@ class LedgerEntry(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name_plural = "ledger entries"
         indexes = [
-            models.Index(fields=["account", "-created_at"], name="tokens_entry_account_recent"),
+            # An account's history, newest first; it carries what the usage charts sum, so
+            # a period's rollup reads the index alone (tokens.selectors.usage.get_rollup).
+            models.Index(fields=["account", "-created_at"], name="tokens_entry_account_recent",
+                         include=["kind", "amount", "feature_key"]),
             # The dashboard's range scans read only these columns: an index-only scan.
             models.Index(
                 fields=["created_at"], include=["kind", "amount", "account"],

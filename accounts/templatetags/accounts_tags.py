@@ -2,6 +2,7 @@ from django import template
 from django.conf import settings
 
 from accounts import wording
+from accounts.notifications.selectors import list_banner_alerts
 from accounts.selectors import get_header_balance, welcome_tokens
 
 register = template.Library()
@@ -64,3 +65,14 @@ def with_sentence_case_placeholder(field):
 @register.simple_tag
 def support_email() -> str:
     return settings.SUPPORT_EMAIL
+
+
+@register.inclusion_tag("accounts/partials/alert_banners.html", takes_context=True)
+def alert_banners(context):
+    """A signed-in user's token alerts (low balance, running out, expiring), each
+    dismissable; nothing for visitors. One query, on the pages where tokens are spent."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"alerts": list_banner_alerts(user), "next": request.get_full_path()}

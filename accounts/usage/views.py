@@ -35,28 +35,25 @@ def chart_range(bucket: str, today: date) -> tuple[date, date]:
     return start, today
 
 
-def usage_charts(account, *, bucket: str, labels: dict[str, str]) -> dict:
+def usage_charts(rollup: ledger.Rollup, *, labels: dict[str, str]) -> dict:
     """The usage charts of one account for a period (used by the user's page and the staff
-    user page: one place builds them)."""
-    today = timezone.localdate()
-    start, end = chart_range(bucket, today)
+    user page: one place builds them), from its rollup."""
+    bucket = rollup.bucket
     fmt = _LABEL_FORMATS[bucket]
-    spent = ledger.spend_series(account, bucket=bucket, start=start, end=end)
-    by_feature = ledger.spend_by_feature(account, start=start, end=end, labels=labels)
-    credits = ledger.credit_series(account, start=start, end=end)
+    spent = rollup.spend_series()
+    by_feature = rollup.by_feature(labels)
+    credits = rollup.credits_by_month()
     groups = list(dict.fromkeys(ledger.CREDIT_GROUPS.values()))
-    heading = {"label_heading": bucket.capitalize()}
+    tokens = {"series": [{"name": "Tokens", "color": "#3b82f6"}]}
     return {
-        "start": start, "end": end,
+        "start": rollup.start, "end": rollup.end,
         "spent": bar_chart(f"Tokens spent per {bucket}",
                            [(day.strftime(fmt), value) for day, value in spent],
-                           series=[{"name": "Tokens", "color": "#3b82f6"}], **heading),
+                           label_heading=bucket.capitalize(), **tokens),
         "by_feature": bar_chart("Spent by feature", [(label, v) for _, label, v in by_feature],
-                                label_heading="Feature",
-                                series=[{"name": "Tokens", "color": "#3b82f6"}]),
+                                label_heading="Feature", **tokens),
         "by_tier": bar_chart("Spent by model tier", ledger.spend_by_tier(by_feature),
-                             label_heading="Tier",
-                             series=[{"name": "Tokens", "color": "#3b82f6"}]),
+                             label_heading="Tier", **tokens),
         "credits": grouped_bar_chart(
             "Tokens received per month", [day.strftime("%b %Y") for day, _ in credits],
             {group: [row[group] for _, row in credits] for group in groups},
@@ -91,14 +88,20 @@ def usage_context(request, account, *, history_url: str) -> dict | HttpResponse:
         return render(request, "accounts/usage/partials/history_rows.html", context)
     period = PeriodForm(request.GET or None)
     bucket = (period.cleaned_data.get("bucket") if period.is_valid() else "") or "day"
-    composition = ledger.get_composition(account, labels=labels) if account else None
+    if account is None:
+        return context | {"period": period, "bucket": bucket, "composition": None}
+    composition = ledger.get_composition(account, labels=labels)
+    start, end = chart_range(bucket, timezone.localdate())
+    rollup = ledger.get_rollup(account, bucket=bucket, start=start, end=end)
     return context | {
         "period": period,
         "bucket": bucket,
         "composition": composition,
-        "forecast": ledger.forecast_runway(account, available=composition.available)
-        if account else None,
-        "charts": usage_charts(account, bucket=bucket, labels=labels) if account else None,
+        # The day chart's 30 days are the forecast's window: no second read.
+        "forecast": ledger.forecast_runway(
+            account, available=composition.available,
+            daily=rollup.spend_series() if bucket == "day" else None),
+        "charts": usage_charts(rollup, labels=labels),
     }
 
 

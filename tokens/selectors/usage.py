@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from django.db.models import Q, Sum
-from django.db.models.functions import Trunc
+from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
 
 from tokens.models import EntryKind, Hold, HoldStatus, LedgerEntry, Lot, LotConsumption, Price
@@ -346,57 +346,78 @@ def bucket_range(start: date, end: date, bucket: str) -> list[date]:
     return days
 
 
-def spend_series(account, *, bucket: str, start: date, end: date) -> list[tuple[date, int]]:
-    """Tokens spent per bucket ("day", "week" or "month") from `start` to `end` (local dates,
-    inclusive), zero-filled. One grouped query."""
+@dataclass(frozen=True)
+class Rollup:
+    """An account's entries from `start` to `end` (local dates, inclusive) summed per bucket
+    ("day", "week" or "month"), kind and feature: every chart of a period, from one grouped
+    scan of the period's entries."""
+
+    bucket: str
+    start: date
+    end: date
+    # (bucket start, kind, feature key, net total, credited: the positive entries' sum)
+    rows: list[tuple[date, str, str, int, int]]
+
+    def spend_series(self) -> list[tuple[date, int]]:
+        """Tokens spent per bucket, zero-filled."""
+        spent: dict[date, int] = defaultdict(int)
+        for day, kind, _, total, _ in self.rows:
+            if kind == EntryKind.SPEND:
+                spent[day] -= total
+        return [(day, spent.get(day, 0)) for day in bucket_range(self.start, self.end,
+                                                                 self.bucket)]
+
+    def by_feature(self, labels: dict[str, str]) -> list[tuple[str, str, int]]:
+        """(feature key, label, tokens spent), most first."""
+        spent: dict[str, int] = defaultdict(int)
+        for _, kind, feature, total, _ in self.rows:
+            if kind == EntryKind.SPEND:
+                spent[feature] -= total
+        found = [(key, labels.get(key, key or "Other"), total) for key, total in spent.items()]
+        return sorted(found, key=lambda row: (-row[2], row[1]))
+
+    def credits_by_month(self) -> list[tuple[date, dict[str, int]]]:
+        """Tokens received per month, in CREDIT_GROUPS (purchased, granted, transferred),
+        zero-filled; only credits count (a negative adjustment is not one)."""
+        groups = list(dict.fromkeys(CREDIT_GROUPS.values()))
+        credited: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(groups, 0))
+        for day, kind, _, _, positive in self.rows:
+            if kind in CREDIT_GROUPS and positive:
+                credited[bucket_start(day, "month")][CREDIT_GROUPS[kind]] += positive
+        return [(month, dict(credited.get(month) or dict.fromkeys(groups, 0)))
+                for month in bucket_range(self.start, self.end, "month")]
+
+
+def get_rollup(account, *, bucket: str, start: date, end: date) -> Rollup:
+    """The account's `Rollup` for a period. One grouped query over the period's entries,
+    answered from the index on (account, created_at) that carries kind, amount and feature."""
     rows = (LedgerEntry.objects
-            .filter(account=account, kind=EntryKind.SPEND,
+            .filter(account=account,
                     created_at__gte=_local_midnight(bucket_start(start, bucket)),
                     created_at__lt=_local_midnight(end + timedelta(days=1)))
             .annotate(bucket=Trunc("created_at", bucket))
-            .values_list("bucket").annotate(spent=Sum("amount")).order_by())
-    spent = {timezone.localtime(when).date() if isinstance(when, datetime) else when: -total
-             for when, total in rows}
-    return [(day, spent.get(day, 0)) for day in bucket_range(start, end, bucket)]
+            .values_list("bucket", "kind", "feature_key")
+            .annotate(total=Sum("amount"),
+                      credited=Coalesce(Sum("amount", filter=Q(amount__gt=0)), 0))
+            .order_by())
+    return Rollup(bucket=bucket, start=start, end=end, rows=[
+        (timezone.localtime(when).date() if isinstance(when, datetime) else when, kind,
+         feature, total, credited)
+        for when, kind, feature, total, credited in rows
+    ])
 
 
-def spend_by_feature(account, *, start: date, end: date,
-                     labels: dict[str, str] | None = None) -> list[tuple[str, str, int]]:
-    """(feature key, label, tokens spent) from `start` to `end`, most first. One query."""
-    labels = feature_labels() if labels is None else labels
-    rows = (LedgerEntry.objects
-            .filter(account=account, kind=EntryKind.SPEND,
-                    created_at__gte=_local_midnight(start),
-                    created_at__lt=_local_midnight(end + timedelta(days=1)))
-            .values_list("feature_key").annotate(spent=Sum("amount")).order_by())
-    found = [(key, labels.get(key, key or "Other"), -total) for key, total in rows]
-    return sorted(found, key=lambda row: (-row[2], row[1]))
+def spend_series(account, *, bucket: str, start: date, end: date) -> list[tuple[date, int]]:
+    """Tokens spent per bucket from `start` to `end`, zero-filled (one query)."""
+    return get_rollup(account, bucket=bucket, start=start, end=end).spend_series()
 
 
 def spend_by_tier(by_feature: list[tuple[str, str, int]]) -> list[tuple[str, int]]:
-    """The same spending by model tier (Standard, Advanced), from `spend_by_feature`."""
+    """The same spending by model tier (Standard, Advanced), from `Rollup.by_feature`."""
     tiers: dict[str, int] = defaultdict(int)
     for key, _, spent in by_feature:
         tiers[tier_of(key)] += spent
     return sorted(tiers.items(), key=lambda kv: -kv[1])
-
-
-def credit_series(account, *, start: date, end: date) -> list[tuple[date, dict[str, int]]]:
-    """Tokens credited per month from `start` to `end`, in CREDIT_GROUPS (purchased, granted,
-    transferred), zero-filled. One grouped query."""
-    rows = (LedgerEntry.objects
-            .filter(account=account, amount__gt=0, kind__in=list(CREDIT_GROUPS),
-                    created_at__gte=_local_midnight(bucket_start(start, "month")),
-                    created_at__lt=_local_midnight(end + timedelta(days=1)))
-            .annotate(month=Trunc("created_at", "month"))
-            .values_list("month", "kind").annotate(total=Sum("amount")).order_by())
-    groups = list(dict.fromkeys(CREDIT_GROUPS.values()))
-    credited: dict[date, dict[str, int]] = defaultdict(lambda: dict.fromkeys(groups, 0))
-    for month, kind, total in rows:
-        day = timezone.localtime(month).date() if isinstance(month, datetime) else month
-        credited[day][CREDIT_GROUPS[kind]] += total
-    return [(day, dict(credited[day]) if day in credited else dict.fromkeys(groups, 0))
-            for day in bucket_range(start, end, "month")]
 
 
 # --- forecast -------------------------------------------------------------------------------
@@ -441,11 +462,12 @@ class Forecast:
         return self.today + timedelta(days=math.floor(days))
 
 
-def forecast_runway(account, *, now: datetime | None = None,
-                    available: int | None = None) -> Forecast:
+def forecast_runway(account, *, now: datetime | None = None, available: int | None = None,
+                    daily: list[tuple[date, int]] | None = None) -> Forecast:
     """The runway of the account's available tokens at the pace of the last
     FORECAST_WINDOW_DAYS (two queries). A history shorter than FORECAST_MIN_DAYS gives no
-    number: the window starts at the first spend when the account spent nothing before it."""
+    number: the window starts at the first spend when the account spent nothing before it.
+    `daily`: the window's spending per day if the caller has it already (a day chart)."""
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     if available is None:
@@ -455,7 +477,9 @@ def forecast_runway(account, *, now: datetime | None = None,
         return Forecast(status="empty", available=0, today=today)
     start = today - timedelta(days=FORECAST_WINDOW_DAYS - 1)
     spends = LedgerEntry.objects.filter(account=account, kind=EntryKind.SPEND)
-    daily = dict(spend_series(account, bucket="day", start=start, end=today))
+    if daily is None or (daily and daily[0][0] != start):
+        daily = spend_series(account, bucket="day", start=start, end=today)
+    daily = dict(daily)
     if not any(daily.values()):
         return Forecast(status="idle", available=available, today=today)
     if spends.filter(created_at__lt=_local_midnight(start)).exists():
