@@ -11,6 +11,8 @@ class BillingConfig(AppConfig):
         from billing.selectors import describe_purchase_references, user_purchases_data
         from tokens.references import register_describer
 
-        # A purchase's credit and its refunds refer to the Stripe Checkout Session.
+        # A purchase's credit and its refunds refer to the Stripe Checkout Session, or to the
+        # PaymentIntent of an automatic top-up.
         register_describer("cs_", describe_purchase_references)
+        register_describer("pi_", describe_purchase_references)
         register_data_section("purchases", user_purchases_data)

@@ -3,6 +3,8 @@
 from django import forms
 from django.core.validators import RegexValidator
 
+from billing.models import TokenPack
+
 # Stripe's Checkout Session ids (`cs_test_…`, `cs_live_…`), the local test checkout's included.
 checkout_session_id = RegexValidator(
     r"\Acs_(test|live)_[A-Za-z0-9_]+\Z", "That is not a checkout session id."
@@ -14,3 +16,16 @@ class SuccessQueryForm(forms.Form):
 
     session_id = forms.CharField(max_length=255, validators=[checkout_session_id])
     poll = forms.IntegerField(min_value=0, required=False)
+
+
+class AutoTopUpForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label="Buy a pack automatically when I run low")
+    pack = forms.ModelChoiceField(
+        queryset=TokenPack.objects.filter(active=True), required=False, label="Pack to buy",
+        empty_label=None, error_messages={"invalid_choice": "Choose a pack that is on sale."})
+
+    def clean(self):
+        data = super().clean()
+        if data.get("enabled") and not data.get("pack"):
+            raise forms.ValidationError("Choose the pack to buy.")
+        return data

@@ -63,6 +63,7 @@ class Purchase(models.Model):
         PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
         REFUNDED = "refunded", "Refunded"
         EXPIRED = "expired", "Not completed"
+        FAILED = "failed", "Payment failed"
 
     # The customer paid (a refund gives money back but the purchase stays paid).
     PAID_STATUSES = (Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
@@ -84,6 +85,9 @@ class Purchase(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN)
     test_mode = models.BooleanField(
         default=False, help_text="Completed through the local test checkout: nothing charged."
+    )
+    automatic = models.BooleanField(
+        default=False, help_text="Bought by automatic top-up (an off-session payment)."
     )
 
     stripe_checkout_session_id = models.CharField(max_length=255, blank=True)
@@ -123,6 +127,11 @@ class Purchase(models.Model):
                 fields=["stripe_checkout_session_id"],
                 condition=~Q(stripe_checkout_session_id=""),
                 name="billing_purchase_unique_session",
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_payment_intent_id"],
+                condition=~Q(stripe_payment_intent_id=""),
+                name="billing_purchase_unique_payment_intent",
             ),
             # The first-purchase discount is reserved once per user: a second open or
             # completed discounted purchase cannot exist, whatever races the web tier runs.
@@ -237,3 +246,36 @@ class WebhookRetry(models.Model):
 
     def __str__(self) -> str:
         return f"trigger {self.trigger_id}: {self.attempts} attempts"
+
+
+class AutoTopUp(models.Model):
+    """A user's automatic top-up: when their available tokens fall below their low-balance
+    level, buy `pack` with the saved card, at most once per AUTO_TOP_UP_INTERVAL (enforced by
+    a conditional update of `last_attempt_at`). Off until the user turns it on; a failed
+    charge turns it off again (`last_failure` says why)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="auto_top_up")
+    enabled = models.BooleanField(default=False)
+    pack = models.ForeignKey(TokenPack, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    stripe_customer_id = models.CharField(max_length=255, blank=True)
+    payment_method_id = models.CharField(max_length=255, blank=True)
+    card_label = models.CharField(max_length=80, blank=True)
+    test_mode = models.BooleanField(
+        default=False, help_text="A simulated card from the local test mode: nothing charged.")
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_failure = models.CharField(max_length=300, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(enabled=False)
+                | (~Q(payment_method_id="") & Q(pack__isnull=False)),
+                name="billing_auto_top_up_needs_card_and_pack",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"auto top-up for {self.user} ({'on' if self.enabled else 'off'})"

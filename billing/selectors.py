@@ -1,10 +1,11 @@
 """Reads for billing: packs, purchases, and whether the local test checkout exists."""
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from billing import stripe_api
@@ -280,19 +281,25 @@ def get_webhook_trigger(pk: int):
 
 
 def describe_purchase_references(references: list[str]) -> dict[str, Described]:
-    """The ledger's Checkout Session references (`cs_…`, on a purchase's credit and on the
-    clawbacks of its refunds) in words, for usage pages (one query): "Professional pack"
-    with a link to its receipt; the usage page says "Bought" or "Refund of"."""
-    found = Purchase.objects.filter(stripe_checkout_session_id__in=references).values_list(
-        "stripe_checkout_session_id", "pack__name", "public_id", "lot_entry_id")
-    return {
-        session_id: Described(
-            text=f"{pack} pack",
-            url=reverse("billing:receipt", args=[public_id]) if lot_entry_id else "",
+    """The ledger's purchase references in words, for usage pages (one query): a Checkout
+    Session id (`cs_…`, a pack bought at checkout, and its refunds) or a PaymentIntent id
+    (`pi_…`, an automatic top-up): "Professional pack" with a link to its receipt; the usage
+    page says "Bought" or "Refund of"."""
+    found = Purchase.objects.filter(
+        Q(stripe_checkout_session_id__in=references)
+        | Q(stripe_payment_intent_id__in=references, automatic=True)
+    ).values_list("stripe_checkout_session_id", "stripe_payment_intent_id", "automatic",
+                  "pack__name", "public_id", "lot_entry_id")
+    sentinel = uuid.UUID(int=0)
+    url = reverse("billing:receipt", args=[sentinel])
+    described = {}
+    for session_id, intent_id, automatic, pack, public_id, lot_entry_id in found:
+        described[intent_id if automatic else session_id] = Described(
+            text=f"{pack} pack{' (automatic top-up)' if automatic else ''}",
+            url=url.replace(str(sentinel), str(public_id)) if lot_entry_id else "",
             public_id=str(public_id),
         )
-        for session_id, pack, public_id, lot_entry_id in found
-    }
+    return described
 
 
 def user_purchases_data(user) -> list[dict]:

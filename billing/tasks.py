@@ -1,8 +1,10 @@
-"""Celery tasks for billing: retries of failed Stripe webhook processing."""
+"""Celery tasks for billing: retries of failed Stripe webhook processing, automatic top-up."""
 
+import stripe
 from celery import shared_task
 
 from billing import services
+from billing.services import auto_top_up
 
 
 @shared_task(ignore_result=True, soft_time_limit=240, time_limit=300)
@@ -15,3 +17,24 @@ def retry_failed_webhooks_task() -> int:
 def retry_webhook_task(*, trigger_id: int, actor_id: int | None = None, reason: str = "") -> str:
     """A staff member's retry of one delivery (queued by `queue_webhook_retry`)."""
     return services.retry_webhook(trigger_id=trigger_id, actor_id=actor_id, reason=reason)
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90)
+def start_auto_top_up_task(account_id: int) -> None:
+    """The account crossed its low-balance level: claim an automatic top-up if one is due."""
+    auto_top_up.start_auto_top_up(account_id=account_id)
+
+
+# Stripe's network errors are retried with the same idempotency key: one charge.
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90,
+             autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError),
+             retry_backoff=5, max_retries=5)
+def charge_auto_top_up_task(purchase_id: int) -> None:
+    auto_top_up.charge_auto_top_up(purchase_id=purchase_id)
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90,
+             autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError),
+             retry_backoff=5, max_retries=5)
+def save_card_from_setup_task(session: dict) -> None:
+    auto_top_up.save_card_from_setup(session=session)

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from billing import selectors, services
-from billing.forms import SuccessQueryForm
+from billing.forms import AutoTopUpForm, SuccessQueryForm
 from billing.models import Purchase
+from billing.services import auto_top_up
 from billing.services.local import LocalCheckoutDisabled
 
 logger = logging.getLogger(__name__)
@@ -117,7 +118,58 @@ def cancel(request):
 @login_required
 def history(request):
     page = Paginator(selectors.list_purchases(request.user), 25).get_page(request.GET.get("page"))
-    return render(request, "billing/history.html", {"page": page, "purchases": page.object_list})
+    if request.GET.get("card") == "saved":
+        messages.success(request, "Your card is saved. It can take a few seconds to show here.")
+    top_up = auto_top_up.get_settings(request.user)
+    return render(request, "billing/history.html", {
+        "page": page, "purchases": page.object_list, "top_up": top_up,
+        "top_up_form": AutoTopUpForm(initial={"pack": top_up.pack_id,
+                                              "enabled": top_up.enabled}),
+        "test_mode": selectors.is_local_checkout_enabled(),
+        "threshold": request.user.token_account.low_balance_threshold
+        if request.user.token_account else None,
+    })
+
+
+@require_POST
+@login_required
+def update_auto_top_up(request):
+    form = AutoTopUpForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("billing:history")
+    try:
+        top_up = auto_top_up.configure_auto_top_up(
+            user=request.user, enabled=form.cleaned_data["enabled"],
+            pack=form.cleaned_data["pack"])
+    except auto_top_up.AutoTopUpUnavailable as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Automatic top-up is on: we buy the {top_up.pack.name} pack "
+                                  "when you run low, at most once a day."
+                         if top_up.enabled else "Automatic top-up is off.")
+    return redirect("billing:history")
+
+
+@require_POST
+@login_required
+def save_card(request):
+    """Save a card for automatic top-up: Stripe's page in setup mode, or a test card when
+    the local test checkout is on (nothing is ever charged to it)."""
+    if selectors.is_local_checkout_enabled():
+        auto_top_up.save_card(user=request.user, payment_method_id=auto_top_up.TEST_CARD,
+                              card_label="Test card (nothing is charged)", test_mode=True)
+        messages.success(request, "A test card is saved: top-ups are simulated.")
+        return redirect("billing:history")
+    try:
+        url = auto_top_up.open_card_setup(
+            user=request.user, base_url=request.build_absolute_uri("/").rstrip("/"))
+    except services.CheckoutUnavailable as error:
+        messages.error(request, error.message)
+        return redirect("billing:history")
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
 
 
 @require_GET

@@ -12,7 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.selectors import get_visitor_for_request
-from tickets.models import GenerationAttempt, Status, Ticket, TicketImprovement, TicketVersion
+from tickets.models import (
+    PUBLIC_ID_LENGTH,
+    GenerationAttempt,
+    Status,
+    Ticket,
+    TicketImprovement,
+    TicketVersion,
+)
 from tokens.references import Described
 
 
@@ -242,6 +249,9 @@ def describe_ticket_references(references: list[str]) -> dict[str, Described]:
             pk__in=[pk for pk in ids.values() if pk.isdigit()]
         ).values_list("pk", "title", "public_id")
     }
+    # One reverse() for the page, not one per ticket (an export describes 100,000).
+    sentinel = "0" * PUBLIC_ID_LENGTH
+    url = reverse("tickets:detail", args=[sentinel])
     described = {}
     for reference, pk in ids.items():
         if pk not in found:
@@ -250,7 +260,7 @@ def describe_ticket_references(references: list[str]) -> dict[str, Described]:
         title, public_id = found[pk]
         described[reference] = Described(
             text=f"Ticket “{title}”" if title else "Ticket (not finished)",
-            url=reverse("tickets:detail", args=[public_id]),
+            url=url.replace(sentinel, public_id),
             public_id=public_id,
         )
     return described

@@ -156,8 +156,9 @@ def usage_csv(request):
     filters = form.history_filter() if form.is_bound else ledger.HistoryFilter()
     movements = ledger.iter_movements(account, filters=filters, labels=labels) if account \
         else iter(())
+    site = request.build_absolute_uri("/").rstrip("/")
     response = StreamingHttpResponse(
-        exports.csv_rows(movements, absolute=request.build_absolute_uri),
+        exports.csv_rows(movements, site=site),
         content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="myba-usage-{timezone.localdate():%Y-%m-%d}.csv"')

@@ -1,5 +1,6 @@
 """Every billing write. Split by concern; import from here."""
 
+from billing.services.auto_top_up import fail_payment_intent
 from billing.services.catalog import CatalogSyncReport, sync_stripe_catalog
 from billing.services.checkout import (
     CheckoutRedirect,
@@ -9,6 +10,7 @@ from billing.services.checkout import (
 )
 from billing.services.fulfilment import (
     fulfill_checkout,
+    fulfill_payment_intent,
     record_charge_receipt,
     refund_purchase,
 )
@@ -28,7 +30,9 @@ __all__ = [
     "complete_local_checkout",
     "create_checkout_session",
     "expire_checkout",
+    "fail_payment_intent",
     "fulfill_checkout",
+    "fulfill_payment_intent",
     "record_charge_receipt",
     "queue_webhook_retry",
     "refund_purchase",

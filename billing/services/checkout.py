@@ -36,7 +36,7 @@ class CheckoutRedirect:
     url: str
 
 
-def _ensure_customer(*, user) -> Customer:
+def ensure_customer(*, user) -> Customer:
     """The user's dj-stripe Customer, created in Stripe (and linked locally) on first use.
 
     dj-stripe keys the create call with an idempotency key per user, so a retried first
@@ -144,7 +144,7 @@ def create_checkout_session(*, user, pack: TokenPack, base_url: str) -> Checkout
         purchase.save(update_fields=["stripe_checkout_session_id", "checkout_url", "updated_at"])
         return CheckoutRedirect(purchase=purchase, url=purchase.checkout_url)
 
-    customer = _ensure_customer(user=user)
+    customer = ensure_customer(user=user)
     _release_open_discount(user=user)
     purchase = _reserve_purchase(user=user, account=account, pack=pack, test_mode=False)
     metadata = {

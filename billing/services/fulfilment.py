@@ -176,14 +176,80 @@ def fulfill_checkout(*, session: dict) -> Purchase | None:
         purchase.status = Purchase.Status.PAID
         purchase.paid_at = timezone.now()
         purchase.save()
-        if payment_intent_id:
-            waiting = ChargeRefund.objects.select_for_update().filter(
-                stripe_payment_intent_id=payment_intent_id
-            )
-            for refund in waiting:
-                _apply_refund(purchase=purchase, refund=refund)
+        _apply_waiting_refunds(purchase=purchase, payment_intent_id=payment_intent_id)
     logger.info("Credited %s tokens for checkout %s", tokens, session_id)
     return purchase
+
+
+def _apply_waiting_refunds(*, purchase: Purchase, payment_intent_id: str) -> None:
+    """Refunds that arrived before the credit are applied now (caller holds the locks)."""
+    if payment_intent_id:
+        waiting = ChargeRefund.objects.select_for_update().filter(
+            stripe_payment_intent_id=payment_intent_id
+        )
+        for refund in waiting:
+            _apply_refund(purchase=purchase, refund=refund)
+
+
+def fulfill_payment_intent(*, intent: dict) -> Purchase | None:
+    """Credit a succeeded off-session PaymentIntent of an automatic top-up.
+
+    Writes: one `purchase` entry (a `paid` lot) through `grant_tokens` with key
+    `stripe:payment_intent:<id>`, and the automatic `Purchase` moved to `paid`; then any
+    refund that arrived first. Locks: the payment (advisory), the token account, the purchase.
+    Guarantees: credits at most once however often the intent is reported (the API answer
+    and the `payment_intent.succeeded` webhook both land here); anything but a succeeded
+    intent of ours credits nothing. Returns the purchase, or None.
+    """
+    intent_id = intent.get("id") or ""
+    metadata = intent.get("metadata") or {}
+    if intent.get("status") != "succeeded" or not intent_id or \
+            metadata.get("kind") != "auto_top_up":
+        return None
+    purchase = automatic_purchase(intent_id, metadata)
+    if purchase is None:
+        logger.error("Payment %s names no automatic top-up of ours (%r): nothing credited",
+                     intent_id, metadata)
+        return None
+    with transaction.atomic():
+        _lock_payment(intent_id)
+        account = _lock_account(purchase.token_account_id)
+        purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
+        if purchase.is_credited:
+            return purchase
+        try:
+            entry = grant_tokens(
+                account=account, amount=purchase.tokens, kind="purchase", source="paid",
+                idempotency_key=f"stripe:payment_intent:{intent_id}", reference=intent_id,
+                memo=f"{purchase.pack.name} pack (automatic top-up)")
+        except AccountClosed:
+            logger.error("Payment %s paid for closed token account %s: nothing credited; "
+                         "refund it", intent_id, purchase.token_account_id)
+            return None
+        purchase.stripe_payment_intent_id = intent_id
+        purchase.amount_total = min(intent.get("amount_received") or purchase.amount_total,
+                                    purchase.amount_subtotal)
+        purchase.stripe_charge_id = _stripe_id(intent.get("latest_charge")) or \
+            purchase.stripe_charge_id
+        purchase.lot_entry = entry
+        purchase.status = Purchase.Status.PAID
+        purchase.paid_at = timezone.now()
+        purchase.save()
+        _apply_waiting_refunds(purchase=purchase, payment_intent_id=intent_id)
+    logger.info("Credited %s tokens for automatic top-up %s", purchase.tokens, intent_id)
+    return purchase
+
+
+def automatic_purchase(intent_id: str, metadata: dict) -> Purchase | None:
+    """The automatic top-up purchase a PaymentIntent pays for (by its id, else its metadata)."""
+    found = Purchase.objects.filter(stripe_payment_intent_id=intent_id, automatic=True).first()
+    if found is not None:
+        return found
+    try:
+        public_id = uuid.UUID(str(metadata.get("purchase")))
+    except ValueError:
+        return None
+    return Purchase.objects.filter(public_id=public_id, automatic=True).first()
 
 
 def _apply_refund(*, purchase: Purchase, refund: ChargeRefund) -> None:

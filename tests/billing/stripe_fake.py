@@ -59,6 +59,11 @@ class FakeStripe:
         self.failing: set[str] = set()
         # Seconds every answer takes: a slow Stripe, so concurrent callers overlap.
         self.latency = 0.0
+        # Payment methods whose off-session charges are declined.
+        self.declining: set[str] = set()
+        # Stripe answers a repeated Idempotency-Key with the first answer.
+        self.idempotent: dict[str, tuple] = {}
+        self._idempotency_lock = threading.Lock()
         self.account = {
             "id": ACCOUNT_ID,
             "object": "account",
@@ -256,7 +261,42 @@ class FakeStripe:
         )
         return session
 
+    def complete_setup(self, session_id: str, *, brand: str = "visa",
+                       last4: str = "4242") -> dict:
+        """What happens on Stripe's page when the customer saves a card (setup mode)."""
+        session = self.objects[session_id]
+        method = self.add({"id": _id("pm"), "object": "payment_method", "type": "card",
+                           "customer": session["customer"], "created": int(time.time()),
+                           "livemode": False, "metadata": {},
+                           "card": {"brand": brand, "last4": last4, "exp_month": 12,
+                                    "exp_year": 2030}})
+        intent = self.add({"id": _id("seti"), "object": "setup_intent", "status": "succeeded",
+                           "customer": session["customer"], "payment_method": method["id"],
+                           "usage": "off_session", "livemode": False, "metadata": {},
+                           "created": int(time.time())})
+        session.update(status="complete", setup_intent=intent["id"])
+        return session
+
+    def off_session_payment(self, params: dict):
+        """POST /v1/payment_intents with off_session and confirm: a charge, or a decline."""
+        method = params.get("payment_method")
+        if method in self.declining:
+            return self._json({"error": {
+                "type": "card_error", "code": "card_declined",
+                "decline_code": "insufficient_funds",
+                "message": "Your card has insufficient funds.",
+                "payment_intent": {"id": _id("pi"), "object": "payment_intent",
+                                   "status": "requires_payment_method",
+                                   "metadata": params.get("metadata", {})}}}, status=402)
+        intent = self.payment_intent(amount=int(params["amount"]), customer=params["customer"],
+                                     metadata=params.get("metadata", {}),
+                                     currency=params.get("currency", "usd"))
+        intent["payment_method"] = method
+        return self._json(intent)
+
     def session(self, params: dict) -> dict:
+        if params["mode"] == "setup":
+            params = {**params, "line_items": {"0": {"price": ""}}}
         price = self.objects.get(params["line_items"]["0"]["price"], {})
         subtotal = price.get("unit_amount", 0)
         discount = 0
@@ -430,7 +470,11 @@ class FakeStripe:
             )
         match = re.fullmatch(r"/v1/(?:[a-z_]+/)*[a-z_]+/([A-Za-z0-9_\-]+)", path)
         if match and match.group(1) in self.objects:
-            return self._json(self.objects[match.group(1)])
+            found = self.objects[match.group(1)]
+            if "payment_method" in str(params.get("expand", "")) and \
+                    found.get("payment_method") in self.objects:
+                found = {**found, "payment_method": self.objects[found["payment_method"]]}
+            return self._json(found)
         line_items = re.fullmatch(r"/v1/checkout/sessions/([^/]+)/line_items", path)
         if line_items:
             return self._json({"object": "list", "data": [], "has_more": False, "url": path})
@@ -446,6 +490,12 @@ class FakeStripe:
             )
         if path == "/v1/checkout/sessions":
             return self._json(self.session(params))
+        if path == "/v1/payment_intents":
+            key = request.headers.get("Idempotency-Key", "")
+            with self._idempotency_lock:
+                if key not in self.idempotent or not key:
+                    self.idempotent[key] = self.off_session_payment(params)
+                return self.idempotent[key]
         expire = re.fullmatch(r"/v1/checkout/sessions/([^/]+)/expire", path)
         if expire:
             session = self.objects[expire.group(1)]
