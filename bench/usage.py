@@ -197,7 +197,7 @@ def main() -> None:
 
         with cProfile.Profile() as profile:
             stream_csv(client, recent, traced=False)
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(25)
+        pstats.Stats(profile).sort_stats("tottime").print_stats(20)
     rows, seconds, _ = stream_csv(client, everything, traced=False)
     print(f"\nCSV export: {rows:,} rows in {seconds:.2f} s = {rows / seconds:,.0f} rows/s")
     small_rows, _, small_peak = stream_csv(client, recent, traced=True)

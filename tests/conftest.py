@@ -15,6 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from billing.models import TokenPack
 from tests.builders import client_for, make_staff, make_verified_user
 from tests.factories import UserFactory
 from tests.tickets.fake_openrouter import ADVANCED, FALLBACK, PRIMARY, FakeOpenRouter
@@ -56,6 +57,19 @@ def prices(db):
             Price.objects.get_or_create(
                 feature_key=key, defaults={"tokens": tokens, "label": label, "active": True}
             )
+
+
+@pytest.fixture
+def packs(db):
+    """The packs the migration seeds, seeded again (a transactional test's flush removes
+    migration data)."""
+    for slug, name, tokens, price, order in import_module(
+            "billing.migrations.0002_seed_packs").PACKS:
+        TokenPack.objects.get_or_create(
+            slug=slug,
+            defaults={"name": name, "tokens": tokens, "price_cents": price, "sort_order": order},
+        )
+    return {pack.slug: pack for pack in TokenPack.objects.all()}
 
 
 @pytest.fixture

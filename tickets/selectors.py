@@ -246,8 +246,8 @@ def describe_ticket_references(references: list[str]) -> dict[str, Described]:
     found = {
         str(pk): (title, public_id)
         for pk, title, public_id in Ticket.objects.filter(
-            pk__in=[pk for pk in ids.values() if pk.isdigit()]
-        ).values_list("pk", "title", "public_id")
+            pk__any=[int(pk) for pk in ids.values() if pk.isdigit()]
+        ).order_by().values_list("pk", "title", "public_id")
     }
     # One reverse() for the page, not one per ticket (an export describes 100,000).
     sentinel = "0" * PUBLIC_ID_LENGTH

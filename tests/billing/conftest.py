@@ -35,24 +35,6 @@ def fake_stripe(stripe_keys):
         yield fake
 
 
-SEEDED_PACKS = [
-    ("starter", "Starter", 10, 500),
-    ("professional", "Professional", 50, 2000),
-    ("enterprise", "Enterprise", 200, 6000),
-]
-
-
-@pytest.fixture
-def packs(db):
-    """The seeded packs (re-created after transactional tests flushed the seed data)."""
-    for order, (slug, name, tokens, price) in enumerate(SEEDED_PACKS, start=1):
-        TokenPack.objects.get_or_create(
-            slug=slug,
-            defaults={"name": name, "tokens": tokens, "price_cents": price, "sort_order": order},
-        )
-    return {pack.slug: pack for pack in TokenPack.objects.all()}
-
-
 @pytest.fixture
 def synced_catalog(fake_stripe, packs):
     call_command("sync_stripe_catalog", stdout=StringIO())

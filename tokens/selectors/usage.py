@@ -47,12 +47,19 @@ def category_query(category: str) -> Q:
     return Q(kind__in=kinds, amount__gt=0) if credits_only else Q(kind__in=kinds)
 
 
+# (kind, is a credit) -> category, from CATEGORIES: read once per movement of an export.
+_CATEGORY_OF = {
+    (kind, credit): category
+    for category, (_, kinds, credits_only) in CATEGORIES.items()
+    for kind in kinds
+    for credit in (True, False)
+    if credit or not credits_only
+}
+
+
 def category_of(kind: str, amount: int) -> str:
     """The category an entry falls in ("" for none: a transfer out, a negative adjustment)."""
-    for category, (_, kinds, credits_only) in CATEGORIES.items():
-        if kind in kinds and (amount > 0 or not credits_only):
-            return category
-    return ""
+    return _CATEGORY_OF.get((kind, amount > 0), "")
 
 
 # How a movement reads when no app describes its reference.
@@ -190,7 +197,7 @@ class HistoryFilter:
         return query
 
 
-@dataclass
+@dataclass(slots=True)
 class Movement:
     id: int
     created_at: datetime
@@ -262,7 +269,7 @@ def _movements(rows: list[tuple], labels: dict[str, str]) -> list[Movement]:
     described = describe_references(m.reference for m in movements if m.reference)
     debits = [m.id for m in movements if m.amount < 0]
     paid: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for entry_id, kind, amount in LotConsumption.objects.filter(entry_id__in=debits).values_list(
+    for entry_id, kind, amount in LotConsumption.objects.filter(entry__id__any=debits).values_list(
             "entry_id", "lot__entry__kind", "amount"):
         paid[entry_id][source_label(kind)] += amount
     for movement in movements:
