@@ -22,9 +22,10 @@ from datetime import timedelta
 import stripe
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
@@ -224,10 +225,13 @@ def fail_payment_intent(*, intent: dict) -> Purchase | None:
 
 
 def _email_failure(purchase: Purchase, reason: str) -> None:
-    # Plain text, sent by the caller's task after the commit (never inside a transaction).
-    send_mail(
+    # Plain text and HTML, sent by the caller's task after the commit (never in a transaction).
+    context = {"purchase": purchase, "reason": reason, "site_name": settings.SITE_NAME,
+               "billing_url": settings.SITE_URL + reverse("billing:history")}
+    message = EmailMultiAlternatives(
         subject="Your MyBA automatic top-up failed",
-        message=(f"Hello,\n\nWe could not buy the {purchase.pack.name} pack for you: {reason}\n"
-                 "Automatic top-up is now off. You can buy tokens or turn it on again here:\n"
-                 f"{settings.SITE_URL}{reverse('billing:history')}\n\n— {settings.SITE_NAME}\n"),
-        from_email=None, recipient_list=[purchase.user.email], fail_silently=False)
+        body=render_to_string("billing/email/auto_top_up_failed.txt", context),
+        to=[purchase.user.email])
+    message.attach_alternative(
+        render_to_string("billing/email/auto_top_up_failed.html", context), "text/html")
+    message.send()

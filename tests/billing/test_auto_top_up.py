@@ -88,6 +88,8 @@ def test_running_low_buys_the_pack_once(card_holder, fake_stripe, webhooks,
     assert bought.title == "Bought Starter pack (automatic top-up)"
     page = client_for(card_holder).get(reverse("billing:history")).content.decode()
     assert "automatic</span>" in page
+    receipt = client_for(card_holder).get(reverse("billing:receipt", args=[purchase.public_id]))
+    assert "Starter pack — 10 tokens (automatic top-up)" in receipt.content.decode()
     assert find_balance_mismatches() == []
 
 
