@@ -7,50 +7,70 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import BalanceAlert, SignInRecord
+from accounts.models import BalanceAlert, EmailKind, SignInRecord
 from accounts.notifications import services
 from accounts.templatetags.accounts_tags import device_label
 
 SUBJECTS = {
-    "low_balance": "Your MyBA tokens are running low",
-    "runway": "Your MyBA tokens run out soon",
-    "expiry": "Some of your MyBA tokens expire soon",
+    EmailKind.LOW_BALANCE: "Your MyBA tokens are running low",
+    EmailKind.RUNWAY: "Your MyBA tokens run out soon",
+    EmailKind.EXPIRY: "Some of your MyBA tokens expire soon",
+    EmailKind.SECURITY: "New sign-in to your MyBA account",
 }
+
+
+def _email_once(model, pk: int, *, kind, template: str, context) -> bool:
+    """Send one email about row `pk` of `model` once: `emailed_at` is claimed by a
+    conditional update first (a second delivery of the task sends nothing), and given back if
+    the send fails (the task retries). `context(row)` -> the template's context, to which the
+    unsubscribe link of the email kind is added. Text and HTML, with List-Unsubscribe."""
+    claimed = model.objects.filter(pk=pk, emailed_at__isnull=True).update(
+        emailed_at=timezone.now())
+    row = model.objects.select_related("user").filter(pk=pk).first()
+    kind = kind(row) if callable(kind) else kind
+    if not claimed or row is None or not services.emails_enabled(row.user, kind):
+        return False
+    unsubscribe = settings.SITE_URL + reverse(
+        "accounts:unsubscribe", args=[services.unsubscribe_token(row.user, kind)])
+    values = {**context(row), "unsubscribe_url": unsubscribe, "site_name": settings.SITE_NAME}
+    message = EmailMultiAlternatives(
+        subject=SUBJECTS[kind], to=[row.user.email],
+        body=render_to_string(f"accounts/email/{template}.txt", values),
+        headers={"List-Unsubscribe": f"<{unsubscribe}>"})
+    message.attach_alternative(render_to_string(f"accounts/email/{template}.html", values),
+                               "text/html")
+    try:
+        message.send()
+    except OSError:
+        model.objects.filter(pk=pk).update(emailed_at=None)
+        raise
+    return True
 
 
 @shared_task(name="accounts.send_alert_email", autoretry_for=(OSError,), retry_backoff=5,
              max_retries=5)
 def send_alert_email_task(alert_id: int) -> bool:
-    """Email one alert, once: `emailed_at` is set by a conditional update first, so a second
-    delivery of this task sends nothing; a failed send clears it again and retries."""
-    claimed = BalanceAlert.objects.filter(pk=alert_id, emailed_at__isnull=True).update(
-        emailed_at=timezone.now())
-    alert = BalanceAlert.objects.select_related("user").filter(pk=alert_id).first()
-    if not claimed or alert is None or not services.emails_enabled(alert.user, alert.kind):
-        return False
-    context = {
-        "alert": alert,
-        "usage_url": settings.SITE_URL + reverse("accounts:usage"),
-        "pricing_url": settings.SITE_URL + reverse("billing:pricing"),
-        "unsubscribe_url": settings.SITE_URL + reverse(
-            "accounts:unsubscribe", args=[services.unsubscribe_token(alert.user, alert.kind)]),
-        "kind_label": alert.get_kind_display(),
-        "site_name": settings.SITE_NAME,
-    }
-    message = EmailMultiAlternatives(
-        subject=SUBJECTS[alert.kind],
-        body=render_to_string("accounts/email/alert.txt", context),
-        to=[alert.user.email],
-        headers={"List-Unsubscribe": f"<{context['unsubscribe_url']}>"},
-    )
-    message.attach_alternative(render_to_string("accounts/email/alert.html", context),
-                               "text/html")
-    try:
-        message.send()
-    except OSError:
-        BalanceAlert.objects.filter(pk=alert_id).update(emailed_at=None)
-        raise
-    return True
+    """Email one token alert, once."""
+    return _email_once(BalanceAlert, alert_id, kind=lambda alert: alert.kind, template="alert",
+                       context=lambda alert: {
+                           "alert": alert,
+                           "kind_label": alert.get_kind_display(),
+                           "usage_url": settings.SITE_URL + reverse("accounts:usage"),
+                           "pricing_url": settings.SITE_URL + reverse("billing:pricing"),
+                       })
+
+
+@shared_task(name="accounts.send_sign_in_email", autoretry_for=(OSError,), retry_backoff=5,
+             max_retries=5)
+def send_sign_in_email_task(record_id: int) -> bool:
+    """Email a sign-in from a new browser or device, once."""
+    return _email_once(SignInRecord, record_id, kind=EmailKind.SECURITY, template="sign_in",
+                       context=lambda record: {
+                           "record": record,
+                           "browser": device_label(record.user_agent),
+                           "when": timezone.localtime(record.created_at),
+                           "sessions_url": settings.SITE_URL + reverse("usersessions_list"),
+                       })
 
 
 @shared_task(name="accounts.check_token_alerts", ignore_result=True)
@@ -58,38 +78,3 @@ def check_token_alerts_task() -> None:
     """Daily: runways under a week, lots expiring within a week."""
     services.alert_short_runways()
     services.warn_expiring_lots()
-
-
-
-@shared_task(name="accounts.send_sign_in_email", autoretry_for=(OSError,), retry_backoff=5,
-             max_retries=5)
-def send_sign_in_email_task(record_id: int) -> bool:
-    """Email a sign-in from a new browser or device, once (conditional `emailed_at`)."""
-    claimed = SignInRecord.objects.filter(pk=record_id, emailed_at__isnull=True).update(
-        emailed_at=timezone.now())
-    record = SignInRecord.objects.select_related("user").filter(pk=record_id).first()
-    if not claimed or record is None or not services.emails_enabled(record.user, "security"):
-        return False
-    context = {
-        "record": record,
-        "browser": device_label(record.user_agent),
-        "when": timezone.localtime(record.created_at),
-        "sessions_url": settings.SITE_URL + reverse("usersessions_list"),
-        "unsubscribe_url": settings.SITE_URL + reverse(
-            "accounts:unsubscribe", args=[services.unsubscribe_token(record.user, "security")]),
-        "site_name": settings.SITE_NAME,
-    }
-    message = EmailMultiAlternatives(
-        subject="New sign-in to your MyBA account",
-        body=render_to_string("accounts/email/sign_in.txt", context),
-        to=[record.user.email],
-        headers={"List-Unsubscribe": f"<{context['unsubscribe_url']}>"},
-    )
-    message.attach_alternative(render_to_string("accounts/email/sign_in.html", context),
-                               "text/html")
-    try:
-        message.send()
-    except OSError:
-        SignInRecord.objects.filter(pk=record_id).update(emailed_at=None)
-        raise
-    return True

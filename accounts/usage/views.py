@@ -62,6 +62,11 @@ def usage_charts(rollup: ledger.Rollup, *, labels: dict[str, str]) -> dict:
     }
 
 
+def _download(response: HttpResponse, filename: str) -> HttpResponse:
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
 def _account(request):
     return request.user.token_account
 
@@ -157,12 +162,9 @@ def usage_csv(request):
     movements = ledger.iter_movements(account, filters=filters, labels=labels) if account \
         else iter(())
     site = request.build_absolute_uri("/").rstrip("/")
-    response = StreamingHttpResponse(
-        exports.csv_rows(movements, site=site),
-        content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="myba-usage-{timezone.localdate():%Y-%m-%d}.csv"')
-    return response
+    return _download(StreamingHttpResponse(exports.csv_rows(movements, site=site),
+                                           content_type="text/csv; charset=utf-8"),
+                     f"myba-usage-{timezone.localdate():%Y-%m-%d}.csv")
 
 
 @login_required
@@ -180,11 +182,9 @@ def usage_statement(request):
         messages.error(request, "This statement could not be reconciled with the ledger; "
                                 "our team has been told. Try again later.")
         return redirect("accounts:usage")
-    response = HttpResponse(exports.statement_pdf(statement, owner=request.user.email),
-                            content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'attachment; filename="myba-statement-{month:%Y-%m}.pdf"')
-    return response
+    return _download(HttpResponse(exports.statement_pdf(statement, owner=request.user.email),
+                                  content_type="application/pdf"),
+                     f"myba-statement-{month:%Y-%m}.pdf")
 
 
 @login_required
@@ -203,8 +203,6 @@ def data_export(request):
                     "description": m.title, "paid_from": dict(m.paid_from)}
                    for m in movements],
     }
-    response = HttpResponse(exports.user_data_json(user, sections=sections),
-                            content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="myba-data-{timezone.localdate():%Y-%m-%d}.json"')
-    return response
+    return _download(HttpResponse(exports.user_data_json(user, sections=sections),
+                                  content_type="application/json; charset=utf-8"),
+                     f"myba-data-{timezone.localdate():%Y-%m-%d}.json")
