@@ -299,3 +299,11 @@ def test_staff_see_the_same_usage_on_the_user_page(offline, staff_client):
     own = page_of(client_for(user))
     assert own.count("data-movement ") == 25
     assert client_for(user).get(url).status_code == 404
+
+
+def test_the_balance_badge_opens_the_usage_page(offline):
+    user = funded_user(5)
+    page = client_for(user).get(reverse("tickets:new")).content.decode()
+    assert f'<a href="{USAGE}" title="Where your tokens went" class="badge' in page
+    visitor_page = client_for().get(reverse("tickets:new")).content.decode()
+    assert f'href="{USAGE}" title="Where your tokens went"' not in visitor_page
