@@ -58,6 +58,16 @@ def _frame(chart: Chart, rows: list[tuple[str, float]]) -> tuple[float, float, f
     return top, plot_w, plot_h
 
 
+# Room an x-axis label needs ("Dec 2026" at font size 10), in viewBox units.
+LABEL_SPACE = 52
+
+
+def _label_step(count: int, plot_w: float) -> int:
+    """Label every n-th point so the labels never overlap (at most 8 of them)."""
+    fits = max(1, min(8, int(plot_w // LABEL_SPACE)))
+    return max(1, -(-count // fits))
+
+
 def _fmt(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:,.1f}"
 
@@ -71,7 +81,7 @@ def line_chart(title: str, rows: list[tuple[str, float]], **headings) -> Chart:
         x = PAD_LEFT + plot_w * i / n
         y = PAD_TOP + plot_h - plot_h * value / top
         coords.append(f"{x:.1f},{y:.1f}")
-        if i % max(1, len(rows) // 8) == 0:
+        if i % _label_step(len(rows), plot_w) == 0:
             chart.x_labels.append({"x": round(x, 1), "label": label})
     chart.points = " ".join(coords)
     return chart
@@ -93,7 +103,7 @@ def bar_chart(title: str, rows: list[tuple[str, float]], **headings) -> Chart:
             "value": _fmt(value),
             "color": PALETTE[0],
         })
-        if i % max(1, len(rows) // 8) == 0:
+        if i % _label_step(len(rows), plot_w) == 0:
             chart.x_labels.append({"x": round(x + slot * 0.35, 1), "label": label})
     return chart
 
@@ -124,6 +134,6 @@ def grouped_bar_chart(title: str, labels: list[str], series: dict[str, list[floa
                 "value": _fmt(value),
                 "color": PALETTE[j],
             })
-        if i % max(1, len(labels) // 8) == 0:
+        if i % _label_step(len(labels), plot_w) == 0:
             chart.x_labels.append({"x": round(PAD_LEFT + slot * (i + 0.5), 1), "label": label})
     return chart
