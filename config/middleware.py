@@ -1,6 +1,8 @@
-"""Request ids: taken from X-Request-ID when a proxy sets a sane one, otherwise generated."""
+"""Request ids (taken from X-Request-ID when a proxy sets a sane one, otherwise generated),
+the branded 404 in development, and request timing for /metrics."""
 
 import re
+import time
 import uuid
 
 from .logging import request_id_var
@@ -47,4 +49,23 @@ class BrandedNotFoundMiddleware:
             "text/html"
         ):
             return render(request, "404.html", status=404)
+        return response
+
+
+class RequestMetricsMiddleware:
+    """Observes each request's time in the Prometheus histogram by route (the URL pattern,
+    not the path: `/tickets/<public_id>/` is one series however many tickets there are)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from admin_dashboard.prometheus import observe_request
+
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        observe_request(route=f"/{match.route}" if match is not None else "unmatched",
+                        method=request.method, status=response.status_code,
+                        seconds=time.perf_counter() - started)
         return response

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "config.middleware.RequestIdMiddleware",
+    "config.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -107,6 +108,8 @@ MIDDLEWARE = [
     "accounts.middleware.VisitorCookieMiddleware",
     "config.middleware.BrandedNotFoundMiddleware",
 ]
+# The bearer token a Prometheus scraper sends to GET /metrics; empty: /metrics is a 404.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # With DEBUG on, missing pages show the site's 404 page unless a developer asks for Django's.
 DEBUG_TECHNICAL_404 = env.bool("DEBUG_TECHNICAL_404", default=False)
 

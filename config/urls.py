@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView, TemplateView
 
-from admin_dashboard.views import health
+from admin_dashboard.views import health, metrics
 
 # A lost database answers 503 with Retry-After; anything else the usual 500 page.
 handler500 = "config.errors.server_error"
@@ -15,6 +15,7 @@ urlpatterns = [
     path("favicon.ico",
          RedirectView.as_view(url=f"{settings.STATIC_URL}img/favicon.ico", permanent=True)),
     path("health/", health, name="health"),
+    path("metrics", metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("", include("tickets.urls")),

@@ -1,5 +1,6 @@
-"""Staff dashboard views (every page behind `staff_only`) and the public /health/ endpoint."""
+"""Staff dashboard views (every page behind `staff_only`), the public /health/ endpoint and
+/metrics for Prometheus."""
 
-from admin_dashboard.views.health import health
+from admin_dashboard.views.health import health, metrics
 
-__all__ = ["health"]
+__all__ = ["health", "metrics"]
