@@ -1,6 +1,13 @@
-"""Sets the signed cookies a request decided on: the visitor's, and the device's at sign-in."""
+"""Sets the signed cookies a request decided on (the visitor's, and the device's at sign-in),
+and tracks session activity for the sessions page without a write per request."""
 
+import hashlib
+
+from allauth.account.adapter import get_adapter
+from allauth.usersessions import app_settings as usersessions_settings
+from allauth.usersessions.models import UserSession
 from django.conf import settings
+from django.core.cache import cache
 
 from accounts.notifications.sign_ins import (
     DEVICE_COOKIE,
@@ -42,3 +49,30 @@ class VisitorCookieMiddleware:
                 DEVICE_COOKIE, device, salt=DEVICE_COOKIE_SALT, max_age=DEVICE_COOKIE_MAX_AGE,
                 httponly=True, samesite="Lax", secure=settings.SESSION_COOKIE_SECURE)
         return response
+
+
+class ThrottledUserSessionsMiddleware:
+    """allauth's session activity tracking (the sessions page's "last seen", IP and browser)
+    without a database write on every signed-in request: at most one per session, IP address
+    and browser every USERSESSIONS_TRACK_SECONDS (a new IP or browser is recorded at once).
+    Replaces allauth's UserSessionsMiddleware, which writes on every request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if (usersessions_settings.TRACK_ACTIVITY and hasattr(request, "session")
+                and request.session.session_key and request.user.is_authenticated
+                and self._due(request)):
+            UserSession.objects.create_from_request(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _due(request) -> bool:
+        client = f"{get_adapter().get_client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')}"
+        key = "usersession-seen:" + hashlib.sha256(
+            f"{request.session.session_key}|{client}".encode()).hexdigest()
+        try:
+            return cache.add(key, 1, timeout=settings.USERSESSIONS_TRACK_SECONDS)
+        except Exception:  # the cache is down: track as allauth would
+            return True

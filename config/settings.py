@@ -104,7 +104,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "accounts.middleware.ThrottledUserSessionsMiddleware",
     "accounts.middleware.VisitorCookieMiddleware",
     "config.middleware.BrandedNotFoundMiddleware",
 ]
@@ -279,6 +279,8 @@ ACCOUNT_RATE_LIMITS = {
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 USERSESSIONS_TRACK_ACTIVITY = True
+# …but at most one write per session and client this often (accounts.middleware).
+USERSESSIONS_TRACK_SECONDS = env.int("USERSESSIONS_TRACK_SECONDS", default=300)
 # No ACCOUNT_EMAIL_SUBJECT_PREFIX: allauth then prefixes "[<site name>] ", i.e. SITE_NAME.
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
