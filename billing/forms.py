@@ -19,13 +19,16 @@ class SuccessQueryForm(forms.Form):
 
 
 class AutoTopUpForm(forms.Form):
-    enabled = forms.BooleanField(required=False, label="Buy a pack automatically when I run low")
+    """Automatic top-up on (with the pack to buy) or off: the page's "Turn on" / "Save pack"
+    buttons send enabled=true, "Turn off" enabled=false."""
+
+    enabled = forms.BooleanField(required=False)
     pack = forms.ModelChoiceField(
         queryset=TokenPack.objects.filter(active=True), required=False, label="Pack to buy",
         empty_label=None, error_messages={"invalid_choice": "Choose a pack that is on sale."})
 
     def clean(self):
         data = super().clean()
-        if data.get("enabled") and not data.get("pack"):
-            raise forms.ValidationError("Choose the pack to buy.")
+        if data.get("enabled") and not data.get("pack") and "pack" not in self.errors:
+            self.add_error("pack", "Choose the pack to buy.")
         return data

@@ -5,6 +5,7 @@ links the two: one Checkout Session, one credited lot, and what happened to it a
 """
 
 import uuid
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
@@ -248,11 +249,16 @@ class WebhookRetry(models.Model):
         return f"trigger {self.trigger_id}: {self.attempts} attempts"
 
 
+# Automatic top-up buys at most once in this long (counted from each attempt, paid or not).
+AUTO_TOP_UP_INTERVAL = timedelta(hours=24)
+
+
 class AutoTopUp(models.Model):
     """A user's automatic top-up: when their available tokens fall below their low-balance
     level, buy `pack` with the saved card, at most once per AUTO_TOP_UP_INTERVAL (enforced by
     a conditional update of `last_attempt_at`). Off until the user turns it on; a failed
-    charge turns it off again (`last_failure` says why)."""
+    charge turns it off again (`last_failure` says why, and is emailed once:
+    `failure_emailed_at` is claimed by a conditional update before sending)."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                 related_name="auto_top_up")
@@ -265,7 +271,11 @@ class AutoTopUp(models.Model):
     test_mode = models.BooleanField(
         default=False, help_text="A simulated card from the local test mode: nothing charged.")
     last_attempt_at = models.DateTimeField(null=True, blank=True)
-    last_failure = models.CharField(max_length=300, blank=True)
+    last_failure = models.CharField(
+        max_length=300, blank=True, help_text="Why it last failed and turned itself off.")
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    failure_emailed_at = models.DateTimeField(
+        null=True, blank=True, help_text="The last failure was emailed (claimed) at.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from billing import stripe_api
-from billing.models import Purchase, TokenPack
+from billing.models import AUTO_TOP_UP_INTERVAL, AutoTopUp, Purchase, TokenPack
 from tokens.exceptions import UnknownPrice
 from tokens.models import TokenAccount
 from tokens.references import Described
@@ -124,6 +125,40 @@ def get_token_costs() -> dict[str, int | None]:
         except UnknownPrice:
             costs[name] = None
     return costs
+
+
+# --- Automatic top-up -----------------------------------------------------------------------
+
+
+def is_account_low(account_id: int) -> bool:
+    """Whether the account's available tokens are below its alert level now (never, when the
+    level is 0)."""
+    account = TokenAccount.objects.filter(pk=account_id).first()
+    return account is not None and account.is_low
+
+
+@dataclass(frozen=True)
+class AutoTopUpStatus:
+    """What the purchase history page says about a user's automatic top-up."""
+
+    settings: AutoTopUp  # the user's row, or an unsaved one (off, no card) if they have none
+    last: Purchase | None  # the latest automatic top-up, whatever became of it
+    threshold: int  # the account's alert level (0: alerts, and so top-ups, are off)
+    next_possible_at: datetime | None  # set while the once-a-day rule holds the next one back
+
+
+def get_auto_top_up_status(user, *, now: datetime) -> AutoTopUpStatus:
+    top_up = AutoTopUp.objects.filter(user=user).select_related("pack").first() or \
+        AutoTopUp(user=user)
+    last = (Purchase.objects.filter(user=user, automatic=True).select_related("pack")
+            .order_by("-created_at").first())
+    account = TokenAccount.objects.filter(pk=user.token_account_id).first() \
+        if user.token_account_id else None
+    next_at = top_up.last_attempt_at + AUTO_TOP_UP_INTERVAL if top_up.last_attempt_at else None
+    return AutoTopUpStatus(
+        settings=top_up, last=last,
+        threshold=account.low_balance_threshold if account is not None else 0,
+        next_possible_at=next_at if next_at and next_at > now else None)
 
 
 # --- Staff dashboard figures (one query each, whatever the number of rows) -----------------

@@ -30,6 +30,7 @@ def start_auto_top_up_task(account_id: int) -> None:
              autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError),
              retry_backoff=5, max_retries=5)
 def charge_auto_top_up_task(purchase_id: int) -> None:
+    """Charge the automatic top-up that `start_auto_top_up` claimed."""
     auto_top_up.charge_auto_top_up(purchase_id=purchase_id)
 
 
@@ -37,4 +38,12 @@ def charge_auto_top_up_task(purchase_id: int) -> None:
              autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError),
              retry_backoff=5, max_retries=5)
 def save_card_from_setup_task(session: dict) -> None:
+    """Keep the card of a completed setup-mode Checkout Session (Stripe is asked for it)."""
     auto_top_up.save_card_from_setup(session=session)
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90,
+             autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def send_auto_top_up_failed_email_task(user_id: int) -> None:
+    """The user's automatic top-up failed and turned itself off: email them, once."""
+    auto_top_up.send_auto_top_up_failed_email(user_id=user_id)

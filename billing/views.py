@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -114,41 +115,57 @@ def cancel(request):
     return render(request, "billing/cancel.html")
 
 
+def _history_page(request, *, top_up_form: AutoTopUpForm | None = None, status: int = 200):
+    """The purchase history with its automatic top-up section (`top_up_form` bound to bad
+    input re-renders it with its errors)."""
+    page = Paginator(selectors.list_purchases(request.user), 25).get_page(request.GET.get("page"))
+    top_up = selectors.get_auto_top_up_status(request.user, now=timezone.now())
+    if top_up_form is None:
+        top_up_form = AutoTopUpForm(initial={"pack": top_up.settings.pack_id})
+    return render(request, "billing/history.html", {
+        "page": page, "purchases": page.object_list, "top_up": top_up,
+        "top_up_form": top_up_form, "test_mode": selectors.is_local_checkout_enabled(),
+    }, status=status)
+
+
 @require_GET
 @login_required
 def history(request):
-    page = Paginator(selectors.list_purchases(request.user), 25).get_page(request.GET.get("page"))
     if request.GET.get("card") == "saved":
         messages.success(request, "Your card is saved. It can take a few seconds to show here.")
-    top_up = auto_top_up.get_settings(request.user)
-    return render(request, "billing/history.html", {
-        "page": page, "purchases": page.object_list, "top_up": top_up,
-        "top_up_form": AutoTopUpForm(initial={"pack": top_up.pack_id,
-                                              "enabled": top_up.enabled}),
-        "test_mode": selectors.is_local_checkout_enabled(),
-        "threshold": request.user.token_account.low_balance_threshold
-        if request.user.token_account else None,
-    })
+    return _history_page(request)
 
 
 @require_POST
 @login_required
 def update_auto_top_up(request):
+    """Turn automatic top-up on (with a pack) or off; bad input re-renders the page with its
+    errors and changes nothing."""
     form = AutoTopUpForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
-        return redirect("billing:history")
-    try:
-        top_up = auto_top_up.configure_auto_top_up(
-            user=request.user, enabled=form.cleaned_data["enabled"],
-            pack=form.cleaned_data["pack"])
-    except auto_top_up.AutoTopUpUnavailable as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"Automatic top-up is on: we buy the {top_up.pack.name} pack "
-                                  "when you run low, at most once a day."
-                         if top_up.enabled else "Automatic top-up is off.")
-    return redirect("billing:history")
+    if form.is_valid():
+        try:
+            change = auto_top_up.configure_auto_top_up(
+                user=request.user, enabled=form.cleaned_data["enabled"],
+                pack=form.cleaned_data["pack"])
+        except auto_top_up.AutoTopUpUnavailable as error:
+            form.add_error(None, error.message)
+        else:
+            messages.success(request, _top_up_saved_message(change))
+            return redirect("billing:history")
+    messages.error(request, "Automatic top-up was not changed: "
+                            + " ".join(e for errors in form.errors.values() for e in errors))
+    return _history_page(request, top_up_form=form, status=400)
+
+
+def _top_up_saved_message(change: auto_top_up.AutoTopUpChange) -> str:
+    top_up = change.top_up
+    if not top_up.enabled:
+        return "Automatic top-up is off."
+    message = (f"Automatic top-up is on: we buy the {top_up.pack.name} pack when you run low, "
+               "at most once a day.")
+    if change.buying_now:
+        message += " You are below your alert level now, so we are buying it now."
+    return message
 
 
 @require_POST

@@ -52,8 +52,7 @@ def test_alerts_emails_sign_ins_and_auto_top_up(make_page, live_server, settings
     page.get_by_role("button", name="Save a card (test)").click()
     expect(page.locator("[data-saved-card]")).to_contain_text("Test card (nothing is charged)")
     page.get_by_label("Pack to buy").select_option(label="Starter (10 tokens)")
-    page.get_by_label("Buy a pack automatically when I run low").check()
-    page.get_by_role("button", name="Save", exact=True).click()
+    page.get_by_role("button", name="Turn on").click()
     expect(page.get_by_text("Automatic top-up is on")).to_be_visible()
     expect(page.locator('[data-auto-top-up="on"]')).to_be_visible()
     assert AutoTopUp.objects.get(user=user).enabled

@@ -1,12 +1,16 @@
 """A stand-in for Stripe's HTTP API (api.stripe.com), served through `responses`.
 
 It keeps the objects it was asked to create and answers retrievals with payloads shaped
-like Stripe's (checkout.session, customer, payment_intent, charge, refund, event, account,
-product, price, coupon), so the real stripe SDK and dj-stripe run unchanged. Every request
+like Stripe's (checkout.session in payment and setup mode, customer, payment_intent — off-session
+ones succeeding, declined, needing authentication, processing or refused — setup_intent,
+payment_method, charge, refund, event, account, product, price, coupon), so the real stripe SDK
+and dj-stripe run unchanged. Setup intents, payment methods and off-session payment intents start
+from Stripe's own examples (stripe_fixtures.json). Every request
 is recorded for assertions. Webhook events are built and signed with Stripe's real scheme,
 and `Webhooks` posts them to dj-stripe's endpoint as Stripe would.
 """
 
+import copy
 import hashlib
 import hmac
 import json
@@ -14,6 +18,7 @@ import re
 import secrets
 import threading
 import time
+from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import responses
@@ -24,8 +29,16 @@ API_VERSION = "2026-05-27.dahlia"
 ACCOUNT_ID = "acct_1MyBATestAccount0"
 
 
+FIXTURES = json.loads(Path(__file__).with_name("stripe_fixtures.json").read_text())
+
+
 def _id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(12)}"
+
+
+def _from_fixture(resource: str, **fields) -> dict:
+    """Stripe's example `resource` with `fields` set."""
+    return {**copy.deepcopy(FIXTURES[resource]), **fields}
 
 
 def sign(payload: str, secret: str, timestamp: int | None = None) -> str:
@@ -59,10 +72,16 @@ class FakeStripe:
         self.failing: set[str] = set()
         # Seconds every answer takes: a slow Stripe, so concurrent callers overlap.
         self.latency = 0.0
-        # Payment methods whose off-session charges are declined.
+        # Payment methods whose off-session charges are declined (insufficient funds), need
+        # the customer to authenticate (3-D Secure), stay processing (settled by a webhook
+        # later), or were detached from the customer (Stripe refuses the request).
         self.declining: set[str] = set()
+        self.requiring_authentication: set[str] = set()
+        self.processing: set[str] = set()
+        self.detached: set[str] = set()
         # Stripe answers a repeated Idempotency-Key with the first answer.
         self.idempotent: dict[str, tuple] = {}
+        self._in_flight: set[str] = set()
         self._idempotency_lock = threading.Lock()
         self.account = {
             "id": ACCOUNT_ID,
@@ -263,36 +282,79 @@ class FakeStripe:
 
     def complete_setup(self, session_id: str, *, brand: str = "visa",
                        last4: str = "4242") -> dict:
-        """What happens on Stripe's page when the customer saves a card (setup mode)."""
+        """What happens on Stripe's page when the customer saves a card (setup mode): a
+        payment method attached to the customer and a succeeded SetupIntent for off-session
+        use."""
         session = self.objects[session_id]
-        method = self.add({"id": _id("pm"), "object": "payment_method", "type": "card",
-                           "customer": session["customer"], "created": int(time.time()),
-                           "livemode": False, "metadata": {},
-                           "card": {"brand": brand, "last4": last4, "exp_month": 12,
-                                    "exp_year": 2030}})
-        intent = self.add({"id": _id("seti"), "object": "setup_intent", "status": "succeeded",
-                           "customer": session["customer"], "payment_method": method["id"],
-                           "usage": "off_session", "livemode": False, "metadata": {},
-                           "created": int(time.time())})
+        now = int(time.time())
+        card = {**FIXTURES["payment_method"]["card"], "brand": brand, "display_brand": brand,
+                "last4": last4, "exp_month": 12, "exp_year": 2030}
+        method = self.add(_from_fixture(
+            "payment_method", id=_id("pm"), customer=session["customer"], created=now,
+            metadata={}, card=card))
+        intent_id = _id("seti")
+        intent = self.add(_from_fixture(
+            "setup_intent", id=intent_id, client_secret=f"{intent_id}_secret_x",
+            status="succeeded", customer=session["customer"], payment_method=method["id"],
+            usage="off_session", created=now, last_setup_error=None, next_action=None,
+            metadata={}))
         session.update(status="complete", setup_intent=intent["id"])
         return session
 
     def off_session_payment(self, params: dict):
-        """POST /v1/payment_intents with off_session and confirm: a charge, or a decline."""
+        """POST /v1/payment_intents with off_session and confirm: a charge, a 402 card error
+        (declined, or authentication required) with the failed intent, a `processing`
+        intent, or a 400 for a detached card."""
         method = params.get("payment_method")
-        if method in self.declining:
+        if method in self.detached:
             return self._json({"error": {
-                "type": "card_error", "code": "card_declined",
-                "decline_code": "insufficient_funds",
-                "message": "Your card has insufficient funds.",
-                "payment_intent": {"id": _id("pi"), "object": "payment_intent",
-                                   "status": "requires_payment_method",
-                                   "metadata": params.get("metadata", {})}}}, status=402)
+                "type": "invalid_request_error", "code": "resource_missing",
+                "param": "payment_method",
+                "message": f"No such PaymentMethod: '{method}'"}}, status=400)
+        if method in self.declining or method in self.requiring_authentication:
+            declined = method in self.declining
+            error = {"type": "card_error",
+                     "code": "card_declined" if declined else "authentication_required",
+                     "decline_code": "insufficient_funds" if declined
+                     else "authentication_required",
+                     "message": "Your card has insufficient funds." if declined else
+                     "Your card was declined. This transaction requires authentication."}
+            intent = self.failed_payment_intent(params, error)
+            return self._json({"error": {**error, "payment_intent": intent}}, status=402)
         intent = self.payment_intent(amount=int(params["amount"]), customer=params["customer"],
                                      metadata=params.get("metadata", {}),
                                      currency=params.get("currency", "usd"))
         intent["payment_method"] = method
+        if method in self.processing:
+            intent.update(status="processing", amount_received=0)
         return self._json(intent)
+
+    def failed_payment_intent(self, params: dict, error: dict) -> dict:
+        """The off-session intent Stripe keeps after a failed confirmation (what the
+        `payment_intent.payment_failed` event carries)."""
+        intent_id = _id("pi")
+        return self.add(_from_fixture(
+            "payment_intent", id=intent_id, client_secret=f"{intent_id}_secret_x",
+            amount=int(params["amount"]), amount_received=0, currency=params["currency"],
+            customer=params["customer"], payment_method=params["payment_method"],
+            metadata=params.get("metadata", {}), status="requires_payment_method",
+            created=int(time.time()), canceled_at=None, next_action=None, latest_charge=None,
+            transfer_data=None, shipping=None, processing=None, managed_payments=None,
+            automatic_payment_methods=None, payment_method_configuration_details=None,
+            description=params.get("description"),
+            last_payment_error={**error, "payment_method": {"id": params["payment_method"],
+                                                           "object": "payment_method"}}))
+
+    def settle(self, intent_id: str, *, succeeded: bool = True) -> dict:
+        """A `processing` intent settles (what its webhook then reports)."""
+        intent = self.objects[intent_id]
+        if succeeded:
+            intent.update(status="succeeded", amount_received=intent["amount"])
+        else:
+            intent.update(status="requires_payment_method", amount_received=0,
+                          last_payment_error={"type": "card_error", "code": "card_declined",
+                                              "message": "Your card was declined."})
+        return intent
 
     def session(self, params: dict) -> dict:
         if params["mode"] == "setup":
@@ -450,6 +512,29 @@ class FakeStripe:
             return self._json({"error": {"type": "api_error", "message": "Try again."}}, 500)
         return None
 
+    def _idempotent(self, key: str, answer):
+        """Stripe's idempotency keys: a repeated key gets the first answer again, and a
+        request whose key is still being processed gets 409 `idempotency_error`."""
+        with self._idempotency_lock:
+            if key and key in self.idempotent:
+                return self.idempotent[key]
+            if key and key in self._in_flight:
+                return self._json({"error": {
+                    "type": "idempotency_error",
+                    "message": "There is currently another in-progress request using this "
+                               "Idempotent Key (that probably means you submitted twice, and "
+                               "the other request is still going through)."}}, status=409)
+            self._in_flight.add(key)
+        try:
+            time.sleep(self.latency)
+            result = answer()
+        finally:
+            with self._idempotency_lock:
+                self._in_flight.discard(key)
+        with self._idempotency_lock:
+            self.idempotent[key] = result
+        return result
+
     def _get(self, request):
         path, params = self._record(request)
         time.sleep(self.latency)
@@ -491,11 +576,8 @@ class FakeStripe:
         if path == "/v1/checkout/sessions":
             return self._json(self.session(params))
         if path == "/v1/payment_intents":
-            key = request.headers.get("Idempotency-Key", "")
-            with self._idempotency_lock:
-                if key not in self.idempotent or not key:
-                    self.idempotent[key] = self.off_session_payment(params)
-                return self.idempotent[key]
+            return self._idempotent(request.headers.get("Idempotency-Key", ""),
+                                    lambda: self.off_session_payment(params))
         expire = re.fullmatch(r"/v1/checkout/sessions/([^/]+)/expire", path)
         if expire:
             session = self.objects[expire.group(1)]
