@@ -5,7 +5,7 @@ from djstripe.admin.admin import WebhookEventTriggerAdmin
 from djstripe.models import WebhookEventTrigger
 
 from billing import services
-from billing.models import ChargeRefund, Purchase, TokenPack, WebhookRetry
+from billing.models import AutoTopUp, ChargeRefund, Purchase, TokenPack, WebhookRetry
 from tokens.admin import ReadOnlyAdmin
 
 
@@ -39,7 +39,8 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "needs_review",
         "test_mode",
     )
-    list_filter = ("status", "needs_review", "first_purchase_discount", "test_mode", "pack")
+    list_filter = ("status", "automatic", "needs_review", "first_purchase_discount", "test_mode",
+                   "pack")
     search_fields = (
         "user__email",
         "stripe_checkout_session_id",
@@ -49,6 +50,17 @@ class PurchaseAdmin(ReadOnlyAdmin):
     )
     list_select_related = ("user", "pack")
     date_hierarchy = "created_at"
+
+
+@admin.register(AutoTopUp)
+class AutoTopUpAdmin(ReadOnlyAdmin):
+    """Read-only: the user turns it on and off; a failed charge turns it off."""
+
+    list_display = ("user", "enabled", "pack", "card_label", "test_mode", "last_attempt_at",
+                    "last_failure_at", "last_failure")
+    list_filter = ("enabled", "test_mode", "pack")
+    search_fields = ("user__email", "stripe_customer_id", "payment_method_id")
+    list_select_related = ("user", "pack")
 
 
 @admin.register(ChargeRefund)
