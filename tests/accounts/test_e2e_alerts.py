@@ -4,9 +4,11 @@ history on the settings page, and turning automatic top-up on with the local tes
 1280 px in light mode and 360 px in dark mode, each page passing axe-core and fitting."""
 
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.models import EmailOptOut, SignInRecord
+from accounts.notifications.services import unsubscribe_token
 from accounts.services import get_or_open_user_account
 from billing.models import AutoTopUp
 from tests.builders import make_verified_user, new_key
@@ -57,3 +59,13 @@ def test_alerts_emails_sign_ins_and_auto_top_up(make_page, live_server, settings
     expect(page.locator('[data-auto-top-up="on"]')).to_be_visible()
     assert AutoTopUp.objects.get(user=user).enabled
     check_page(page, f"{shot}-billing")
+
+    # The link in an email, opened signed out: it asks, the button turns the kind off.
+    page.context.clear_cookies()
+    page.goto(reverse("accounts:unsubscribe", args=[unsubscribe_token(user, "expiry")]))
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Turn off “Tokens about to expire” emails?")
+    check_page(page, f"{shot}-unsubscribe")
+    page.get_by_role("button", name="Turn them off").click()
+    expect(page.get_by_text("You will no longer get")).to_be_visible()
+    assert EmailOptOut.objects.filter(user=user, kind="expiry").exists()

@@ -249,11 +249,11 @@ def test_the_alert_level_is_the_users_to_set(offline):
     assert "fewer than 8 tokens available" in response.content.decode()
     assert TokenAccount.objects.get(pk=user.token_account_id).low_balance_threshold == 8
     assert "data-low-balance" in page_of(client)
-    for bad in ("-1", "many", "10001"):
+    for bad, says in (("-1", "greater than or equal to 0"), ("many", "Enter a whole number"),
+                      ("10001", "less than or equal to 10000")):
         response = client.post(reverse("accounts:usage_alert"), {"threshold": bad},
                                follow=True)
-        assert 'alert-error' in response.content.decode() or "error" in \
-            response.content.decode()
+        assert says in response.content.decode()
         assert TokenAccount.objects.get(pk=user.token_account_id).low_balance_threshold == 8
     client.post(reverse("accounts:usage_alert"), {"threshold": "0"})
     assert "data-low-balance" not in page_of(client)
