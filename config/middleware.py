@@ -57,15 +57,16 @@ class RequestMetricsMiddleware:
     not the path: `/tickets/<public_id>/` is one series however many tickets there are)."""
 
     def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
         from admin_dashboard.prometheus import observe_request
 
+        self.get_response = get_response
+        self.observe = observe_request
+
+    def __call__(self, request):
         started = time.perf_counter()
         response = self.get_response(request)
         match = getattr(request, "resolver_match", None)
-        observe_request(route=f"/{match.route}" if match is not None else "unmatched",
-                        method=request.method, status=response.status_code,
-                        seconds=time.perf_counter() - started)
+        self.observe(route=f"/{match.route}" if match is not None else "unmatched",
+                     method=request.method, status=response.status_code,
+                     seconds=time.perf_counter() - started)
         return response

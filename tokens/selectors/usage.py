@@ -312,15 +312,6 @@ def iter_movements(account, *, filters: HistoryFilter = HistoryFilter(), batch: 
         cursor = page.next_cursor
 
 
-def spent_features(account) -> list[tuple[str, str]]:
-    """The features this account has spent on, as (feature key, label), for the filter."""
-    labels = feature_labels()
-    keys = (LedgerEntry.objects.filter(account=account, kind=EntryKind.SPEND)
-            .exclude(feature_key="").values_list("feature_key", flat=True).distinct()
-            .order_by("feature_key"))
-    return [(key, labels.get(key, key)) for key in keys]
-
-
 # --- charts ---------------------------------------------------------------------------------
 
 
