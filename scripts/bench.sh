@@ -4,19 +4,19 @@
 # they leave rows behind (the dashboard's bulk seed even fails `ledger_audit` on purpose), and
 # one benchmark's leftovers must not skew the next one's figures.
 #
-#   scripts/bench.sh                              # ledger, generate and dashboard, in turn
-#   scripts/bench.sh generate --users 4 --seconds 5   # one benchmark, with its own arguments
+#   scripts/bench.sh                              # every benchmark, in turn
+#   scripts/bench.sh web --seconds 5 --runs 2     # one benchmark, with its own arguments
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BENCHES=(ledger generate dashboard recovery usage)
+BENCHES=(ledger web dashboard recovery usage)
 if [ $# -gt 0 ]; then
-    [ -f "bench/$1.py" ] || { echo "usage: $0 [ledger|generate|dashboard|recovery|usage [args...]]" >&2; exit 2; }
+    [ -f "bench/$1.py" ] || { echo "usage: $0 [ledger|web|dashboard|recovery|usage [args...]]" >&2; exit 2; }
     BENCHES=("$1")
     shift
 fi
 
-export PG_PORT="${PG_PORT:-54340}" REDIS_PORT="${REDIS_PORT:-63810}" NEED_CHROMIUM=0
+export PG_PORT="${PG_PORT:-54340}" REDIS_PORT="${REDIS_PORT:-63810}" NEED_CHROMIUM=0 NEED_WRK=1
 export SERVICES_DIR="${SERVICES_DIR:-/tmp/myba-bench}"
 # shellcheck source=scripts/services.sh
 source scripts/services.sh up

@@ -17,6 +17,7 @@ _need_packages() {
     ls -d /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
     if [ "${NEED_CHROMIUM:-1}" = "1" ] && ! [ -x /usr/bin/chromium ]; then missing+=(chromium); fi
+    if [ "${NEED_WRK:-0}" = "1" ] && ! command -v wrk >/dev/null 2>&1; then missing+=(wrk); fi
     echo "${missing[@]:-}"
 }
 
@@ -63,6 +64,8 @@ fsync = off
 synchronous_commit = off
 full_page_writes = off
 shared_buffers = 256MB
+# PostgreSQL's own statement counts, read by bench/web.py (a few µs per statement).
+shared_preload_libraries = 'pg_stat_statements'
 CONF
     _as_pg "$pgbin/pg_ctl" -D "$SERVICES_DIR/pg/data" -l "$SERVICES_DIR/pg/server.log" -w -t 60 start \
         >/dev/null || { cat "$SERVICES_DIR/pg/server.log"; return 1; }
