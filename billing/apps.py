@@ -8,7 +8,12 @@ class BillingConfig(AppConfig):
     def ready(self):
         from accounts.usage.exports import register_data_section
         from billing import receivers  # noqa: F401 - connects the dj-stripe webhook receivers
-        from billing.selectors import describe_purchase_references, user_purchases_data
+        from billing.models import TokenPack
+        from billing.selectors import (
+            PACK_TABLE,
+            describe_purchase_references,
+            user_purchases_data,
+        )
         from tokens.references import register_describer
 
         # A purchase's credit and its refunds refer to the Stripe Checkout Session, or to the
@@ -16,3 +21,4 @@ class BillingConfig(AppConfig):
         register_describer("cs_", describe_purchase_references)
         register_describer("pi_", describe_purchase_references)
         register_data_section("purchases", user_purchases_data)
+        PACK_TABLE.follow(TokenPack)

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from billing import stripe_api
 from billing.models import AUTO_TOP_UP_INTERVAL, AutoTopUp, Purchase, TokenPack
+from config.shared_tables import SharedTable
 from tokens.exceptions import UnknownPrice
 from tokens.models import TokenAccount
 from tokens.references import Described
@@ -28,6 +29,10 @@ def is_local_checkout_enabled() -> bool:
 
 def list_active_packs() -> QuerySet[TokenPack]:
     return TokenPack.objects.filter(active=True).order_by("sort_order", "tokens")
+
+
+# The pricing page's packs, from the shared cache (a checkout reads its pack afresh).
+PACK_TABLE = SharedTable("packs", lambda: list(list_active_packs()))
 
 
 def get_active_pack(slug: str) -> TokenPack | None:
@@ -103,7 +108,7 @@ def list_pack_offers(*, discount_percent: int = 0) -> list[PackOffer]:
             if discount_percent
             else None,
         )
-        for pack in list_active_packs()
+        for pack in PACK_TABLE.get()
     ]
 
 

@@ -24,7 +24,7 @@ from accounts.services import get_or_open_user_account, get_paying_account
 from tests.factories import UserFactory
 from tickets import services as ticket_services
 from tickets.models import Ticket
-from tokens.models import LedgerEntry, TokenAccount
+from tokens.models import LedgerEntry, Price, TokenAccount
 from tokens.services import grant_tokens, open_account, spend_tokens
 
 _keys = itertools.count()
@@ -237,3 +237,11 @@ GOOD_STORY = {
     "story_points": 3,
     "technical_notes": "Render with the existing PDF export; name files invoice-<number>.pdf.",
 }
+
+
+def set_price(feature_key: str, **fields) -> None:
+    """Change a price as staff do in the admin: a model save, which renews the cached table."""
+    price = Price.objects.get(feature_key=feature_key)
+    for name, value in fields.items():
+        setattr(price, name, value)
+    price.save()

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from accounts.selectors import get_display_balance
 from tickets.models import Quality
 from tokens.exceptions import UnknownPrice
-from tokens.selectors import get_price, list_prices
+from tokens.selectors import active_prices, get_price
 
 
 def price_key(quality: str) -> str:
@@ -38,12 +38,9 @@ def improve_price(quality: str) -> int | None:
 
 
 def ticket_prices() -> dict[str, int]:
-    """Tokens per quality, for the qualities that have an active price (one query)."""
-    found = {
-        price.feature_key: price.tokens
-        for price in list_prices().filter(feature_key__in=map(price_key, Quality.values))
-    }
-    return {q: found[price_key(q)] for q in Quality.values if price_key(q) in found}
+    """Tokens per quality, for the qualities that have an active price."""
+    found = active_prices()
+    return {q: found[price_key(q)].tokens for q in Quality.values if price_key(q) in found}
 
 
 @dataclass(frozen=True)

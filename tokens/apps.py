@@ -9,5 +9,8 @@ class TokensConfig(AppConfig):
         from django.db.models import Field
 
         from tokens.lookups import AnyOf
+        from tokens.models import Price
+        from tokens.selectors import PRICE_TABLE
 
         Field.register_lookup(AnyOf)
+        PRICE_TABLE.follow(Price)

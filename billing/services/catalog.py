@@ -119,9 +119,8 @@ def sync_stripe_catalog() -> CatalogSyncReport:
         if pack.active:
             price_id = _sync_price(pack, product_id, report, key)
         if (pack.stripe_product_id, pack.stripe_price_id) != (product_id, price_id):
-            TokenPack.objects.filter(pk=pack.pk).update(
-                stripe_product_id=product_id, stripe_price_id=price_id
-            )
+            pack.stripe_product_id, pack.stripe_price_id = product_id, price_id
+            pack.save(update_fields=["stripe_product_id", "stripe_price_id"])
     _sync_coupon(report, key)
     logger.info("Stripe catalog synced: %s", report)
     return report

@@ -9,10 +9,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.services import dismiss_welcome
-from tests.builders import client_for, funded_user
+from tests.builders import client_for, funded_user, set_price
 from tests.factories import UserFactory
 from tests.helpers import sign_up
-from tokens.models import Price
 
 pytestmark = pytest.mark.django_db
 
@@ -20,8 +19,8 @@ PANEL = "data-welcome"
 
 
 def test_a_new_account_is_welcomed_with_its_tokens_and_the_prices(client, prices):
-    Price.objects.filter(feature_key="ticket.standard").update(tokens=2, label="Standard ticket")
-    Price.objects.filter(feature_key="ticket.advanced").update(label="Advanced ticket")
+    set_price("ticket.standard", tokens=2, label="Standard ticket")
+    set_price("ticket.advanced", label="Advanced ticket")
 
     page = sign_up(client, "new@example.com").content.decode()
 

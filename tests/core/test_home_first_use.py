@@ -6,8 +6,7 @@ import re
 import pytest
 
 from accounts.selectors import visitor_cookie_name
-from tests.builders import funded_user, make_visitor, signed_visitor_cookie
-from tokens.models import Price
+from tests.builders import funded_user, make_visitor, set_price, signed_visitor_cookie
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +16,7 @@ def test_the_home_page_quotes_the_free_tokens_and_the_prices_it_is_configured_wi
 ):
     settings.VISITOR_FREE_TOKENS = 4
     settings.WELCOME_TOKENS = 7
-    Price.objects.filter(feature_key="ticket.standard").update(tokens=2)
+    set_price("ticket.standard", tokens=2)
 
     page = client.get("/").content.decode()
     assert "Generate your first ticket — 4 free tokens" in page
@@ -30,7 +29,7 @@ def test_the_home_page_quotes_the_free_tokens_and_the_prices_it_is_configured_wi
 
 
 def test_a_quality_without_a_price_is_not_advertised(client, prices):
-    Price.objects.filter(feature_key="ticket.advanced").update(active=False)
+    set_price("ticket.advanced", active=False)
     page = client.get("/").content.decode()
     assert "Standard ticket" in page and "Advanced ticket" not in page
 

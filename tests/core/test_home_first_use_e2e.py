@@ -9,10 +9,9 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.selectors import visitor_cookie_name
-from tests.builders import make_visitor, signed_visitor_cookie
+from tests.builders import make_visitor, set_price, signed_visitor_cookie
 from tests.factories import PASSWORD
 from tests.helpers import assert_accessible, assert_fits_width, sign_up_in_browser
-from tokens.models import Price
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -116,7 +115,7 @@ def test_a_visitor_is_told_the_truth_at_every_balance(
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_new_account_is_welcomed_once_and_can_read_it_again(make_page, prices, width):
     for key, label in (("ticket.standard", "Standard ticket"), ("ticket.advanced", "Advanced")):
-        Price.objects.filter(feature_key=key).update(label=label)
+        set_price(key, label=label)
     page = make_page(width, axe=True)
     page.goto("/accounts/signup/")
     sign_up_in_browser(page, f"welcome-{width}@example.com")

@@ -3,10 +3,9 @@
 import pytest
 from django.test import RequestFactory
 
-from tests.builders import funded_user
+from tests.builders import funded_user, set_price
 from tickets.quotes import GenerationQuote, quote_generation, ticket_price, ticket_prices
 from tokens.exceptions import UnknownPrice
-from tokens.models import Price
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +39,7 @@ def test_prices_are_read_in_one_query_and_inactive_ones_are_left_out(
 ):
     with django_assert_num_queries(1):
         assert ticket_prices() == {"standard": 1, "advanced": 3}
-    Price.objects.filter(feature_key="ticket.advanced").update(active=False)
+    set_price("ticket.advanced", active=False)
     assert ticket_prices() == {"standard": 1}
     assert ticket_price("standard") == 1
     with pytest.raises(UnknownPrice):

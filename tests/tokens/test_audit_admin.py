@@ -12,7 +12,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from tests.builders import funded_account, new_key
+from tests.builders import funded_account, new_key, set_price
 from tokens import tasks
 from tokens.exceptions import UnknownPrice
 from tokens.models import Hold, HoldStatus, LedgerAuditRun, LedgerEntry, Lot, Price
@@ -88,7 +88,7 @@ def seeded_prices(db):
 
 def test_prices_are_seeded_and_inactive_or_unknown_prices_raise(seeded_prices):
     assert (get_price("ticket.standard").tokens, get_price("ticket.advanced").tokens) == (1, 3)
-    Price.objects.filter(feature_key="ticket.advanced").update(active=False)
+    set_price("ticket.advanced", active=False)
     with pytest.raises(UnknownPrice):
         get_price("ticket.advanced")
     with pytest.raises(UnknownPrice):

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
+from config.shared_tables import SharedTable
 from tokens.exceptions import UnknownPrice
 from tokens.models import Hold, HoldStatus, LedgerEntry, Lot, LotConsumption, Price, TokenAccount
 
@@ -47,21 +48,29 @@ def get_hold(*, pk: int | None = None, idempotency_key: str | None = None) -> Ho
     return None
 
 
+def _load_prices() -> dict[str, Price]:
+    return {price.feature_key: price for price in Price.objects.filter(active=True)}
+
+
+# Read on every page that shows a price and by every submit; changed a few times a year.
+PRICE_TABLE = SharedTable("prices", _load_prices)
+
+
+def active_prices() -> dict[str, Price]:
+    """Every active `Price` by feature key: one cache round trip, the database on a miss."""
+    return PRICE_TABLE.get()
+
+
 def get_price(feature_key: str) -> Price:
     """The active `Price` row for a feature (use `.tokens` and `.label`).
 
     Raises `tokens.exceptions.UnknownPrice` (a LookupError) when the key is unknown or the
     price is inactive: a feature without a price must not be usable for free.
     """
-    price = Price.objects.filter(feature_key=feature_key, active=True).first()
+    price = active_prices().get(feature_key)
     if price is None:
         raise UnknownPrice(feature_key)
     return price
-
-
-def list_prices(*, active_only: bool = True) -> QuerySet[Price]:
-    prices = Price.objects.order_by("feature_key")
-    return prices.filter(active=True) if active_only else prices
 
 
 @dataclass(frozen=True)

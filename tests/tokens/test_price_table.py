@@ -1,0 +1,59 @@
+"""The price table is read from the shared cache, and a change is served from the moment it
+commits — never a table read before it, even one written back to the cache late."""
+
+import pytest
+from django.core.cache import cache
+
+from tests.builders import set_price
+from tests.helpers import in_thread
+from tokens.exceptions import UnknownPrice
+from tokens.models import Price
+from tokens.selectors import PRICE_TABLE, active_prices, get_price
+
+
+@pytest.mark.django_db
+def test_prices_are_read_once_then_served_from_the_cache(prices, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        assert get_price("ticket.standard").tokens == 1
+    with django_assert_num_queries(0):
+        assert get_price("ticket.advanced").tokens == 3
+        assert active_prices()["ticket.standard"].label
+
+
+@pytest.mark.django_db
+def test_a_saved_change_is_served_at_once(prices):
+    assert get_price("ticket.advanced").tokens == 3
+    set_price("ticket.advanced", tokens=4)
+    assert get_price("ticket.advanced").tokens == 4
+    set_price("ticket.advanced", active=False)
+    with pytest.raises(UnknownPrice):
+        get_price("ticket.advanced")
+    Price.objects.create(feature_key="export.pdf", tokens=2, label="PDF export")
+    assert get_price("export.pdf").tokens == 2
+    Price.objects.filter(feature_key="export.pdf").get().delete()
+    with pytest.raises(UnknownPrice):
+        get_price("export.pdf")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_table_read_before_a_change_is_never_served_after_it(prices):
+    """Another process read the old table, the change commits, then that process writes the
+    old table back to the cache: the next read still sees the change."""
+    get_price("ticket.standard")
+    version_before, stale = cache.get(PRICE_TABLE.version_key), cache.get(PRICE_TABLE.table_key)
+
+    thread, finished = in_thread(lambda: set_price("ticket.standard", tokens=2))
+    thread.join()
+    assert finished == [None]  # the change committed on another connection
+    cache.set(PRICE_TABLE.table_key, stale)  # the late write of the slow reader
+
+    assert cache.get(PRICE_TABLE.version_key) != version_before
+    assert get_price("ticket.standard").tokens == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_cache_reads_the_database_again(prices):
+    assert get_price("ticket.standard").tokens == 1
+    Price.objects.filter(feature_key="ticket.standard").update(tokens=5)  # no signal
+    cache.clear()  # Redis restarted or the key evicted
+    assert get_price("ticket.standard").tokens == 5
