@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Exists, F, OuterRef
 from django.http import HttpRequest
 from django.utils import timezone
@@ -25,7 +26,7 @@ from accounts.models import (
 )
 from accounts.network import get_client_ip, hash_network
 from tokens.models import DEFAULT_LOW_BALANCE_THRESHOLD
-from tokens.selectors import list_prices
+from tokens.selectors import active_prices
 
 VISITOR_COOKIE_SALT = "accounts.visitor"
 VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -100,9 +101,25 @@ def get_visitor_for_request(request: HttpRequest) -> AnonymousVisitor | None:
     return visitor
 
 
+def network_grants_cache_key(ip_hash: str, day) -> str:
+    return f"accounts:network-grants:{ip_hash}:{day.isoformat()}"
+
+
 def count_network_grants_today(ip_hash: str) -> int:
-    quota = VisitorGrantQuota.objects.filter(ip_hash=ip_hash, day=timezone.now().date()).first()
-    return quota.grants if quota else 0
+    """Free visitor grants this network had today. Every visitor's header asks, so the count
+    is kept in the shared cache: `accounts.services` sets it when a grant commits, and `add`
+    here never overwrites that with a count read before it."""
+    day = timezone.now().date()
+    key = network_grants_cache_key(ip_hash, day)
+    grants = cache.get(key)
+    if grants is None:
+        quota = VisitorGrantQuota.objects.filter(ip_hash=ip_hash, day=day).first()
+        grants = quota.grants if quota else 0
+        cache.add(key, grants, NETWORK_GRANTS_CACHE_SECONDS)
+    return grants
+
+
+NETWORK_GRANTS_CACHE_SECONDS = 600
 
 
 def network_trial_used_up(request: HttpRequest) -> bool:
@@ -165,7 +182,17 @@ class HeaderBalance:
 
 def get_header_balance(request: HttpRequest) -> HeaderBalance:
     """The balance the header shows and where this browser stands, without writing anything:
-    a fresh visitor sees the free tokens they would get; a network past its daily cap, 0."""
+    a fresh visitor sees the free tokens they would get; a network past its daily cap, 0.
+    Read once per request: the header, the generator and the home page all ask."""
+    if not hasattr(request, _HEADER_BALANCE_ATTR):
+        setattr(request, _HEADER_BALANCE_ATTR, _read_header_balance(request))
+    return getattr(request, _HEADER_BALANCE_ATTR)
+
+
+_HEADER_BALANCE_ATTR = "_myba_header_balance"
+
+
+def _read_header_balance(request: HttpRequest) -> HeaderBalance:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         account = user.token_account
@@ -247,15 +274,15 @@ def needs_welcome(user: User | None) -> bool:
 
 
 def get_welcome(user: User) -> Welcome:
-    """The welcome's figures: the user's balance and the active prices (one query each)."""
+    """The welcome's figures: the user's balance and the active prices."""
     account = user.token_account
     # What a ticket costs: the generation prices ("Improve" is priced on the ticket itself).
-    prices = (list_prices().exclude(feature_key__startswith="ticket.improve.")
-              .order_by("tokens", "label").values_list("label", "tokens"))
+    prices = [(price.label, price.tokens) for key, price in active_prices().items()
+              if not key.startswith("ticket.improve.")]
     return Welcome(
         balance=account.available if account else 0,
         welcome_tokens=welcome_tokens(),
-        prices=list(prices),
+        prices=sorted(prices, key=lambda item: (item[1], item[0])),
     )
 
 

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sites.models import Site
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -117,6 +118,12 @@ def _decide_grant(*, visitor: AnonymousVisitor, account: TokenAccount, ip_hash: 
     quota.grants += 1
     quota.save(update_fields=["grants"])
     visitor.granted_at = timezone.now()
+    # The headers' cached count: dropped now (this transaction reads its own change), set
+    # once it commits (over any old count another header read and added meanwhile).
+    key, grants = selectors.network_grants_cache_key(ip_hash, today), quota.grants
+    cache.delete(key)
+    transaction.on_commit(
+        lambda: cache.set(key, grants, selectors.NETWORK_GRANTS_CACHE_SECONDS))
 
 
 def get_paying_account(*, request: HttpRequest) -> TokenAccount:

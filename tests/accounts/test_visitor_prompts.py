@@ -134,3 +134,13 @@ def test_a_signed_out_user_whose_trial_is_in_their_account_is_asked_to_log_in(cl
     assert '<a class="balance-nudge small" href="/accounts/login/">Sign in to use your tokens</a>' \
         in badge
     assert "Sign up" not in badge and "balance-count" not in badge
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_network_capped_by_another_browser_is_capped_on_the_next_page(client, settings):
+    """The network's count of free grants is kept in the shared cache; a grant committed
+    after a header read the old count still caps the network on the next page."""
+    settings.VISITOR_GRANTS_PER_NETWORK_PER_DAY = 1
+    assert 'data-standing="trial"' in header(client)  # the count (0) is now cached
+    make_visitor(ip="127.0.0.1")  # another browser on this network takes today's free try
+    assert 'data-standing="network_capped"' in header(client)
