@@ -71,7 +71,12 @@ def list_tickets(
         tickets = tickets.filter(created_at__date__lte=created_to)
     if quality:
         tickets = tickets.filter(QUALITY_FILTERS[quality])
-    return tickets.order_by("-created_at", "-id")
+    # Only what a row shows: the content and its check (large JSON) stay in the database.
+    return tickets.only(*LIBRARY_FIELDS).order_by("-created_at", "-id")
+
+
+LIBRARY_FIELDS = ("public_id", "title", "status", "ticket_type", "quality_score", "priority",
+                  "story_points", "created_at")
 
 
 def count_active_tickets(request: HttpRequest) -> int:
