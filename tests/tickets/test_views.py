@@ -7,10 +7,10 @@ import json
 import pytest
 from django.urls import reverse
 
-from tests.builders import DESCRIPTION, funded_user, request_ticket, ticket_form
+from tests.builders import DESCRIPTION, funded_user, request_ticket, set_price, ticket_form
 from tickets import services
 from tickets.models import Ticket
-from tokens.models import Hold, Price
+from tokens.models import Hold
 
 from .fake_openrouter import ticket_json
 
@@ -401,7 +401,7 @@ def test_exports_single_and_many(signed_in):
 
 
 def test_a_quality_without_a_price_is_refused_and_reserves_nothing(signed_in):
-    Price.objects.filter(feature_key="ticket.standard").update(active=False)
+    set_price("ticket.standard", active=False)
     response = signed_in.post(NEW, ticket_form())
     assert response.status_code == 200
     assert "This quality is not available right now." in response.content.decode()
@@ -417,3 +417,30 @@ def test_a_resent_form_shows_its_ticket_even_after_the_last_token_went(client, o
     assert first.status_code == again.status_code == 302
     assert first["Location"] == again["Location"]
     assert Ticket.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_submit_is_one_transaction_of_few_statements(signed_in, django_assert_max_num_queries):
+    """The submit's own statements (issue #22): the user, the balance the page shows, then one
+    transaction — lock the account and look for a resent form's ticket in one statement,
+    the ticket, its hold (the ledger's two statements, not captured here), the hold's link."""
+    signed_in.post(NEW, ticket_form())  # the session and the price table are warm
+    with django_assert_max_num_queries(7) as captured:
+        response = signed_in.post(NEW, ticket_form(), HTTP_HX_REQUEST="true")
+    assert "ticket-status" in response.content.decode()
+    sql = [query["sql"] for query in captured.captured_queries]
+    assert sql.count("BEGIN") == 1 and not any("SAVEPOINT" in statement for statement in sql)
+    assert Hold.objects.filter(status="pending").count() == 2
+
+
+def test_the_library_row_follows_every_change_it_shows(signed_in):
+    """Rows are cached by what they show: a change made any way (even a queryset update that
+    leaves `updated_at` alone) is on the next load."""
+    ticket = make_ticket(signed_in.user, title="Export invoices as CSV")
+    first = signed_in.get(reverse("tickets:list")).content.decode()
+    assert "Export invoices as CSV" in first and "Ready" in first
+    Ticket.objects.filter(pk=ticket.pk).update(title="Export invoices as PDF", status="failed",
+                                               quality_score=40)
+    again = signed_in.get(reverse("tickets:list")).content.decode()
+    assert "Export invoices as PDF" in again and "Export invoices as CSV" not in again
+    assert "Failed" in again and "Quality 40 · needs work" in again

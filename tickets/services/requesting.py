@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 
 from accounts.selectors import get_visitor_for_request
@@ -51,11 +52,18 @@ def request_ticket_generation(
     """
     cost = ticket_price(quality)
     with transaction.atomic():
-        # Serialises submissions on this account, so a double submit finds the first ticket.
-        TokenAccount.objects.select_for_update(no_key=True).get(pk=account.pk)
-        existing = Ticket.objects.filter(token_account=account, nonce=nonce).first()
-        if existing is not None:
-            return existing
+        # Serialises submissions on this account, so a double submit finds the first ticket
+        # (the lock and the look for it in one statement).
+        existing_id = (
+            TokenAccount.objects.select_for_update(no_key=True)
+            .annotate(existing=Subquery(
+                Ticket.objects.filter(token_account=OuterRef("pk"), nonce=nonce).values("pk")[:1]
+            ))
+            .values_list("existing", flat=True)
+            .get(pk=account.pk)
+        )
+        if existing_id is not None:
+            return Ticket.objects.get(pk=existing_id)
         ticket = Ticket.objects.create(
             owner=owner,
             visitor=visitor,
@@ -118,22 +126,27 @@ def submit_ticket_request(
     """The generator form's submit: start the generation, or say what to show instead.
 
     A nonce this request's tickets already carry (a resent form) returns that ticket and
-    writes nothing. Otherwise the price and the shown balance are read once; an unknown price,
-    a short balance, or an unconfirmed spend of more than one token (or of the last tokens)
-    returns that step and writes nothing. Else it writes what `get_paying_account` writes (a
+    writes nothing. The price and the shown balance are read once; an unknown price, a short
+    balance, or an unconfirmed spend of more than one token (or of the last tokens) returns
+    that step and writes nothing. Else it writes what `get_paying_account` writes (a
     visitor and its free grant, on a visitor's first costed action) and what
     `request_ticket_generation` writes (the queued ticket and its hold, one transaction).
     """
-    existing = visible_tickets(request).filter(nonce=nonce).first()
-    if existing is not None:
-        return Submission(SubmitStep.STARTED, None, existing)
     quote = quote_generation(request, quality=quality)
+    step = None
     if quote.cost is None:
-        return Submission(SubmitStep.UNAVAILABLE, quote)
-    if quote.not_enough:
-        return Submission(SubmitStep.NOT_ENOUGH, quote)
-    if quote.needs_confirmation and not confirmed:
-        return Submission(SubmitStep.CONFIRM, quote)
+        step = SubmitStep.UNAVAILABLE
+    elif quote.not_enough:
+        step = SubmitStep.NOT_ENOUGH
+    elif quote.needs_confirmation and not confirmed:
+        step = SubmitStep.CONFIRM
+    if step is not None:
+        # A resent form whose ticket took the last tokens still shows that ticket. (Going
+        # ahead, the look for it is part of taking the account's lock.)
+        existing = visible_tickets(request).filter(nonce=nonce).first()
+        if existing is not None:
+            return Submission(SubmitStep.STARTED, None, existing)
+        return Submission(step, quote)
     signed_in = request.user.is_authenticated
     try:
         account = get_paying_account(request=request)

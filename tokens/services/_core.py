@@ -70,15 +70,17 @@ CONSUMPTION_COLUMNS = ("entry_id", "lot_id", "amount")
 
 # The statements below are assembled once, at import, from this module's constants only (no
 # input reaches them: values are always parameters), hence the S608 waivers.
-def _insert(table: str, columns: tuple[str, ...], *, returning: str = "") -> str:
+def _insert(table: str, columns: tuple[str, ...], *, returning: str = "", tail: str = "") -> str:
     placeholders = ", ".join(["%s"] * len(columns))
-    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"  # noqa: S608
+    sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}){tail}"  # noqa: S608
     return f"{sql} RETURNING {returning}" if returning else sql
 
 
 _INSERT_ENTRY_SQL = _insert("tokens_ledgerentry", ENTRY_COLUMNS, returning="id")
 _INSERT_LOT_SQL = _insert("tokens_lot", LOT_COLUMNS)
-_INSERT_HOLD_SQL = _insert("tokens_hold", HOLD_COLUMNS, returning="id")
+# A repeated key writes nothing (and, while a concurrent first call is in flight, waits for it).
+_INSERT_HOLD_SQL = _insert("tokens_hold", HOLD_COLUMNS, returning="id",
+                           tail=" ON CONFLICT (idempotency_key) DO NOTHING")
 _INSERT_CONSUMPTION_SQL = _insert("tokens_lotconsumption", CONSUMPTION_COLUMNS)
 # One statement for the common case: the first open lot in spend order covers the debit.
 _TAKE_FIRST_LOT_SQL = (
@@ -325,16 +327,19 @@ def write_hold(
     feature_key: str,
     spender: str,
     expires_at: datetime,
-) -> Hold:
+) -> Hold | None:
+    """The new pending hold, or None (nothing written) when a hold has this key already."""
     now = timezone.now()
     params = [
         account_id, amount, HoldStatus.PENDING, key, digest, reference, feature_key, spender,
         _db_time(expires_at), _db_time(now), None, "",
     ]
-    (hold_id,) = _fetchone(_INSERT_HOLD_SQL, params)
+    row = _fetchone(_INSERT_HOLD_SQL, params)
+    if row is None:
+        return None
     return _loaded(
         Hold(
-            id=hold_id,
+            id=row[0],
             account_id=account_id,
             amount=amount,
             idempotency_key=key,
@@ -346,6 +351,12 @@ def write_hold(
             created_at=now,
         )
     )
+
+
+def discard_hold(hold_id: int) -> None:
+    """Delete a hold this transaction has just written and not yet paid for (its reserve was
+    refused): as if it had never been written."""
+    _execute("DELETE FROM tokens_hold WHERE id = %s AND status = %s", [hold_id, HoldStatus.PENDING])
 
 
 def settle_hold(

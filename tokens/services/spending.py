@@ -11,6 +11,7 @@ from tokens.services._core import (
     Refused,
     check_amount,
     check_key,
+    discard_hold,
     existing_entry,
     explain_refusal,
     lock_account,
@@ -58,32 +59,32 @@ def reserve_tokens(
     check_amount(amount)
     check_key(idempotency_key)
     digest = request_hash("reserve", account.pk, amount, reference, feature_key, spender)
-    try:
-        with transaction.atomic():
-            if move_balance(account.pk, held_delta=amount) is None:
-                raise Refused
-            return write_hold(
-                account_id=account.pk,
-                amount=amount,
-                key=idempotency_key,
-                digest=digest,
-                reference=reference,
-                feature_key=feature_key,
-                spender=spender,
-                expires_at=timezone.now() + ttl,
-            )
-    except IntegrityError:
-        # The key's unique index made us wait for a concurrent first call, which committed.
-        hold = _existing_hold(idempotency_key, digest)
-        if hold is None:
-            raise
+    # The hold first, then the tokens: a repeated key then writes nothing, and a refusal
+    # only removes the row it just wrote. Nothing raises inside, so no savepoint is needed in
+    # a caller's transaction (two statements fewer on every ticket).
+    with transaction.atomic(savepoint=False):
+        hold = write_hold(
+            account_id=account.pk,
+            amount=amount,
+            key=idempotency_key,
+            digest=digest,
+            reference=reference,
+            feature_key=feature_key,
+            spender=spender,
+            expires_at=timezone.now() + ttl,
+        )
+        refused = hold is not None and move_balance(account.pk, held_delta=amount) is None
+        if refused:
+            discard_hold(hold.pk)
+    if hold is None:
+        # The key is taken: a repeat, or a concurrent first call (which committed) returns
+        # the first hold, even if the tokens are now short.
+        existing = _existing_hold(idempotency_key, digest)
+        if existing is not None:
+            return existing
+    elif not refused:
         return hold
-    except Refused:
-        # A repeat returns the first hold even if the tokens are now short.
-        hold = _existing_hold(idempotency_key, digest)
-        if hold is not None:
-            return hold
-        raise explain_refusal(account.pk, amount) from None
+    raise explain_refusal(account.pk, amount)
 
 
 def capture_hold(*, hold: Hold) -> LedgerEntry:
