@@ -79,7 +79,7 @@ def run(kind, key, params):
     return release_hold(hold=hold)
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_sixteen_threads_with_duplicate_keys_keep_the_ledger_exact():
     rng = random.Random(20261121)
     accounts = [open_account(label=f"conc-{n}") for n in range(4)]
