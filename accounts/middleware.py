@@ -17,6 +17,7 @@ from accounts.notifications.sign_ins import (
 )
 from accounts.selectors import (
     NEW_VISITOR_ATTR,
+    NEW_VISITOR_ID_ATTR,
     VISITOR_COOKIE_MAX_AGE,
     VISITOR_COOKIE_SALT,
     visitor_cookie_name,
@@ -33,10 +34,12 @@ class VisitorCookieMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         visitor = getattr(request, NEW_VISITOR_ATTR, None)
-        if visitor is not None:
+        public_id = visitor.public_id if visitor is not None else getattr(
+            request, NEW_VISITOR_ID_ATTR, None)
+        if public_id is not None:
             response.set_signed_cookie(
                 visitor_cookie_name(),
-                str(visitor.public_id),
+                str(public_id),
                 salt=VISITOR_COOKIE_SALT,
                 max_age=VISITOR_COOKIE_MAX_AGE,
                 httponly=True,

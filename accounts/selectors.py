@@ -34,6 +34,8 @@ VISITOR_COOKIE_MAX_AGE = 365 * 24 * 3600
 # it whose cookie the middleware must set on the response.
 _VISITOR_ATTR = "_accounts_visitor"
 NEW_VISITOR_ATTR = "_accounts_new_visitor"
+# A browser given a visitor id before it is a visitor (the middleware sets the cookie).
+NEW_VISITOR_ID_ATTR = "_accounts_new_visitor_id"
 
 
 def visitor_cookie_name() -> str:
@@ -57,7 +59,7 @@ def welcome_tokens() -> int:
 VISITOR_LOW_TOKENS = 2
 
 
-def _visitor_id_from_cookie(request: HttpRequest) -> uuid.UUID | None:
+def visitor_id_from_cookie(request: HttpRequest) -> uuid.UUID | None:
     """The public id in a validly signed visitor cookie; a forged or tampered one is None."""
     raw = request.get_signed_cookie(
         visitor_cookie_name(),
@@ -80,7 +82,7 @@ def get_cookie_visitor(request: HttpRequest) -> AnonymousVisitor | None:
     if new_visitor is not None:
         return new_visitor
     if not hasattr(request, _VISITOR_ATTR):
-        public_id = _visitor_id_from_cookie(request)
+        public_id = visitor_id_from_cookie(request)
         visitor = None
         if public_id is not None:
             visitor = (

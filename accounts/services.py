@@ -8,6 +8,7 @@ any of these (a retried request, two tabs racing) moves nothing twice.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -61,13 +62,31 @@ def get_or_create_visitor(*, request: HttpRequest) -> AnonymousVisitor:
     if visitor is not None:
         return visitor
     previous = selectors.get_cookie_visitor(request)
-    visitor = AnonymousVisitor.objects.create(
-        ip_hash=hash_network(get_client_ip(request)),
-        # A browser whose trial already went to an account (then signed out) gets no second.
-        grant_denied_at=timezone.now() if previous is not None else None,
-    )
+    ip_hash = hash_network(get_client_ip(request))
+    given_id = selectors.visitor_id_from_cookie(request) if previous is None else None
+    if given_id is not None:
+        # The id the generator page gave this browser: the same form sent twice at once (a
+        # double click, a retry through the load balancer) makes one visitor, not two.
+        visitor, _ = AnonymousVisitor.objects.get_or_create(
+            public_id=given_id, defaults={"ip_hash": ip_hash})
+    else:
+        visitor = AnonymousVisitor.objects.create(
+            ip_hash=ip_hash,
+            # A browser whose trial already went to an account (then signed out) gets no
+            # second.
+            grant_denied_at=timezone.now() if previous is not None else None,
+        )
     setattr(request, selectors.NEW_VISITOR_ATTR, visitor)
     return visitor
+
+
+def give_visitor_id(*, request: HttpRequest) -> None:
+    """Give a browser that is not yet a visitor the id it will have as one, in the signed
+    cookie (set by `VisitorCookieMiddleware`), before its first costed action. Writes nothing
+    to the database: the visitor row is created by that action (`get_or_create_visitor`)."""
+    if request.user.is_authenticated or selectors.visitor_id_from_cookie(request) is not None:
+        return
+    setattr(request, selectors.NEW_VISITOR_ID_ATTR, uuid.uuid4())
 
 
 def grant_visitor_tokens(*, visitor: AnonymousVisitor, ip: str) -> TokenAccount:

@@ -1,11 +1,12 @@
 """Free visitor tokens: shown from the first page, written once at the first costed action,
 remembered by a signed cookie, capped per network per day."""
 
+import re
 import uuid
 
 import pytest
 from django.http import HttpResponse
-from django.test import override_settings
+from django.test import Client, override_settings
 
 from accounts.middleware import VisitorCookieMiddleware
 from accounts.models import AnonymousVisitor, VisitorGrantQuota
@@ -16,9 +17,10 @@ from accounts.selectors import (
     visitor_cookie_name,
 )
 from accounts.services import get_paying_account, grant_visitor_tokens
-from tests.builders import make_request, signed_visitor_cookie
+from tests.builders import make_request, signed_visitor_cookie, ticket_form
 from tests.factories import UserFactory
 from tests.helpers import balance_of, race
+from tickets.models import Ticket
 from tokens.models import LedgerEntry
 
 
@@ -216,3 +218,26 @@ def test_two_tabs_of_one_visitor_racing_their_first_costed_action_grant_once():
     fresh.refresh_from_db()
     assert balance_of(fresh.token_account) == 3
     assert LedgerEntry.objects.filter(account=fresh.token_account).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_visitors_form_sent_twice_at_once_makes_one_visitor_one_grant_one_ticket(
+    offline,
+):
+    """The generator page gives the browser its visitor id before the first costed action:
+    its form sent twice at the same moment (a double click, a retry through the load balancer
+    to another server) finds one visitor, grants the free tokens once and makes one ticket."""
+    browser = Client()
+    page = browser.get("/tickets/new/").content.decode()
+    assert AnonymousVisitor.objects.count() == 0  # an id in a cookie, no row yet
+    form = ticket_form(nonce=re.search(r'name="nonce" value="([^"]+)"', page).group(1))
+
+    def send() -> str:
+        tab = Client()
+        tab.cookies = browser.cookies
+        return tab.post("/tickets/new/", form)["Location"]
+
+    first, second = race(send, send)
+    assert first == second
+    assert AnonymousVisitor.objects.count() == 1 and Ticket.objects.count() == 1
+    assert LedgerEntry.objects.filter(kind="visitor_grant").count() == 1

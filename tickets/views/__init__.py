@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import push_url, trigger_client_event
 
 from accounts.selectors import get_header_balance, welcome_tokens
+from accounts.services import give_visitor_id
 from tickets import clarifying, exports, selectors, services
 from tickets.exports import EXPORT_FORMATS
 from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, TicketEditForm
@@ -113,6 +114,7 @@ def new_ticket(request):
                 initial |= {"clarified": True,
                             "clarifications": clarifying.sign(source.clarifications)}
         form = GenerateForm(initial=initial)
+        give_visitor_id(request=request)  # before the form can be sent twice at once
         return render(request, "tickets/new.html",
                       _generator_context(request, form, source=source, part="ticket_form"))
 
