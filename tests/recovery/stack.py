@@ -37,6 +37,7 @@ SHORT_TIMING = {
     "TICKETS_STUCK_AFTER_SECONDS": "150",
 }
 PRICES = [("ticket.standard", 1, "Standard ticket"), ("ticket.advanced", 3, "Advanced ticket")]
+METRICS_TOKEN = "stack-metrics-token"
 
 
 def free_port() -> int:
@@ -75,6 +76,9 @@ class Stack:
         self.provider_url = provider_url
         self.processes: dict[str, subprocess.Popen] = {}
         self.database_url = f"postgres://postgres@127.0.0.1:{self.pg_port}/myba"
+        # prometheus-client's multiprocess mode: every web process's histograms, one scrape.
+        self.metrics_dir = workdir / "prometheus"
+        self.metrics_dir.mkdir()
 
     # --- services ----------------------------------------------------------------------
 
@@ -159,6 +163,8 @@ class Stack:
             "OPENROUTER_BACKOFF_SECONDS": "0.05",
             "OPENROUTER_RETRY_AFTER_MAX": "0.2",
             "LOG_LEVEL": "WARNING",
+            "METRICS_TOKEN": METRICS_TOKEN,
+            "PROMETHEUS_MULTIPROC_DIR": str(self.metrics_dir),
         }
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
@@ -171,12 +177,16 @@ class Stack:
         self.processes[name] = process
         return process
 
-    def start_web(self) -> None:
-        self._spawn("web", [
-            str(BIN / "gunicorn"), "config.wsgi:application", "--bind",
-            f"127.0.0.1:{self.web_port}", "--workers", "2", "--timeout", "30",
+    def start_web(self, name: str = "web") -> int:
+        """A gunicorn server (2 sync workers); returns its port. The first is `web_port`, the
+        one `url()` names; another (`name`) is a second machine's web process."""
+        port = self.web_port if name == "web" else free_port()
+        self._spawn(name, [
+            str(BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi:application",
+            "--bind", f"127.0.0.1:{port}", "--workers", "2", "--timeout", "30",
         ])
-        self.wait_http("/health/")
+        self.wait_http("/health/", port=port)
+        return port
 
     def start_worker(self, name: str = "worker") -> subprocess.Popen:
         return self._spawn(name, [
@@ -223,13 +233,13 @@ class Stack:
 
     # --- looking at it -----------------------------------------------------------------
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.web_port}{path}"
+    def url(self, path: str, port: int | None = None) -> str:
+        return f"http://127.0.0.1:{port or self.web_port}{path}"
 
-    def wait_http(self, path: str, timeout: float = 30) -> None:
+    def wait_http(self, path: str, timeout: float = 30, port: int | None = None) -> None:
         def answers() -> bool:
             try:
-                return requests.get(self.url(path), timeout=2).status_code < 500
+                return requests.get(self.url(path, port), timeout=2).status_code < 500
             except requests.RequestException:  # not listening yet, or too busy to answer
                 return False
 
@@ -252,14 +262,15 @@ class Stack:
         )
 
 
-def submit_as_visitor(stack: Stack) -> int:
-    """A new visitor opens the generator and submits it; returns the ticket id."""
+def submit_as_visitor(stack: Stack, port: int | None = None) -> int:
+    """A new visitor opens the generator on the web server at `port` (the first one by
+    default) and submits it; returns the ticket id."""
     session = requests.Session()
-    page = session.get(stack.url("/tickets/new/"), timeout=10)
+    page = session.get(stack.url("/tickets/new/", port), timeout=10)
     page.raise_for_status()
     nonce = re.search(r'name="nonce" value="([^"]+)"', page.text).group(1)
     response = session.post(
-        stack.url("/tickets/new/"),
+        stack.url("/tickets/new/", port),
         data={
             "description": "Customers need to download their invoices as PDF so that their "
                            "accountant can file them without asking support for copies.",
@@ -268,7 +279,7 @@ def submit_as_visitor(stack: Stack) -> int:
             "nonce": nonce,
             "csrfmiddlewaretoken": session.cookies["csrftoken"],
         },
-        headers={"Referer": stack.url("/tickets/new/")},
+        headers={"Referer": stack.url("/tickets/new/", port)},
         allow_redirects=False,
         timeout=10,
     )

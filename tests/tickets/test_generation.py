@@ -231,6 +231,23 @@ def test_same_nonce_makes_one_ticket_and_one_hold(
     assert account.held == 1
 
 
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("senders", [2, 6])
+def test_the_same_form_sent_at_the_same_moment_makes_one_ticket_and_one_hold(
+    fake_openrouter, senders
+):
+    """Each send waits for the account's lock; those that looked for the nonce before the
+    first committed are answered by the nonce's unique constraint with the first ticket."""
+    account = funded_account(5)
+    user = funded_user(0)
+    nonce = uuid.uuid4()
+    tickets = race(*[lambda: request_ticket(account, owner=user, nonce=nonce)] * senders)
+    assert len({ticket.pk for ticket in tickets}) == 1
+    assert Ticket.objects.count() == 1 and Hold.objects.filter(account=account).count() == 1
+    account.refresh_from_db()
+    assert (account.balance, account.held) == (5, 1)
+
+
 def test_insufficient_tokens_writes_nothing(fake_openrouter):
     account = funded_account(2)
     with pytest.raises(InsufficientTokens):

@@ -9,7 +9,7 @@ import uuid
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 
@@ -51,9 +51,28 @@ def request_ticket_generation(
     UnknownPrice, leaving nothing written.
     """
     cost = ticket_price(quality)
+    try:
+        return _create_ticket(
+            account=account, owner=owner, visitor=visitor, cost=cost, nonce=nonce,
+            ticket_type=ticket_type, quality=quality, description=description,
+            product_area=product_area, tech_stack=tech_stack,
+            regenerated_from=regenerated_from, clarifications=clarifications,
+        )
+    except IntegrityError:
+        # The same form, sent at the same moment, committed its ticket after this submit
+        # looked (the unique nonce per account decides): that ticket is the answer.
+        existing = Ticket.objects.filter(token_account=account, nonce=nonce).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _create_ticket(*, account: TokenAccount, owner, visitor, cost: int, nonce: uuid.UUID,
+                   quality: str, clarifications: list[dict] | None, **fields) -> Ticket:
     with transaction.atomic():
-        # Serialises submissions on this account, so a double submit finds the first ticket
-        # (the lock and the look for it in one statement).
+        # Serialises submissions on this account; the look for a resent form's ticket rides
+        # on the same statement (a form sent twice at once is settled by the nonce's unique
+        # constraint: see the caller).
         existing_id = (
             TokenAccount.objects.select_for_update(no_key=True)
             .annotate(existing=Subquery(
@@ -70,13 +89,9 @@ def request_ticket_generation(
             token_account=account,
             cost=cost,
             nonce=nonce,
-            ticket_type=ticket_type,
             quality=quality,
-            description=description,
-            product_area=product_area,
-            tech_stack=tech_stack,
-            regenerated_from=regenerated_from,
             clarifications=clarifications or [],
+            **fields,
         )
         ticket.hold = reserve_tokens(
             account=account,
