@@ -5,13 +5,14 @@
 
 The production-like stack on PostgreSQL and Redis named by DATABASE_URL / REDIS_URL (a
 throwaway database: it is migrated and keeps what it makes): gunicorn with 2 sync workers
-and DEBUG off, a Celery worker (concurrency 2), the local fake OpenRouter answering at once.
-In the same run, under the same gunicorn settings, two baselines (`bench/baseline_app.py`):
-an app answering "ok" (the ceiling for a page) and one doing `UPDATE … ; COMMIT` per request
-(the ceiling for a request that writes). For each request it prints requests/s and the ratio
-to its baseline, latency, CPU per request of the web processes (and of the worker and
-PostgreSQL for the submit), and PostgreSQL's own count of statements and transactions per
-request. For the submit, tickets finished per second end to end against submits per second.
+and DEBUG off, a Celery worker (concurrency 2 unless `--celery-concurrency`), the local fake
+OpenRouter answering at once. In the same run, under the same gunicorn settings, two
+baselines (`bench/baseline_app.py`): an app answering "ok" (the ceiling for a page) and one
+doing `UPDATE … ; COMMIT` per request (the ceiling for a request that writes). For each
+request it prints requests/s and the ratio to its baseline, latency, CPU per request of the
+web processes (and of the worker and PostgreSQL for the submit), and PostgreSQL's own count
+of statements and transactions per request. For the submit, tickets finished per second end
+to end against submits per second.
 
 `--scale-out` instead runs two web servers and two Celery workers on the one PostgreSQL and
 Redis, as two machines would, submits through both at once, and checks that no ticket ran
@@ -270,7 +271,7 @@ def run_pages(args, env, sessions) -> None:
         processes.gunicorn("ok", "bench.baseline_app:ok", ports["ok"])
         processes.gunicorn("write", "bench.baseline_app:write", ports["write"],
                            BASELINE_DATABASE_URL=env["DATABASE_URL"])
-        worker = processes.celery("worker", concurrency=2)
+        worker = processes.celery("worker", concurrency=args.celery_concurrency)
         postgres = postmaster_pid(connection)
         base = f"http://127.0.0.1:{ports['web']}"
         for run in range(1, args.runs + 1):
@@ -314,7 +315,8 @@ def run_pages(args, env, sessions) -> None:
                 connection, WEB_ROLE, sample_submits, STATEMENT_SAMPLE)
             rows.append(submit)
             print(f"\n## run {run} of {args.runs}, wrk {args.seconds:g} s × "
-                  f"{args.connections} connections, gunicorn 2 sync workers\n")
+                  f"{args.connections} connections, gunicorn 2 sync workers, Celery "
+                  f"concurrency {args.celery_concurrency}\n")
             print_table(rows, baselines)
             print(f"\nbaselines: ok {baselines['ok']['result'].rate:,.0f} req/s, "
                   f"write {baselines['write']['result'].rate:,.0f} req/s")
@@ -355,7 +357,7 @@ def run_scale_out(args, env, sessions) -> None:
     try:
         for number, port in enumerate(ports, 1):
             processes.gunicorn(f"web{number}", "config.wsgi:application", port)
-            processes.celery(f"worker{number}", concurrency=2)
+            processes.celery(f"worker{number}", concurrency=args.celery_concurrency)
         since = timezone.now()
         # Both submitters on both servers: each account's submits race across processes.
         jobs = [(port, session) for port in ports for _, session in sessions["submitters"]]
@@ -376,7 +378,8 @@ def run_scale_out(args, env, sessions) -> None:
         worked = {name: (Path(".data/bench") / f"{name}.log").read_text().count(" succeeded in ")
                   for name in ("worker1", "worker2")}
         total = sum(r.requests for r in results)
-        print(f"scale-out: 2 web servers × 2 sync workers, 2 Celery workers × 2, "
+        print(f"scale-out: 2 web servers × 2 sync workers, 2 Celery workers × "
+              f"{args.celery_concurrency}, "
               f"{len(jobs)} wrk clients for {args.seconds:g} s")
         print(f"submits: {total} answered ({total / args.seconds:.1f}/s), "
               f"{sum(r.non_2xx + r.bad for r in results)} refused; p50 "
@@ -394,6 +397,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--runs", type=int, default=1)
+    parser.add_argument("--celery-concurrency", type=int, default=2,
+                        help="pool size of each worker (the Procfile's default: 2)")
     parser.add_argument("--scale-out", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list the submit's statements")
     args = parser.parse_args()
