@@ -125,3 +125,18 @@ class SignupDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.users:+}"
+
+
+class VisitorDay(models.Model):
+    """New visitors (`accounts.selectors.list_new_visitors`) first seen on `day`: a visitor
+    stops counting when merged into an account that existed before it, so merges and join
+    dates changing move these counts too."""
+
+    day = models.DateField()
+    visitors = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["day"], name="dashboard_visitorday_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.visitors:+}"

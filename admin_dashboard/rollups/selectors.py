@@ -23,6 +23,7 @@ from admin_dashboard.models import (
     RollupState,
     SignupDay,
     TicketDay,
+    VisitorDay,
 )
 
 
@@ -91,6 +92,16 @@ def count_signups(*, start, end, prev_start) -> tuple[int, int]:
     totals = SignupDay.objects.filter(day__gte=days.prev_first, day__lte=days.last).aggregate(
         current=Sum("users", filter=Q(day__gte=days.first)),
         previous=Sum("users", filter=Q(day__lt=days.first)),
+    )
+    return totals["current"] or 0, totals["previous"] or 0
+
+
+def count_visitors(*, start, end, prev_start) -> tuple[int, int]:
+    """As `accounts.selectors.count_visitors`."""
+    days = Days.of(start=start, end=end, prev_start=prev_start)
+    totals = VisitorDay.objects.filter(day__gte=days.prev_first, day__lte=days.last).aggregate(
+        current=Sum("visitors", filter=Q(day__gte=days.first)),
+        previous=Sum("visitors", filter=Q(day__lt=days.first)),
     )
     return totals["current"] or 0, totals["previous"] or 0
 

@@ -14,6 +14,7 @@ ROLLUP_TABLES = (
     "admin_dashboard_activeday",
     "admin_dashboard_spenderday",
     "admin_dashboard_signupday",
+    "admin_dashboard_visitorday",
 )
 
 # Rebuilt from the source tables, days in the time zone %(tz)s.
@@ -43,6 +44,11 @@ _REBUILD = [
        GROUP BY 1, 2""",
     """INSERT INTO admin_dashboard_signupday (day, users)
        SELECT (date_joined AT TIME ZONE %(tz)s)::date, count(*) FROM accounts_user GROUP BY 1""",
+    """INSERT INTO admin_dashboard_visitorday (day, visitors)
+       SELECT (v.created_at AT TIME ZONE %(tz)s)::date, count(*)
+       FROM accounts_anonymousvisitor v LEFT JOIN accounts_user u ON u.id = v.merged_into_id
+       WHERE v.merged_into_id IS NULL OR u.date_joined > v.created_at
+       GROUP BY 1""",
 ]
 
 
@@ -50,14 +56,17 @@ def rebuild_rollups(*, time_zone: str | None = None) -> None:
     """Rebuild every rollup table from the raw tables, days in `time_zone` (default: the
     current one), and record it in `RollupState`.
 
-    Writes: all rollup tables and the state row, in one transaction. Locks: the three source
+    Writes: all rollup tables and the state row, in one transaction. Locks: the four source
     tables in SHARE mode, so writes to them wait (a few seconds at a million entries) and no
     change can fall between the rebuild and the triggers that follow it. Idempotent.
     PostgreSQL only.
     """
     tz = time_zone or timezone.get_current_timezone_name()
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("LOCK TABLE tickets_ticket, tokens_ledgerentry, accounts_user IN SHARE MODE")
+        cursor.execute(
+            "LOCK TABLE tickets_ticket, tokens_ledgerentry, accounts_user,"
+            " accounts_anonymousvisitor IN SHARE MODE"
+        )
         cursor.execute(f"TRUNCATE {', '.join(ROLLUP_TABLES)}")
         for statement in _REBUILD:
             cursor.execute(statement, {"tz": tz})
@@ -78,6 +87,7 @@ _COMPACT = {
     "admin_dashboard_entryday": (("day", "kind"), ("credited", "debited")),
     "admin_dashboard_activeday": (("day", "prev_day"), ("accounts",)),
     "admin_dashboard_signupday": (("day",), ("users",)),
+    "admin_dashboard_visitorday": (("day",), ("visitors",)),
 }
 
 

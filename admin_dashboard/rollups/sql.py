@@ -188,6 +188,15 @@ BEGIN
     INSERT INTO admin_dashboard_signupday (day, users)
     VALUES ((NEW.date_joined AT TIME ZONE tz)::date, 1);
   END IF;
+  -- Visitors merged into this user are new or not by its join date.
+  IF TG_OP = 'UPDATE' AND OLD.date_joined IS DISTINCT FROM NEW.date_joined THEN
+    INSERT INTO admin_dashboard_visitorday (day, visitors)
+    SELECT (created_at AT TIME ZONE tz)::date,
+           (NEW.date_joined > created_at)::integer - (OLD.date_joined > created_at)::integer
+    FROM accounts_anonymousvisitor
+    WHERE merged_into_id = NEW.id
+      AND (NEW.date_joined > created_at) <> (OLD.date_joined > created_at);
+  END IF;
   IF TG_OP IN ('UPDATE', 'DELETE') AND OLD.token_account_id IS NOT NULL
      AND (TG_OP = 'DELETE' OR OLD.token_account_id IS DISTINCT FROM NEW.token_account_id) THEN
     PERFORM dashboard_active_account(OLD.token_account_id, -1);
@@ -200,6 +209,39 @@ BEGIN
 END
 $$;
 
+-- A visitor is new unless merged into an account that existed before it (list_new_visitors).
+CREATE FUNCTION dashboard_visitor_is_new(merged bigint, seen timestamptz) RETURNS boolean
+LANGUAGE sql STABLE AS $$
+  SELECT merged IS NULL
+         OR coalesce((SELECT date_joined > seen FROM accounts_user WHERE id = merged), false)
+$$;
+
+CREATE FUNCTION dashboard_visitor_rollup() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  tz text := dashboard_rollup_tz();
+BEGIN
+  IF tz IS NULL THEN RETURN NULL; END IF;
+  IF TG_OP IN ('UPDATE', 'DELETE') AND dashboard_visitor_is_new(OLD.merged_into_id, OLD.created_at)
+  THEN
+    INSERT INTO admin_dashboard_visitorday (day, visitors)
+    VALUES ((OLD.created_at AT TIME ZONE tz)::date, -1);
+  END IF;
+  IF TG_OP IN ('UPDATE', 'INSERT') AND dashboard_visitor_is_new(NEW.merged_into_id, NEW.created_at)
+  THEN
+    INSERT INTO admin_dashboard_visitorday (day, visitors)
+    VALUES ((NEW.created_at AT TIME ZONE tz)::date, 1);
+  END IF;
+  RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER dashboard_visitor_rollup AFTER INSERT OR DELETE ON accounts_anonymousvisitor
+  FOR EACH ROW EXECUTE FUNCTION dashboard_visitor_rollup();
+CREATE TRIGGER dashboard_visitor_rollup_update AFTER UPDATE ON accounts_anonymousvisitor
+  FOR EACH ROW WHEN (
+    (OLD.created_at, OLD.merged_into_id) IS DISTINCT FROM (NEW.created_at, NEW.merged_into_id)
+  ) EXECUTE FUNCTION dashboard_visitor_rollup();
+
 CREATE TRIGGER dashboard_user_rollup AFTER INSERT OR DELETE ON accounts_user
   FOR EACH ROW EXECUTE FUNCTION dashboard_user_rollup();
 -- A sign-in updates last_login: no call unless the join date or the account changes.
@@ -210,6 +252,10 @@ CREATE TRIGGER dashboard_user_rollup_update AFTER UPDATE ON accounts_user
 """
 
 DROP = """
+DROP TRIGGER IF EXISTS dashboard_visitor_rollup_update ON accounts_anonymousvisitor;
+DROP TRIGGER IF EXISTS dashboard_visitor_rollup ON accounts_anonymousvisitor;
+DROP FUNCTION IF EXISTS dashboard_visitor_rollup();
+DROP FUNCTION IF EXISTS dashboard_visitor_is_new(bigint, timestamptz);
 DROP TRIGGER IF EXISTS dashboard_user_rollup_update ON accounts_user;
 DROP TRIGGER IF EXISTS dashboard_user_rollup ON accounts_user;
 DROP TRIGGER IF EXISTS dashboard_entry_rollup_update ON tokens_ledgerentry;

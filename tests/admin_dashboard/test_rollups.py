@@ -14,7 +14,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from accounts.models import User
+from accounts.models import AnonymousVisitor, User
 from accounts.services import get_or_open_user_account
 from admin_dashboard import metrics
 from admin_dashboard.management.commands.dashboard_rollups import comparable
@@ -61,6 +61,27 @@ class RandomData:
             User.objects.filter(pk=user.pk).update(date_joined=self.moment())
             users.append(user)
         return users
+
+    def visitors(self, n: int, users) -> list[AnonymousVisitor]:
+        """Visitors first seen at random; half merged into a user who may have joined before
+        (then not new) or after them."""
+        visitors = []
+        for _ in range(n):
+            visitor = AnonymousVisitor.objects.create(ip_hash=f"rollups-{self.key()}")
+            merged = self.rng.choice(users) if self.rng.random() < 0.5 else None
+            AnonymousVisitor.objects.filter(pk=visitor.pk).update(
+                created_at=self.moment(), merged_into=merged,
+                merged_at=timezone.now() if merged else None,
+            )
+            visitors.append(visitor)
+        return visitors
+
+    def merge_late(self, visitors, users) -> None:
+        for visitor in self.rng.sample(visitors, len(visitors) // 3):
+            merged = self.rng.choice(users + [None])
+            AnonymousVisitor.objects.filter(pk=visitor.pk).update(
+                merged_into=merged, merged_at=timezone.now() if merged else None
+            )
 
     def ledger(self, accounts, n: int) -> None:
         for account in accounts:
@@ -137,7 +158,7 @@ def raw_of(period: Period) -> dict:
     return comparable(metrics.overview(period, source=metrics.RAW))
 
 
-def build(seed: int) -> tuple[RandomData, list, list]:
+def build(seed: int) -> tuple[RandomData, list, list, list]:
     rebuild_rollups()
     data = RandomData(seed)
     users = data.users(14)
@@ -145,31 +166,35 @@ def build(seed: int) -> tuple[RandomData, list, list]:
     visitor_accounts = [open_account(label=f"visitor:{n}") for n in range(3)]  # not users
     data.ledger(accounts + visitor_accounts, 260)
     tickets = [data.ticket(data.rng.choice(users)) for _ in range(220)]
-    return data, users, tickets
+    visitors = data.visitors(60, users)
+    return data, users, tickets, visitors
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("seed", [1, 2])
 def test_rollups_equal_raw_through_late_changes_and_compaction(seed):
-    data, users, tickets = build(seed)
+    data, users, tickets, visitors = build(seed)
     assert TicketDay.objects.exists()
     assert_rollups_match_raw()
 
     assert compact_rollups() > 0
     assert_rollups_match_raw()
 
-    # Late writes to days long past: tickets finish, entries and sign-ups move days, a user
-    # goes with their tickets, new rows land today and months ago.
+    # Late writes to days long past: tickets finish, entries and sign-ups move days, visitors
+    # are merged, a user goes with their tickets, new rows land today and months ago.
     data.finish_late(tickets)
+    data.merge_late(visitors, users)
     moved = LedgerEntry.objects.filter(kind="spend").order_by("?")[:40]
     for entry in moved:
         LedgerEntry.objects.filter(pk=entry.pk).update(created_at=data.moment())
-    User.objects.filter(pk=users[0].pk).update(date_joined=data.moment())
+    for user in users[:3]:
+        User.objects.filter(pk=user.pk).update(date_joined=data.moment())
     Ticket.objects.filter(owner=users[1]).delete()
     users[1].delete()
     data.ledger([users[2].token_account], 30)
     for _ in range(30):
         data.ticket(data.rng.choice(users[2:]))
+    data.visitors(10, users[2:])
     assert_rollups_match_raw()
 
     compact_rollups()
