@@ -70,7 +70,8 @@ class RandomData:
             visitor = AnonymousVisitor.objects.create(ip_hash=f"rollups-{self.key()}")
             merged = self.rng.choice(users) if self.rng.random() < 0.5 else None
             AnonymousVisitor.objects.filter(pk=visitor.pk).update(
-                created_at=self.moment(), merged_into=merged,
+                created_at=self.moment(),
+                merged_into=merged,
                 merged_at=timezone.now() if merged else None,
             )
             visitors.append(visitor)
@@ -89,20 +90,30 @@ class RandomData:
         for _ in range(n):
             account = self.rng.choice(accounts)
             if self.rng.random() < 0.8:
-                entry = spend_tokens(account=account, amount=self.rng.randint(1, 3),
-                                     idempotency_key=self.key())
+                entry = spend_tokens(
+                    account=account, amount=self.rng.randint(1, 3), idempotency_key=self.key()
+                )
             else:
                 kind = self.rng.choice(["purchase", "promo", "welcome"])
-                entry = grant_tokens(account=account, amount=self.rng.randint(1, 50), kind=kind,
-                                     idempotency_key=self.key())
+                entry = grant_tokens(
+                    account=account,
+                    amount=self.rng.randint(1, 50),
+                    kind=kind,
+                    idempotency_key=self.key(),
+                )
             LedgerEntry.objects.filter(pk=entry.pk).update(created_at=self.moment())
 
     def ticket(self, owner) -> Ticket:
         status = self.rng.choice(["queued", "running", "succeeded", "succeeded", "failed"])
         ticket = Ticket.objects.create(
-            owner=owner, token_account=owner.token_account, cost=1, nonce=uuid.uuid4(),
-            status=status, ticket_type=self.rng.choice(TYPES),
-            quality=self.rng.choice(QUALITIES), description="rollups",
+            owner=owner,
+            token_account=owner.token_account,
+            cost=1,
+            nonce=uuid.uuid4(),
+            status=status,
+            ticket_type=self.rng.choice(TYPES),
+            quality=self.rng.choice(QUALITIES),
+            description="rollups",
             title="T" if status == "succeeded" else "",
         )
         created = self.moment()
@@ -130,7 +141,8 @@ class RandomData:
                 continue
             outcome = self.rng.choice(["succeeded", "failed"])
             Ticket.objects.filter(pk=ticket.pk).update(
-                status=outcome, title="Late" if outcome == "succeeded" else "",
+                status=outcome,
+                title="Late" if outcome == "succeeded" else "",
                 finished_at=ticket.created_at + self.latency() + timedelta(hours=12),
             )
 
@@ -139,8 +151,7 @@ def periods() -> list[Period]:
     today = timezone.localdate()
     ranges = [preset_period(key) for key in ("today", "7", "30", "90")]
     for first, last in ((10, 3), (DAYS + 5, 60), (45, 45), (1, 1), (366 - 1, 0)):
-        ranges.append(Period("custom", today - timedelta(days=first),
-                             today - timedelta(days=last)))
+        ranges.append(Period("custom", today - timedelta(days=first), today - timedelta(days=last)))
     return ranges
 
 
