@@ -1,10 +1,21 @@
 """The overview's figures and charts: a fixed number of grouped selector queries, whatever
-the data size, folded into figures here."""
+the data size, folded into figures here.
+
+On PostgreSQL the ticket, ledger, spender, latency and sign-up figures come from the daily
+rollups (`admin_dashboard.rollups`): a few hundred rows per range however much traffic it
+saw. `overview(period, source=RAW)` computes the same figures from the raw tables; the tests
+compare the two.
+"""
 
 from dataclasses import dataclass
+from types import SimpleNamespace
+
+from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts import selectors as accounts_selectors
 from admin_dashboard.periods import Period
+from admin_dashboard.rollups import selectors as rollup_selectors
 from billing import selectors as billing_selectors
 from billing.money import format_money, major_units
 from config.charts import bar_chart, line_chart
@@ -72,17 +83,59 @@ def _token_figures(period: Period, rows: list[dict]) -> tuple[list[Figure], list
     return figures, [{"day": day, "credited": total} for day, total in credited.items()]
 
 
-def overview(period: Period) -> dict:
+# Where the figures that grow with traffic are read from.
+RAW = SimpleNamespace(
+    count_signups=accounts_selectors.count_signups,
+    signups_by_day=accounts_selectors.signups_by_day,
+    count_active_users=accounts_selectors.count_active_users,
+    count_visitors=accounts_selectors.count_visitors,
+    ticket_counts=tickets_selectors.ticket_counts,
+    latency_percentiles=tickets_selectors.latency_percentiles,
+    sum_entries_by_day_and_kind=tokens_selectors.sum_entries_by_day_and_kind,
+)
+
+
+def _rollup_ticket_counts(*, start, end, prev_start) -> dict:
+    rows = rollup_selectors.ticket_rows(start=start, end=end, prev_start=prev_start)
+    return tickets_selectors.fold_ticket_counts(rows, first_day=timezone.localtime(start).date())
+
+
+ROLLUPS = SimpleNamespace(
+    count_signups=rollup_selectors.count_signups,
+    signups_by_day=rollup_selectors.signups_by_day,
+    count_active_users=rollup_selectors.count_active_users,
+    count_visitors=rollup_selectors.count_visitors,
+    ticket_counts=_rollup_ticket_counts,
+    latency_percentiles=rollup_selectors.latency_percentiles,
+    sum_entries_by_day_and_kind=rollup_selectors.sum_entries_by_day_and_kind,
+)
+
+
+def overview(period: Period, *, source: SimpleNamespace | None = None) -> dict:
+    """The overview of `period`. `source`: RAW or ROLLUPS; by default the rollups when they
+    can answer (`rollups_ready`), else the raw tables."""
+    if source is None:
+        source = ROLLUPS if rollup_selectors.rollups_ready() else RAW
+    if source is ROLLUPS and not connection.in_atomic_block:
+        # One snapshot for every read: a latency bucket's tickets are counted by one query
+        # and read by the next, and concurrent writes must not fall between them.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            return _overview(period, source)
+    return _overview(period, source)
+
+
+def _overview(period: Period, source: SimpleNamespace) -> dict:
     window = {"start": period.start, "end": period.end, "prev_start": period.prev_start}
-    signups = accounts_selectors.count_signups(**window)
-    active = accounts_selectors.count_active_users(**window)
-    visitors = accounts_selectors.count_visitors(**window)
-    tickets = tickets_selectors.ticket_counts(**window)
-    latency = tickets_selectors.latency_percentiles(**window)
+    signups = source.count_signups(**window)
+    active = source.count_active_users(**window)
+    visitors = source.count_visitors(**window)
+    tickets = source.ticket_counts(**window)
+    latency = source.latency_percentiles(**window)
     money = billing_selectors.purchase_totals(**window)
     token_rows, token_days = _token_figures(
         period,
-        tokens_selectors.sum_entries_by_day_and_kind(start=period.prev_start, end=period.end),
+        source.sum_entries_by_day_and_kind(start=period.prev_start, end=period.end),
     )
     figures = [
         Figure("Sign-ups", *signups),
@@ -100,7 +153,7 @@ def overview(period: Period) -> dict:
         Figure("Net revenue", money["current"]["net"], money["previous"]["net"], "money"),
     ]
     day_window = {"start": period.start, "end": period.end}
-    signup_days = accounts_selectors.signups_by_day(**day_window)
+    signup_days = source.signups_by_day(**day_window)
     revenue_days = billing_selectors.revenue_by_day(**day_window)
     charts = [
         line_chart("Sign-ups per day", _series(period, signup_days, "count")),

@@ -141,7 +141,8 @@ def ticket_counts(*, start, end, prev_start) -> dict:
 
     One grouped scan whose few hundred rows are folded here, instead of one scan of the range
     per table on the page. When the range is a small part of the table, PostgreSQL answers it
-    with an index-only scan of `tickets_by_time`.
+    with an index-only scan of `tickets_by_time`. (The staff overview reads the same rows from
+    its daily rollup and folds them with `fold_ticket_counts`.)
     """
     rows = (
         Ticket.objects.filter(created_at__gte=prev_start, created_at__lt=end)
@@ -150,7 +151,12 @@ def ticket_counts(*, start, end, prev_start) -> dict:
         .annotate(n=Count("*"))
         .order_by()
     )
-    first_day = timezone.localtime(start).date()
+    return fold_ticket_counts(rows, first_day=timezone.localtime(start).date())
+
+
+def fold_ticket_counts(rows, *, first_day: date) -> dict:
+    """`ticket_counts`' figures from rows of (day, ticket_type, quality, status, n); days
+    before `first_day` are the previous period."""
     totals = {name: {"total": 0, "succeeded": 0, "failed": 0} for name in ("current", "previous")}
     by_day: dict = defaultdict(lambda: {"succeeded": 0, "failed": 0})
     by_type: dict = defaultdict(lambda: {"total": 0, "succeeded": 0, "failed": 0})
