@@ -150,12 +150,14 @@ else:
     # per request cost 8x in page throughput on this machine (see ../shared/STACK.md).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # The ledger's hot statements (tokens/services/_core.py) use server-side parameters and
-    # are prepared after 5 uses: re-planning them halved reserve+capture throughput. Django's
-    # own (client-side) cursors are never prepared. DB_PREPARED_STATEMENTS=0 behind a
-    # transaction-pooling PgBouncer older than 1.21.
+    # Server-side parameters, and every statement prepared after 5 uses on its connection:
+    # re-planning the ledger's statements halved reserve+capture throughput, and Django's
+    # own queries planned anew cost a ticket submit about a quarter of its CPU (web, worker
+    # and PostgreSQL; bench/web.py). DB_PREPARED_STATEMENTS=0 behind a transaction-pooling
+    # PgBouncer older than 1.21.
     if env.bool("DB_PREPARED_STATEMENTS", default=True):
         DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+        DATABASES["default"]["OPTIONS"]["server_side_binding"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Timing contract of a generation (tickets/timing.py; checked at start-up) ---------------
