@@ -30,9 +30,17 @@ class Chart:
     x_labels: list[dict] = field(default_factory=list)
     empty: bool = True
     rows: list[tuple[str, float]] = field(default_factory=list)
+    # The data table as shown: each value written out once here, not by a template filter
+    # per cell (a 90-day dashboard has thousands of them).
+    table: list[tuple[str, list[str]]] = field(default_factory=list)
     # The data table's column headings; grouped charts have one value column per series.
     label_heading: str = "Day"
     series: list[dict] = field(default_factory=lambda: [{"name": "Value", "color": PALETTE[0]}])
+
+    @property
+    def label_y(self) -> int:
+        """The x-axis labels' baseline."""
+        return self.height - 8
 
 
 def _nice_max(value: float) -> float:
@@ -50,12 +58,27 @@ def _frame(chart: Chart, rows: list[tuple[str, float]]) -> tuple[float, float, f
     plot_w = chart.width - PAD_LEFT - PAD_RIGHT
     plot_h = chart.height - PAD_TOP - PAD_BOTTOM
     chart.y_ticks = [
-        {"y": round(PAD_TOP + plot_h - plot_h * i / 4, 1), "label": _fmt(top * i / 4)}
+        {"y": _at(PAD_TOP + plot_h - plot_h * i / 4), "label": _fmt(top * i / 4)}
         for i in range(5)
     ]
-    chart.rows = rows
+    _set_rows(chart, rows)
     chart.empty = not any(value for _, value in rows)
     return top, plot_w, plot_h
+
+
+def _set_rows(chart: Chart, rows: list[tuple]) -> None:
+    chart.rows = rows
+    chart.table = [(label, [_cell(value) for value in values]) for label, *values in rows]
+
+
+def _at(coordinate: float) -> str:
+    """An SVG coordinate, written once (numbers in templates are localized on every use)."""
+    return f"{coordinate:.1f}"
+
+
+def _cell(value: float) -> str:
+    """A data-table value: whole numbers as they are, others to two decimals."""
+    return f"{value:.0f}" if value == int(value) else f"{value:.2f}"
 
 
 # Room an x-axis label needs ("Dec 2026" at font size 10), in viewBox units.
@@ -82,7 +105,7 @@ def line_chart(title: str, rows: list[tuple[str, float]], **headings) -> Chart:
         y = PAD_TOP + plot_h - plot_h * value / top
         coords.append(f"{x:.1f},{y:.1f}")
         if i % _label_step(len(rows), plot_w) == 0:
-            chart.x_labels.append({"x": round(x, 1), "label": label})
+            chart.x_labels.append({"x": _at(x), "label": label})
     chart.points = " ".join(coords)
     return chart
 
@@ -95,16 +118,16 @@ def bar_chart(title: str, rows: list[tuple[str, float]], **headings) -> Chart:
         height = plot_h * value / top
         x = PAD_LEFT + slot * i + slot * 0.15
         chart.bars.append({
-            "x": round(x, 1),
-            "y": round(PAD_TOP + plot_h - height, 1),
-            "w": round(slot * 0.7, 1),
-            "h": round(height, 1),
+            "x": _at(x),
+            "y": _at(PAD_TOP + plot_h - height),
+            "w": _at(slot * 0.7),
+            "h": _at(height),
             "label": label,
             "value": _fmt(value),
             "color": PALETTE[0],
         })
         if i % _label_step(len(rows), plot_w) == 0:
-            chart.x_labels.append({"x": round(x + slot * 0.35, 1), "label": label})
+            chart.x_labels.append({"x": _at(x + slot * 0.35), "label": label})
     return chart
 
 
@@ -118,7 +141,7 @@ def grouped_bar_chart(title: str, labels: list[str], series: dict[str, list[floa
                   **headings)
     top, plot_w, plot_h = _frame(chart, [(label, max((series[n][i] for n in names), default=0))
                                          for i, label in enumerate(labels)])
-    chart.rows = [(label, *(series[n][i] for n in names)) for i, label in enumerate(labels)]
+    _set_rows(chart, [(label, *(series[n][i] for n in names)) for i, label in enumerate(labels)])
     slot = plot_w / max(len(labels), 1)
     width = slot * 0.8 / max(len(names), 1)
     for i, label in enumerate(labels):
@@ -126,14 +149,14 @@ def grouped_bar_chart(title: str, labels: list[str], series: dict[str, list[floa
             value = series[name][i]
             height = plot_h * value / top
             chart.bars.append({
-                "x": round(PAD_LEFT + slot * i + slot * 0.1 + width * j, 1),
-                "y": round(PAD_TOP + plot_h - height, 1),
-                "w": round(width, 1),
-                "h": round(height, 1),
+                "x": _at(PAD_LEFT + slot * i + slot * 0.1 + width * j),
+                "y": _at(PAD_TOP + plot_h - height),
+                "w": _at(width),
+                "h": _at(height),
                 "label": f"{label}, {name}",
                 "value": _fmt(value),
                 "color": PALETTE[j],
             })
         if i % _label_step(len(labels), plot_w) == 0:
-            chart.x_labels.append({"x": round(PAD_LEFT + slot * (i + 0.5), 1), "label": label})
+            chart.x_labels.append({"x": _at(PAD_LEFT + slot * (i + 0.5)), "label": label})
     return chart
