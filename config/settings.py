@@ -193,6 +193,14 @@ else:
     # No broker: run tasks inline, still after the transaction commits (on_commit).
     CELERY_TASK_ALWAYS_EAGER = True
     CELERY_TASK_EAGER_PROPAGATES = True
+# Rendered page fragments whose key names everything they show (a ticket row, the home page's
+# body, a dashboard snapshot's charts): never stale, so each process keeps its own, with no
+# round trip to Redis and nothing to invalidate.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "OPTIONS": {"MAX_ENTRIES": 20000},
+}
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 
 from billing.models import TokenPack
 from tests.builders import client_for, make_staff, make_verified_user
@@ -41,11 +41,13 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
-    """Rate limits, per-network counters and dashboard snapshots live in the shared cache:
-    every test starts clean."""
-    cache.clear()
+    """Rate limits, per-network counters and dashboard snapshots live in the shared cache,
+    rendered fragments in each process's: every test starts clean."""
+    for alias in ("default", "fragments"):
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in ("default", "fragments"):
+        caches[alias].clear()
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@ import hashlib
 import uuid
 
 from django import template
-from django.core.cache import cache
+from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import mark_safe
@@ -27,8 +27,8 @@ def _library_row_key(ticket) -> str:
 @register.simple_tag
 def library_rows(tickets) -> str:
     """{% library_rows page.object_list %}: the library's rows (library_row.html), each
-    rendered once for what it shows and then read from the shared cache — a page of 20 is
-    one cache round trip when nothing changed."""
+    rendered once for what it shows and then kept by the process (the "fragments" cache)."""
+    cache = caches["fragments"]
     keys = [_library_row_key(ticket) for ticket in tickets]
     found = cache.get_many(keys)
     missing = {}
