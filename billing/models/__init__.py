@@ -1,0 +1,14 @@
+"""Billing models, one module per concern; import them from here."""
+
+from billing.models.auto_top_up import AUTO_TOP_UP_INTERVAL, AutoTopUp
+from billing.models.packs import ChargeRefund, Purchase, TokenPack
+from billing.models.webhooks import WebhookRetry
+
+__all__ = [
+    "AUTO_TOP_UP_INTERVAL",
+    "AutoTopUp",
+    "ChargeRefund",
+    "Purchase",
+    "TokenPack",
+    "WebhookRetry",
+]
