@@ -32,3 +32,19 @@ class AutoTopUpForm(forms.Form):
         if data.get("enabled") and not data.get("pack") and "pack" not in self.errors:
             self.add_error("pack", "Choose the pack to buy.")
         return data
+
+
+class CancelPlanForm(forms.Form):
+    """Cancel at the period end, with an optional reason (kept with the subscription and
+    sent to Stripe)."""
+
+    reason = forms.CharField(max_length=500, required=False, label="Why are you leaving?",
+                             widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class TestSubscriptionActionForm(forms.Form):
+    """What the local test mode does to a test subscription."""
+
+    action = forms.ChoiceField(choices=[
+        ("renew", "Next period"), ("fail", "Fail the renewal"), ("recover", "Recover"),
+        ("give_up", "Give up after retries")])

@@ -5,12 +5,16 @@ raise rolls the event back and makes Stripe redeliver, so only real failures (da
 Stripe unreachable) raise; a payload that can never be credited is logged by the service.
 """
 
+import stripe
 from django.db import transaction
 from django.dispatch import receiver
 from djstripe.event_handlers import djstripe_receiver
+from djstripe.models import Subscription
 
-from billing import services, tasks
+from billing import services, stripe_api, tasks
 from billing.models import AutoTopUp
+from billing.services.subscriptions import allowances, dunning, sync
+from billing.services.subscriptions.shapes import invoice_subscription_id
 from tokens.signals import available_fell_below_threshold
 
 
@@ -19,6 +23,8 @@ def on_checkout_paid(sender, event, **kwargs):
     session = event.data.get("object") or {}
     if session.get("mode", "payment") == "payment":
         services.fulfill_checkout(session=session)
+    elif session.get("mode") == "subscription":
+        sync.complete_subscription_checkout(session=session)
     elif session.get("mode") == "setup" and \
             (session.get("metadata") or {}).get("kind") == "auto_top_up_card":
         # Stripe is asked for the card after the event is stored, not inside its transaction.
@@ -50,6 +56,55 @@ def on_payment_intent_succeeded(sender, event, **kwargs):
 @djstripe_receiver("payment_intent.payment_failed")
 def on_payment_intent_failed(sender, event, **kwargs):
     services.fail_payment_intent(intent=event.data.get("object") or {})
+
+
+def _current_subscription(subscription_id: str) -> dict:
+    """Stripe's current state of a subscription, never an event's snapshot, so events applied
+    in any order leave the latest state: dj-stripe's copy when its handler has just fetched
+    it, else fetched now (before any of our locks is taken)."""
+    synced = Subscription.objects.filter(id=subscription_id).values_list(
+        "stripe_data", flat=True).first()
+    if synced:
+        return synced
+    return stripe.Subscription.retrieve(subscription_id, api_key=stripe_api.api_key()).to_dict()
+
+
+@djstripe_receiver([
+    "customer.subscription.created", "customer.subscription.updated",
+    "customer.subscription.deleted", "customer.subscription.paused",
+    "customer.subscription.resumed", "customer.subscription.trial_will_end",
+])
+def on_subscription_changed(sender, event, **kwargs):
+    subscription_id = (event.data.get("object") or {}).get("id")
+    if subscription_id:
+        sync.sync_subscription(subscription=_current_subscription(subscription_id))
+
+
+def _invoice_and_subscription(event) -> tuple[dict, dict] | None:
+    """The event's invoice, fetched afresh with its payments (to know the PaymentIntent a
+    refund will name), and its subscription's current state; None for other invoices."""
+    invoice = event.data.get("object") or {}
+    subscription_id = invoice_subscription_id(invoice)
+    if not invoice.get("id") or not subscription_id:
+        return None
+    key = stripe_api.api_key()
+    fresh = stripe.Invoice.retrieve(invoice["id"], api_key=key, expand=["payments"])
+    subscription = stripe.Subscription.retrieve(subscription_id, api_key=key)
+    return fresh.to_dict(), subscription.to_dict()
+
+
+@djstripe_receiver("invoice.paid")
+def on_invoice_paid(sender, event, **kwargs):
+    found = _invoice_and_subscription(event)
+    if found is not None:
+        allowances.record_paid_invoice(invoice=found[0], subscription=found[1])
+
+
+@djstripe_receiver("invoice.payment_failed")
+def on_invoice_payment_failed(sender, event, **kwargs):
+    found = _invoice_and_subscription(event)
+    if found is not None:
+        dunning.record_payment_failed(invoice=found[0], subscription=found[1])
 
 
 @receiver(available_fell_below_threshold, dispatch_uid="billing.auto_top_up")

@@ -5,6 +5,7 @@ from celery import shared_task
 
 from billing import services
 from billing.services import auto_top_up
+from billing.services.subscriptions import allowances, sync
 
 
 @shared_task(ignore_result=True, soft_time_limit=240, time_limit=300)
@@ -47,3 +48,32 @@ def save_card_from_setup_task(session: dict) -> None:
 def send_auto_top_up_failed_email_task(user_id: int) -> None:
     """The user's automatic top-up failed and turned itself off: email them, once."""
     auto_top_up.send_auto_top_up_failed_email(user_id=user_id)
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90,
+             autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError),
+             retry_backoff=10, max_retries=8)
+def settle_duplicate_subscription_task(subscription_id: int) -> None:
+    """A second subscription slipped through: cancel and refund it at Stripe, tell its owner."""
+    sync.settle_duplicate_subscription(subscription_id=subscription_id)
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90,
+             autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError),
+             retry_backoff=5, max_retries=5)
+def expire_subscription_checkouts_task(account_id: int) -> None:
+    """The account has a plan now: its other open subscription checkouts are closed."""
+    sync.expire_subscription_checkouts(account_id=account_id)
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90,
+             autoretry_for=(OSError,), retry_backoff=30, max_retries=5)
+def send_subscription_email_task(subscription_id: int, reason: str) -> None:
+    """Tell a subscriber about a failed renewal, the end of their plan or a duplicate."""
+    sync.send_subscription_email(subscription_id=subscription_id, reason=reason)
+
+
+@shared_task(ignore_result=True, soft_time_limit=240, time_limit=300)
+def grant_due_allowances_task() -> int:
+    """Beat, hourly: yearly plans' months 2–12 as they begin."""
+    return allowances.grant_due_allowances()

@@ -243,6 +243,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tickets.sweep_stuck_tickets",
         "schedule": float(TICKETS_SWEEP_SECONDS),
     },
+    # Yearly plans grant their allowance month by month (months 2-12, keyed per invoice).
+    "billing-grant-due-allowances": {
+        "task": "billing.tasks.grant_due_allowances_task",
+        "schedule": 3600.0,
+    },
     # Stripe webhook deliveries whose processing failed are retried with backoff.
     "billing-retry-failed-webhooks": {
         "task": "billing.tasks.retry_failed_webhooks_task",

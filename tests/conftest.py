@@ -15,7 +15,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import caches
 
-from billing.models import TokenPack
+from billing.models import SubscriptionPlan, TokenPack
 from tests.builders import client_for, make_staff, make_verified_user
 from tests.factories import UserFactory
 from tests.tickets.fake_openrouter import ADVANCED, FALLBACK, PRIMARY, FakeOpenRouter
@@ -72,6 +72,18 @@ def packs(db):
             defaults={"name": name, "tokens": tokens, "price_cents": price, "sort_order": order},
         )
     return {pack.slug: pack for pack in TokenPack.objects.all()}
+
+
+@pytest.fixture
+def plans(db):
+    """The plans the migration seeds, seeded again (as `packs`)."""
+    for slug, name, interval, tokens, price, order in import_module(
+            "billing.migrations.0009_seed_plans").PLANS:
+        SubscriptionPlan.objects.get_or_create(slug=slug, defaults={
+            "name": name, "interval": interval, "tokens_per_month": tokens,
+            "price_cents": price, "rollover_cap": tokens // 2, "trial_days": 7,
+            "trial_tokens": 10, "sort_order": order})
+    return {plan.slug: plan for plan in SubscriptionPlan.objects.all()}
 
 
 @pytest.fixture

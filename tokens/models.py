@@ -25,6 +25,7 @@ class EntryKind(models.TextChoices):
     ADJUSTMENT = "adjustment", "Adjustment"
     EXPIRY = "expiry", "Expiry"
     PROMO = "promo", "Promotion"
+    SUBSCRIPTION = "subscription", "Plan allowance"
 
 
 class LotSource(models.TextChoices):

@@ -13,7 +13,7 @@ from djstripe.models import Customer
 
 from accounts.services import get_or_open_user_account
 from billing import selectors, stripe_api
-from billing.models import Purchase, TokenPack
+from billing.models import BillingCustomer, Purchase, TokenPack
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,8 @@ class CheckoutRedirect:
 
 
 def ensure_customer(*, user) -> Customer:
-    """The user's dj-stripe Customer, created in Stripe (and linked locally) on first use.
+    """The user's dj-stripe Customer, created in Stripe (and linked locally) on first use,
+    and the `BillingCustomer` that says it pays for the user's token account.
 
     dj-stripe keys the create call with an idempotency key per user, so a retried first
     purchase does not create two customers.
@@ -51,6 +52,9 @@ def ensure_customer(*, user) -> Customer:
         raise CheckoutUnavailable(
             "We could not reach our payment provider. Nothing was charged; please try again."
         ) from error
+    account = get_or_open_user_account(user=user)
+    BillingCustomer.objects.get_or_create(token_account=account,
+                                          defaults={"stripe_customer_id": customer.id})
     return customer
 
 

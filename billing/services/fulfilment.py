@@ -9,29 +9,18 @@ import logging
 import uuid
 
 from django.contrib.auth import get_user_model
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from djstripe.models import Charge
 
-from billing.models import ChargeRefund, Purchase, TokenPack
+from billing.models import ChargeRefund, Purchase, SubscriptionInvoice, TokenPack
+from billing.services.locks import lock_payment
+from billing.services.subscriptions.allowances import apply_subscription_refunds
 from tokens.exceptions import AccountClosed
 from tokens.models import TokenAccount
 from tokens.services import clawback_lot, grant_tokens
 
 logger = logging.getLogger(__name__)
-
-
-def _lock_payment(payment_intent_id: str) -> None:
-    """Serialise everything about one payment (its checkout and its refunds).
-
-    A refund that arrives while the checkout is being credited would otherwise miss the
-    purchase, and the checkout miss the refund, each in its own uncommitted transaction.
-    Taken before the account lock on both paths, so the lock order is the same everywhere.
-    SQLite (local run) has one writer at a time and needs nothing.
-    """
-    if payment_intent_id and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [payment_intent_id])
 
 
 def _lock_account(account_id: int) -> TokenAccount:
@@ -120,7 +109,7 @@ def fulfill_checkout(*, session: dict) -> Purchase | None:
     payment_intent_id = _stripe_id(session.get("payment_intent"))
 
     with transaction.atomic():
-        _lock_payment(payment_intent_id)
+        lock_payment(payment_intent_id)
         account = _lock_account(account_id)
         purchase = _find_purchase(session)
         if purchase is not None and purchase.is_credited:
@@ -212,7 +201,7 @@ def fulfill_payment_intent(*, intent: dict) -> Purchase | None:
                      intent_id, metadata)
         return None
     with transaction.atomic():
-        _lock_payment(intent_id)
+        lock_payment(intent_id)
         account = _lock_account(purchase.token_account_id)
         purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
         if purchase.is_credited:
@@ -295,7 +284,8 @@ def _apply_refund(*, purchase: Purchase, refund: ChargeRefund) -> None:
 
 
 def refund_purchase(*, charge: dict) -> Purchase | None:
-    """Record a `charge.refunded` and claw back that purchase's tokens.
+    """Record a `charge.refunded` and claw back that purchase's (or subscription invoice's)
+    tokens.
 
     Writes: the `ChargeRefund` (Stripe's running refund total for the charge), and when its
     purchase is already credited a `refund_clawback` entry through `clawback_lot` (only what
@@ -314,11 +304,15 @@ def refund_purchase(*, charge: dict) -> Purchase | None:
     amount_refunded = min(charge.get("amount_refunded") or 0, amount_captured)
 
     with transaction.atomic():
-        _lock_payment(payment_intent_id)
+        lock_payment(payment_intent_id)
         purchase = Purchase.objects.filter(stripe_payment_intent_id=payment_intent_id).first()
+        invoice = None if purchase is not None else SubscriptionInvoice.objects.filter(
+            stripe_payment_intent_id=payment_intent_id).select_related("subscription").first()
         if purchase is not None:
             _lock_account(purchase.token_account_id)
             purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
+        elif invoice is not None:
+            _lock_account(invoice.subscription.token_account_id)
         refund, created = ChargeRefund.objects.select_for_update().get_or_create(
             stripe_charge_id=charge_id,
             defaults={
@@ -333,8 +327,11 @@ def refund_purchase(*, charge: dict) -> Purchase | None:
             refund.amount_refunded = amount_refunded
             refund.receipt_url = charge.get("receipt_url") or refund.receipt_url
             refund.save()
+        if invoice is not None:
+            apply_subscription_refunds(record=invoice)
+            return None
         if purchase is None or not purchase.is_credited:
-            logger.info("Refund on %s recorded; its checkout is not credited yet", charge_id)
+            logger.info("Refund on %s recorded; its payment is not credited yet", charge_id)
             return purchase
         _apply_refund(purchase=purchase, refund=refund)
     return purchase

@@ -6,8 +6,10 @@ import stripe
 from django.core.management import call_command
 from djstripe.models import WebhookEndpoint
 
-from billing.models import Purchase, TokenPack
+from billing.models import PlanSubscription, Purchase, SubscriptionPlan, TokenPack
 from billing.services import create_checkout_session
+from billing.services.subscriptions.lifecycle import start_subscription
+from tests.billing.stripe_billing import StripeBilling
 from tests.billing.stripe_fake import API_VERSION, FakeStripe, Webhooks
 from tests.builders import make_verified_user
 
@@ -36,9 +38,14 @@ def fake_stripe(stripe_keys):
 
 
 @pytest.fixture
-def synced_catalog(fake_stripe, packs):
+def synced_catalog(fake_stripe, packs, plans):
     call_command("sync_stripe_catalog", stdout=StringIO())
     return {pack.slug: pack for pack in TokenPack.objects.all()}
+
+
+@pytest.fixture
+def synced_plans(synced_catalog):
+    return {plan.slug: plan for plan in SubscriptionPlan.objects.all()}
 
 
 @pytest.fixture
@@ -116,3 +123,62 @@ def purchase_history(checkouts):
         "paid": checkouts.pay(checkouts.open("starter")),
         "open": checkouts.open("professional"),
     }
+
+
+class Subscriber:
+    """A customer's subscription driven through Stripe Billing's events (the fake's clock,
+    signed webhooks posted to dj-stripe): subscribe, then each step's events delivered —
+    each `repeat` times as distinct events (Stripe can send the same change twice) and, with
+    `shuffle`, in any order within the step (Stripe does not order events)."""
+
+    def __init__(self, fake_stripe, plans, user, webhooks, *, rng=None, on_commit=None):
+        self.fake, self.plans, self.user, self.webhooks = fake_stripe, plans, user, webhooks
+        self.clock = StripeBilling(fake_stripe)
+        self.rng = rng
+        # pytest-django's `django_capture_on_commit_callbacks`: after-commit work (emails,
+        # closing other checkouts) runs as it would after a real commit.
+        self.on_commit = on_commit
+        self.subscription_id = ""
+
+    def open(self, slug: str) -> str:
+        """Start Checkout for plan `slug`; returns the session id."""
+        redirect = start_subscription(user=self.user, plan=self.plans[slug],
+                                      base_url="https://myba.example")
+        assert redirect.kind == "checkout"
+        return redirect.url.rsplit("/", 1)[-1].split("#")[0]
+
+    def deliver(self, events: list[tuple], *, repeat: int = 1) -> None:
+        expanded = []
+        for type_, obj in events:
+            copies = self.rng.randint(1, repeat) if self.rng and repeat > 1 else repeat
+            expanded += [self.fake.event(type_, obj) for _ in range(copies)]
+        if self.rng is not None:
+            self.rng.shuffle(expanded)
+        for event in expanded:
+            if self.on_commit is None:
+                response = self.webhooks.post(event)
+            else:
+                with self.on_commit(execute=True):
+                    response = self.webhooks.post(event)
+            assert response.status_code == 200, (event["type"], response.content[:500])
+
+    def subscribe(self, slug: str, **delivery) -> PlanSubscription:
+        events = self.clock.complete_checkout(self.open(slug))
+        self.subscription_id = events[0][1]["id"]
+        self.deliver(events, **delivery)
+        return self.row()
+
+    def step(self, events: list[tuple], **delivery) -> PlanSubscription:
+        self.deliver(events, **delivery)
+        return self.row()
+
+    def row(self) -> PlanSubscription | None:
+        return PlanSubscription.objects.filter(
+            stripe_subscription_id=self.subscription_id).first()
+
+
+@pytest.fixture
+def subscriber(fake_stripe, synced_plans, buyer, webhooks, tasks_inline,
+               django_capture_on_commit_callbacks):
+    return Subscriber(fake_stripe, synced_plans, buyer, webhooks,
+                      on_commit=django_capture_on_commit_callbacks)

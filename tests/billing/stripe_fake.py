@@ -83,6 +83,11 @@ class FakeStripe:
         self.idempotent: dict[str, tuple] = {}
         self._in_flight: set[str] = set()
         self._idempotency_lock = threading.Lock()
+        # Extra endpoints (method, path pattern, handler(match, params) -> object or a full
+        # (status, headers, body) answer) that an extension such as StripeBilling serves.
+        self.handlers: list[tuple[str, str, object]] = []
+        # What each Checkout Session was created with (subscription_data, ...).
+        self.session_params: dict[str, dict] = {}
         self.account = {
             "id": ACCOUNT_ID,
             "object": "account",
@@ -369,6 +374,7 @@ class FakeStripe:
             discount = round(subtotal * float(coupon["percent_off"]) / 100)
             discounts = [{"coupon": coupon_id, "promotion_code": None}]
         session_id = f"cs_test_{secrets.token_hex(24)}"
+        self.session_params[session_id] = params
         return self.add(
             {
                 "id": session_id,
@@ -535,11 +541,21 @@ class FakeStripe:
             self.idempotent[key] = result
         return result
 
+    def _handled(self, request, path: str, params: dict):
+        for method, pattern, handler in self.handlers:
+            match = re.fullmatch(pattern, path)
+            if method == request.method and match:
+                answer = handler(match, params)
+                return answer if isinstance(answer, tuple) else self._json(answer)
+        return None
+
     def _get(self, request):
         path, params = self._record(request)
         time.sleep(self.latency)
         if failure := self._failure(path):
             return failure
+        if (answer := self._handled(request, path, params)) is not None:
+            return answer
         if path == "/v1/account":
             return self._json(self.account)
         if path == "/v1/prices":
@@ -569,6 +585,8 @@ class FakeStripe:
         path, params = self._record(request)
         if failure := self._failure(path):
             return failure
+        if (answer := self._handled(request, path, params)) is not None:
+            return answer
         if path == "/v1/customers":
             return self._json(
                 self.customer(email=params.get("email"), metadata=params.get("metadata"))
@@ -619,7 +637,18 @@ class FakeStripe:
                         "product": params["product"],
                         "lookup_key": params.get("lookup_key"),
                         "metadata": params.get("metadata", {}),
-                        "type": "one_time",
+                        "type": "recurring" if params.get("recurring") else "one_time",
+                        "recurring": {
+                            "interval": params["recurring"]["interval"], "interval_count": 1,
+                            "meter": None, "trial_period_days": None,
+                            "usage_type": "licensed",
+                        } if params.get("recurring") else None,
+                        "billing_scheme": "per_unit",
+                        "nickname": None,
+                        "tiers_mode": None,
+                        "transform_quantity": None,
+                        "tax_behavior": "unspecified",
+                        "unit_amount_decimal": params["unit_amount"],
                         "livemode": False,
                         "created": int(time.time()),
                     }

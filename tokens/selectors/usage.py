@@ -24,6 +24,7 @@ from tokens.references import Described, describe_references
 # Where tokens came from, by the kind of the entry that credited them.
 SOURCE_LABELS = {
     EntryKind.PURCHASE: "Purchased",
+    EntryKind.SUBSCRIPTION: "Plan allowance",
     EntryKind.WELCOME: "Welcome bonus",
     EntryKind.VISITOR_GRANT: "Free trial",
     EntryKind.TRANSFER_IN: "Carried over",
@@ -34,7 +35,7 @@ SOURCE_LABELS = {
 # credits (a positive adjustment is a grant; a negative one is not).
 CATEGORIES = {
     "spent": ("Spent", (EntryKind.SPEND,), False),
-    "bought": ("Bought", (EntryKind.PURCHASE,), False),
+    "bought": ("Bought", (EntryKind.PURCHASE, EntryKind.SUBSCRIPTION), False),
     "granted": ("Granted", (EntryKind.WELCOME, EntryKind.VISITOR_GRANT, EntryKind.PROMO,
                             EntryKind.TRANSFER_IN, EntryKind.ADJUSTMENT), True),
     "refunded": ("Refunded", (EntryKind.REFUND_CLAWBACK,), False),
@@ -66,6 +67,7 @@ def category_of(kind: str, amount: int) -> str:
 _DEFAULT_TITLES = {
     EntryKind.SPEND: "Spent",
     EntryKind.PURCHASE: "Bought tokens",
+    EntryKind.SUBSCRIPTION: "Plan allowance",
     EntryKind.REFUND_CLAWBACK: "Refund",
     EntryKind.EXPIRY: "Tokens expired",
     EntryKind.TRANSFER_IN: "Transferred in",
@@ -80,6 +82,7 @@ _DESCRIBED_TITLES = {
 # Credits over time, in three groups.
 CREDIT_GROUPS = {
     EntryKind.PURCHASE: "Purchased",
+    EntryKind.SUBSCRIPTION: "Purchased",
     EntryKind.TRANSFER_IN: "Transferred",
     EntryKind.WELCOME: "Granted",
     EntryKind.VISITOR_GRANT: "Granted",

@@ -14,6 +14,7 @@ from tokens.services.accounts import (
     transfer_tokens,
 )
 from tokens.services.audit import record_ledger_audit, run_ledger_audit
+from tokens.services.lots import carry_over_lot, end_lot
 from tokens.services.spending import (
     capture_hold,
     lock_hold_account,
@@ -26,8 +27,10 @@ from tokens.services.sweepers import expire_lots, release_expired_holds
 __all__ = [
     "adjust_tokens",
     "capture_hold",
+    "carry_over_lot",
     "clawback_lot",
     "close_account",
+    "end_lot",
     "expire_lots",
     "grant_tokens",
     "lock_hold_account",

@@ -379,6 +379,7 @@ CREDIT_KINDS = frozenset(
         EntryKind.VISITOR_GRANT,
         EntryKind.PURCHASE,
         EntryKind.PROMO,
+        EntryKind.SUBSCRIPTION,
         EntryKind.ADJUSTMENT,
         EntryKind.TRANSFER_IN,
     }

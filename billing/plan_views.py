@@ -1,0 +1,172 @@
+"""Plan pages: subscribe, the page after Checkout, the Customer Portal, cancel and resume,
+and the local test mode's subscription actions."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accounts.services import get_or_open_user_account
+from billing import selectors, services, subscription_selectors
+from billing.forms import CancelPlanForm, SuccessQueryForm, TestSubscriptionActionForm
+from billing.models import SubscriptionCheckout
+from billing.services.subscriptions import lifecycle, local
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303
+    return response
+
+
+def _base_url(request) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def plan_context(user) -> dict:
+    """The billing page's plan section: the live plan, its allowance, paid invoices."""
+    account = get_or_open_user_account(user=user)
+    live = subscription_selectors.get_live_subscription(account.pk)
+    return {
+        "plan_subscription": live,
+        "allowance": subscription_selectors.get_current_allowance(live) if live else None,
+        "subscription_invoices": subscription_selectors.list_subscription_invoices(
+            account.pk)[:24],
+        "cancel_form": CancelPlanForm(),
+        "can_manage_billing": subscription_selectors.has_billing_customer(account.pk),
+    }
+
+
+@require_POST
+@login_required
+def subscribe(request, slug):
+    plan = subscription_selectors.get_active_plan(slug)
+    if plan is None:
+        messages.error(request, "That plan is not on sale. Please choose one of these.")
+        return redirect("billing:pricing")
+    try:
+        result = lifecycle.start_subscription(user=request.user, plan=plan,
+                                              base_url=_base_url(request))
+    except services.CheckoutUnavailable as error:
+        messages.error(request, error.message)
+        return redirect("billing:pricing")
+    return _see_other(result.url)
+
+
+@require_GET
+@login_required
+def subscribed(request):
+    """After Stripe's redirect: the plan once its first invoice is recorded; until then the
+    page polls (htmx) for it."""
+    form = SuccessQueryForm(request.GET)
+    form.is_valid()
+    account = get_or_open_user_account(user=request.user)
+    live = subscription_selectors.get_live_subscription(account.pk)
+    polls = form.cleaned_data.get("poll") or 0
+    context = {"plan_subscription": live, "session_id": form.cleaned_data.get("session_id", ""),
+               "poll": polls + 1, "poll_seconds": 2 if polls < 10 else 10,
+               "balance": selectors.get_user_balance(request.user)}
+    if request.htmx:
+        return render(request, "billing/subscribed.html#status", context)
+    return render(request, "billing/subscribed.html", context)
+
+
+@require_GET
+@login_required
+def portal(request):
+    """To Stripe's Customer Portal (payment methods, invoices, plan changes, cancel)."""
+    try:
+        url = lifecycle.open_billing_portal(user=request.user, base_url=_base_url(request))
+    except services.CheckoutUnavailable as error:
+        messages.error(request, error.message)
+        return redirect("billing:history")
+    return _see_other(url)
+
+
+@require_POST
+@login_required
+def cancel_plan(request):
+    form = CancelPlanForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Your plan was not changed: "
+                       + " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect("billing:history")
+    try:
+        row = lifecycle.set_cancel_at_period_end(user=request.user, cancel=True,
+                                                 reason=form.cleaned_data["reason"])
+    except services.CheckoutUnavailable as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Your {row.plan.name} plan ends on "
+                                  f"{row.current_period_end:%B %-d, %Y}. Its tokens stay until "
+                                  "then, and you can resume it before that day.")
+    return redirect("billing:history")
+
+
+@require_POST
+@login_required
+def resume_plan(request):
+    try:
+        row = lifecycle.set_cancel_at_period_end(user=request.user, cancel=False)
+    except services.CheckoutUnavailable as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"Your {row.plan.name} plan renews as usual.")
+    return redirect("billing:history")
+
+
+def _local_only():
+    if not selectors.is_local_checkout_enabled():
+        raise Http404("The local test mode exists only in development without Stripe keys.")
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def test_subscribe(request, session_id):
+    _local_only()
+    checkout = SubscriptionCheckout.objects.select_related("plan").filter(
+        stripe_checkout_session_id=session_id, user=request.user).first()
+    if checkout is None:
+        raise Http404("No such checkout.")
+    if request.method == "POST":
+        if local.complete_local_subscription(checkout=checkout) is None:
+            messages.info(request, "That checkout was already completed or replaced.")
+        return redirect(reverse("billing:subscribed") + f"?session_id={session_id}")
+    if checkout.status != SubscriptionCheckout.Status.OPEN:
+        messages.info(request, "That checkout was already completed or replaced.")
+        return redirect("billing:history")
+    account = get_or_open_user_account(user=request.user)
+    return render(request, "billing/test_subscribe.html", {
+        "checkout": checkout,
+        "trial": checkout.plan.trial_days and not subscription_selectors.has_had_subscription(
+            account.pk)})
+
+
+LOCAL_ACTIONS = {
+    "renew": (local.advance_local_period, "The next period started."),
+    "fail": (local.fail_local_renewal, "The renewal failed: the plan is past due."),
+    "recover": (local.recover_local_renewal, "The failed renewal was paid."),
+    "give_up": (local.end_local_after_failures, "Every retry failed: the plan was canceled."),
+}
+
+
+@require_POST
+@login_required
+def test_subscription_action(request):
+    _local_only()
+    form = TestSubscriptionActionForm(request.POST)
+    account = get_or_open_user_account(user=request.user)
+    live = subscription_selectors.get_live_subscription(account.pk)
+    if not form.is_valid() or live is None:
+        messages.error(request, "Choose a test action for a test plan.")
+        return redirect("billing:history")
+    action, done = LOCAL_ACTIONS[form.cleaned_data["action"]]
+    try:
+        action(subscription=live)
+    except local.LocalActionRefused as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"Test mode: {done}")
+    return redirect("billing:history")

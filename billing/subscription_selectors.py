@@ -1,0 +1,111 @@
+"""Reads about plans and subscriptions: the pricing page's plans, an account's live plan,
+its allowance, its paid invoices, and the banner for a failed renewal."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet, Sum
+from django.urls import reverse
+from django.utils import timezone
+
+from billing.models import (
+    AllowanceGrant,
+    BillingCustomer,
+    PlanSubscription,
+    SubscriptionInvoice,
+    SubscriptionPlan,
+)
+from tokens.references import Described
+
+
+def list_active_plans() -> QuerySet[SubscriptionPlan]:
+    return SubscriptionPlan.objects.filter(active=True).order_by(
+        "sort_order", "tokens_per_month", "interval")
+
+
+def get_active_plan(slug: str) -> SubscriptionPlan | None:
+    return list_active_plans().filter(slug=slug).first()
+
+
+@dataclass(frozen=True)
+class PlanOffer:
+    plan: SubscriptionPlan
+    # A yearly plan's saving against twelve months of the monthly plan with the same
+    # allowance (0 when there is none to compare with).
+    save_percent: int
+
+
+def list_plan_offers() -> list[PlanOffer]:
+    plans = list(list_active_plans())
+    monthly = {(p.tokens_per_month, p.currency): p for p in plans
+               if p.interval == SubscriptionPlan.Interval.MONTH}
+    offers = []
+    for plan in plans:
+        save = 0
+        twin = monthly.get((plan.tokens_per_month, plan.currency))
+        if plan.interval == SubscriptionPlan.Interval.YEAR and twin is not None:
+            save = max(0, int(100 - plan.price_cents * 100 / (twin.price_cents * 12)))
+        offers.append(PlanOffer(plan=plan, save_percent=save))
+    return offers
+
+
+def get_live_subscription(account_id: int) -> PlanSubscription | None:
+    """The account's one live (trialing, active, past due, unpaid) subscription."""
+    return PlanSubscription.objects.select_related("plan").filter(
+        token_account_id=account_id, duplicate=False,
+        status__in=PlanSubscription.LIVE).first()
+
+
+def has_billing_customer(account_id: int) -> bool:
+    """The account has a Stripe Customer: there is something to manage in the portal."""
+    return BillingCustomer.objects.filter(token_account_id=account_id).exists()
+
+
+def has_had_subscription(account_id: int) -> bool:
+    return PlanSubscription.objects.filter(token_account_id=account_id).exists()
+
+
+@dataclass(frozen=True)
+class Allowance:
+    granted: int
+    left: int
+    expires_at: datetime | None
+
+
+def get_current_allowance(subscription: PlanSubscription, *,
+                          now: datetime | None = None) -> Allowance:
+    """What the plan granted for the month under way (allowance, carried over, upgrade
+    difference or trial) and how much of it is left."""
+    now = now or timezone.now()
+    grants = AllowanceGrant.objects.filter(
+        invoice__subscription=subscription, starts_at__lte=now, expires_at__gt=now)
+    totals = grants.aggregate(granted=Sum("tokens"), left=Sum("lot_entry__lot__remaining"))
+    return Allowance(granted=totals["granted"] or 0, left=totals["left"] or 0,
+                     expires_at=grants.order_by("expires_at").values_list(
+                         "expires_at", flat=True).first())
+
+
+def list_subscription_invoices(account_id: int) -> QuerySet[SubscriptionInvoice]:
+    """An account's paid subscription invoices (periods, trials, upgrades), newest first."""
+    return SubscriptionInvoice.objects.filter(
+        subscription__token_account_id=account_id).select_related("plan").order_by(
+        "-paid_at", "-id")
+
+
+def get_billing_alert(account_id: int | None) -> PlanSubscription | None:
+    """The account's subscription whose renewal failed, for the in-app banner."""
+    if account_id is None:
+        return None
+    return PlanSubscription.objects.select_related("plan").filter(
+        token_account_id=account_id, duplicate=False,
+        status__in=(PlanSubscription.Status.PAST_DUE, PlanSubscription.Status.UNPAID)).first()
+
+
+def describe_invoice_references(references: list[str]) -> dict[str, Described]:
+    """Allowance lots refer to their invoice (`in_…`): "Pro plan allowance" on usage pages."""
+    url = reverse("billing:history")
+    return {
+        invoice_id: Described(text=f"{plan} plan", url=url)
+        for invoice_id, plan in SubscriptionInvoice.objects.filter(
+            stripe_invoice_id__in=references).values_list("stripe_invoice_id", "plan__name")
+    }
