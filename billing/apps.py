@@ -14,11 +14,14 @@ class BillingConfig(AppConfig):
             describe_purchase_references,
             user_purchases_data,
         )
+        from billing.subscription_selectors import describe_invoice_references
         from tokens.references import register_describer
 
         # A purchase's credit and its refunds refer to the Stripe Checkout Session, or to the
         # PaymentIntent of an automatic top-up.
         register_describer("cs_", describe_purchase_references)
         register_describer("pi_", describe_purchase_references)
+        # A plan's allowance lots, their rollovers and refunds refer to the paid invoice.
+        register_describer("in_", describe_invoice_references)
         register_data_section("purchases", user_purchases_data)
         PACK_TABLE.follow(TokenPack)

@@ -39,6 +39,18 @@ def plan_context(user) -> dict:
     }
 
 
+def pricing_context(user) -> dict:
+    """The pricing page's plans: the offers, the visitor's live plan, whether a trial is on
+    offer (an account that never had a plan)."""
+    live = None
+    trial = True
+    if user.is_authenticated and user.token_account_id:
+        live = subscription_selectors.get_live_subscription(user.token_account_id)
+        trial = not subscription_selectors.has_had_subscription(user.token_account_id)
+    return {"plans": subscription_selectors.list_plan_offers(), "plan_subscription": live,
+            "trial_available": trial}
+
+
 @require_POST
 @login_required
 def subscribe(request, slug):

@@ -4,6 +4,7 @@ its allowance, its paid invoices, and the banner for a failed renewal."""
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.core.cache import cache
 from django.db.models import QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -16,6 +17,9 @@ from billing.models import (
     SubscriptionPlan,
 )
 from tokens.references import Described
+
+# The banner's answer is kept this long; a subscription change drops it at once.
+BILLING_ALERT_SECONDS = 600
 
 
 def list_active_plans() -> QuerySet[SubscriptionPlan]:
@@ -99,6 +103,21 @@ def get_billing_alert(account_id: int | None) -> PlanSubscription | None:
     return PlanSubscription.objects.select_related("plan").filter(
         token_account_id=account_id, duplicate=False,
         status__in=(PlanSubscription.Status.PAST_DUE, PlanSubscription.Status.UNPAID)).first()
+
+
+def billing_alert_key(account_id: int) -> str:
+    return f"billing:alert:{account_id}"
+
+
+def get_cached_billing_alert(account_id: int) -> dict | None:
+    """`get_billing_alert` for the banner on every page, from the cache (`sync_subscription`
+    drops the key when a subscription changes): {"plan_name"} or None."""
+    found = cache.get(billing_alert_key(account_id))
+    if found is None:
+        alert = get_billing_alert(account_id)
+        found = {"plan_name": alert.plan.name} if alert else {}
+        cache.set(billing_alert_key(account_id), found, BILLING_ALERT_SECONDS)
+    return found or None
 
 
 def describe_invoice_references(references: list[str]) -> dict[str, Described]:

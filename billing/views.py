@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
-from billing import selectors, services
+from billing import plan_views, selectors, services
 from billing.forms import AutoTopUpForm, SuccessQueryForm
 from billing.models import Purchase
 from billing.services import auto_top_up
@@ -39,6 +39,7 @@ def pricing(request):
         "balance": selectors.get_user_balance(user) if user.is_authenticated else None,
         "costs": selectors.get_token_costs(),
         "test_mode": selectors.is_local_checkout_enabled(),
+        **plan_views.pricing_context(user),
     }
     return render(request, "billing/pricing.html", context)
 
@@ -125,6 +126,7 @@ def _history_page(request, *, top_up_form: AutoTopUpForm | None = None, status: 
     return render(request, "billing/history.html", {
         "page": page, "purchases": page.object_list, "top_up": top_up,
         "top_up_form": top_up_form, "test_mode": selectors.is_local_checkout_enabled(),
+        **plan_views.plan_context(request.user),
     }, status=status)
 
 

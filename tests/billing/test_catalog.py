@@ -7,7 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from djstripe.models import WebhookEndpoint
 
-from billing.models import TokenPack
+from billing.models import SubscriptionPlan, TokenPack
 
 
 def test_seed_migration_creates_the_three_packs(db):
@@ -26,12 +26,32 @@ def test_seed_migration_creates_the_three_packs(db):
         assert pack.price_cents > 0
 
 
-def test_sync_creates_products_prices_and_coupon_then_changes_nothing(fake_stripe, packs):
+def test_seed_migration_creates_monthly_and_yearly_plans(db):
+    SubscriptionPlan.objects.all().delete()
+    seed = importlib.import_module("billing.migrations.0009_seed_plans")
+    seed.seed_plans(django_apps, None)
+    seed.seed_plans(django_apps, None)  # idempotent
+    plans = {p.slug: (p.interval, p.tokens_per_month, p.price_cents, p.rollover_cap)
+             for p in SubscriptionPlan.objects.all()}
+    assert plans == {
+        "basic-monthly": ("month", 50, 1500, 25), "basic-yearly": ("year", 50, 15000, 25),
+        "pro-monthly": ("month", 200, 4500, 100), "pro-yearly": ("year", 200, 45000, 100),
+    }
+
+
+def test_sync_creates_products_prices_and_coupon_then_changes_nothing(fake_stripe, packs,
+                                                                      plans):
     out = StringIO()
     call_command("sync_stripe_catalog", stdout=out)
     assert "Stripe catalog updated." in out.getvalue()
-    assert len(fake_stripe.posts("/v1/products")) == 3
-    assert len(fake_stripe.posts("/v1/prices")) == 3
+    assert len(fake_stripe.posts("/v1/products")) == 3 + 4
+    assert len(fake_stripe.posts("/v1/prices")) == 3 + 4
+    for plan in SubscriptionPlan.objects.all():
+        price = fake_stripe.objects[plan.stripe_price_id]
+        assert (price["recurring"]["interval"], price["unit_amount"], price["metadata"]) == (
+            plan.interval, plan.price_cents,
+            {"plan": plan.slug, "tokens_per_month": str(plan.tokens_per_month)})
+        assert plan.stripe_product_id == f"myba-plan-{plan.slug}"
     assert len(fake_stripe.posts("/v1/coupons")) == 1
     linked = {p.slug: (p.stripe_product_id, p.stripe_price_id) for p in TokenPack.objects.all()}
     for slug, (product_id, price_id) in linked.items():

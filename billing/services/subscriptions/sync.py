@@ -10,6 +10,7 @@ import logging
 import stripe
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
@@ -25,6 +26,7 @@ from billing.models import (
     SubscriptionPlan,
 )
 from billing.services.subscriptions.shapes import invoice_payment_intent, subscription_state
+from billing.subscription_selectors import billing_alert_key
 from tokens.models import TokenAccount
 
 logger = logging.getLogger(__name__)
@@ -126,6 +128,7 @@ def sync_subscription(*, subscription: dict, test_mode: bool = False) -> PlanSub
 def _after_commit(row: PlanSubscription) -> None:
     from billing import tasks
 
+    transaction.on_commit(lambda: cache.delete(billing_alert_key(row.token_account_id)))
     if row.duplicate and row.status in PlanSubscription.LIVE and row.duplicate_settled_at is None:
         transaction.on_commit(lambda: tasks.settle_duplicate_subscription_task.delay(row.pk))
     elif row.is_live:
