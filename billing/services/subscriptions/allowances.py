@@ -181,8 +181,8 @@ def _grant_month(account, record: SubscriptionInvoice, month: int) -> None:
         plan = subscription.plan  # upgraded during the year: later months at the new size
     starts_at, expires_at = month_bounds(record.period_start, record.period_end, month)
     earlier = AllowanceGrant.objects.filter(
-        invoice__subscription=subscription, expires_at__gt=starts_at - relativedelta(seconds=1),
-        starts_at__lt=starts_at).exclude(invoice=record, month=month).select_related("lot_entry")
+        invoice__subscription=subscription, expires_at__gte=starts_at, starts_at__lte=starts_at,
+    ).exclude(invoice=record, month__gte=month).select_related("lot_entry")
     previous = earlier.filter(kind=Grant.ALLOWANCE).order_by("-starts_at").first()
     if previous is not None and plan.rollover_cap:
         carried = carry_over_lot(

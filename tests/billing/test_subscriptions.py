@@ -1,0 +1,195 @@
+"""Subscribing: what Checkout is asked for, the portal for a second plan, two tabs paying at
+once, bad input, the failed-renewal banner, and where a plan's tokens show on usage pages."""
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from billing.models import (
+    AllowanceGrant,
+    PlanSubscription,
+    SubscriptionCheckout,
+    SubscriptionInvoice,
+)
+from billing.services.subscriptions.lifecycle import start_subscription
+from tests.billing.conftest import Subscriber
+from tests.billing.stripe_billing import StripeBilling
+from tests.billing.stripe_fake import Webhooks
+from tests.helpers import assert_ledger_healthy, race, user_balance
+from tokens.models import LedgerEntry, TokenAccount
+from tokens.services import spend_tokens
+
+
+def _checkout_params(fake_stripe) -> dict:
+    return fake_stripe.posts("/v1/checkout/sessions")[-1]
+
+
+def test_checkout_asks_for_a_subscription_with_trial_card_promotions_address_and_tax_id(
+        subscriber, buyer):
+    subscriber.open("basic-monthly")
+    params = _checkout_params(subscriber.fake)
+    assert params["mode"] == "subscription"
+    assert params["line_items"]["0"]["price"] == subscriber.plans["basic-monthly"].stripe_price_id
+    assert params["subscription_data"]["trial_period_days"] == "7"
+    assert params["subscription_data"]["metadata"] == {
+        "plan": "basic-monthly", "token_account": str(buyer.token_account_id),
+        "user": str(buyer.pk), "kind": "subscription"}
+    assert (params["payment_method_collection"], params["allow_promotion_codes"],
+            params["billing_address_collection"], params["tax_id_collection"]["enabled"]) == (
+        "always", "true", "required", "true")
+    assert SubscriptionCheckout.objects.get().status == "open"
+
+
+def test_a_second_plan_goes_through_the_portal_and_a_trial_is_given_once(subscriber):
+    subscriber.subscribe("basic-monthly")
+    result = start_subscription(user=subscriber.user, plan=subscriber.plans["pro-monthly"],
+                                base_url="https://myba.example")
+    assert result.kind == "portal"
+    assert result.url.startswith("https://billing.stripe.com/")
+    portal = subscriber.fake.posts("/v1/billing_portal/sessions")[-1]
+    assert portal["flow_data"] == {"type": "subscription_update", "subscription_update": {
+        "subscription": subscriber.subscription_id}}
+    assert SubscriptionCheckout.objects.count() == 1
+
+    subscriber.step(subscriber.clock.renew(subscriber.subscription_id))  # converts
+    subscriber.fake.objects[subscriber.subscription_id]["cancel_at_period_end"] = True
+    subscriber.step(subscriber.clock.renew(subscriber.subscription_id))  # ends
+    subscriber.open("pro-monthly")
+    assert "trial_period_days" not in _checkout_params(subscriber.fake)["subscription_data"]
+
+
+def test_open_checkouts_of_the_account_are_expired_when_a_plan_starts(subscriber):
+    first = subscriber.open("basic-monthly")
+    second = subscriber.open("pro-monthly")
+    events = subscriber.clock.complete_checkout(first)
+    subscriber.subscription_id = events[0][1]["id"]
+    subscriber.deliver(events)
+    assert subscriber.fake.objects[second]["status"] == "expired"
+    statuses = dict(SubscriptionCheckout.objects.values_list("stripe_checkout_session_id",
+                                                             "status"))
+    assert statuses == {first: "complete", second: "expired"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_paying_at_once_leave_one_subscription_and_refund_the_other(
+        fake_stripe, synced_plans, buyer, webhook_endpoint, tasks_inline, mailoutbox):
+    for slug in ("basic-monthly", "pro-monthly"):
+        synced_plans[slug].trial_days = synced_plans[slug].trial_tokens = 0
+        synced_plans[slug].save()
+    clock = StripeBilling(fake_stripe)
+    tabs = [Subscriber(fake_stripe, synced_plans, buyer, Webhooks(Client(), webhook_endpoint))
+            for _ in range(2)]
+    sessions = [tabs[0].open("basic-monthly"), tabs[1].open("pro-monthly")]
+    steps = [clock.complete_checkout(session) for session in sessions]
+
+    race(*[lambda tab=tab, events=events: tab.deliver(events)
+           for tab, events in zip(tabs, steps, strict=True)])
+
+    live = PlanSubscription.objects.get(duplicate=False)
+    duplicate = PlanSubscription.objects.get(duplicate=True)
+    assert live.status == "active"
+    assert duplicate.status == "canceled" and duplicate.duplicate_settled_at is not None
+    assert fake_stripe.objects[duplicate.stripe_subscription_id]["status"] == "canceled"
+    refund = fake_stripe.posts("/v1/refunds")
+    assert len(refund) == 1
+    # Stripe reports the cancel and the refund back; they change nothing more.
+    Subscriber(fake_stripe, synced_plans, buyer,
+               Webhooks(Client(), webhook_endpoint)).deliver([
+        ("customer.subscription.deleted", fake_stripe.objects[duplicate.stripe_subscription_id]),
+        ("charge.refunded", fake_stripe.objects[fake_stripe.objects[
+            refund[0]["payment_intent"]]["latest_charge"]])], repeat=2)
+    assert user_balance(buyer) == live.plan.tokens_per_month
+    assert SubscriptionInvoice.objects.get().subscription == live
+    assert len([m for m in mailoutbox if "refunded the second one" in m.subject]) == 1
+    assert PlanSubscription.objects.filter(duplicate=False, status__in=PlanSubscription.LIVE
+                                           ).count() == 1
+    assert_ledger_healthy()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_paid_invoice_delivered_concurrently_grants_once(
+        fake_stripe, synced_plans, buyer, webhook_endpoint, tasks_inline):
+    synced_plans["basic-monthly"].trial_days = synced_plans["basic-monthly"].trial_tokens = 0
+    synced_plans["basic-monthly"].save()
+    tab = Subscriber(fake_stripe, synced_plans, buyer, Webhooks(Client(), webhook_endpoint))
+    created, paid, completed = StripeBilling(fake_stripe).complete_checkout(
+        tab.open("basic-monthly"))
+
+    race(*[lambda: Subscriber(fake_stripe, synced_plans, buyer, Webhooks(
+        Client(), webhook_endpoint)).deliver([paid])] * 4)
+
+    assert user_balance(buyer) == 50
+    assert AllowanceGrant.objects.count() == 1
+    assert LedgerEntry.objects.filter(kind="subscription").count() == 1
+    assert_ledger_healthy()
+
+
+def test_unknown_plan_or_anonymous_visitor_changes_nothing(client, buyer, synced_plans):
+    response = client.post(reverse("billing:subscribe", args=["basic-monthly"]))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    client.force_login(buyer)
+    response = client.post(reverse("billing:subscribe", args=["platinum"]), follow=True)
+    assert "That plan is not on sale" in response.content.decode()
+    assert not SubscriptionCheckout.objects.exists()
+    assert client.get(reverse("billing:subscribe", args=["basic-monthly"])).status_code == 405
+
+
+def test_a_subscription_to_a_price_that_is_not_ours_grants_nothing(subscriber, buyer):
+    events = subscriber.clock.complete_checkout(subscriber.open("basic-monthly"))
+    subscription, invoice = events[0][1], events[1][1]
+    foreign = subscriber.fake.add({**subscriber.fake.objects[
+        subscriber.plans["basic-monthly"].stripe_price_id], "id": "price_not_ours",
+        "metadata": {}, "lookup_key": None})
+    subscription["items"]["data"][0]["price"] = foreign
+    for line in invoice["lines"]["data"]:
+        line["pricing"]["price_details"]["price"] = "price_not_ours"
+    subscriber.deliver(events)
+    assert not PlanSubscription.objects.exists()
+    assert user_balance(buyer) == 0
+    assert not LedgerEntry.objects.filter(kind="subscription").exists()
+
+
+def test_a_forged_signature_is_refused_and_grants_nothing(subscriber, buyer):
+    events = subscriber.clock.complete_checkout(subscriber.open("basic-monthly"))
+    for type_, obj in events:
+        response = subscriber.webhooks.post(subscriber.fake.event(type_, obj),
+                                            secret="whsec_forged_0123456789")
+        assert response.status_code == 400
+    assert not PlanSubscription.objects.exists()
+    assert user_balance(buyer) == 0
+
+
+def test_a_failed_renewal_shows_a_banner_on_every_page_until_it_is_paid(subscriber, client):
+    subscriber.subscribe("basic-monthly")
+    client.force_login(subscriber.user)
+    assert "data-billing-alert" not in client.get("/tickets/new/").content.decode()
+    subscriber.step(subscriber.clock.renew(subscriber.subscription_id))
+    invoice, events = subscriber.clock.fail_renewal(subscriber.subscription_id)
+    subscriber.step(events)
+    page = client.get("/tickets/new/").content.decode()
+    assert "We could not renew your Basic plan" in page
+    assert reverse("billing:portal") in page
+    subscriber.step(subscriber.clock.recover(invoice["id"]))
+    assert "data-billing-alert" not in client.get("/tickets/new/").content.decode()
+
+
+def test_the_portal_button_opens_a_stripe_portal_session(subscriber, client):
+    subscriber.subscribe("basic-monthly")
+    client.force_login(subscriber.user)
+    page = client.get(reverse("billing:history")).content.decode()
+    assert "data-manage-billing" in page and "Trial" in page
+    response = client.get(reverse("billing:portal"))
+    assert response.status_code == 303
+    assert response["Location"].startswith("https://billing.stripe.com/p/session/")
+    assert subscriber.fake.posts("/v1/billing_portal/sessions")[-1]["return_url"].endswith(
+        reverse("billing:history"))
+
+
+def test_usage_shows_spends_paid_by_the_plan_allowance(subscriber, client):
+    subscriber.subscribe("basic-monthly")
+    spend_tokens(account=TokenAccount.objects.get(pk=subscriber.user.token_account_id),
+                 amount=3, idempotency_key="test:usage")
+    client.force_login(subscriber.user)
+    page = " ".join(client.get(reverse("accounts:usage")).content.decode().split())
+    assert "from plan allowance" in page  # which lots paid the spend
+    assert "Basic plan" in page  # the allowance's credit, described by its invoice
