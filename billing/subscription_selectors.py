@@ -81,8 +81,14 @@ def get_current_allowance(subscription: PlanSubscription, *,
     """What the plan granted for the month under way (allowance, carried over, upgrade
     difference or trial) and how much of it is left."""
     now = now or timezone.now()
-    grants = AllowanceGrant.objects.filter(
+    current = AllowanceGrant.objects.filter(
         invoice__subscription=subscription, starts_at__lte=now, expires_at__gt=now)
+    # The month under way began with its latest allowance (or trial): a trial that a new
+    # period ended early, or a month that a restarted period replaced, is not part of it.
+    month_start = current.filter(kind__in=(AllowanceGrant.Kind.ALLOWANCE,
+                                           AllowanceGrant.Kind.TRIAL)).order_by(
+        "-starts_at").values_list("starts_at", flat=True).first()
+    grants = current.filter(starts_at__gte=month_start) if month_start else current.none()
     totals = grants.aggregate(granted=Sum("tokens"), left=Sum("lot_entry__lot__remaining"))
     return Allowance(granted=totals["granted"] or 0, left=totals["left"] or 0,
                      expires_at=grants.order_by("expires_at").values_list(

@@ -31,7 +31,7 @@ def test_billing_pages_fit_the_screen_and_pass_axe(
     page = make_page(width, axe=True)
     sign_in(page, buyer)
 
-    check(page, reverse("billing:history"), "Purchase history")
+    check(page, reverse("billing:history"), "Billing")
     rows = page.locator("[data-purchases] tbody tr")
     expect(rows).to_have_count(4)  # the abandoned checkout charged nothing: not listed
     expected = {
