@@ -98,6 +98,15 @@ def on_invoice_paid(sender, event, **kwargs):
     found = _invoice_and_subscription(event)
     if found is not None:
         allowances.record_paid_invoice(invoice=found[0], subscription=found[1])
+    else:
+        services.record_purchase_invoice(invoice=event.data.get("object") or {})
+
+
+@djstripe_receiver("invoice.finalized")
+def on_invoice_finalized(sender, event, **kwargs):
+    invoice = event.data.get("object") or {}
+    if not invoice_subscription_id(invoice):
+        services.record_purchase_invoice(invoice=invoice)
 
 
 @djstripe_receiver("invoice.payment_failed")

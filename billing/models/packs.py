@@ -97,6 +97,10 @@ class Purchase(models.Model):
     stripe_payment_intent_id = models.CharField(max_length=255, blank=True, db_index=True)
     stripe_charge_id = models.CharField(max_length=255, blank=True)
     receipt_url = models.URLField(max_length=2048, blank=True)
+    # Checkout creates an invoice for the one-off payment (`invoice_creation`): its links.
+    stripe_invoice_id = models.CharField(max_length=255, blank=True, db_index=True)
+    hosted_invoice_url = models.URLField(max_length=2048, blank=True)
+    invoice_pdf = models.URLField(max_length=2048, blank=True)
 
     lot_entry = models.OneToOneField(
         "tokens.LedgerEntry",

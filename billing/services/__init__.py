@@ -12,6 +12,7 @@ from billing.services.fulfilment import (
     fulfill_checkout,
     fulfill_payment_intent,
     record_charge_receipt,
+    record_purchase_invoice,
     refund_purchase,
 )
 from billing.services.local import complete_local_checkout
@@ -34,6 +35,7 @@ __all__ = [
     "fulfill_checkout",
     "fulfill_payment_intent",
     "record_charge_receipt",
+    "record_purchase_invoice",
     "queue_webhook_retry",
     "refund_purchase",
     "retry_failed_webhooks",

@@ -168,6 +168,12 @@ def create_checkout_session(*, user, pack: TokenPack, base_url: str) -> Checkout
         "success_url": base_url + reverse("billing:success") + "?session_id={CHECKOUT_SESSION_ID}",
         "cancel_url": base_url + reverse("billing:cancel") + "?session_id={CHECKOUT_SESSION_ID}",
         "expires_at": int(expires_at.timestamp()),
+        # An invoice for every purchase, with the billing address and tax id Checkout asks
+        # for (kept on the customer for the next one).
+        "invoice_creation": {"enabled": True, "invoice_data": {"metadata": metadata}},
+        "billing_address_collection": "required",
+        "tax_id_collection": {"enabled": True},
+        "customer_update": {"address": "auto", "name": "auto"},
     }
     if purchase.first_purchase_discount:
         params["discounts"] = [{"coupon": stripe_api.first_purchase_coupon_id()}]

@@ -283,6 +283,13 @@ class FakeStripe:
         session.update(
             status="complete", payment_status=payment_status, payment_intent=intent["id"]
         )
+        if (self.session_params.get(session_id, {}).get("invoice_creation") or {}).get(
+                "enabled") == "true":
+            invoice = self.invoice(customer=session["customer"], amount=session["amount_total"])
+            invoice.update(hosted_invoice_url=f"https://invoice.stripe.com/i/{invoice['id']}",
+                           invoice_pdf=f"https://pay.stripe.com/invoice/{invoice['id']}/pdf",
+                           billing_reason="manual", metadata=session["metadata"])
+            session["invoice"] = invoice["id"]
         return session
 
     def complete_setup(self, session_id: str, *, brand: str = "visa",

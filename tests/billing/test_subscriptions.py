@@ -193,3 +193,24 @@ def test_usage_shows_spends_paid_by_the_plan_allowance(subscriber, client):
     page = " ".join(client.get(reverse("accounts:usage")).content.decode().split())
     assert "from plan allowance" in page  # which lots paid the spend
     assert "Basic plan" in page  # the allowance's credit, described by its invoice
+
+
+def test_a_pack_checkout_creates_an_invoice_whose_links_reach_the_billing_page(
+        checkouts, client, fake_stripe):
+    purchase = checkouts.open("starter")
+    params = _checkout_params(fake_stripe)
+    assert (params["invoice_creation"]["enabled"], params["billing_address_collection"],
+            params["tax_id_collection"]["enabled"]) == ("true", "required", "true")
+    session = fake_stripe.complete_session(purchase.stripe_checkout_session_id)
+    invoice = fake_stripe.objects[session["invoice"]]
+    # The invoice's own events first, then the checkout: the links are kept either way.
+    checkouts.deliver("invoice.finalized", invoice)
+    checkouts.deliver("checkout.session.completed", session)
+    checkouts.deliver("invoice.paid", invoice)
+    purchase.refresh_from_db()
+    assert (purchase.stripe_invoice_id, purchase.invoice_pdf) == (
+        invoice["id"], invoice["invoice_pdf"])
+    assert not SubscriptionInvoice.objects.exists()  # a pack's invoice grants nothing more
+    assert user_balance(checkouts.user) == purchase.tokens
+    client.force_login(checkouts.user)
+    assert invoice["invoice_pdf"] in client.get(reverse("billing:history")).content.decode()
