@@ -214,3 +214,24 @@ def test_a_pack_checkout_creates_an_invoice_whose_links_reach_the_billing_page(
     assert user_balance(checkouts.user) == purchase.tokens
     client.force_login(checkouts.user)
     assert invoice["invoice_pdf"] in client.get(reverse("billing:history")).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refund_racing_its_paid_invoice_takes_the_allowance_back(
+        fake_stripe, synced_plans, buyer, webhook_endpoint, tasks_inline):
+    synced_plans["basic-monthly"].trial_days = synced_plans["basic-monthly"].trial_tokens = 0
+    synced_plans["basic-monthly"].save()
+    tab = Subscriber(fake_stripe, synced_plans, buyer, Webhooks(Client(), webhook_endpoint))
+    clock = StripeBilling(fake_stripe)
+    created, paid, completed = clock.complete_checkout(tab.open("basic-monthly"))
+    tab.deliver([created, completed])
+    refunded = clock.refund_invoice(paid[1]["id"])[0]
+
+    race(*[lambda event=event: Subscriber(fake_stripe, synced_plans, buyer, Webhooks(
+        Client(), webhook_endpoint)).deliver([event]) for event in (paid, refunded)])
+
+    assert user_balance(buyer) == 0
+    grant = AllowanceGrant.objects.get()
+    assert (grant.tokens_clawed_back, grant.clawback_shortfall) == (50, 0)
+    assert SubscriptionInvoice.objects.get().amount_refunded == 1500
+    assert_ledger_healthy()

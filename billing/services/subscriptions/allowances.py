@@ -112,18 +112,20 @@ def record_paid_invoice(*, invoice: dict, subscription: dict,
     now = now or timezone.now()
     if invoice.get("status") != "paid" or not invoice_subscription_id(invoice):
         return None
-    row = sync_subscription(subscription=subscription,
-                            test_mode=invoice.get("id", "").startswith("in_local_"))
-    if row is None or row.duplicate:
-        return None
-    paid = _classify(invoice, subscription_state(subscription), row)
-    if paid is None:
-        logger.info("Invoice %s (%s) grants nothing", invoice.get("id"),
-                    invoice.get("billing_reason"))
-        return None
     intent = invoice_payment_intent(invoice)
     with transaction.atomic():
+        # The payment's lock before the account's (sync_subscription takes it), as a refund
+        # of the same payment does: the two never wait on each other crosswise.
         lock_payment(intent)
+        row = sync_subscription(subscription=subscription,
+                                test_mode=invoice.get("id", "").startswith("in_local_"))
+        if row is None or row.duplicate:
+            return None
+        paid = _classify(invoice, subscription_state(subscription), row)
+        if paid is None:
+            logger.info("Invoice %s (%s) grants nothing", invoice.get("id"),
+                        invoice.get("billing_reason"))
+            return None
         account = TokenAccount.objects.select_for_update(no_key=True).get(pk=row.token_account_id)
         record, created = SubscriptionInvoice.objects.get_or_create(
             stripe_invoice_id=invoice["id"],
