@@ -2,12 +2,15 @@
 
 from billing.models.auto_top_up import AUTO_TOP_UP_INTERVAL, AutoTopUp
 from billing.models.packs import ChargeRefund, Purchase, TokenPack
+from billing.models.promotions import PackSale, PromotionCode
 from billing.models.webhooks import WebhookRetry
 
 __all__ = [
     "AUTO_TOP_UP_INTERVAL",
     "AutoTopUp",
     "ChargeRefund",
+    "PackSale",
+    "PromotionCode",
     "Purchase",
     "TokenPack",
     "WebhookRetry",
