@@ -7,7 +7,7 @@ A redemption is a paid purchase (paid, partly or fully refunded) that carries th
 
 from datetime import datetime
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from billing.models import PromotionCode, Purchase
@@ -25,7 +25,8 @@ def list_promotion_codes() -> QuerySet[PromotionCode]:
         .annotate(
             redemptions=Count("purchases", filter=redeemed),
             charged=Coalesce(Sum("purchases__amount_total", filter=redeemed), 0),
-            subtotal=Coalesce(Sum("purchases__amount_subtotal", filter=redeemed), 0),
+            discount_given=Coalesce(Sum(F("purchases__amount_subtotal")
+                                        - F("purchases__amount_total"), filter=redeemed), 0),
         )
         .prefetch_related(Prefetch(
             "purchases",
@@ -35,6 +36,10 @@ def list_promotion_codes() -> QuerySet[PromotionCode]:
         ))
         .order_by("-active", "-created_at", "-id")
     )
+
+
+def get_promotion_code(pk: int) -> PromotionCode | None:
+    return PromotionCode.objects.filter(pk=pk).first()
 
 
 def count_redemptions(promotion: PromotionCode, *, excluding: Purchase | None = None) -> int:
