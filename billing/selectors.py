@@ -368,7 +368,8 @@ def describe_purchase_references(references: list[str]) -> dict[str, Described]:
 def user_purchases_data(user) -> list[dict]:
     """Every purchase of the user, for their data export (accounts.usage.exports)."""
     return [
-        {"id": str(p.public_id), "pack": p.pack.name, "tokens": p.tokens,
+        {"id": str(p.public_id), "pack": p.pack.name, "quantity": p.quantity,
+         "tokens": p.tokens, "bonus_tokens": p.bonus_tokens,
          "amount_total": p.amount_total, "currency": p.currency, "status": p.status,
          "test_mode": p.test_mode, "created_at": p.created_at, "paid_at": p.paid_at,
          "amount_refunded": p.amount_refunded}

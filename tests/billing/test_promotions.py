@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing.models import PromotionCode, Purchase
-from billing.services import create_promotion_code
+from billing.services import create_checkout_session, create_promotion_code
 from tests.builders import client_for
 from tests.helpers import assert_ledger_healthy, user_balance
 
@@ -225,3 +225,20 @@ def test_a_refund_of_a_discounted_purchase_claws_back_by_what_was_charged(checko
     assert user_balance(buyer) == 10 + 25
     assert_ledger_healthy()
 
+
+
+def test_receipt_and_success_page_name_the_code_and_the_bonus(checkouts, buyer, staff, client):
+    checkouts.pay(checkouts.open("starter"))
+    promotion = make_code(staff)
+    purchase = create_checkout_session(user=buyer, pack=checkouts.catalog["professional"],
+                                       base_url="https://myba.example", quantity=3).purchase
+    checkouts.deliver("checkout.session.completed", checkouts.fake.complete_session(
+        purchase.stripe_checkout_session_id, promotion_code=promotion.stripe_promotion_code_id))
+    client.force_login(buyer)
+
+    receipt = client.get(reverse("billing:receipt", args=[purchase.public_id])).content.decode()
+    assert "3 × Professional pack — 150 tokens + 15 bonus tokens" in receipt
+    assert "Promotion code SPRING25" in receipt and "−$15.00" in receipt
+    success = client.get(reverse("billing:success"),
+                         {"session_id": purchase.stripe_checkout_session_id}).content.decode()
+    assert "150 tokens + 15 bonus tokens added." in success
