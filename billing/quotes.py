@@ -39,10 +39,6 @@ class Quote:
         return self.unit_amount * self.quantity
 
     @property
-    def regular_subtotal(self) -> int:
-        return self.pack.price_cents * self.quantity
-
-    @property
     def bonus_tokens(self) -> int:
         return self.sale_bonus_tokens + self.bulk_bonus_tokens
 
