@@ -5,12 +5,30 @@ from djstripe.admin.admin import WebhookEventTriggerAdmin
 from djstripe.models import WebhookEventTrigger
 
 from billing import services
-from billing.models import AutoTopUp, ChargeRefund, Purchase, TokenPack, WebhookRetry
+from billing.models import (
+    AutoTopUp,
+    ChargeRefund,
+    PackSale,
+    PromotionCode,
+    Purchase,
+    TokenPack,
+    WebhookRetry,
+)
 from tokens.admin import ReadOnlyAdmin
+
+
+class PackSaleInline(admin.TabularInline):
+    """Flash sales of the pack: PackSale.clean refuses an end before the start, a sale price
+    not below the pack's price and overlapping sales."""
+
+    model = PackSale
+    extra = 0
+    fields = ("name", "sale_price_cents", "bonus_tokens", "starts_at", "ends_at")
 
 
 @admin.register(TokenPack)
 class TokenPackAdmin(admin.ModelAdmin):
+    inlines = [PackSaleInline]
     list_display = (
         "name",
         "slug",
@@ -31,7 +49,10 @@ class PurchaseAdmin(ReadOnlyAdmin):
         "created_at",
         "user",
         "pack",
+        "quantity",
         "tokens",
+        "bonus_tokens",
+        "promotion_code",
         "amount_total",
         "currency",
         "status",
@@ -50,6 +71,25 @@ class PurchaseAdmin(ReadOnlyAdmin):
     )
     list_select_related = ("user", "pack")
     date_hierarchy = "created_at"
+
+
+@admin.register(PackSale)
+class PackSaleAdmin(admin.ModelAdmin):
+    list_display = ("pack", "name", "sale_price_cents", "bonus_tokens", "starts_at", "ends_at")
+    list_filter = ("pack",)
+    list_select_related = ("pack",)
+    date_hierarchy = "starts_at"
+
+
+@admin.register(PromotionCode)
+class PromotionCodeAdmin(ReadOnlyAdmin):
+    """Read-only: staff make and retire codes on the dashboard's Promotions page, which keeps
+    Stripe in step."""
+
+    list_display = ("code", "percent_off", "amount_off", "currency", "expires_at",
+                    "max_redemptions", "first_time_only", "active", "test_mode", "created_at")
+    list_filter = ("active", "test_mode", "first_time_only")
+    search_fields = ("code", "stripe_promotion_code_id", "stripe_coupon_id")
 
 
 @admin.register(AutoTopUp)

@@ -4,6 +4,7 @@ from django import forms
 from django.core.validators import RegexValidator
 
 from billing.models import TokenPack
+from billing.quotes import MAX_QUANTITY
 
 # Stripe's Checkout Session ids (`cs_test_…`, `cs_live_…`), the local test checkout's included.
 checkout_session_id = RegexValidator(
@@ -48,3 +49,23 @@ class TestSubscriptionActionForm(forms.Form):
     action = forms.ChoiceField(choices=[
         ("renew", "Next period"), ("fail", "Fail the renewal"), ("recover", "Recover"),
         ("give_up", "Give up after retries")])
+
+
+class CheckoutForm(forms.Form):
+    """How many packs to buy at once (the pricing page's selector)."""
+
+    quantity = forms.IntegerField(
+        min_value=1, max_value=MAX_QUANTITY, initial=1, required=False,
+        error_messages={"min_value": f"Choose from 1 to {MAX_QUANTITY} packs.",
+                        "max_value": f"Choose from 1 to {MAX_QUANTITY} packs.",
+                        "invalid": f"Choose from 1 to {MAX_QUANTITY} packs.",
+                        "required": f"Choose from 1 to {MAX_QUANTITY} packs."})
+
+    def clean_quantity(self):
+        return self.cleaned_data["quantity"] or 1  # a form without the selector buys one
+
+
+class PromotionCodeEntryForm(forms.Form):
+    """A code typed on the local test checkout (empty removes the one applied)."""
+
+    code = forms.CharField(max_length=40, required=False, label="Promotion code")

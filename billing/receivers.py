@@ -48,6 +48,11 @@ def on_charge_succeeded(sender, event, **kwargs):
     services.record_charge_receipt(charge=event.data.get("object") or {})
 
 
+@djstripe_receiver("promotion_code.updated")
+def on_promotion_code_updated(sender, event, **kwargs):
+    services.record_stripe_promotion_code(promotion_code=event.data.get("object") or {})
+
+
 @djstripe_receiver("payment_intent.succeeded")
 def on_payment_intent_succeeded(sender, event, **kwargs):
     services.fulfill_payment_intent(intent=event.data.get("object") or {})

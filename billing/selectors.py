@@ -10,7 +10,8 @@ from django.db.models import Q, QuerySet
 from django.urls import reverse
 
 from billing import stripe_api
-from billing.models import AUTO_TOP_UP_INTERVAL, AutoTopUp, Purchase, TokenPack
+from billing.models import AUTO_TOP_UP_INTERVAL, AutoTopUp, PackSale, Purchase, TokenPack
+from billing.quotes import Quote, quote_pack
 from config.shared_tables import SharedTable
 from tokens.exceptions import UnknownPrice
 from tokens.models import TokenAccount
@@ -73,43 +74,65 @@ def is_first_purchase_discount_available(user) -> bool:
     return stripe_api.discount_percent() > 0 and not has_completed_purchase(user)
 
 
-def discounted_price_cents(pack: TokenPack, percent: int) -> int:
+def discounted_cents(amount: int, percent: int) -> int:
     """What Stripe charges for a `percent`-off coupon: the discount is rounded to the cent."""
-    return pack.price_cents - round(pack.price_cents * percent / 100)
+    return amount - round(amount * percent / 100)
 
 
 def discount_percent() -> int:
     return stripe_api.discount_percent()
 
 
+def get_active_sales(*, now: datetime) -> dict[int, PackSale]:
+    """The flash sale on for each pack at `now` (server time), by pack id: the server alone
+    decides what is on sale. Sales of a pack do not overlap (PackSale.clean); if staff made
+    them overlap anyway, the one that started last wins."""
+    sales = PackSale.objects.filter(starts_at__lte=now, ends_at__gt=now).order_by("starts_at")
+    return {sale.pack_id: sale for sale in sales}
+
+
 @dataclass(frozen=True)
 class PackOffer:
-    """A pack as the pricing page shows it to one user."""
+    """A pack as the pricing page shows it to one user: one pack's quote (sale price, bonus)
+    and the first-purchase discount on top, if the user has it."""
 
-    pack: TokenPack
-    price_cents: int
+    quote: Quote
     discounted_cents: int | None
+
+    @property
+    def pack(self) -> TokenPack:
+        return self.quote.pack
+
+    @property
+    def price_cents(self) -> int:
+        return self.quote.unit_amount
 
     @property
     def pays_cents(self) -> int:
         return self.price_cents if self.discounted_cents is None else self.discounted_cents
 
     @property
+    def struck_cents(self) -> int | None:
+        """The price shown struck through beside what is paid (None: nothing off)."""
+        return self.pack.price_cents if self.pays_cents < self.pack.price_cents else None
+
+    @property
     def per_token_cents(self) -> Decimal:
-        return (Decimal(self.pays_cents) / self.pack.tokens).quantize(Decimal("0.1"))
+        tokens = self.pack.tokens + self.quote.bonus_tokens
+        return (Decimal(self.pays_cents) / tokens).quantize(Decimal("0.1"))
 
 
-def list_pack_offers(*, discount_percent: int = 0) -> list[PackOffer]:
-    return [
-        PackOffer(
-            pack=pack,
-            price_cents=pack.price_cents,
-            discounted_cents=discounted_price_cents(pack, discount_percent)
-            if discount_percent
-            else None,
-        )
-        for pack in PACK_TABLE.get()
-    ]
+def list_pack_offers(*, now: datetime, discount_percent: int = 0) -> list[PackOffer]:
+    sales = get_active_sales(now=now)
+    offers = []
+    for pack in PACK_TABLE.get():
+        quote = quote_pack(pack=pack, sale=sales.get(pack.pk))
+        offers.append(PackOffer(
+            quote=quote,
+            discounted_cents=discounted_cents(quote.unit_amount, discount_percent)
+            if discount_percent else None,
+        ))
+    return offers
 
 
 def get_user_balance(user) -> int:
@@ -345,7 +368,8 @@ def describe_purchase_references(references: list[str]) -> dict[str, Described]:
 def user_purchases_data(user) -> list[dict]:
     """Every purchase of the user, for their data export (accounts.usage.exports)."""
     return [
-        {"id": str(p.public_id), "pack": p.pack.name, "tokens": p.tokens,
+        {"id": str(p.public_id), "pack": p.pack.name, "quantity": p.quantity,
+         "tokens": p.tokens, "bonus_tokens": p.bonus_tokens,
          "amount_total": p.amount_total, "currency": p.currency, "status": p.status,
          "test_mode": p.test_mode, "created_at": p.created_at, "paid_at": p.paid_at,
          "amount_refunded": p.amount_refunded}

@@ -13,8 +13,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import trigger_client_event
 
 from billing import plan_views, selectors, services
-from billing.forms import AutoTopUpForm, SuccessQueryForm
+from billing.forms import (
+    AutoTopUpForm,
+    CheckoutForm,
+    PromotionCodeEntryForm,
+    SuccessQueryForm,
+)
 from billing.models import Purchase
+from billing.quotes import BULK_BONUS_MIN_CENTS, BULK_BONUS_PERCENT, MAX_QUANTITY
 from billing.services import auto_top_up
 from billing.services.local import LocalCheckoutDisabled
 
@@ -33,7 +39,10 @@ def pricing(request):
     discount = user.is_authenticated and selectors.is_first_purchase_discount_available(user)
     percent = selectors.discount_percent()
     context = {
-        "packs": selectors.list_pack_offers(discount_percent=percent if discount else 0),
+        "packs": selectors.list_pack_offers(now=timezone.now(),
+                                            discount_percent=percent if discount else 0),
+        "quantities": range(1, MAX_QUANTITY + 1),
+        "bulk_bonus": {"min_cents": BULK_BONUS_MIN_CENTS, "percent": BULK_BONUS_PERCENT},
         "discount_available": discount,
         "discount_percent": percent,
         "balance": selectors.get_user_balance(user) if user.is_authenticated else None,
@@ -51,9 +60,14 @@ def checkout(request, slug):
     if pack is None:
         messages.error(request, "That pack is not on sale. Please choose one of these.")
         return redirect("billing:pricing")
+    form = CheckoutForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["quantity"]))
+        return redirect("billing:pricing")
     try:
         result = services.create_checkout_session(
-            user=request.user, pack=pack, base_url=request.build_absolute_uri("/").rstrip("/")
+            user=request.user, pack=pack, base_url=request.build_absolute_uri("/").rstrip("/"),
+            quantity=form.cleaned_data["quantity"],
         )
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)
@@ -75,15 +89,39 @@ def test_checkout(request, public_id):
     if purchase.status == Purchase.Status.EXPIRED:
         messages.info(request, "That checkout was replaced by a newer one. Please start again.")
         return redirect("billing:pricing")
+    code_form = PromotionCodeEntryForm(request.POST if "apply_code" in request.POST else None)
+    if code_form.is_bound and purchase.status == Purchase.Status.OPEN:
+        return _apply_test_code(request, purchase, code_form)
     if request.method == "POST" and purchase.status == Purchase.Status.OPEN:
         try:
             services.complete_local_checkout(purchase=purchase)
         except LocalCheckoutDisabled as error:
             raise Http404 from error
+        except services.PromotionRefused as error:
+            messages.error(request, error.message)
+            return redirect("billing:test_checkout", purchase.public_id)
     if request.method == "POST" or purchase.status != Purchase.Status.OPEN:
         url = reverse("billing:success") + f"?session_id={purchase.stripe_checkout_session_id}"
         return redirect(url)
-    return render(request, "billing/test_checkout.html", {"purchase": purchase})
+    return render(request, "billing/test_checkout.html",
+                  {"purchase": purchase, "code_form": code_form})
+
+
+def _apply_test_code(request, purchase, code_form):
+    """Apply (or remove) a promotion code on the local test checkout; a refused code
+    re-renders the page with the reason and changes nothing."""
+    try:
+        if not code_form.is_valid():
+            raise services.PromotionRefused("That code is not valid.")
+        purchase = services.apply_local_promotion_code(
+            purchase=purchase, code=code_form.cleaned_data["code"], now=timezone.now())
+    except services.PromotionRefused as error:
+        code_form.add_error("code", error.message)
+        return render(request, "billing/test_checkout.html",
+                      {"purchase": purchase, "code_form": code_form}, status=400)
+    if purchase.promotion_code_id:
+        messages.success(request, f"Code {purchase.promotion_code.code} applied.")
+    return redirect("billing:test_checkout", purchase.public_id)
 
 
 @require_GET

@@ -20,6 +20,7 @@ class EntryKind(models.TextChoices):
     TRANSFER_IN = "transfer_in", "Transfer in"
     TRANSFER_OUT = "transfer_out", "Transfer out"
     PURCHASE = "purchase", "Purchase"
+    PURCHASE_BONUS = "purchase_bonus", "Purchase bonus"
     SPEND = "spend", "Spend"
     REFUND_CLAWBACK = "refund_clawback", "Refund clawback"
     ADJUSTMENT = "adjustment", "Adjustment"

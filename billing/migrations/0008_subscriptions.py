@@ -9,8 +9,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0006_auto_top_up_failure_email'),
-        ('tokens', '0009_subscriptions'),
+        ('billing', '0007_promotions'),
+        ('tokens', '0009_entry_kind_purchase_bonus'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

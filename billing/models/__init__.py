@@ -2,6 +2,7 @@
 
 from billing.models.auto_top_up import AUTO_TOP_UP_INTERVAL, AutoTopUp
 from billing.models.packs import ChargeRefund, Purchase, TokenPack
+from billing.models.promotions import PackSale, PromotionCode
 from billing.models.subscriptions import (
     AllowanceGrant,
     BillingCustomer,
@@ -22,6 +23,8 @@ __all__ = [
     "SubscriptionPlan",
     "AutoTopUp",
     "ChargeRefund",
+    "PackSale",
+    "PromotionCode",
     "Purchase",
     "TokenPack",
     "WebhookRetry",

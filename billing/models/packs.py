@@ -76,7 +76,16 @@ class Purchase(models.Model):
         "tokens.TokenAccount", on_delete=models.PROTECT, related_name="purchases"
     )
     pack = models.ForeignKey(TokenPack, on_delete=models.PROTECT, related_name="purchases")
-    tokens = models.PositiveIntegerField()
+    quantity = models.PositiveSmallIntegerField(default=1, help_text="Packs bought at once.")
+    tokens = models.PositiveIntegerField(help_text="Paid tokens (the pack's tokens x quantity).")
+    bonus_tokens = models.PositiveIntegerField(
+        default=0, help_text="Sale and bulk bonus, granted as a lot of its own.")
+    sale = models.ForeignKey("billing.PackSale", null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="purchases",
+                             help_text="The flash sale the checkout was opened in.")
+    promotion_code = models.ForeignKey(
+        "billing.PromotionCode", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="purchases", help_text="The promotion code redeemed at checkout.")
     amount_subtotal = models.PositiveIntegerField(help_text="Before discount, smallest unit.")
     amount_total = models.PositiveIntegerField(help_text="Charged, smallest unit.")
     currency = models.CharField(max_length=3)
@@ -110,11 +119,22 @@ class Purchase(models.Model):
         related_name="purchase",
         help_text="The ledger credit (lot) this purchase paid for.",
     )
+    bonus_entry = models.OneToOneField(
+        "tokens.LedgerEntry",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="bonus_purchase",
+        help_text="The ledger credit (granted lot) of the bonus tokens.",
+    )
     amount_refunded = models.PositiveIntegerField(default=0)
     tokens_clawed_back = models.PositiveIntegerField(default=0)
     clawback_shortfall = models.PositiveIntegerField(
         default=0, help_text="Refunded tokens that were already spent and could not be taken back."
     )
+    bonus_clawed_back = models.PositiveIntegerField(default=0)
+    bonus_clawback_shortfall = models.PositiveIntegerField(
+        default=0, help_text="Refunded bonus tokens that were already spent.")
     needs_review = models.BooleanField(
         default=False, help_text="Refunded after some of its tokens were spent."
     )
@@ -156,6 +176,22 @@ class Purchase(models.Model):
                 condition=~Q(status__in=["paid", "partially_refunded", "refunded"])
                 | Q(lot_entry__isnull=False),
                 name="billing_purchase_paid_has_lot",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["paid", "partially_refunded", "refunded"])
+                | Q(bonus_tokens=0) | Q(bonus_entry__isnull=False),
+                name="billing_purchase_paid_bonus_has_lot",
+            ),
+            models.CheckConstraint(
+                condition=Q(bonus_clawed_back__lte=models.F("bonus_tokens")),
+                name="billing_purchase_bonus_clawback_le_bonus",
+            ),
+            models.CheckConstraint(condition=Q(quantity__gte=1),
+                                   name="billing_purchase_quantity_positive"),
+            # Stripe refuses a coupon together with promotion codes; so do we.
+            models.CheckConstraint(
+                condition=Q(first_purchase_discount=False) | Q(promotion_code__isnull=True),
+                name="billing_purchase_one_kind_of_discount",
             ),
         ]
 

@@ -16,6 +16,14 @@ from billing.services.fulfilment import (
     refund_purchase,
 )
 from billing.services.local import complete_local_checkout
+from billing.services.promotions import (
+    PromotionRefused,
+    PromotionUnavailable,
+    apply_local_promotion_code,
+    create_promotion_code,
+    deactivate_promotion_code,
+    record_stripe_promotion_code,
+)
 from billing.services.webhooks import (
     RetryOutcome,
     queue_webhook_retry,
@@ -27,15 +35,21 @@ __all__ = [
     "CatalogSyncReport",
     "CheckoutRedirect",
     "CheckoutUnavailable",
+    "PromotionRefused",
+    "PromotionUnavailable",
     "RetryOutcome",
+    "apply_local_promotion_code",
     "complete_local_checkout",
     "create_checkout_session",
+    "create_promotion_code",
+    "deactivate_promotion_code",
     "expire_checkout",
     "fail_payment_intent",
     "fulfill_checkout",
     "fulfill_payment_intent",
     "record_charge_receipt",
     "record_purchase_invoice",
+    "record_stripe_promotion_code",
     "queue_webhook_retry",
     "refund_purchase",
     "retry_failed_webhooks",

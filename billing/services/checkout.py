@@ -3,7 +3,7 @@
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import stripe
 from django.db import IntegrityError, transaction
@@ -14,6 +14,7 @@ from djstripe.models import Customer
 from accounts.services import get_or_open_user_account
 from billing import selectors, stripe_api
 from billing.models import BillingCustomer, Purchase, TokenPack
+from billing.quotes import MAX_QUANTITY, Quote, quote_pack
 
 logger = logging.getLogger(__name__)
 
@@ -81,58 +82,101 @@ def _release_open_discount(*, user) -> None:
         expire_checkout(session_id=purchase.stripe_checkout_session_id, purchase=purchase)
 
 
-def _reserve_purchase(*, user, account, pack: TokenPack, test_mode: bool) -> Purchase:
-    """Write the open purchase; the first-purchase discount is claimed by a unique constraint,
-    so two racing checkouts cannot both carry it."""
+def _reserve_purchase(*, user, account, quote: Quote, test_mode: bool) -> Purchase:
+    """Write the open purchase with the quote's figures; the first-purchase discount is
+    claimed by a unique constraint, so two racing checkouts cannot both carry it."""
+    fields = {
+        "user": user,
+        "token_account": account,
+        "pack": quote.pack,
+        "quantity": quote.quantity,
+        "tokens": quote.tokens,
+        "bonus_tokens": quote.bonus_tokens,
+        "sale": quote.sale,
+        "amount_subtotal": quote.subtotal,
+        "currency": quote.pack.currency,
+        "test_mode": test_mode,
+    }
     percent = stripe_api.discount_percent()
     wants_discount = percent > 0 and not selectors.has_completed_purchase(user)
     if wants_discount:
         try:
             with transaction.atomic():
                 return Purchase.objects.create(
-                    user=user,
-                    token_account=account,
-                    pack=pack,
-                    tokens=pack.tokens,
-                    amount_subtotal=pack.price_cents,
-                    amount_total=selectors.discounted_price_cents(pack, percent),
-                    currency=pack.currency,
+                    **fields,
+                    amount_total=selectors.discounted_cents(quote.subtotal, percent),
                     discount_percent=percent,
                     first_purchase_discount=True,
-                    test_mode=test_mode,
                 )
         except IntegrityError:
             logger.info("First-purchase discount already reserved for user %s", user.pk)
-    return Purchase.objects.create(
-        user=user,
-        token_account=account,
-        pack=pack,
-        tokens=pack.tokens,
-        amount_subtotal=pack.price_cents,
-        amount_total=pack.price_cents,
-        currency=pack.currency,
-        test_mode=test_mode,
-    )
+    return Purchase.objects.create(**fields, amount_total=quote.subtotal)
 
 
-def create_checkout_session(*, user, pack: TokenPack, base_url: str) -> CheckoutRedirect:
-    """Open a checkout for one pack and return where to send the user.
+def _line_item(quote: Quote) -> dict:
+    """The pack at its catalog Price, or at the sale price as ad-hoc `price_data` on the
+    pack's own Product (so coupons restricted to pack products still apply)."""
+    if quote.on_sale_price:
+        return {
+            "price_data": {
+                "currency": quote.pack.currency,
+                "product": quote.pack.stripe_product_id,
+                "unit_amount": quote.unit_amount,
+            },
+            "quantity": quote.quantity,
+        }
+    return {"price": quote.pack.stripe_price_id, "quantity": quote.quantity}
 
+
+def _metadata(*, purchase: Purchase, account, user) -> dict:
+    """What the session carries so fulfilment grants exactly what was quoted, even if the
+    purchase row were missing or the sale ended while the customer was paying."""
+    metadata = {
+        "pack": purchase.pack.slug,
+        "token_account": str(account.pk),
+        "user": str(user.pk),
+        "purchase": str(purchase.public_id),
+        "quantity": str(purchase.quantity),
+        "tokens": str(purchase.tokens),
+        "bonus_tokens": str(purchase.bonus_tokens),
+    }
+    if purchase.sale_id:
+        metadata["sale"] = str(purchase.sale_id)
+    return metadata
+
+
+def create_checkout_session(
+    *, user, pack: TokenPack, base_url: str, quantity: int = 1, now: datetime | None = None
+) -> CheckoutRedirect:
+    """Open a checkout for `quantity` packs and return where to send the user.
+
+    The price is the pack's, or its sale price if a flash sale is on at `now` (default: the
+    server's clock); the paid and bonus tokens (sale bonus, bulk bonus) come from the same
+    `billing.quotes.quote_pack` the pricing page shows, and are stored on the purchase and
+    the session's metadata.
     Writes: the user's token account (if missing), a Stripe Customer (first purchase), an
     `open` Purchase, and a Stripe Checkout Session (mode `payment`, metadata naming the pack,
-    token account, user and purchase; idempotency key from the purchase). Without Stripe keys
-    in development the URL is the local test checkout instead.
+    quantity, tokens, sale, token account, user and purchase; idempotency key from the
+    purchase; promotion codes allowed unless the first-purchase coupon is applied, which
+    Stripe does not combine with them). Without Stripe keys in development the URL is the
+    local test checkout instead.
     Locks: nothing is held while Stripe is called; the discount is reserved by a constraint.
     Guarantees: the first-purchase discount is applied to at most one paid purchase per user.
-    Raises `CheckoutUnavailable` (nothing charged, purchase closed) when Stripe fails.
+    Raises `CheckoutUnavailable` (nothing charged, purchase closed) when Stripe fails or the
+    quantity is not 1..MAX_QUANTITY.
     """
     if not pack.active:
         raise CheckoutUnavailable("That pack is no longer on sale.")
+    if not 1 <= quantity <= MAX_QUANTITY:
+        raise CheckoutUnavailable(f"Choose from 1 to {MAX_QUANTITY} packs.")
+    now = now or timezone.now()
+    quote = quote_pack(pack=pack, quantity=quantity,
+                       sale=selectors.get_active_sales(now=now).get(pack.pk))
     account = get_or_open_user_account(user=user)
     local = selectors.is_local_checkout_enabled()
     if not local and not stripe_api.is_configured():
         raise CheckoutUnavailable("Purchases are not available right now.")
-    if not local and not pack.stripe_price_id:
+    if not local and not (pack.stripe_price_id and pack.stripe_product_id):
         logger.error("Pack %s has no Stripe price: run manage.py sync_stripe_catalog", pack.slug)
         raise CheckoutUnavailable("Purchases are not available right now.")
 
@@ -140,7 +184,7 @@ def create_checkout_session(*, user, pack: TokenPack, base_url: str) -> Checkout
         Purchase.objects.filter(
             user=user, first_purchase_discount=True, status=Purchase.Status.OPEN
         ).update(status=Purchase.Status.EXPIRED)
-        purchase = _reserve_purchase(user=user, account=account, pack=pack, test_mode=True)
+        purchase = _reserve_purchase(user=user, account=account, quote=quote, test_mode=True)
         purchase.stripe_checkout_session_id = f"cs_test_local_{secrets.token_hex(12)}"
         purchase.checkout_url = base_url + reverse(
             "billing:test_checkout", args=[purchase.public_id]
@@ -150,19 +194,14 @@ def create_checkout_session(*, user, pack: TokenPack, base_url: str) -> Checkout
 
     customer = ensure_customer(user=user)
     _release_open_discount(user=user)
-    purchase = _reserve_purchase(user=user, account=account, pack=pack, test_mode=False)
-    metadata = {
-        "pack": pack.slug,
-        "token_account": str(account.pk),
-        "user": str(user.pk),
-        "purchase": str(purchase.public_id),
-    }
+    purchase = _reserve_purchase(user=user, account=account, quote=quote, test_mode=False)
+    metadata = _metadata(purchase=purchase, account=account, user=user)
     expires_at = timezone.now() + SESSION_TTL
     params = {
         "mode": "payment",
         "customer": customer.id,
         "client_reference_id": str(purchase.public_id),
-        "line_items": [{"price": pack.stripe_price_id, "quantity": 1}],
+        "line_items": [_line_item(quote)],
         "metadata": metadata,
         "payment_intent_data": {"metadata": metadata},
         "success_url": base_url + reverse("billing:success") + "?session_id={CHECKOUT_SESSION_ID}",
@@ -177,6 +216,8 @@ def create_checkout_session(*, user, pack: TokenPack, base_url: str) -> Checkout
     }
     if purchase.first_purchase_discount:
         params["discounts"] = [{"coupon": stripe_api.first_purchase_coupon_id()}]
+    else:
+        params["allow_promotion_codes"] = True
     try:
         session = stripe.checkout.Session.create(
             api_key=stripe_api.api_key(),

@@ -13,12 +13,14 @@ from django.db import transaction
 from django.utils import timezone
 from djstripe.models import Charge, Invoice
 
-from billing.models import ChargeRefund, Purchase, SubscriptionInvoice, TokenPack
+from billing.models import ChargeRefund, PackSale, Purchase, SubscriptionInvoice, TokenPack
 from billing.services.locks import lock_payment
+from billing.services.promotions import redeemed_promotion
+from billing.services.purchase_lots import claw_back_share, grant_purchase_lots
 from billing.services.subscriptions.allowances import apply_subscription_refunds
 from tokens.exceptions import AccountClosed
 from tokens.models import TokenAccount
-from tokens.services import clawback_lot, grant_tokens
+from tokens.services import grant_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -90,13 +92,35 @@ def _find_purchase(session: dict) -> Purchase | None:
     return purchase
 
 
+def _metadata_int(session: dict, name: str) -> int | None:
+    try:
+        return int((session.get("metadata") or {}).get(name) or "")
+    except ValueError:
+        return None
+
+
+def _quoted_tokens(purchase: Purchase | None, pack: TokenPack, session: dict) -> tuple[int, int]:
+    """(paid, bonus) tokens as quoted when the checkout opened: from our purchase row, else
+    from the session's metadata (a session opened elsewhere), else one pack, no bonus."""
+    if purchase is not None:
+        return purchase.tokens, purchase.bonus_tokens
+    tokens = _metadata_int(session, "tokens")
+    bonus = _metadata_int(session, "bonus_tokens")
+    return (tokens if tokens and tokens > 0 else pack.tokens), max(bonus or 0, 0)
+
+
 def fulfill_checkout(*, session: dict) -> Purchase | None:
     """Credit a paid Checkout Session's tokens to the account named in its metadata.
 
-    Writes: one `purchase` ledger entry (a `paid` lot) through `grant_tokens` with key
-    `stripe:checkout:<session id>`, and the `Purchase` (created if the session was not opened
-    here) moved to `paid` with Stripe's amounts and ids; then applies any refund that
-    arrived first. Locks: the payment (advisory), the token account, then the purchase.
+    Writes: one `purchase` ledger entry (a `paid` lot) with key `stripe:checkout:<session
+    id>` and, when the checkout was quoted bonus tokens (a sale's, the bulk bonus), one
+    `purchase_bonus` entry (a `granted` lot) with key `stripe:checkout:<session id>:bonus`
+    (`purchase_lots.grant_purchase_lots`); the tokens are those quoted when the checkout
+    opened (the purchase row, else the session metadata), never re-priced, so a sale that
+    ended while the customer paid is honoured. The `Purchase` (created if the session was
+    not opened here) moves to `paid` with Stripe's amounts and ids and the promotion code
+    redeemed, if any; then any refund that arrived first is applied.
+    Locks: the payment (advisory), the token account, then the purchase.
     Guarantees: a session credits at most once however often or concurrently it is
     delivered; an unpaid session (`payment_status != "paid"`) credits nothing; an unknown
     pack, user or account is logged and credits nothing. Returns the purchase, or None.
@@ -127,17 +151,10 @@ def fulfill_checkout(*, session: dict) -> Purchase | None:
         purchase = _find_purchase(session)
         if purchase is not None and purchase.is_credited:
             return purchase
-        tokens = purchase.tokens if purchase is not None else pack.tokens
+        tokens, bonus_tokens = _quoted_tokens(purchase, pack, session)
         try:
-            entry = grant_tokens(
-                account=account,
-                amount=tokens,
-                kind="purchase",
-                source="paid",
-                idempotency_key=f"stripe:checkout:{session_id}",
-                reference=session_id,
-                memo=f"{pack.name} pack",
-            )
+            lots = grant_purchase_lots(account=account, session_id=session_id, tokens=tokens,
+                                       bonus_tokens=bonus_tokens, memo=f"{pack.name} pack")
         except AccountClosed:
             logger.error(
                 "Checkout %s paid for closed token account %s: nothing credited; refund it",
@@ -153,7 +170,11 @@ def fulfill_checkout(*, session: dict) -> Purchase | None:
                 user=user,
                 token_account=account,
                 pack=pack,
+                quantity=_metadata_int(session, "quantity") or 1,
                 tokens=tokens,
+                bonus_tokens=bonus_tokens,
+                sale_id=PackSale.objects.filter(
+                    pk=_metadata_int(session, "sale")).values_list("pk", flat=True).first(),
                 currency=session.get("currency") or pack.currency,
                 amount_subtotal=pack.price_cents,
                 amount_total=pack.price_cents,
@@ -175,12 +196,14 @@ def fulfill_checkout(*, session: dict) -> Purchase | None:
         if charge is not None:
             purchase.stripe_charge_id = charge.id
             purchase.receipt_url = charge.receipt_url or purchase.receipt_url
-        purchase.lot_entry = entry
+        purchase.promotion_code = redeemed_promotion(session) or purchase.promotion_code
+        purchase.lot_entry = lots.paid
+        purchase.bonus_entry = lots.bonus
         purchase.status = Purchase.Status.PAID
         purchase.paid_at = timezone.now()
         purchase.save()
         _apply_waiting_refunds(purchase=purchase, payment_intent_id=payment_intent_id)
-    logger.info("Credited %s tokens for checkout %s", tokens, session_id)
+    logger.info("Credited %s + %s bonus tokens for checkout %s", tokens, bonus_tokens, session_id)
     return purchase
 
 
@@ -259,31 +282,30 @@ def _apply_refund(*, purchase: Purchase, refund: ChargeRefund) -> None:
     """Claw back the tokens matching what Stripe has refunded so far (caller holds the locks).
 
     Refunds are cumulative (`amount_refunded` only grows), so the tokens to take back are
-    the refunded share of the pack minus what was already taken or found spent.
+    the refunded share of each lot (the paid lot and the bonus lot) minus what was already
+    taken or found spent (`purchase_lots.claw_back_share`).
     """
     if refund.amount_captured <= 0 or refund.amount_refunded <= refund.applied_amount:
         return
-    if refund.amount_refunded >= refund.amount_captured:
-        target = purchase.tokens
-    else:
-        target = purchase.tokens * refund.amount_refunded // refund.amount_captured
-    owed = target - purchase.tokens_clawed_back - purchase.clawback_shortfall
-    if owed > 0:
-        entry = clawback_lot(
-            lot_entry=purchase.lot_entry,
-            amount=owed,
-            idempotency_key=f"stripe:refund:{refund.stripe_charge_id}:{target}",
-            reason=f"Stripe refund on {refund.stripe_charge_id}",
-        )
-        taken = -entry.amount if entry is not None else 0
-        purchase.tokens_clawed_back += taken
-        purchase.clawback_shortfall += owed - taken
-    if purchase.clawback_shortfall:
+    key = f"stripe:refund:{refund.stripe_charge_id}"
+    paid = claw_back_share(lot_entry=purchase.lot_entry, tokens=purchase.tokens,
+                           taken=purchase.tokens_clawed_back, short=purchase.clawback_shortfall,
+                           refund=refund, key=key)
+    purchase.tokens_clawed_back += paid.taken
+    purchase.clawback_shortfall += paid.short
+    bonus = claw_back_share(lot_entry=purchase.bonus_entry, tokens=purchase.bonus_tokens,
+                            taken=purchase.bonus_clawed_back,
+                            short=purchase.bonus_clawback_shortfall, refund=refund,
+                            key=f"{key}:bonus")
+    purchase.bonus_clawed_back += bonus.taken
+    purchase.bonus_clawback_shortfall += bonus.short
+    if purchase.clawback_shortfall or purchase.bonus_clawback_shortfall:
         purchase.needs_review = True
         logger.warning(
-            "Refund on %s: %s tokens of purchase %s were already spent",
+            "Refund on %s: %s paid and %s bonus tokens of purchase %s were already spent",
             refund.stripe_charge_id,
             purchase.clawback_shortfall,
+            purchase.bonus_clawback_shortfall,
             purchase.pk,
         )
     fully = refund.amount_refunded >= refund.amount_captured
@@ -302,8 +324,9 @@ def refund_purchase(*, charge: dict) -> Purchase | None:
     tokens.
 
     Writes: the `ChargeRefund` (Stripe's running refund total for the charge), and when its
-    purchase is already credited a `refund_clawback` entry through `clawback_lot` (only what
-    remains of that purchase's lot) and the purchase marked refunded — flagged
+    purchase is already credited `refund_clawback` entries through `clawback_lot` (the
+    refunded share of what remains of that purchase's paid lot and of its bonus lot) and the
+    purchase marked refunded — flagged
     `needs_review` when tokens were already spent. A refund that arrives before the checkout
     waits in `ChargeRefund` and is applied by `fulfill_checkout`.
     Locks: the payment (advisory), the token account, then the purchase and refund rows.

@@ -62,11 +62,17 @@ def _nested(form: dict) -> dict:
     return result
 
 
+class StripeRefusal(Exception):
+    """A request Stripe answers with 400 invalid_request_error."""
+
+
 class FakeStripe:
     def __init__(self):
         self.objects: dict[str, dict] = {}
         self.calls: list[tuple[str, str, dict]] = []
         self.raw_requests: list = []
+        # The product each checkout session sells (Stripe keeps it in the line items).
+        self.session_products: dict[str, str] = {}
         self._lock = threading.Lock()
         # Paths (prefixes) that answer 500 until removed: Stripe having a bad minute.
         self.failing: set[str] = set()
@@ -271,9 +277,14 @@ class FakeStripe:
         charge["refunds"]["total_count"] += 1
         return charge
 
-    def complete_session(self, session_id: str, *, payment_status: str = "paid") -> dict:
-        """What happens on Stripe's page when the customer pays."""
+    def complete_session(self, session_id: str, *, payment_status: str = "paid",
+                         promotion_code: str | None = None) -> dict:
+        """What happens on Stripe's page when the customer pays (having typed
+        `promotion_code`, a code's id, if the session allows codes: Stripe checks it is
+        active, unexpired, under its cap and for this session's product)."""
         session = self.objects[session_id]
+        if promotion_code is not None:
+            self.redeem(session, self.objects[promotion_code])
         intent = self.payment_intent(
             amount=session["amount_total"],
             customer=session["customer"],
@@ -291,6 +302,31 @@ class FakeStripe:
                            billing_reason="manual", metadata=session["metadata"])
             session["invoice"] = invoice["id"]
         return session
+
+    def redeem(self, session: dict, promotion: dict) -> None:
+        assert session["allow_promotion_codes"], "this session does not take promotion codes"
+        coupon = self.objects[promotion["promotion"]["coupon"]]
+        assert promotion["active"], "Stripe refuses an inactive code"
+        assert promotion["expires_at"] is None or promotion["expires_at"] > time.time()
+        assert promotion["max_redemptions"] is None or \
+            promotion["times_redeemed"] < promotion["max_redemptions"]
+        products = (coupon.get("applies_to") or {}).get("products")
+        assert products is None or self.session_products[session["id"]] in products, \
+            "not for this product"
+        discount = self.coupon_discount(coupon, session["amount_subtotal"])
+        session.update(
+            discounts=[{"coupon": coupon["id"], "promotion_code": promotion["id"]}],
+            amount_total=session["amount_subtotal"] - discount,
+            total_details={**session["total_details"], "amount_discount": discount},
+        )
+        promotion["times_redeemed"] += 1
+        coupon["times_redeemed"] += 1
+
+    @staticmethod
+    def coupon_discount(coupon: dict, amount: int) -> int:
+        if coupon.get("percent_off"):
+            return round(amount * float(coupon["percent_off"]) / 100)
+        return min(int(coupon["amount_off"]), amount)
 
     def complete_setup(self, session_id: str, *, brand: str = "visa",
                        last4: str = "4242") -> dict:
@@ -371,23 +407,34 @@ class FakeStripe:
     def session(self, params: dict) -> dict:
         if params["mode"] == "setup":
             params = {**params, "line_items": {"0": {"price": ""}}}
-        price = self.objects.get(params["line_items"]["0"]["price"], {})
-        subtotal = price.get("unit_amount", 0)
+        item = params["line_items"]["0"]
+        if "price_data" in item:  # an ad-hoc price on an existing product
+            price = {"unit_amount": int(item["price_data"]["unit_amount"]),
+                     "currency": item["price_data"]["currency"],
+                     "product": item["price_data"]["product"]}
+            if price["product"] not in self.objects:
+                raise StripeRefusal(f"No such product: '{price['product']}'")
+        else:
+            price = self.objects.get(item["price"], {})
+        if params.get("discounts") and params.get("allow_promotion_codes"):
+            raise StripeRefusal("You may only specify one of these parameters: "
+                                "allow_promotion_codes, discounts.")
+        subtotal = price.get("unit_amount", 0) * int(item.get("quantity", 1))
         discount = 0
         discounts = []
         if params.get("discounts"):
             coupon_id = params["discounts"]["0"]["coupon"]
-            coupon = self.objects[coupon_id]
-            discount = round(subtotal * float(coupon["percent_off"]) / 100)
+            discount = self.coupon_discount(self.objects[coupon_id], subtotal)
             discounts = [{"coupon": coupon_id, "promotion_code": None}]
         session_id = f"cs_test_{secrets.token_hex(24)}"
         self.session_params[session_id] = params
+        self.session_products[session_id] = price.get("product")
         return self.add(
             {
                 "id": session_id,
                 "object": "checkout.session",
                 "after_expiration": None,
-                "allow_promotion_codes": None,
+                "allow_promotion_codes": params.get("allow_promotion_codes") == "true" or None,
                 "amount_subtotal": subtotal,
                 "amount_total": subtotal - discount,
                 "billing_address_collection": None,
@@ -423,6 +470,42 @@ class FakeStripe:
                 "url": f"https://checkout.stripe.com/c/pay/{session_id}#fidkdWxOYHwnPyd1blpxYHZxWjA0",
             }
         )
+
+    def coupon(self, params: dict) -> dict:
+        products = (params.get("applies_to") or {}).get("products")
+        if isinstance(products, dict):
+            products = list(products.values())
+        elif isinstance(products, str):
+            products = [products]
+        return _from_fixture(
+            "coupon", id=params.get("id") or secrets.token_hex(4).upper(),
+            duration=params["duration"], duration_in_months=None, redeem_by=None,
+            percent_off=float(params["percent_off"]) if params.get("percent_off") else None,
+            amount_off=int(params["amount_off"]) if params.get("amount_off") else None,
+            currency=params.get("currency"), name=params.get("name"),
+            metadata=params.get("metadata", {}), created=int(time.time()),
+            applies_to={"products": products} if products else None)
+
+    def promotion_code(self, params: dict):
+        """POST /v1/promotion_codes: Stripe refuses a code already active."""
+        code = params["code"]
+        if any(o.get("object") == "promotion_code" and o["active"] and
+               o["code"].upper() == code.upper() for o in list(self.objects.values())):
+            return self._json({"error": {
+                "type": "invalid_request_error", "code": "resource_already_exists",
+                "message": "An active promotion code with `code: " + code + "` already exists.",
+                "param": "code"}}, status=400)
+        restrictions = params.get("restrictions", {})
+        return self._json(self.add(_from_fixture(
+            "promotion_code", id=_id("promo"), code=code, active=True, created=int(time.time()),
+            expires_at=int(params["expires_at"]) if params.get("expires_at") else None,
+            max_redemptions=int(params["max_redemptions"]) if params.get("max_redemptions")
+            else None,
+            metadata=params.get("metadata", {}),
+            promotion={"type": "coupon", "coupon": params["promotion"]["coupon"]},
+            restrictions={"first_time_transaction":
+                          restrictions.get("first_time_transaction") == "true",
+                          "minimum_amount": None, "minimum_amount_currency": None})))
 
     def invoice(self, *, customer: str, amount: int = 1500) -> dict:
         """An invoice from some other product on the same Stripe account."""
@@ -599,7 +682,11 @@ class FakeStripe:
                 self.customer(email=params.get("email"), metadata=params.get("metadata"))
             )
         if path == "/v1/checkout/sessions":
-            return self._json(self.session(params))
+            try:
+                return self._json(self.session(params))
+            except StripeRefusal as refusal:
+                return self._json({"error": {"type": "invalid_request_error",
+                                             "message": str(refusal)}}, status=400)
         if path == "/v1/payment_intents":
             return self._idempotent(request.headers.get("Idempotency-Key", ""),
                                     lambda: self.off_session_payment(params))
@@ -662,22 +749,12 @@ class FakeStripe:
                 )
             )
         if path == "/v1/coupons":
-            return self._json(
-                self.add(
-                    {
-                        "id": params["id"],
-                        "object": "coupon",
-                        "duration": params["duration"],
-                        "percent_off": float(params["percent_off"]),
-                        "name": params.get("name"),
-                        "valid": True,
-                        "livemode": False,
-                        "created": int(time.time()),
-                        "metadata": {},
-                    }
-                )
-            )
-        update = re.fullmatch(r"/v1/(products|prices)/([^/]+)", path)
+            return self._idempotent(request.headers.get("Idempotency-Key", ""),
+                                    lambda: self._json(self.add(self.coupon(params))))
+        if path == "/v1/promotion_codes":
+            return self._idempotent(request.headers.get("Idempotency-Key", ""),
+                                    lambda: self.promotion_code(params))
+        update = re.fullmatch(r"/v1/(products|prices|promotion_codes)/([^/]+)", path)
         if update and update.group(2) in self.objects:
             obj = self.objects[update.group(2)]
             for key, value in params.items():

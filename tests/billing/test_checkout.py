@@ -42,6 +42,9 @@ def test_checkout_opens_a_stripe_session_for_the_users_customer(
         "token_account": str(buyer.token_account_id),
         "user": str(buyer.pk),
         "purchase": str(purchase.public_id),
+        "quantity": "1",
+        "tokens": "50",
+        "bonus_tokens": "0",
     }
     assert params["payment_intent_data"]["metadata"] == params["metadata"]
     customer = Customer.objects.get(subscriber=buyer)

@@ -25,6 +25,7 @@ from tokens.references import Described, describe_references
 SOURCE_LABELS = {
     EntryKind.PURCHASE: "Purchased",
     EntryKind.SUBSCRIPTION: "Plan allowance",
+    EntryKind.PURCHASE_BONUS: "Purchase bonus",
     EntryKind.WELCOME: "Welcome bonus",
     EntryKind.VISITOR_GRANT: "Free trial",
     EntryKind.TRANSFER_IN: "Carried over",
@@ -37,7 +38,8 @@ CATEGORIES = {
     "spent": ("Spent", (EntryKind.SPEND,), False),
     "bought": ("Bought", (EntryKind.PURCHASE, EntryKind.SUBSCRIPTION), False),
     "granted": ("Granted", (EntryKind.WELCOME, EntryKind.VISITOR_GRANT, EntryKind.PROMO,
-                            EntryKind.TRANSFER_IN, EntryKind.ADJUSTMENT), True),
+                            EntryKind.PURCHASE_BONUS, EntryKind.TRANSFER_IN,
+                            EntryKind.ADJUSTMENT), True),
     "refunded": ("Refunded", (EntryKind.REFUND_CLAWBACK,), False),
     "expired": ("Expired", (EntryKind.EXPIRY,), False),
 }
@@ -68,6 +70,7 @@ _DEFAULT_TITLES = {
     EntryKind.SPEND: "Spent",
     EntryKind.PURCHASE: "Bought tokens",
     EntryKind.SUBSCRIPTION: "Plan allowance",
+    EntryKind.PURCHASE_BONUS: "Bonus tokens",
     EntryKind.REFUND_CLAWBACK: "Refund",
     EntryKind.EXPIRY: "Tokens expired",
     EntryKind.TRANSFER_IN: "Transferred in",
@@ -77,6 +80,7 @@ _DEFAULT_TITLES = {
 # How a described movement reads: "Bought Professional pack", "Refund of Professional pack".
 _DESCRIBED_TITLES = {
     EntryKind.PURCHASE: "Bought {}",
+    EntryKind.PURCHASE_BONUS: "Bonus with {}",
     EntryKind.REFUND_CLAWBACK: "Refund of {}",
 }
 # Credits over time, in three groups.
@@ -87,6 +91,7 @@ CREDIT_GROUPS = {
     EntryKind.WELCOME: "Granted",
     EntryKind.VISITOR_GRANT: "Granted",
     EntryKind.PROMO: "Granted",
+    EntryKind.PURCHASE_BONUS: "Granted",
     EntryKind.ADJUSTMENT: "Granted",
 }
 BUCKETS = ("day", "week", "month")

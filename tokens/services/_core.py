@@ -378,6 +378,7 @@ CREDIT_KINDS = frozenset(
         EntryKind.WELCOME,
         EntryKind.VISITOR_GRANT,
         EntryKind.PURCHASE,
+        EntryKind.PURCHASE_BONUS,
         EntryKind.PROMO,
         EntryKind.SUBSCRIPTION,
         EntryKind.ADJUSTMENT,
