@@ -12,7 +12,6 @@ from billing.services.fulfilment import (
     fulfill_checkout,
     fulfill_payment_intent,
     record_charge_receipt,
-    record_purchase_invoice,
     refund_purchase,
 )
 from billing.services.local import complete_local_checkout
@@ -24,6 +23,7 @@ from billing.services.promotions import (
     deactivate_promotion_code,
     record_stripe_promotion_code,
 )
+from billing.services.purchase_invoices import record_purchase_invoice
 from billing.services.webhooks import (
     RetryOutcome,
     queue_webhook_retry,

@@ -11,11 +11,12 @@ import uuid
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
-from djstripe.models import Charge, Invoice
+from djstripe.models import Charge
 
 from billing.models import ChargeRefund, PackSale, Purchase, SubscriptionInvoice, TokenPack
 from billing.services.locks import lock_payment
 from billing.services.promotions import redeemed_promotion
+from billing.services.purchase_invoices import link_invoice
 from billing.services.purchase_lots import claw_back_share, grant_purchase_lots
 from billing.services.subscriptions.allowances import apply_subscription_refunds
 from tokens.exceptions import AccountClosed
@@ -59,19 +60,6 @@ def _synced_charge(payment_intent_id: str) -> Charge | None:
     if not payment_intent_id:
         return None
     return Charge.objects.filter(payment_intent_id=payment_intent_id).order_by("-created").first()
-
-
-def _link_invoice(purchase: Purchase, invoice_id: str) -> None:
-    """The purchase's invoice, with its links when dj-stripe already synced it (its own
-    `invoice.finalized`/`invoice.paid` fill them in otherwise: `record_purchase_invoice`)."""
-    if not invoice_id:
-        return
-    purchase.stripe_invoice_id = invoice_id
-    synced = Invoice.objects.filter(id=invoice_id).values_list("stripe_data", flat=True).first()
-    if synced:
-        purchase.hosted_invoice_url = synced.get("hosted_invoice_url") or \
-            purchase.hosted_invoice_url
-        purchase.invoice_pdf = synced.get("invoice_pdf") or purchase.invoice_pdf
 
 
 def _find_purchase(session: dict) -> Purchase | None:
@@ -191,7 +179,7 @@ def fulfill_checkout(*, session: dict) -> Purchase | None:
             purchase.stripe_customer_id
         )
         purchase.stripe_payment_intent_id = payment_intent_id
-        _link_invoice(purchase, _stripe_id(session.get("invoice")))
+        link_invoice(purchase, _stripe_id(session.get("invoice")))
         charge = _synced_charge(payment_intent_id)
         if charge is not None:
             purchase.stripe_charge_id = charge.id
@@ -387,16 +375,3 @@ def record_charge_receipt(*, charge: dict) -> None:
         receipt_url=receipt_url, stripe_charge_id=charge.get("id") or "", updated_at=timezone.now()
     )
 
-
-def record_purchase_invoice(*, invoice: dict) -> int:
-    """Keep the links of a one-off purchase's invoice on its purchase (the billing page shows
-    them). Writes `Purchase.hosted_invoice_url` / `invoice_pdf` by a plain update (no ledger
-    effect); an invoice that arrives before its checkout is credited is linked by
-    `fulfill_checkout`. Returns the purchases updated (0 for invoices that are not ours)."""
-    invoice_id = invoice.get("id") or ""
-    links = {"hosted_invoice_url": invoice.get("hosted_invoice_url") or "",
-             "invoice_pdf": invoice.get("invoice_pdf") or ""}
-    if not invoice_id or not any(links.values()):
-        return 0
-    return Purchase.objects.filter(stripe_invoice_id=invoice_id).update(
-        **links, updated_at=timezone.now())

@@ -24,6 +24,7 @@ from billing.models import (
     SubscriptionPlan,
 )
 from billing.services.locks import lock_payment
+from billing.services.purchase_lots import claw_back_share
 from billing.services.subscriptions.shapes import (
     invoice_lines,
     invoice_paid_at,
@@ -33,7 +34,7 @@ from billing.services.subscriptions.shapes import (
 )
 from billing.services.subscriptions.sync import plan_for_price, sync_subscription
 from tokens.models import EntryKind, LotSource, TokenAccount
-from tokens.services import carry_over_lot, clawback_lot, end_lot, grant_tokens
+from tokens.services import carry_over_lot, end_lot, grant_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -269,24 +270,18 @@ def apply_subscription_refunds(*, record: SubscriptionInvoice) -> None:
             stripe_payment_intent_id=record.stripe_payment_intent_id):
         if refund.amount_captured <= 0 or refund.amount_refunded <= refund.applied_amount:
             continue
-        fully = refund.amount_refunded >= refund.amount_captured
         for grant in record.grants.select_for_update(of=("self",)).exclude(
                 kind=Grant.ROLLOVER).select_related("lot_entry"):
-            target = grant.tokens if fully else \
-                grant.tokens * refund.amount_refunded // refund.amount_captured
-            owed = target - grant.tokens_clawed_back - grant.clawback_shortfall
-            if owed <= 0:
-                continue
-            entry = clawback_lot(
-                lot_entry=grant.lot_entry, amount=owed,
-                idempotency_key=f"stripe:refund:{refund.stripe_charge_id}:{grant.pk}:{target}",
-                reason=f"Stripe refund on {refund.stripe_charge_id}")
-            taken = -entry.amount if entry is not None else 0
-            grant.tokens_clawed_back += taken
-            grant.clawback_shortfall += owed - taken
-            grant.needs_review = grant.clawback_shortfall > 0
-            grant.save(update_fields=["tokens_clawed_back", "clawback_shortfall",
-                                      "needs_review"])
+            back = claw_back_share(
+                lot_entry=grant.lot_entry, tokens=grant.tokens, taken=grant.tokens_clawed_back,
+                short=grant.clawback_shortfall, refund=refund,
+                key=f"stripe:refund:{refund.stripe_charge_id}:{grant.pk}")
+            if back.taken or back.short:
+                grant.tokens_clawed_back += back.taken
+                grant.clawback_shortfall += back.short
+                grant.needs_review = grant.clawback_shortfall > 0
+                grant.save(update_fields=["tokens_clawed_back", "clawback_shortfall",
+                                          "needs_review"])
         record.amount_refunded = min(refund.amount_refunded, record.amount_paid)
         record.save(update_fields=["amount_refunded"])
         refund.applied_amount = refund.amount_refunded
