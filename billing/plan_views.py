@@ -3,7 +3,7 @@ and the local test mode's subscription actions."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -11,14 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.services import get_or_open_user_account
 from billing import selectors, services, subscription_selectors
 from billing.forms import CancelPlanForm, SuccessQueryForm, TestSubscriptionActionForm
+from billing.http import see_other
 from billing.models import SubscriptionCheckout
 from billing.services.subscriptions import lifecycle, local
-
-
-def _see_other(url: str) -> HttpResponseRedirect:
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
 
 
 def _base_url(request) -> str:
@@ -64,7 +59,7 @@ def subscribe(request, slug):
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)
         return redirect("billing:pricing")
-    return _see_other(result.url)
+    return see_other(result.url)
 
 
 @require_GET
@@ -94,7 +89,7 @@ def portal(request):
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)
         return redirect("billing:history")
-    return _see_other(url)
+    return see_other(url)
 
 
 @require_POST

@@ -5,7 +5,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -19,6 +19,7 @@ from billing.forms import (
     PromotionCodeEntryForm,
     SuccessQueryForm,
 )
+from billing.http import see_other
 from billing.models import Purchase
 from billing.quotes import BULK_BONUS_MIN_CENTS, BULK_BONUS_PERCENT, MAX_QUANTITY
 from billing.services import auto_top_up
@@ -72,10 +73,7 @@ def checkout(request, slug):
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)
         return redirect("billing:pricing")
-    # 303: the browser follows with a GET, to Stripe or to the local test checkout.
-    response = HttpResponseRedirect(result.url)
-    response.status_code = 303
-    return response
+    return see_other(result.url)
 
 
 @require_http_methods(["GET", "POST"])
@@ -224,9 +222,7 @@ def save_card(request):
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)
         return redirect("billing:history")
-    response = HttpResponseRedirect(url)
-    response.status_code = 303
-    return response
+    return see_other(url)
 
 
 @require_GET

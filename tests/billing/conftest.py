@@ -125,6 +125,13 @@ def purchase_history(checkouts):
     }
 
 
+def without_trial(plans, *slugs) -> None:
+    """These plans start paid at once (the seeded plans have a 7-day trial)."""
+    for slug in slugs:
+        plans[slug].trial_days = plans[slug].trial_tokens = 0
+        plans[slug].save()
+
+
 class Subscriber:
     """A customer's subscription driven through Stripe Billing's events (the fake's clock,
     signed webhooks posted to dj-stripe): subscribe, then each step's events delivered —

@@ -14,7 +14,7 @@ import pytest
 
 from billing.models import AllowanceGrant, PlanSubscription, SubscriptionInvoice
 from billing.services.subscriptions.allowances import grant_due_allowances
-from tests.billing.conftest import Subscriber
+from tests.billing.conftest import Subscriber, without_trial
 from tests.helpers import assert_ledger_healthy
 from tokens.models import Lot, TokenAccount
 from tokens.services import expire_lots, spend_tokens
@@ -63,13 +63,6 @@ def clocked(request, fake_stripe, synced_plans, buyer, webhooks, tasks_inline,
     return subscriber
 
 
-def _no_trial(plans, *slugs):
-    for slug in slugs:
-        plans[slug].trial_days = 0
-        plans[slug].trial_tokens = 0
-        plans[slug].save()
-
-
 def _one_live(subscriber) -> None:
     assert PlanSubscription.objects.filter(
         token_account_id=subscriber.user.token_account_id, duplicate=False,
@@ -110,7 +103,7 @@ def test_trial_then_conversion_then_three_renewals_with_capped_rollover(clocked)
 
 
 def test_upgrade_mid_period_grants_the_prorated_difference_once(clocked):
-    _no_trial(clocked.plans, "basic-monthly")
+    without_trial(clocked.plans, "basic-monthly")
     clocked.subscribe("basic-monthly", repeat=3)
     start_ts, end_ts = clocked.period_start(), clocked.period_end()
     half = start_ts + (end_ts - start_ts) // 2
@@ -128,7 +121,7 @@ def test_upgrade_mid_period_grants_the_prorated_difference_once(clocked):
 
 
 def test_monthly_to_yearly_restarts_the_period_and_grants_month_by_month(clocked):
-    _no_trial(clocked.plans, "basic-monthly", "basic-yearly")
+    without_trial(clocked.plans, "basic-monthly", "basic-yearly")
     clocked.subscribe("basic-monthly", repeat=3)
     clocked.spend(40, "m1")
     start_ts = clocked.period_start()
@@ -151,7 +144,7 @@ def test_monthly_to_yearly_restarts_the_period_and_grants_month_by_month(clocked
 
 
 def test_downgrade_takes_effect_at_the_period_end(clocked):
-    _no_trial(clocked.plans, "pro-monthly")
+    without_trial(clocked.plans, "pro-monthly")
     clocked.subscribe("pro-monthly", repeat=3)
     clocked.step(clocked.clock.schedule_downgrade(clocked.subscription_id,
                                                   clocked.plans["basic-monthly"].stripe_price_id),
@@ -165,7 +158,7 @@ def test_downgrade_takes_effect_at_the_period_end(clocked):
 
 
 def test_cancel_resume_cancel_then_the_plan_ends_at_the_period_end(clocked, client):
-    _no_trial(clocked.plans, "basic-monthly")
+    without_trial(clocked.plans, "basic-monthly")
     clocked.subscribe("basic-monthly", repeat=3)
     client.force_login(clocked.user)
     client.post("/billing/plan/cancel/", {"reason": "Too expensive"})
@@ -183,7 +176,7 @@ def test_cancel_resume_cancel_then_the_plan_ends_at_the_period_end(clocked, clie
 
 
 def test_failed_renewal_then_recovery(clocked, mailoutbox):
-    _no_trial(clocked.plans, "basic-monthly")
+    without_trial(clocked.plans, "basic-monthly")
     clocked.subscribe("basic-monthly", repeat=3)
     clocked.spend(50, "all")
     expire_lots(now=at(clocked.period_end()))
@@ -202,7 +195,7 @@ def test_failed_renewal_then_recovery(clocked, mailoutbox):
 
 
 def test_failed_renewal_then_stripe_gives_up(clocked, mailoutbox):
-    _no_trial(clocked.plans, "basic-monthly")
+    without_trial(clocked.plans, "basic-monthly")
     clocked.subscribe("basic-monthly", repeat=3)
     expire_lots(now=at(clocked.period_end()))
     invoice, events = clocked.clock.fail_renewal(clocked.subscription_id)
@@ -215,7 +208,7 @@ def test_failed_renewal_then_stripe_gives_up(clocked, mailoutbox):
 
 
 def test_refund_of_a_period_claws_back_what_is_left(clocked):
-    _no_trial(clocked.plans, "basic-monthly")
+    without_trial(clocked.plans, "basic-monthly")
     clocked.subscribe("basic-monthly", repeat=3)
     clocked.renew()
     clocked.spend(30, "p2")  # the 25 carried first, then 5 of the month's 50

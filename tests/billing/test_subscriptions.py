@@ -12,7 +12,7 @@ from billing.models import (
     SubscriptionInvoice,
 )
 from billing.services.subscriptions.lifecycle import start_subscription
-from tests.billing.conftest import Subscriber
+from tests.billing.conftest import Subscriber, without_trial
 from tests.billing.stripe_billing import StripeBilling
 from tests.billing.stripe_fake import Webhooks
 from tests.helpers import assert_ledger_healthy, race, user_balance
@@ -73,9 +73,7 @@ def test_open_checkouts_of_the_account_are_expired_when_a_plan_starts(subscriber
 @pytest.mark.django_db(transaction=True)
 def test_two_tabs_paying_at_once_leave_one_subscription_and_refund_the_other(
         fake_stripe, synced_plans, buyer, webhook_endpoint, tasks_inline, mailoutbox):
-    for slug in ("basic-monthly", "pro-monthly"):
-        synced_plans[slug].trial_days = synced_plans[slug].trial_tokens = 0
-        synced_plans[slug].save()
+    without_trial(synced_plans, "basic-monthly", "pro-monthly")
     clock = StripeBilling(fake_stripe)
     tabs = [Subscriber(fake_stripe, synced_plans, buyer, Webhooks(Client(), webhook_endpoint))
             for _ in range(2)]
@@ -109,8 +107,7 @@ def test_two_tabs_paying_at_once_leave_one_subscription_and_refund_the_other(
 @pytest.mark.django_db(transaction=True)
 def test_one_paid_invoice_delivered_concurrently_grants_once(
         fake_stripe, synced_plans, buyer, webhook_endpoint, tasks_inline):
-    synced_plans["basic-monthly"].trial_days = synced_plans["basic-monthly"].trial_tokens = 0
-    synced_plans["basic-monthly"].save()
+    without_trial(synced_plans, "basic-monthly")
     tab = Subscriber(fake_stripe, synced_plans, buyer, Webhooks(Client(), webhook_endpoint))
     created, paid, completed = StripeBilling(fake_stripe).complete_checkout(
         tab.open("basic-monthly"))
@@ -219,8 +216,7 @@ def test_a_pack_checkout_creates_an_invoice_whose_links_reach_the_billing_page(
 @pytest.mark.django_db(transaction=True)
 def test_a_refund_racing_its_paid_invoice_takes_the_allowance_back(
         fake_stripe, synced_plans, buyer, webhook_endpoint, tasks_inline):
-    synced_plans["basic-monthly"].trial_days = synced_plans["basic-monthly"].trial_tokens = 0
-    synced_plans["basic-monthly"].save()
+    without_trial(synced_plans, "basic-monthly")
     tab = Subscriber(fake_stripe, synced_plans, buyer, Webhooks(Client(), webhook_endpoint))
     clock = StripeBilling(fake_stripe)
     created, paid, completed = clock.complete_checkout(tab.open("basic-monthly"))
