@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.core.cache import cache
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
 
@@ -83,12 +83,13 @@ def get_current_allowance(subscription: PlanSubscription, *,
     now = now or timezone.now()
     current = AllowanceGrant.objects.filter(
         invoice__subscription=subscription, starts_at__lte=now, expires_at__gt=now)
-    # The month under way began with its latest allowance (or trial): a trial that a new
+    # The month under way is the latest allowance (or trial) granted: a trial that a new
     # period ended early, or a month that a restarted period replaced, is not part of it.
-    month_start = current.filter(kind__in=(AllowanceGrant.Kind.ALLOWANCE,
-                                           AllowanceGrant.Kind.TRIAL)).order_by(
-        "-starts_at").values_list("starts_at", flat=True).first()
-    grants = current.filter(starts_at__gte=month_start) if month_start else current.none()
+    latest = current.filter(kind__in=(AllowanceGrant.Kind.ALLOWANCE,
+                                      AllowanceGrant.Kind.TRIAL)).order_by("-pk").first()
+    grants = current.filter(
+        Q(invoice_id=latest.invoice_id, month=latest.month)
+        | Q(kind=AllowanceGrant.Kind.PRORATION, pk__gt=latest.pk)) if latest else current.none()
     totals = grants.aggregate(granted=Sum("tokens"), left=Sum("lot_entry__lot__remaining"))
     return Allowance(granted=totals["granted"] or 0, left=totals["left"] or 0,
                      expires_at=grants.order_by("expires_at").values_list(

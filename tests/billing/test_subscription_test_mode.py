@@ -56,6 +56,8 @@ def test_the_test_mode_drives_a_plan_through_its_life(client, buyer, plans, loca
     _act(client, "recover")
     assert PlanSubscription.objects.get().status == "active"
     assert user_balance(buyer) == 25 + 50  # 25 of the unused 50 carried over
+    # This month is the new allowance and what was carried into it, nothing older.
+    assert "75 of 75 tokens left" in client.get(reverse("billing:history")).content.decode()
 
     client.post(reverse("billing:cancel_plan"), {"reason": "Trying it out"})
     row = PlanSubscription.objects.get()
