@@ -28,7 +28,7 @@ from accounts.models import (
     VisitorGrantQuota,
 )
 from accounts.network import get_client_ip, hash_network
-from accounts.signals import visitor_merged
+from accounts.signals import user_account_closed, visitor_merged
 from tokens.models import LedgerEntry, TokenAccount
 from tokens.services import adjust_tokens, close_account, grant_tokens, open_account
 
@@ -300,6 +300,7 @@ def close_user_account(*, user: User) -> None:
     password, `is_active`, `is_staff` and `is_superuser` off; a ClosedAccountEmail hash of
     each of their verified addresses (one welcome bonus per address); their allauth email
     addresses, connected accounts, MFA authenticators and sessions deleted.
+    After the commit, `user_account_closed` is sent (a plan stops renewing).
     Raises PendingHolds, changing nothing, while a generation still holds their tokens.
     Idempotent: closing a closed account changes nothing more.
     """
@@ -338,6 +339,9 @@ def close_user_account(*, user: User) -> None:
         locked.is_active = locked.is_staff = locked.is_superuser = False
         locked.set_unusable_password()
         locked.save()
+        account_id = user.token_account_id
+        transaction.on_commit(lambda: user_account_closed.send_robust(
+            sender=User, user=user, token_account_id=account_id))
     user.refresh_from_db()
 
 

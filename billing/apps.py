@@ -14,7 +14,10 @@ class BillingConfig(AppConfig):
             describe_purchase_references,
             user_purchases_data,
         )
-        from billing.subscription_selectors import describe_invoice_references
+        from billing.subscription_selectors import (
+            describe_invoice_references,
+            user_subscriptions_data,
+        )
         from tokens.references import register_describer
 
         # A purchase's credit and its refunds refer to the Stripe Checkout Session, or to the
@@ -24,4 +27,5 @@ class BillingConfig(AppConfig):
         # A plan's allowance lots, their rollovers and refunds refer to the paid invoice.
         register_describer("in_", describe_invoice_references)
         register_data_section("purchases", user_purchases_data)
+        register_data_section("subscriptions", user_subscriptions_data)
         PACK_TABLE.follow(TokenPack)

@@ -11,8 +11,9 @@ from django.dispatch import receiver
 from djstripe.event_handlers import djstripe_receiver
 from djstripe.models import Subscription
 
+from accounts.signals import user_account_closed
 from billing import services, stripe_api, tasks
-from billing.models import AutoTopUp
+from billing.models import AutoTopUp, PlanSubscription
 from billing.services.subscriptions import allowances, dunning, sync
 from billing.services.subscriptions.shapes import invoice_subscription_id
 from tokens.signals import available_fell_below_threshold
@@ -119,6 +120,13 @@ def on_invoice_payment_failed(sender, event, **kwargs):
     found = _invoice_and_subscription(event)
     if found is not None:
         dunning.record_payment_failed(invoice=found[0], subscription=found[1])
+
+
+@receiver(user_account_closed, dispatch_uid="billing.end_plan_of_closed_account")
+def on_user_account_closed(sender, user, token_account_id, **kwargs):
+    if token_account_id and PlanSubscription.objects.filter(
+            token_account_id=token_account_id, status__in=PlanSubscription.LIVE).exists():
+        tasks.end_subscriptions_of_closed_account_task.delay(token_account_id)
 
 
 @receiver(available_fell_below_threshold, dispatch_uid="billing.auto_top_up")

@@ -135,3 +135,26 @@ def describe_invoice_references(references: list[str]) -> dict[str, Described]:
         for invoice_id, plan in SubscriptionInvoice.objects.filter(
             stripe_invoice_id__in=references).values_list("stripe_invoice_id", "plan__name")
     }
+
+
+def user_subscriptions_data(user) -> list[dict]:
+    """The plans of the user's account and their paid invoices, for their data export."""
+    if not user.token_account_id:
+        return []
+    rows = PlanSubscription.objects.filter(token_account_id=user.token_account_id,
+                                           duplicate=False).select_related("plan")
+    invoices = SubscriptionInvoice.objects.filter(
+        subscription__token_account_id=user.token_account_id).select_related("plan")
+    return [
+        {"id": str(row.public_id), "plan": row.plan.name, "status": row.status,
+         "test_mode": row.test_mode, "started_at": row.created_at,
+         "current_period_end": row.current_period_end,
+         "cancel_at_period_end": row.cancel_at_period_end, "cancel_reason": row.cancel_reason,
+         "invoices": [
+             {"number": invoice.number, "kind": invoice.kind, "plan": invoice.plan.name,
+              "period_start": invoice.period_start, "period_end": invoice.period_end,
+              "amount_paid": invoice.amount_paid, "currency": invoice.currency,
+              "amount_refunded": invoice.amount_refunded, "paid_at": invoice.paid_at}
+             for invoice in invoices if invoice.subscription_id == row.pk]}
+        for row in rows
+    ]

@@ -77,3 +77,11 @@ def send_subscription_email_task(subscription_id: int, reason: str) -> None:
 def grant_due_allowances_task() -> int:
     """Beat, hourly: yearly plans' months 2–12 as they begin."""
     return allowances.grant_due_allowances()
+
+
+@shared_task(ignore_result=True, soft_time_limit=60, time_limit=90,
+             autoretry_for=(stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError),
+             retry_backoff=10, max_retries=8)
+def end_subscriptions_of_closed_account_task(account_id: int) -> None:
+    """The owner deleted their account: their plan stops now."""
+    sync.end_subscriptions_of_closed_account(account_id=account_id)

@@ -1,10 +1,13 @@
 """Subscribing: what Checkout is asked for, the portal for a second plan, two tabs paying at
 once, bad input, the failed-renewal banner, and where a plan's tokens show on usage pages."""
 
+import json
+
 import pytest
 from django.test import Client
 from django.urls import reverse
 
+from accounts.services import close_user_account
 from billing.models import (
     AllowanceGrant,
     PlanSubscription,
@@ -231,3 +234,31 @@ def test_a_refund_racing_its_paid_invoice_takes_the_allowance_back(
     assert (grant.tokens_clawed_back, grant.clawback_shortfall) == (50, 0)
     assert SubscriptionInvoice.objects.get().amount_refunded == 1500
     assert_ledger_healthy()
+
+
+def test_deleting_the_account_cancels_the_plan_and_a_late_invoice_grants_nothing(
+        subscriber, client, caplog):
+    without_trial(subscriber.plans, "basic-monthly")
+    subscriber.subscribe("basic-monthly")
+    client.force_login(subscriber.user)
+    with subscriber.on_commit(execute=True):
+        close_user_account(user=subscriber.user)
+    stripe_side = subscriber.fake.objects[subscriber.subscription_id]
+    assert stripe_side["status"] == "canceled"
+    assert subscriber.row().status == "canceled"
+    # A renewal Stripe had already started is paid late: recorded, nothing granted, no retry.
+    stripe_side["status"] = "active"
+    subscriber.step(subscriber.clock.renew(subscriber.subscription_id))
+    assert LedgerEntry.objects.filter(kind="subscription").count() == 1
+    assert "paid for closed token account" in caplog.text
+    assert_ledger_healthy()
+
+
+def test_the_data_export_carries_the_plan_and_its_invoices(subscriber, client):
+    subscriber.subscribe("basic-monthly")
+    subscriber.step(subscriber.clock.renew(subscriber.subscription_id))
+    client.force_login(subscriber.user)
+    data = json.loads(client.get(reverse("accounts:data_export")).content)
+    [plan] = data["subscriptions"]
+    assert (plan["plan"], plan["status"]) == ("Basic", "active")
+    assert [invoice["kind"] for invoice in plan["invoices"]] == ["period", "trial"]

@@ -33,6 +33,7 @@ from billing.services.subscriptions.shapes import (
     subscription_state,
 )
 from billing.services.subscriptions.sync import plan_for_price, sync_subscription
+from tokens.exceptions import AccountClosed
 from tokens.models import EntryKind, LotSource, TokenAccount
 from tokens.services import carry_over_lot, end_lot, grant_tokens
 
@@ -144,15 +145,21 @@ def record_paid_invoice(*, invoice: dict, subscription: dict,
             })
         if not created:
             return record
-        if paid.kind == Kind.TRIAL:
-            _grant(account, record, month=1, kind=Grant.TRIAL, tokens=paid.plan.trial_tokens,
-                   starts_at=paid.period_start, expires_at=paid.period_end,
-                   memo=f"{paid.plan.name} trial")
-        elif paid.kind == Kind.PERIOD:
-            for month in range(1, months_due(record, now) + 1):
-                _grant_month(account, record, month)
-        else:
-            _grant_proration(account, record)
+        try:
+            if paid.kind == Kind.TRIAL:
+                _grant(account, record, month=1, kind=Grant.TRIAL,
+                       tokens=paid.plan.trial_tokens, starts_at=paid.period_start,
+                       expires_at=paid.period_end, memo=f"{paid.plan.name} trial")
+            elif paid.kind == Kind.PERIOD:
+                for month in range(1, months_due(record, now) + 1):
+                    _grant_month(account, record, month)
+            else:
+                _grant_proration(account, record)
+        except AccountClosed:
+            # A redelivery could never credit it: recorded, logged for a refund by hand.
+            logger.error("Invoice %s paid for closed token account %s: nothing granted; "
+                         "refund it", record.stripe_invoice_id, account.pk)
+            return record
         apply_subscription_refunds(record=record)
     return record
 
@@ -247,6 +254,7 @@ def grant_due_allowances(*, now: datetime | None = None) -> int:
         kind=Kind.PERIOD, plan__interval=SubscriptionPlan.Interval.YEAR, period_start__lte=now,
         period_end__gt=now, amount_refunded=0, subscription__duplicate=False,
         subscription__status__in=PlanSubscription.LIVE,
+        subscription__token_account__closed_at__isnull=True,
     ).exclude(Exists(later)).select_related("plan", "subscription__plan")
     written = 0
     for record in due:

@@ -210,6 +210,27 @@ def settle_duplicate_subscription(*, subscription_id: int) -> bool:
     return bool(claimed)
 
 
+def end_subscriptions_of_closed_account(*, account_id: int) -> int:
+    """The owner deleted their account: their plan is canceled at Stripe now (no refund; the
+    closed account can receive no more tokens) and the answer written by
+    `sync_subscription`. Calls Stripe with idempotency keys outside any transaction.
+    Returns how many subscriptions were ended."""
+    ended = 0
+    for row in PlanSubscription.objects.select_related("plan").filter(
+            token_account_id=account_id, status__in=PlanSubscription.LIVE):
+        if row.test_mode:
+            PlanSubscription.objects.filter(pk=row.pk).update(
+                status=PlanSubscription.Status.CANCELED, canceled_at=timezone.now(),
+                cancel_reason="Account deleted")
+        else:
+            answer = stripe.Subscription.cancel(
+                row.stripe_subscription_id, api_key=stripe_api.api_key(),
+                idempotency_key=f"myba-account-closed-cancel-{row.public_id}")
+            sync_subscription(subscription=answer.to_dict())
+        ended += 1
+    return ended
+
+
 EMAILS = {
     "payment_failed": "We could not renew your {site} plan",
     "ended": "Your {site} plan has ended",
