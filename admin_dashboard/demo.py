@@ -1,7 +1,7 @@
 """Demo data for `make run`, so the staff dashboard shows something real on a fresh clone.
 
-A few users, visitors, tickets, generation attempts and purchases spread over the last 30
-days. Token movements go through the ledger's services (their rows are dated today: the
+A few users, visitors, tickets, generation attempts, purchases and subscriptions spread over
+the last 30 days. Token movements go through the ledger's services (their rows are dated today: the
 ledger is append-only and its dates are the truth). Idempotent: a second run adds nothing.
 """
 
@@ -15,7 +15,13 @@ from django.utils import timezone
 
 from accounts.models import AnonymousVisitor, User
 from accounts.services import get_or_open_user_account
-from billing.models import Purchase, TokenPack
+from billing.models import (
+    PlanSubscription,
+    Purchase,
+    SubscriptionInvoice,
+    SubscriptionPlan,
+    TokenPack,
+)
 from tickets.kinds import kind_values
 from tickets.models import GenerationAttempt, Ticket
 from tokens.services import grant_tokens, open_account, spend_tokens
@@ -107,21 +113,72 @@ def _seed_visitor(n: int, rng: random.Random, now) -> None:
                  reference=ticket.reference)
 
 
+# (plan slug, status, started days ago, trial days, paid periods, ended days ago, cancelling)
+DEMO_SUBSCRIPTIONS = [
+    ("basic-monthly", "active", 50, 0, 2, None, False),
+    ("basic-yearly", "active", 120, 0, 1, None, False),
+    ("pro-monthly", "past_due", 40, 0, 1, None, False),
+    ("basic-monthly", "trialing", 2, 7, 0, None, False),
+    ("pro-monthly", "active", 20, 7, 1, None, True),
+    ("basic-monthly", "canceled", 16, 7, 0, 9, False),
+    ("pro-monthly", "canceled", 75, 0, 2, 12, False),
+]
+
+
+def _seed_subscription(n: int, row: tuple, now) -> None:
+    """One local test-mode subscription of customer `n` and its paid invoices (no allowance
+    lots: the demo's subscribers do not sign in)."""
+    slug, status, started, trial_days, paid, ended, cancelling = row
+    plan = SubscriptionPlan.objects.filter(slug=slug).first()
+    user = User.objects.filter(email=f"customer{n}@{DEMO_DOMAIN}").first()
+    if plan is None or user is None:
+        return
+    start = now - timedelta(days=started)
+    trial_end = start + timedelta(days=trial_days) if trial_days else None
+    first_paid = trial_end or start
+    subscription = PlanSubscription.objects.create(
+        token_account=user.token_account, user=user, plan=plan, status=status,
+        stripe_subscription_id=f"sub_demo_{n}", test_mode=True, started_at=start,
+        trial_end=trial_end, current_period_start=start, cancel_at_period_end=cancelling,
+        cancel_reason="Switching to a team plan" if cancelling else "",
+        current_period_end=first_paid + timedelta(days=30 * max(paid, 1)),
+        ended_at=now - timedelta(days=ended) if ended else None,
+        canceled_at=now - timedelta(days=ended) if ended else None)
+    for month in range(paid):
+        period_start = first_paid + timedelta(days=30 * month)
+        SubscriptionInvoice.objects.create(
+            subscription=subscription, plan=plan, kind=SubscriptionInvoice.Kind.PERIOD,
+            stripe_invoice_id=f"in_demo_{n}_{month}", period_start=period_start,
+            period_end=period_start + timedelta(days=30 * plan.months),
+            amount_paid=plan.price_cents, currency=plan.currency, paid_at=period_start)
+
+
+def _seed_subscriptions(now) -> None:
+    """The demo customers' subscriptions, once (also into a demo made before they existed)."""
+    if PlanSubscription.objects.filter(stripe_subscription_id__startswith="sub_demo_").exists():
+        return
+    for n, row in enumerate(DEMO_SUBSCRIPTIONS, start=1):
+        _seed_subscription(n, row, now)
+
+
 def seed_dashboard_demo(command) -> None:
     """Seeder for `seed_demo` (local demo only: DEBUG on)."""
     if not settings.DEBUG:
         return
+    now = timezone.now()
     if User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").exists():
+        with transaction.atomic():
+            _seed_subscriptions(now)
         command.stdout.write("Dashboard demo data ready")
         return
     rng = random.Random(7)
-    now = timezone.now()
     pack = TokenPack.objects.filter(active=True).order_by("sort_order").first()
     with transaction.atomic():
         for n in range(1, DEMO_USERS + 1):
             _seed_user(n, rng, now, pack)
         for n in range(1, DEMO_VISITORS + 1):
             _seed_visitor(n, rng, now)
+        _seed_subscriptions(now)
     command.stdout.write(
         command.style.SUCCESS(f"Dashboard demo data created ({DEMO_USERS} customers)")
     )

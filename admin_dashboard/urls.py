@@ -1,6 +1,6 @@
 from django.urls import path
 
-from admin_dashboard.views import ops, overview, promotions, users
+from admin_dashboard.views import ops, overview, promotions, subscriptions, users
 
 app_name = "admin_dashboard"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("audit/", users.audit_log, name="audit"),
     path("webhooks/", ops.webhooks, name="webhooks"),
     path("webhooks/<int:pk>/retry/", ops.retry_webhook, name="retry_webhook"),
+    path("subscriptions/", subscriptions.subscriptions, name="subscriptions"),
     path("promotions/", promotions.promotions, name="promotions"),
     path("promotions/<int:pk>/deactivate/", promotions.deactivate_promotion,
          name="deactivate_promotion"),

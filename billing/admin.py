@@ -6,15 +6,20 @@ from djstripe.models import WebhookEventTrigger
 
 from billing import services
 from billing.models import (
+    AllowanceGrant,
     AutoTopUp,
     ChargeRefund,
     PackSale,
+    PlanSubscription,
     PromotionCode,
     Purchase,
+    SubscriptionCheckout,
+    SubscriptionInvoice,
+    SubscriptionPlan,
     TokenPack,
     WebhookRetry,
 )
-from tokens.admin import ReadOnlyAdmin
+from tokens.admin import ReadOnlyAdmin, ReadOnlyInline
 
 
 class PackSaleInline(admin.TabularInline):
@@ -90,6 +95,84 @@ class PromotionCodeAdmin(ReadOnlyAdmin):
                     "max_redemptions", "first_time_only", "active", "test_mode", "created_at")
     list_filter = ("active", "test_mode", "first_time_only")
     search_fields = ("code", "stripe_promotion_code_id", "stripe_coupon_id")
+
+
+@admin.register(SubscriptionPlan)
+class SubscriptionPlanAdmin(admin.ModelAdmin):
+    """Plans are edited here and pushed to Stripe by `sync_stripe_catalog` (a new price makes
+    a new Stripe Price; subscribers keep theirs until they change plan). Once a plan is in
+    Stripe its slug, interval and currency are fixed, and plans are retired, never deleted."""
+
+    list_display = ("name", "slug", "interval", "tokens_per_month", "price_cents", "currency",
+                    "rollover_cap", "trial_days", "trial_tokens", "active", "stripe_price_id")
+    list_editable = ("active",)
+    list_filter = ("interval", "active", "currency")
+    search_fields = ("name", "slug", "stripe_price_id")
+
+    def get_readonly_fields(self, request, obj=None):
+        fixed = ("stripe_product_id", "stripe_price_id", "updated_at")
+        if obj is not None and obj.stripe_price_id:
+            return ("slug", "interval", "currency", *fixed)
+        return fixed
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SubscriptionInvoiceInline(ReadOnlyInline):
+    model = SubscriptionInvoice
+    fields = ("stripe_invoice_id", "kind", "plan", "period_start", "period_end", "amount_paid",
+              "amount_refunded", "currency", "paid_at")
+
+
+@admin.register(PlanSubscription)
+class PlanSubscriptionAdmin(ReadOnlyAdmin):
+    """Read-only: Stripe's webhooks keep these in step; staff act on subscriptions in Stripe."""
+
+    list_display = ("stripe_subscription_id", "user", "plan", "status", "cancel_at_period_end",
+                    "current_period_end", "started_at", "ended_at", "duplicate", "test_mode")
+    list_filter = ("status", "plan", "cancel_at_period_end", "duplicate", "test_mode")
+    search_fields = ("stripe_subscription_id", "stripe_customer_id", "user__email")
+    list_select_related = ("user", "plan")
+    date_hierarchy = "created_at"
+    inlines = [SubscriptionInvoiceInline]
+
+
+class AllowanceGrantInline(ReadOnlyInline):
+    model = AllowanceGrant
+    fields = ("month", "kind", "tokens", "starts_at", "expires_at", "tokens_clawed_back",
+              "needs_review")
+
+
+@admin.register(SubscriptionInvoice)
+class SubscriptionInvoiceAdmin(ReadOnlyAdmin):
+    list_display = ("stripe_invoice_id", "subscription", "kind", "plan", "period_start",
+                    "amount_paid", "amount_refunded", "currency", "paid_at")
+    list_filter = ("kind", "plan", "currency")
+    search_fields = ("stripe_invoice_id", "number", "subscription__stripe_subscription_id",
+                     "subscription__user__email")
+    list_select_related = ("subscription", "plan")
+    date_hierarchy = "paid_at"
+    inlines = [AllowanceGrantInline]
+
+
+@admin.register(AllowanceGrant)
+class AllowanceGrantAdmin(ReadOnlyAdmin):
+    list_display = ("invoice", "month", "kind", "tokens", "starts_at", "expires_at",
+                    "tokens_clawed_back", "clawback_shortfall", "needs_review")
+    list_filter = ("kind", "needs_review")
+    search_fields = ("invoice__stripe_invoice_id", "invoice__subscription__user__email")
+    list_select_related = ("invoice",)
+    date_hierarchy = "starts_at"
+
+
+@admin.register(SubscriptionCheckout)
+class SubscriptionCheckoutAdmin(ReadOnlyAdmin):
+    list_display = ("stripe_checkout_session_id", "user", "plan", "status", "promotion_code",
+                    "amount_total", "currency", "created_at", "completed_at")
+    list_filter = ("status", "plan")
+    search_fields = ("stripe_checkout_session_id", "user__email", "promotion_code__code")
+    list_select_related = ("user", "plan", "promotion_code")
 
 
 @admin.register(AutoTopUp)

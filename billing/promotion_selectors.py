@@ -1,39 +1,51 @@
 """Reads for promotions: the staff page's codes and their redemptions, and whether a code can
 be redeemed on a purchase (the local test checkout's check; Stripe checks its own codes).
 
-A redemption is a paid purchase (paid, partly or fully refunded) that carries the code: the
-"coupon redemptions" figure is counted from those rows and the page lists the same rows.
+A redemption is a paid purchase (paid, partly or fully refunded) or a completed plan checkout
+that carries the code: the "coupon redemptions" figure is counted from those rows and the page
+lists the same rows.
 """
 
 from datetime import datetime
 
-from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
-from billing.models import PromotionCode, Purchase
+from billing.models import PromotionCode, Purchase, SubscriptionCheckout
 
 REDEEMED = Q(status__in=Purchase.PAID_STATUSES)
+CHECKOUT_REDEEMED = Q(status=SubscriptionCheckout.Status.COMPLETE)
+
+
+def _per_code(rows: QuerySet, value) -> Subquery:
+    """`value` summed over the `rows` that redeemed the outer code (0 when none)."""
+    return Coalesce(Subquery(
+        rows.filter(promotion_code=OuterRef("pk")).order_by().values("promotion_code")
+        .annotate(total=value).values("total")), 0)
 
 
 def list_promotion_codes() -> QuerySet[PromotionCode]:
-    """Every code, newest first, with `redemptions` (paid purchases that used it),
-    `discount_given` and `charged` (smallest unit) and `redeemed_purchases` (those same
-    purchases, newest first) — one query for the codes, one for the purchases."""
-    redeemed = Q(purchases__status__in=Purchase.PAID_STATUSES)
+    """Every code, newest first, with `redemptions` (paid purchases and completed plan
+    checkouts that used it), `discount_given` and `charged` (smallest unit), and those same
+    rows newest first as `redeemed_purchases` and `redeemed_checkouts` — one query for the
+    codes and one for each kind of row."""
+    purchases = Purchase.objects.filter(REDEEMED)
+    checkouts = SubscriptionCheckout.objects.filter(CHECKOUT_REDEEMED)
     return (
         PromotionCode.objects.select_related("created_by")
         .annotate(
-            redemptions=Count("purchases", filter=redeemed),
-            charged=Coalesce(Sum("purchases__amount_total", filter=redeemed), 0),
-            discount_given=Coalesce(Sum(F("purchases__amount_subtotal")
-                                        - F("purchases__amount_total"), filter=redeemed), 0),
+            redemptions=_per_code(purchases, Count("pk")) + _per_code(checkouts, Count("pk")),
+            charged=_per_code(purchases, Sum("amount_total"))
+            + _per_code(checkouts, Sum("amount_total")),
+            discount_given=_per_code(purchases, Sum(F("amount_subtotal") - F("amount_total")))
+            + _per_code(checkouts, Sum(F("amount_subtotal") - F("amount_total"))),
         )
-        .prefetch_related(Prefetch(
-            "purchases",
-            queryset=Purchase.objects.filter(REDEEMED).select_related("user", "pack")
-            .order_by("-paid_at"),
-            to_attr="redeemed_purchases",
-        ))
+        .prefetch_related(
+            Prefetch("purchases", queryset=purchases.select_related("user", "pack")
+                     .order_by("-paid_at"), to_attr="redeemed_purchases"),
+            Prefetch("subscription_checkouts", queryset=checkouts.select_related("user", "plan")
+                     .order_by("-completed_at"), to_attr="redeemed_checkouts"),
+        )
         .order_by("-active", "-created_at", "-id")
     )
 
@@ -46,7 +58,7 @@ def count_redemptions(promotion: PromotionCode, *, excluding: Purchase | None = 
     purchases = promotion.purchases.filter(REDEEMED)
     if excluding is not None:
         purchases = purchases.exclude(pk=excluding.pk)
-    return purchases.count()
+    return purchases.count() + promotion.subscription_checkouts.filter(CHECKOUT_REDEEMED).count()
 
 
 def find_active_promotion(code: str) -> PromotionCode | None:

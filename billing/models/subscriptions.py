@@ -98,7 +98,8 @@ class BillingCustomer(models.Model):
 
 class SubscriptionCheckout(models.Model):
     """A subscription Checkout Session we opened; the open ones of an account are expired
-    when one of its subscriptions starts (a second tab cannot then start another)."""
+    when one of its subscriptions starts (a second tab cannot then start another). A
+    completed one keeps what the first payment was and the promotion code it redeemed."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"
@@ -112,7 +113,14 @@ class SubscriptionCheckout(models.Model):
     plan = models.ForeignKey(SubscriptionPlan, on_delete=models.PROTECT, related_name="+")
     stripe_checkout_session_id = models.CharField(max_length=255, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    promotion_code = models.ForeignKey(
+        "billing.PromotionCode", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="subscription_checkouts", help_text="The code redeemed on Stripe's page.")
+    amount_subtotal = models.PositiveIntegerField(default=0)
+    amount_total = models.PositiveIntegerField(default=0)
+    currency = models.CharField(max_length=3, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.plan.slug} checkout {self.stripe_checkout_session_id} ({self.status})"
@@ -156,7 +164,11 @@ class PlanSubscription(models.Model):
     trial_end = models.DateTimeField(null=True, blank=True)
     cancel_at_period_end = models.BooleanField(default=False)
     cancel_reason = models.CharField(max_length=500, blank=True)
-    canceled_at = models.DateTimeField(null=True, blank=True)
+    canceled_at = models.DateTimeField(
+        null=True, blank=True, help_text="When cancelling was asked for (Stripe's canceled_at).")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="Stripe's start_date.")
+    ended_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the subscription ended (Stripe's ended_at).")
     test_mode = models.BooleanField(
         default=False, help_text="Driven by the local test mode: nothing is charged.")
     # Emails claimed by conditional update before sending: each is sent once.

@@ -15,6 +15,7 @@ PAGES = [
     "/dashboard/users/",
     "/dashboard/audit/",
     "/dashboard/webhooks/",
+    "/dashboard/subscriptions/",
     "/dashboard/generations/",
     "/dashboard/health/",
 ]

@@ -24,4 +24,9 @@ def test_make_run_seeds_dashboard_demo_data_once(settings, tmp_path, staff_clien
     overview = staff_client.get("/dashboard/?range=30")
     figures = {f.label: f.current for f in overview.context["figures"]}
     assert figures["Tickets"] == counts[1] and figures["Purchases"] == counts[2]
+    subscriptions = staff_client.get("/dashboard/subscriptions/").context
+    # Basic $15 + Basic yearly $150 / 12 + two Pro at $45 (one past due, one cancelling).
+    assert subscriptions["mrr_label"] == "$117.50"
+    assert (subscriptions["live_count"], subscriptions["lists"]["churned"]["count"],
+            subscriptions["conversion"]) == (5, 1, 50.0)
     call_command("ledger_audit", stdout=StringIO())

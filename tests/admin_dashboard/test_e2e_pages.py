@@ -50,6 +50,7 @@ def test_every_dashboard_page_has_its_heading_fits_and_passes_axe(make_page, dem
         (f"/dashboard/users/{customer.pk}/", customer.email),
         (f"/dashboard/users/{newcomer.pk}/", newcomer.email),
         ("/dashboard/webhooks/", "Webhooks"),
+        ("/dashboard/subscriptions/", "Subscriptions"),
         ("/dashboard/promotions/", "Promotions"),
         ("/dashboard/generations/", "Generations"),
         ("/dashboard/health/", "Health"),

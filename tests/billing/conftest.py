@@ -169,8 +169,13 @@ class Subscriber:
                     response = self.webhooks.post(event)
             assert response.status_code == 200, (event["type"], response.content[:500])
 
-    def subscribe(self, slug: str, **delivery) -> PlanSubscription:
-        events = self.clock.complete_checkout(self.open(slug))
+    def subscribe(self, slug: str, *, promotion_code: str = "", **delivery) -> PlanSubscription:
+        """Pay for plan `slug` on Stripe's page (typing `promotion_code`, a code's Stripe id,
+        if given)."""
+        session_id = self.open(slug)
+        if promotion_code:
+            self.fake.redeem(self.fake.objects[session_id], self.fake.objects[promotion_code])
+        events = self.clock.complete_checkout(session_id)
         self.subscription_id = events[0][1]["id"]
         self.deliver(events, **delivery)
         return self.row()

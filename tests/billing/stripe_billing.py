@@ -162,7 +162,8 @@ class StripeBilling:
                                          metadata=data.get("metadata") or {}, start=now,
                                          trial_days=trial)
         item = self.item(subscription)
-        amount = 0 if trial else self._price(price_id)["unit_amount"]
+        # A promotion code redeemed on Stripe's page discounts the first invoice.
+        amount = 0 if trial else session["amount_total"]
         invoice = self.invoice(subscription, reason="subscription_create", paid=True,
                                created=now, lines=[(price_id, amount, now,
                                                     item["current_period_end"], False)])

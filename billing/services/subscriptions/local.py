@@ -33,23 +33,25 @@ def _subscription(row: PlanSubscription, **changes) -> dict:
         "status": row.status, "plan": row.plan, "start": row.current_period_start,
         "end": row.current_period_end, "trial_end": row.trial_end,
         "cancel_at_period_end": row.cancel_at_period_end, "reason": row.cancel_reason,
-        **changes,
+        "started": row.started_at or row.current_period_start, **changes,
     }
     return _subscription_object(row.stripe_subscription_id, row.token_account_id,
                                 row.user_id, **fields)
 
 
 def _subscription_object(subscription_id: str, account_id: int, user_id, *, status, plan,
-                         start, end, trial_end, cancel_at_period_end=False, reason="") -> dict:
+                         start, end, trial_end, started=None, cancel_at_period_end=False,
+                         reason="") -> dict:
     def stamp(value):
         return int(value.timestamp()) if value else None
 
+    ended = stamp(timezone.now()) if status == "canceled" else None
     return {
         "id": subscription_id, "object": "subscription", "customer": f"cus_local_{account_id}",
         "status": status, "trial_end": stamp(trial_end),
         "cancel_at_period_end": cancel_at_period_end,
         "cancellation_details": {"comment": reason or None},
-        "canceled_at": stamp(timezone.now()) if status == "canceled" else None,
+        "canceled_at": ended, "ended_at": ended, "start_date": stamp(started or start),
         "metadata": {"plan": plan.slug, "token_account": str(account_id),
                      "user": str(user_id or "")},
         "items": {"data": [{"price": {"id": f"{LOCAL_PRICE_PREFIX}{plan.slug}",

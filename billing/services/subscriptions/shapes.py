@@ -88,6 +88,8 @@ class SubscriptionState:
     cancel_at_period_end: bool
     cancel_reason: str
     canceled_at: datetime | None
+    started_at: datetime | None
+    ended_at: datetime | None
     metadata: dict
     latest_invoice_id: str
 
@@ -111,6 +113,8 @@ def subscription_state(subscription: dict) -> SubscriptionState:
         cancel_at_period_end=bool(subscription.get("cancel_at_period_end")),
         cancel_reason=str(reason)[:500],
         canceled_at=when(subscription.get("canceled_at")),
+        started_at=when(subscription.get("start_date")),
+        ended_at=when(subscription.get("ended_at")),
         metadata=subscription.get("metadata") or {},
         latest_invoice_id=stripe_id(subscription.get("latest_invoice")),
     )

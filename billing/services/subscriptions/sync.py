@@ -25,6 +25,7 @@ from billing.models import (
     SubscriptionCheckout,
     SubscriptionPlan,
 )
+from billing.services.promotions import redeemed_promotion
 from billing.services.subscriptions.shapes import invoice_payment_intent, subscription_state
 from billing.subscription_selectors import billing_alert_key
 from tokens.models import TokenAccount
@@ -81,6 +82,8 @@ def _fields(state, plan: SubscriptionPlan) -> dict:
         "cancel_at_period_end": state.cancel_at_period_end,
         "cancel_reason": state.cancel_reason,
         "canceled_at": state.canceled_at,
+        "started_at": state.started_at,
+        "ended_at": state.ended_at,
     }
 
 
@@ -140,16 +143,23 @@ def _after_commit(row: PlanSubscription) -> None:
 
 
 def complete_subscription_checkout(*, session: dict) -> None:
-    """A subscription Checkout Session was completed: mark it complete (the subscription
-    itself is recorded from its own events); the account's other open sessions are expired
-    after the commit."""
+    """A subscription Checkout Session was completed: mark it complete with what the first
+    payment was and the promotion code it redeemed (the staff's redemption figures count
+    these rows; the subscription itself is recorded from its own events). The first delivery
+    writes; a repeat finds it complete and changes nothing. The account's other open
+    sessions are expired after the commit."""
     from billing import tasks
 
     found = SubscriptionCheckout.objects.filter(stripe_checkout_session_id=session.get("id") or "")
     checkout = found.first()
     if checkout is None:
         return
-    found.update(status=SubscriptionCheckout.Status.COMPLETE)
+    found.exclude(status=SubscriptionCheckout.Status.COMPLETE).update(
+        status=SubscriptionCheckout.Status.COMPLETE, completed_at=timezone.now(),
+        promotion_code=redeemed_promotion(session),
+        amount_subtotal=session.get("amount_subtotal") or 0,
+        amount_total=session.get("amount_total") or 0,
+        currency=session.get("currency") or checkout.plan.currency)
     transaction.on_commit(
         lambda: tasks.expire_subscription_checkouts_task.delay(checkout.token_account_id))
 
