@@ -47,6 +47,12 @@ class User(AbstractUser):
     # accounts.services.dismiss_welcome); until then every page shows it. Users who existed
     # before the welcome did were marked welcomed by migration 0004.
     welcomed_at = models.DateTimeField(null=True, blank=True)
+    # The user's own day (the daily bonus's calendar day), an IANA name.
+    time_zone = models.CharField(max_length=64, default="UTC")
+    # Set by the referral fraud gates (or staff): growth rewards (daily bonus, gifts,
+    # referral rewards) are off while it is set.
+    growth_flagged_at = models.DateTimeField(null=True, blank=True)
+    growth_flag_reason = models.CharField(max_length=200, blank=True)
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

@@ -27,6 +27,9 @@ class EntryKind(models.TextChoices):
     EXPIRY = "expiry", "Expiry"
     PROMO = "promo", "Promotion"
     SUBSCRIPTION = "subscription", "Plan allowance"
+    REFERRAL = "referral", "Referral reward"
+    DAILY_BONUS = "daily_bonus", "Daily bonus"
+    GIFT = "gift", "Gift"
 
 
 class LotSource(models.TextChoices):
