@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from djstripe.models import Charge
 
+from billing import signals
 from billing.models import ChargeRefund, PackSale, Purchase, SubscriptionInvoice, TokenPack
 from billing.services.locks import lock_payment
 from billing.services.promotions import redeemed_promotion
@@ -190,9 +191,14 @@ def fulfill_checkout(*, session: dict) -> Purchase | None:
         purchase.status = Purchase.Status.PAID
         purchase.paid_at = timezone.now()
         purchase.save()
+        _announce_paid(purchase)
         _apply_waiting_refunds(purchase=purchase, payment_intent_id=payment_intent_id)
     logger.info("Credited %s + %s bonus tokens for checkout %s", tokens, bonus_tokens, session_id)
     return purchase
+
+
+def _announce_paid(purchase: Purchase) -> None:
+    transaction.on_commit(lambda: signals.purchase_paid.send(sender=Purchase, purchase=purchase))
 
 
 def _apply_waiting_refunds(*, purchase: Purchase, payment_intent_id: str) -> None:
@@ -249,6 +255,7 @@ def fulfill_payment_intent(*, intent: dict) -> Purchase | None:
         purchase.status = Purchase.Status.PAID
         purchase.paid_at = timezone.now()
         purchase.save()
+        _announce_paid(purchase)
         _apply_waiting_refunds(purchase=purchase, payment_intent_id=intent_id)
     logger.info("Credited %s tokens for automatic top-up %s", purchase.tokens, intent_id)
     return purchase
@@ -305,6 +312,8 @@ def _apply_refund(*, purchase: Purchase, refund: ChargeRefund) -> None:
     purchase.save()
     refund.applied_amount = refund.amount_refunded
     refund.save(update_fields=["applied_amount", "updated_at"])
+    transaction.on_commit(
+        lambda: signals.purchase_refunded.send(sender=Purchase, purchase=purchase))
 
 
 def refund_purchase(*, charge: dict) -> Purchase | None:

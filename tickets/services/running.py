@@ -38,6 +38,7 @@ from tickets.providers import (
 from tickets.quality.clarify import attribute_criteria
 from tickets.services.scoring import QUALITY_FIELDS, score_ticket
 from tickets.services.versions import record_version
+from tickets.signals import ticket_succeeded
 from tickets.timing import timing
 from tokens.exceptions import HoldStateError
 from tokens.models import Hold, HoldStatus
@@ -284,6 +285,8 @@ def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationRes
             capture_hold(hold=ticket.hold)
             ticket.version = 1
             record_version(ticket=ticket, source=VersionSource.GENERATED)
+            transaction.on_commit(
+                lambda: ticket_succeeded.send(sender=Ticket, ticket=ticket))
     ticket.refresh_from_db()
     return ticket
 
