@@ -39,6 +39,9 @@ def test_the_test_mode_drives_a_plan_through_its_life(client, buyer, plans, loca
         row = _subscribe(client, "basic-monthly")
     assert (row.status, row.test_mode) == ("trialing", True)
     assert user_balance(buyer) == 10
+    # Dated like Stripe's, so the staff page counts it among the period's new plans.
+    assert row.started_at is not None
+    assert SubscriptionCheckout.objects.get().completed_at is not None
     page = client.get(reverse("billing:history")).content.decode()
     assert "data-test-plan-actions" in page and "10 of 10 tokens left" in page
 

@@ -92,14 +92,16 @@ def complete_local_subscription(*, checkout: SubscriptionCheckout,
     _check()
     if not checkout.stripe_checkout_session_id.startswith("cs_test_local_"):
         raise LocalActionRefused("That is not a test checkout.")
-    if not SubscriptionCheckout.objects.filter(
-            pk=checkout.pk, status=SubscriptionCheckout.Status.OPEN,
-    ).update(status=SubscriptionCheckout.Status.COMPLETE):
-        return None
     now = now or timezone.now()
     plan = checkout.plan
     trial = plan.trial_days and not PlanSubscription.objects.filter(
         token_account_id=checkout.token_account_id).exists()
+    amount = 0 if trial else plan.price_cents
+    if not SubscriptionCheckout.objects.filter(
+            pk=checkout.pk, status=SubscriptionCheckout.Status.OPEN,
+    ).update(status=SubscriptionCheckout.Status.COMPLETE, completed_at=now,
+             amount_subtotal=amount, amount_total=amount, currency=plan.currency):
+        return None
     end = now + (relativedelta(days=plan.trial_days) if trial else relativedelta(
         months=plan.months))
     subscription = _subscription_object(
@@ -107,7 +109,7 @@ def complete_local_subscription(*, checkout: SubscriptionCheckout,
         status="trialing" if trial else "active", plan=plan, start=now, end=end,
         trial_end=end if trial else None)
     _paid(_invoice(subscription, plan=plan, start=now, end=end, reason="subscription_create",
-                   amount=0 if trial else plan.price_cents), subscription)
+                   amount=amount), subscription)
     return PlanSubscription.objects.filter(
         stripe_subscription_id=subscription["id"]).first()
 
