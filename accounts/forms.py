@@ -1,3 +1,5 @@
+from zoneinfo import available_timezones
+
 from django import forms
 
 
@@ -18,3 +20,14 @@ class DeleteAccountForm(forms.Form):
         if typed.lower() != self.user.email.lower():
             raise forms.ValidationError("That is not your email address; nothing was deleted.")
         return typed
+
+
+def time_zone_choices() -> list[tuple[str, str]]:
+    return [(name, name.replace("_", " ")) for name in sorted(available_timezones())
+            if "/" in name and not name.startswith(("Etc/", "SystemV/", "posix/", "right/"))] \
+        + [("UTC", "UTC")]
+
+
+class TimeZoneForm(forms.Form):
+    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices,
+                                  help_text="Your day for the daily bonus.")

@@ -486,3 +486,10 @@ def dismiss_welcome(*, user: User) -> bool:
     if recorded:
         user.welcomed_at = now
     return bool(recorded)
+
+
+def set_time_zone(*, user: User, time_zone: str) -> None:
+    """Write the user's time zone (an IANA name the caller validated): their calendar day for
+    the daily bonus."""
+    User.objects.filter(pk=user.pk).update(time_zone=time_zone)
+    user.time_zone = time_zone

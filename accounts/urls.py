@@ -8,6 +8,7 @@ app_name = "accounts"
 urlpatterns = [
     path("account/settings/", views.account_settings, name="settings"),
     path("account/delete/", views.delete_account, name="delete"),
+    path("account/time-zone/", views.update_time_zone, name="time_zone"),
     path("account/balance/", views.balance_badge, name="balance_badge"),
     path("account/welcome/", views.welcome, name="welcome"),
     path("account/welcome/dismiss/", views.dismiss_welcome, name="dismiss_welcome"),

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts import selectors, services
-from accounts.forms import DeleteAccountForm
+from accounts.forms import DeleteAccountForm, TimeZoneForm
 from accounts.notifications.selectors import email_preferences
 from accounts.notifications.sign_ins import list_sign_ins
 from tokens.exceptions import PendingHolds
@@ -34,8 +34,13 @@ def balance_badge(request):
 @login_required
 @require_GET
 def account_settings(request):
+    return _settings_page(request)
+
+
+def _settings_page(request, *, time_zone_form: TimeZoneForm | None = None, status: int = 200):
     user = request.user
     context = {
+        "time_zone_form": time_zone_form or TimeZoneForm(initial={"time_zone": user.time_zone}),
         "emails": EmailAddress.objects.filter(user=user).order_by("-primary", "email"),
         "social_accounts": SocialAccount.objects.filter(user=user),
         "has_password": user.has_usable_password(),
@@ -45,7 +50,19 @@ def account_settings(request):
         "email_preferences": email_preferences(user),
         "sign_ins": list_sign_ins(user),
     }
-    return render(request, "accounts/settings.html", context)
+    return render(request, "accounts/settings.html", context, status=status)
+
+
+@login_required
+@require_POST
+def update_time_zone(request):
+    form = TimeZoneForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Your time zone was not changed: choose one from the list.")
+        return _settings_page(request, time_zone_form=form, status=400)
+    services.set_time_zone(user=request.user, time_zone=form.cleaned_data["time_zone"])
+    messages.success(request, f"Your time zone is now {form.cleaned_data['time_zone']}.")
+    return redirect("accounts:settings")
 
 
 @login_required

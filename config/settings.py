@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "billing",
     "tickets",
     "admin_dashboard",
+    "bonuses",
 ]
 
 MIDDLEWARE = [
@@ -350,6 +351,11 @@ VISITOR_COOKIE_NAME = "myba_visitor"
 # The header a trusted reverse proxy sets to the client address (e.g. X-Forwarded-For);
 # empty means REMOTE_ADDR, because any client can send such a header itself.
 TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="")
+
+# --- Growth: the daily bonus (bonuses/) -----------------------------------------------------
+DAILY_BONUS_ENABLED = env.bool("DAILY_BONUS_ENABLED", default=True)
+DAILY_BONUS_TOKENS = env.int("DAILY_BONUS_TOKENS", default=2)
+DAILY_BONUS_EXPIRY_DAYS = env.int("DAILY_BONUS_EXPIRY_DAYS", default=7)
 
 # --- Email ----------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MyBA <no-reply@myba.local>")

@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("tickets.urls")),
     path("", include("billing.urls")),
+    path("", include("bonuses.urls")),
     path("dashboard/", include("admin_dashboard.urls")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("admin/", admin.site.urls),

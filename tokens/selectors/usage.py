@@ -31,6 +31,9 @@ SOURCE_LABELS = {
     EntryKind.TRANSFER_IN: "Carried over",
     EntryKind.PROMO: "Promotion",
     EntryKind.ADJUSTMENT: "Added by support",
+    EntryKind.REFERRAL: "Referral reward",
+    EntryKind.DAILY_BONUS: "Daily bonus",
+    EntryKind.GIFT: "Gift",
 }
 # The history's kind filter: each category, the entry kinds it takes and whether only their
 # credits (a positive adjustment is a grant; a negative one is not).
@@ -39,7 +42,8 @@ CATEGORIES = {
     "bought": ("Bought", (EntryKind.PURCHASE, EntryKind.SUBSCRIPTION), False),
     "granted": ("Granted", (EntryKind.WELCOME, EntryKind.VISITOR_GRANT, EntryKind.PROMO,
                             EntryKind.PURCHASE_BONUS, EntryKind.TRANSFER_IN,
-                            EntryKind.ADJUSTMENT), True),
+                            EntryKind.ADJUSTMENT, EntryKind.REFERRAL, EntryKind.DAILY_BONUS,
+                            EntryKind.GIFT), True),
     "refunded": ("Refunded", (EntryKind.REFUND_CLAWBACK,), False),
     "expired": ("Expired", (EntryKind.EXPIRY,), False),
 }
@@ -76,6 +80,9 @@ _DEFAULT_TITLES = {
     EntryKind.TRANSFER_IN: "Transferred in",
     EntryKind.TRANSFER_OUT: "Transferred out",
     EntryKind.ADJUSTMENT: "Adjustment by support",
+    EntryKind.REFERRAL: "Referral reward",
+    EntryKind.DAILY_BONUS: "Daily bonus",
+    EntryKind.GIFT: "Gift received",
 }
 # How a described movement reads: "Bought Professional pack", "Refund of Professional pack".
 _DESCRIBED_TITLES = {
@@ -93,6 +100,9 @@ CREDIT_GROUPS = {
     EntryKind.PROMO: "Granted",
     EntryKind.PURCHASE_BONUS: "Granted",
     EntryKind.ADJUSTMENT: "Granted",
+    EntryKind.REFERRAL: "Granted",
+    EntryKind.DAILY_BONUS: "Granted",
+    EntryKind.GIFT: "Transferred",
 }
 BUCKETS = ("day", "week", "month")
 HISTORY_PAGE = 25

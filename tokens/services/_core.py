@@ -383,6 +383,9 @@ CREDIT_KINDS = frozenset(
         EntryKind.SUBSCRIPTION,
         EntryKind.ADJUSTMENT,
         EntryKind.TRANSFER_IN,
+        EntryKind.REFERRAL,
+        EntryKind.DAILY_BONUS,
+        EntryKind.GIFT,
     }
 )
 DEBIT_KINDS = frozenset(
