@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "tickets",
     "admin_dashboard",
     "bonuses",
+    "gifts",
 ]
 
 MIDDLEWARE = [
@@ -229,6 +230,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
     },
     "tokens-expire-lots": {"task": "tokens.tasks.expire_lots_task", "schedule": 3600.0},
+    "gifts-return-unclaimed": {"task": "gifts.tasks.return_unclaimed_gifts_task",
+                               "schedule": 3600.0},
     # Runways under a week and tokens expiring within a week: one alert each (keyed).
     "accounts-token-alerts": {
         "task": "accounts.check_token_alerts",
@@ -356,6 +359,13 @@ TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="")
 DAILY_BONUS_ENABLED = env.bool("DAILY_BONUS_ENABLED", default=True)
 DAILY_BONUS_TOKENS = env.int("DAILY_BONUS_TOKENS", default=2)
 DAILY_BONUS_EXPIRY_DAYS = env.int("DAILY_BONUS_EXPIRY_DAYS", default=7)
+
+# --- Growth: gifts (gifts/) -----------------------------------------------------------------
+GIFT_MIN_TOKENS = env.int("GIFT_MIN_TOKENS", default=1)
+GIFT_MAX_TOKENS = env.int("GIFT_MAX_TOKENS", default=100)
+GIFT_DAILY_LIMIT = env.int("GIFT_DAILY_LIMIT", default=5)
+GIFT_MIN_ACCOUNT_AGE_DAYS = env.int("GIFT_MIN_ACCOUNT_AGE_DAYS", default=1)
+GIFT_RETURN_DAYS = env.int("GIFT_RETURN_DAYS", default=30)
 
 # --- Email ----------------------------------------------------------------------------------
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MyBA <no-reply@myba.local>")
