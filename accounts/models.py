@@ -141,6 +141,8 @@ class StaffAction(models.Model):
         ADJUST_TOKENS = "adjust_tokens", "Adjusted tokens"
         DEACTIVATE_USER = "deactivate_user", "Deactivated user"
         RETRY_WEBHOOK = "retry_webhook", "Retried webhook"
+        APPROVE_REFERRAL = "approve_referral", "Approved a referral"
+        REJECT_REFERRAL = "reject_referral", "Rejected a referral"
 
     actor = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.SET_NULL, related_name="staff_actions"

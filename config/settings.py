@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "admin_dashboard",
     "bonuses",
     "gifts",
+    "referrals",
 ]
 
 MIDDLEWARE = [
@@ -359,6 +360,18 @@ TRUSTED_PROXY_IP_HEADER = env.str("TRUSTED_PROXY_IP_HEADER", default="")
 DAILY_BONUS_ENABLED = env.bool("DAILY_BONUS_ENABLED", default=True)
 DAILY_BONUS_TOKENS = env.int("DAILY_BONUS_TOKENS", default=2)
 DAILY_BONUS_EXPIRY_DAYS = env.int("DAILY_BONUS_EXPIRY_DAYS", default=7)
+
+# --- Growth: referrals (referrals/) ---------------------------------------------------------
+REFERRAL_REFEREE_BONUS = env.int("REFERRAL_REFEREE_BONUS", default=5)
+REFERRAL_REFERRER_REWARD = env.int("REFERRAL_REFERRER_REWARD", default=10)
+REFERRAL_REWARD_EXPIRY_DAYS = env.int("REFERRAL_REWARD_EXPIRY_DAYS", default=90)
+# A referee qualifies with a verified email and a first purchase or this many tickets.
+REFERRAL_QUALIFY_TICKETS = env.int("REFERRAL_QUALIFY_TICKETS", default=3)
+REFERRAL_MONTHLY_CAP = env.int("REFERRAL_MONTHLY_CAP", default=10)
+REFERRAL_SAME_NETWORK_HOURS = env.int("REFERRAL_SAME_NETWORK_HOURS", default=72)
+# Qualified referrals in a calendar month : bonus tokens, granted once per tier and month.
+REFERRAL_TIERS = [tuple(int(n) for n in tier.split(":")) for tier in
+                  env.list("REFERRAL_TIERS", default=["5:20", "20:100"])]
 
 # --- Growth: gifts (gifts/) -----------------------------------------------------------------
 GIFT_MIN_TOKENS = env.int("GIFT_MIN_TOKENS", default=1)

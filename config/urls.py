@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("billing.urls")),
     path("", include("bonuses.urls")),
     path("", include("gifts.urls")),
+    path("", include("referrals.urls")),
     path("dashboard/", include("admin_dashboard.urls")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("admin/", admin.site.urls),

@@ -56,3 +56,11 @@ def record_sign_in(*, user: User, request: HttpRequest) -> SignInRecord:
 
 def list_sign_ins(user: User) -> list[SignInRecord]:
     return list(SignInRecord.objects.filter(user=user)[:HISTORY_LENGTH])
+
+
+def signed_in_from_this_browser(user: User, request: HttpRequest) -> bool:
+    """True when `user` has signed in from the browser making `request` (its device cookie)."""
+    known = request.get_signed_cookie(DEVICE_COOKIE, default=None, salt=DEVICE_COOKIE_SALT,
+                                      max_age=DEVICE_COOKIE_MAX_AGE)
+    return bool(known) and SignInRecord.objects.filter(
+        user=user, device=_device_hash(user, known)).exists()

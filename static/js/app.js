@@ -8,7 +8,7 @@
  *   [data-nav-menu]         the <details> header menu on narrow screens: Escape, a click
  *                           outside or following a link closes it
  *   form[data-busy]         one submission at a time, for plain and htmx forms alike: see busy()
- *   [data-copy="#id"]       copies the text of the element #id to the clipboard
+ *   [data-copy="#id"]       copies the text (or a field's value) of #id to the clipboard
  *
  * Toasts raised here (a copy, a failed htmx request) are clones of the markup that
  * templates/partials/messages.html renders for Django messages.
@@ -139,7 +139,9 @@
     if (copyBtn) {
       var source = document.querySelector(copyBtn.getAttribute("data-copy"));
       if (source && navigator.clipboard) {
-        navigator.clipboard.writeText(source.innerText.trim()).then(
+        // A field's value (a link to share), else the element's text.
+        var text = "value" in source ? source.value : source.innerText;
+        navigator.clipboard.writeText(text.trim()).then(
           function () {
             toast("Copied to the clipboard.", "success");
           },
