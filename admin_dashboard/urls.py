@@ -1,6 +1,6 @@
 from django.urls import path
 
-from admin_dashboard.views import ops, overview, promotions, subscriptions, users
+from admin_dashboard.views import growth, ops, overview, promotions, subscriptions, users
 
 app_name = "admin_dashboard"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("webhooks/", ops.webhooks, name="webhooks"),
     path("webhooks/<int:pk>/retry/", ops.retry_webhook, name="retry_webhook"),
     path("subscriptions/", subscriptions.subscriptions, name="subscriptions"),
+    path("growth/", growth.growth, name="growth"),
+    path("growth/referrals/<int:pk>/decide/", growth.decide_referral, name="decide_referral"),
     path("promotions/", promotions.promotions, name="promotions"),
     path("promotions/<int:pk>/deactivate/", promotions.deactivate_promotion,
          name="deactivate_promotion"),

@@ -16,6 +16,7 @@ PAGES = [
     "/dashboard/audit/",
     "/dashboard/webhooks/",
     "/dashboard/subscriptions/",
+    "/dashboard/growth/",
     "/dashboard/generations/",
     "/dashboard/health/",
 ]

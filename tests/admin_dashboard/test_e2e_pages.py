@@ -51,6 +51,7 @@ def test_every_dashboard_page_has_its_heading_fits_and_passes_axe(make_page, dem
         (f"/dashboard/users/{newcomer.pk}/", newcomer.email),
         ("/dashboard/webhooks/", "Webhooks"),
         ("/dashboard/subscriptions/", "Subscriptions"),
+        ("/dashboard/growth/", "Growth"),
         ("/dashboard/promotions/", "Promotions"),
         ("/dashboard/generations/", "Generations"),
         ("/dashboard/health/", "Health"),

@@ -173,3 +173,11 @@ def get_last_audit_run():
     from tokens.models import LedgerAuditRun
 
     return LedgerAuditRun.objects.order_by("-started_at", "-id").first()
+
+
+def credited_by_kind(*, start, end, kinds) -> dict[str, int]:
+    """Tokens credited in [start, end) per entry kind of `kinds` (0 for a kind with none)."""
+    rows = (LedgerEntry.objects.filter(created_at__gte=start, created_at__lt=end,
+                                       kind__in=kinds, amount__gt=0)
+            .values("kind").annotate(total=Sum("amount")).values_list("kind", "total"))
+    return dict.fromkeys(kinds, 0) | dict(rows)
