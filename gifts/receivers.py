@@ -4,7 +4,8 @@ from allauth.account.models import EmailAddress
 from allauth.account.signals import email_confirmed, user_signed_up
 from django.dispatch import receiver
 
-from gifts.services import deliver_waiting_gifts
+from billing.signals import purchase_refunded
+from gifts.services import deliver_waiting_gifts, recover_gifted_refund
 
 
 @receiver(email_confirmed, dispatch_uid="gifts.deliver_on_confirmation")
@@ -17,3 +18,8 @@ def deliver_on_verified_sign_up(sender, request, user, **kwargs):
     """A sign-up whose address is verified already (a provider vouched for it)."""
     for address in EmailAddress.objects.filter(user=user, verified=True):
         deliver_waiting_gifts(user=user, email=address.email)
+
+
+@receiver(purchase_refunded, dispatch_uid="gifts.recover_gifted_refund")
+def recover_on_refund(sender, purchase, **kwargs):
+    recover_gifted_refund(purchase=purchase)

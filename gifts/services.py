@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -15,8 +16,8 @@ from accounts.services import get_or_open_user_account
 from gifts import selectors
 from gifts.models import Gift
 from tokens.exceptions import AccountClosed, InsufficientTokens
-from tokens.models import EntryKind, TokenAccount
-from tokens.services import open_account, transfer_tokens
+from tokens.models import EntryKind, LedgerEntry, LotConsumption, TokenAccount
+from tokens.services import adjust_tokens, open_account, transfer_tokens
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +153,38 @@ def return_unclaimed_gifts(*, now: datetime | None = None) -> int:
             transaction.on_commit(lambda pk=gift.pk: _email_sender_returned(pk))
             returned += 1
     return returned
+
+
+def recover_gifted_refund(*, purchase) -> int:
+    """A refund of `purchase` found tokens of its paid lot gone; those the buyer gave away as
+    gifts are taken back from the buyer's other available tokens (an `adjustment` debit, key
+    `gift-refund:<purchase>:<amount refunded>`). What cannot be recovered stays with the
+    purchase's `needs_review` flag, as for spent tokens. Locks the buyer's token account.
+    Returns the tokens recovered now.
+    """
+    if not purchase.clawback_shortfall or purchase.lot_entry_id is None:
+        return 0
+    gifted = LotConsumption.objects.filter(
+        lot__entry_id=purchase.lot_entry_id, entry__idempotency_key__startswith="gift:",
+        entry__idempotency_key__endswith=":send").aggregate(total=Sum("amount"))["total"] or 0
+    prefix = f"gift-refund:{purchase.pk}:"
+    key = f"{prefix}{purchase.amount_refunded}"
+    with transaction.atomic():
+        account = TokenAccount.objects.select_for_update(no_key=True).get(
+            pk=purchase.token_account_id)
+        earlier = LedgerEntry.objects.filter(idempotency_key__startswith=prefix)
+        if earlier.filter(idempotency_key=key).exists():
+            return 0
+        recovered = -(earlier.aggregate(total=Sum("amount"))["total"] or 0)
+        owed = min(purchase.clawback_shortfall, gifted) - recovered
+        amount = min(owed, account.balance - account.held)
+        if amount <= 0:
+            return 0
+        adjust_tokens(account=account, amount=-amount, actor=None, idempotency_key=key,
+                      reason="Refunded purchase: tokens of it given away as gifts")
+    logger.info("Refund of purchase %s: %s gifted tokens recovered from the buyer",
+                purchase.pk, amount)
+    return amount
 
 
 def _site_url(path: str) -> str:
