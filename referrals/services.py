@@ -14,6 +14,7 @@ from django.utils import timezone
 from accounts.models import SignInRecord, StaffAction, User
 from accounts.network import get_client_ip, hash_network
 from accounts.notifications.sign_ins import signed_in_from_this_browser
+from accounts.selectors import get_cookie_visitor
 from accounts.services import get_or_open_user_account, record_staff_action
 from billing.models import Purchase
 from referrals.models import Referral, ReferralOpen, ReferralProfile, new_code
@@ -69,6 +70,15 @@ def is_disposable(email: str) -> bool:
     return any(".".join(parts[i:]) in _disposable() for i in range(len(parts) - 1))
 
 
+def _referrers_browser(referrer: User, request: HttpRequest) -> bool:
+    """The referee signs up in a browser the referrer used: one they signed in from (its
+    device cookie), or whose visitor tokens were carried into their account (its visitor
+    cookie)."""
+    visitor = get_cookie_visitor(request)
+    return (visitor is not None and visitor.merged_into_id == referrer.pk) or \
+        signed_in_from_this_browser(referrer, request)
+
+
 def _referrer_networks(referrer: User, since: datetime | None = None) -> set[str]:
     sign_ins = SignInRecord.objects.filter(user=referrer, ip__isnull=False)
     if since is not None:
@@ -85,7 +95,7 @@ def _gate(referrer: User, referee: User, request: HttpRequest, now: datetime) ->
     if is_disposable(referee.email):
         return Status.REFUSED, "Disposable email addresses do not earn referral rewards."
     network = hash_network(get_client_ip(request) or "")
-    if signed_in_from_this_browser(referrer, request) or (
+    if _referrers_browser(referrer, request) or (
             _domain(referrer.email) == _domain(referee.email)
             and network in _referrer_networks(referrer)):
         return Status.REFUSED, "Looks like the same person: you cannot refer yourself."

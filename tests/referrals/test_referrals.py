@@ -9,7 +9,8 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from accounts.models import SignInRecord, User
+from accounts.models import AnonymousVisitor, SignInRecord, User
+from accounts.selectors import visitor_cookie_name
 from referrals.models import Referral, ReferralOpen
 from referrals.services import (
     check_qualification,
@@ -17,7 +18,12 @@ from referrals.services import (
     regenerate_code,
     reward_referral,
 )
-from tests.builders import generated_ticket, make_verified_user
+from tests.builders import (
+    generated_ticket,
+    make_verified_user,
+    make_visitor,
+    signed_visitor_cookie,
+)
 from tests.factories import PASSWORD
 from tests.helpers import assert_ledger_healthy, race, user_balance
 from tokens.models import LedgerEntry
@@ -104,6 +110,7 @@ def test_opens_are_counted_once_per_browser_and_a_retired_code_is_ignored(referr
     ("eve@mailinator.com", "fresh", Status.REFUSED, "Disposable"),
     ("eve@sub.yopmail.com", "fresh", Status.REFUSED, "Disposable"),
     ("eve@newco.example", "same_browser", Status.REFUSED, "same person"),
+    ("eve@newco.example", "referrers_visitor", Status.REFUSED, "same person"),
     ("ann2@referrer.example", "same_network", Status.REFUSED, "same person"),
     ("eve@newco.example", "same_network", Status.HELD, "same network"),
     ("eve@newco.example", "fresh", Status.SIGNED_UP, ""),
@@ -116,6 +123,13 @@ def test_fraud_gates(referrer, email, client_kind, status, reason):
         client = Client(REMOTE_ADDR="192.0.2.1")
         client.post(reverse("account_login"), {"login": referrer.email, "password": PASSWORD})
         client.post(reverse("account_logout"))
+    elif client_kind == "referrers_visitor":
+        # The browser the referrer used as a visitor before signing up (its cookie kept).
+        visitor = make_visitor(ip="192.0.2.5")
+        AnonymousVisitor.objects.filter(pk=visitor.pk).update(merged_into=referrer,
+                                                              merged_at=timezone.now())
+        client = Client(REMOTE_ADDR="192.0.2.5")
+        client.cookies[visitor_cookie_name()] = signed_visitor_cookie(visitor.public_id)
     elif client_kind == "same_network":
         client = Client(REMOTE_ADDR="198.51.100.10")
     referee, _ = join(code, email, client=client)
@@ -124,7 +138,9 @@ def test_fraud_gates(referrer, email, client_kind, status, reason):
     flagged = status in (Status.REFUSED, Status.HELD)
     assert (referee.growth_flagged_at is not None) == flagged
     assert (referral.referee_entry is None) == flagged
-    assert user_balance(referee) == JOINED + (0 if flagged else 5)
+    # The referrer's old visitor cookie brings no free tokens: they were carried over already.
+    base = 6 if client_kind == "referrers_visitor" else JOINED
+    assert user_balance(referee) == base + (0 if flagged else 5)
 
 
 def test_the_same_network_long_ago_is_not_held(referrer):
