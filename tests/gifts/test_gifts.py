@@ -18,6 +18,7 @@ from gifts.services import (
     return_unclaimed_gifts,
     send_gift,
 )
+from gifts.tasks import return_unclaimed_gifts_task
 from tests.builders import funded_user, make_verified_user, new_key
 from tests.helpers import assert_ledger_healthy, race, user_balance
 from tokens.models import LedgerEntry, Lot
@@ -221,3 +222,13 @@ def test_a_new_user_is_told_why_they_cannot_send_yet(client, db):
 
 def test_the_page_needs_a_sign_in(client, db):
     assert client.get(PAGE).status_code == 302
+
+
+def test_beat_returns_gifts_that_are_due(sender, settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["gifts-return-unclaimed"]
+    assert (entry["task"], entry["schedule"]) == (return_unclaimed_gifts_task.name, 3600.0)
+    due = gift(sender, email="nobody@example.com", tokens=4)
+    gift(sender, email="later@example.com", tokens=1)
+    Gift.objects.filter(pk=due.pk).update(return_due_at=timezone.now() - timedelta(minutes=1))
+    assert return_unclaimed_gifts_task.apply().get() == 1
+    assert user_balance(sender) == 20 - 1
