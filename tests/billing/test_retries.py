@@ -109,7 +109,9 @@ def test_staff_retry_from_the_admin_is_audited_and_processed(
 
     assert response.status_code == 200
     assert "1 retry queued; 0 skipped" in response.content.decode()
-    assert len(callbacks) == 1  # the task is enqueued after the request's transaction
+    # The task is enqueued after the request's transaction (then, run, it announces the
+    # purchase it credited).
+    assert callbacks[0].__qualname__.startswith("queue_webhook_retry")
     trigger.refresh_from_db()
     assert trigger.processed is True
     assert user_balance(buyer) == 50
@@ -139,7 +141,7 @@ def test_staff_retry_from_the_dashboard_is_audited_and_processed(
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = staff_client.post(f"/dashboard/webhooks/{trigger.pk}/retry/",
                                      {"reason": "customer wrote in"}, follow=True)
-    assert len(callbacks) == 1
+    assert callbacks[0].__qualname__.startswith("queue_webhook_retry")
     assert f"Retry of delivery #{trigger.pk} queued." in response.content.decode()
     trigger = WebhookEventTrigger.objects.get(pk=trigger.pk)
     assert trigger.processed
