@@ -82,3 +82,9 @@ def daily_bonus_stats(*, start: datetime, end: datetime) -> dict:
     retained = claims.filter(streak__gte=RETAINED_STREAK).values("user").distinct().count()
     return {"claims": totals["claims"], "users": totals["users"],
             "tokens": totals["tokens"] or 0, "retained": retained}
+
+
+def user_bonus_data(user) -> list[dict]:
+    """The user's daily-bonus claims, for their data export."""
+    return list(DailyBonusClaim.objects.filter(user=user).order_by("day").values(
+        "day", "streak", "tokens", "claimed_at"))

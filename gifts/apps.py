@@ -7,4 +7,8 @@ class GiftsConfig(AppConfig):
     verbose_name = "Gifts"
 
     def ready(self):
-        from gifts import receivers  # noqa: F401  connects the allauth receiver
+        from accounts.usage.exports import register_data_section
+        from gifts import receivers  # noqa: F401  connects the allauth and refund receivers
+        from gifts.selectors import user_gift_data
+
+        register_data_section("gifts", user_gift_data)

@@ -61,3 +61,12 @@ def gift_stats(*, start: datetime, end: datetime) -> dict:
         waiting=Count("id", filter=Q(status=Gift.Status.WAITING)))
     totals["tokens"] = totals["tokens"] or 0
     return totals
+
+
+def user_gift_data(user) -> dict:
+    """The gifts the user sent and received, for their data export."""
+    fields = ("created_at", "tokens", "message", "status", "delivered_at", "returned_at")
+    return {
+        "sent": list(list_sent(user).values("recipient_email", *fields)),
+        "received": list(list_received(user).values("sender__email", *fields)),
+    }

@@ -7,4 +7,8 @@ class ReferralsConfig(AppConfig):
     verbose_name = "Referrals"
 
     def ready(self):
+        from accounts.usage.exports import register_data_section
         from referrals import receivers  # noqa: F401  connects sign-up, purchase, ticket signals
+        from referrals.selectors import user_referral_data
+
+        register_data_section("referrals", user_referral_data)

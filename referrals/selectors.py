@@ -65,3 +65,16 @@ def held_referrals() -> QuerySet[Referral]:
 
 def get_profile_by_code(code: str) -> ReferralProfile | None:
     return ReferralProfile.objects.filter(code=code).first()
+
+
+def user_referral_data(user) -> dict:
+    """The user's referral code, the people they referred and how they were referred."""
+    profile = ReferralProfile.objects.filter(user=user).first()
+    made = referrals_made(user).values("referee__email", "status", "reason", "created_at",
+                                       "qualified_at", "rewarded_at")
+    joined = Referral.objects.filter(referee=user).values("referrer__email", "status",
+                                                          "created_at").first()
+    return {"code": profile.code if profile else None,
+            "on_leaderboard": profile.on_leaderboard if profile else False,
+            "display_name": profile.display_name if profile else "",
+            "referred": list(made), "referred_by": joined}

@@ -197,7 +197,7 @@ def data_export(request):
     movements = list(ledger.iter_movements(account)) if account else []
     sections = {
         "profile": {"email": user.email, "joined": user.date_joined,
-                    "last_login": user.last_login},
+                    "last_login": user.last_login, "time_zone": user.time_zone},
         "settings": {"low_balance_threshold": account.low_balance_threshold if account
                      else None},
         "ledger": [{"created_at": m.created_at, "kind": m.kind, "amount": m.amount,

@@ -2,6 +2,7 @@
 to a verified user at once, to a newcomer when they verify the address, or back to the
 sender after 30 days — with limits against abuse and both sides' history."""
 
+import json
 import uuid
 from datetime import timedelta
 
@@ -232,3 +233,16 @@ def test_beat_returns_gifts_that_are_due(sender, settings):
     Gift.objects.filter(pk=due.pk).update(return_due_at=timezone.now() - timedelta(minutes=1))
     assert return_unclaimed_gifts_task.apply().get() == 1
     assert user_balance(sender) == 20 - 1
+
+
+def test_the_data_export_carries_gifts_on_both_sides(client, sender):
+    friend = make_verified_user(email="pal@example.com")
+    gift(sender, email="pal@example.com", tokens=3, message="Cheers")
+    client.force_login(sender)
+    sent = json.loads(client.get(reverse("accounts:data_export")).content)
+    assert [(g["recipient_email"], g["tokens"], g["message"]) for g in sent["gifts"]["sent"]] == [
+        ("pal@example.com", 3, "Cheers")]
+    client.force_login(friend)
+    received = json.loads(client.get(reverse("accounts:data_export")).content)
+    assert [g["sender__email"] for g in received["gifts"]["received"]] == [sender.email]
+    assert received["daily_bonus"] == [] and received["referrals"]["referred"] == []
