@@ -73,3 +73,16 @@ class LedgerInvariantError(LedgerError):
 
     Never raised on a healthy database; `manage.py ledger_audit` reports the cause.
     """
+
+
+class LimitReached(LedgerError):
+    """A spending limit (a team member's daily tokens, a pool's monthly budget) would be
+    passed: `used` tokens (spent and held) of `limit.tokens` already count against it."""
+
+    def __init__(self, *, limit, used: int, needed: int):
+        self.limit = limit
+        self.used = used
+        self.needed = needed
+        super().__init__(
+            f"{limit.name}: {used} of {limit.tokens} tokens used, {needed} more needed."
+        )

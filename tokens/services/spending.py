@@ -1,11 +1,13 @@
 """Spending tokens: two-phase (reserve, then capture or release) and direct spends."""
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from tokens.exceptions import HoldStateError, IdempotencyConflict
+from tokens.exceptions import HoldStateError, IdempotencyConflict, LimitReached
+from tokens.limits import SpendLimit, used_since
 from tokens.models import EntryKind, Hold, HoldStatus, LedgerEntry, TokenAccount
 from tokens.services._core import (
     Refused,
@@ -45,6 +47,7 @@ def reserve_tokens(
     feature_key: str = "",
     spender: str = "",
     ttl: timedelta = timedelta(minutes=10),
+    limits: Sequence[SpendLimit] = (),
 ) -> Hold:
     """Reserve `amount` available tokens for work in progress and return the pending Hold.
 
@@ -53,16 +56,22 @@ def reserve_tokens(
     ledger entry (the balance does not change until `capture_hold`).
     Guarantees: exactly once per key — a repeat with the same account, amount, reference,
     feature and spender returns the first hold in whatever state it is now; other parameters
-    raise IdempotencyConflict. Raises InsufficientTokens (with `needed`/`available`) when
+    raise IdempotencyConflict. With `limits`, the account row is locked first and each limit
+    counts what it covers (spent since its start plus pending holds): LimitReached when this
+    amount would pass one. Raises InsufficientTokens (with `needed`/`available`) when
     balance - held < amount, AccountClosed on a closed account, InvalidAmount.
     """
     check_amount(amount)
     check_key(idempotency_key)
     digest = request_hash("reserve", account.pk, amount, reference, feature_key, spender)
     # The hold first, then the tokens: a repeated key then writes nothing, and a refusal
-    # only removes the row it just wrote. Nothing raises inside, so no savepoint is needed in
-    # a caller's transaction (two statements fewer on every ticket).
+    # only removes the row it just wrote. Nothing raises inside after the limits are checked
+    # (which write nothing), so no savepoint is needed in a caller's transaction (two
+    # statements fewer on every ticket).
     with transaction.atomic(savepoint=False):
+        if limits:
+            _check_limits(account.pk, amount=amount, key=idempotency_key, digest=digest,
+                          limits=limits)
         hold = write_hold(
             account_id=account.pk,
             amount=amount,
@@ -85,6 +94,19 @@ def reserve_tokens(
     elif not refused:
         return hold
     raise explain_refusal(account.pk, amount)
+
+
+def _check_limits(account_id: int, *, amount: int, key: str, digest: str,
+                  limits: Sequence[SpendLimit]) -> None:
+    # Under the account's lock (kept to the caller's commit) every other reservation on
+    # this account waits, so the counts below cannot change before this hold is written.
+    lock_account(account_id)
+    if _existing_hold(key, digest) is not None:
+        return  # a repeat: it returns the first hold, which already counted
+    for limit in limits:
+        used = used_since(account_id=account_id, spender=limit.spender, since=limit.since)
+        if used + amount > limit.tokens:
+            raise LimitReached(limit=limit, used=used, needed=amount)
 
 
 def capture_hold(*, hold: Hold) -> LedgerEntry:
