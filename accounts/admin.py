@@ -60,3 +60,7 @@ class UserSessionAdmin(BaseUserSessionAdmin):
     `username` our User does not have, which was a 500)."""
 
     search_fields = ["=user__pk", "user__email", "ip"]
+
+
+# Teams live in a package of their own; their admin registers with the app's.
+from accounts.teams import admin as teams_admin  # noqa: E402, F401

@@ -269,3 +269,13 @@ class SignInRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} signed in at {self.created_at:%Y-%m-%d %H:%M}"
+
+
+# Teams live in their own module; imported here so Django finds their models.
+from accounts.teams.models import (  # noqa: E402,F401
+    Invitation,
+    Membership,
+    Organization,
+    TeamEvent,
+    TeamLimitAlert,
+)
