@@ -12,6 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.selectors import get_visitor_for_request
+from accounts.teams.models import Membership
+from accounts.teams.roles import can_change_ticket as team_can_change_ticket
+from accounts.teams.selectors import get_workspace, team_ids_of
 from tickets.models import (
     PUBLIC_ID_LENGTH,
     GenerationAttempt,
@@ -24,15 +27,41 @@ from tokens.references import Described
 
 
 def visible_tickets(request: HttpRequest) -> QuerySet[Ticket]:
-    """The tickets this request may see and change: a user's own, or, for a visitor, the
-    unclaimed tickets this browser made. Everything else is invisible (views answer 404)."""
+    """The tickets this request may see: a user's own personal tickets and the tickets of
+    every team they are in (checked against their memberships on every request, whatever the
+    current workspace), or, for a visitor, the unclaimed tickets this browser made.
+    Everything else is invisible (views answer 404)."""
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return Ticket.objects.filter(owner=user)
+        return Ticket.objects.filter(
+            Q(owner=user, organization__isnull=True) | Q(organization__in=team_ids_of(user)))
     visitor = get_visitor_for_request(request)
     if visitor is None:
         return Ticket.objects.none()
     return Ticket.objects.filter(visitor=visitor, owner__isnull=True)
+
+
+def workspace_tickets(request: HttpRequest) -> QuerySet[Ticket]:
+    """The library of the current workspace: the team's tickets, or the person's own."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return visible_tickets(request)
+    team = get_workspace(request).organization
+    if team is not None:
+        return Ticket.objects.filter(organization=team)
+    return Ticket.objects.filter(owner=user, organization__isnull=True)
+
+
+def can_change_ticket(request: HttpRequest, ticket: Ticket) -> bool:
+    """Whether this request may edit, delete, restore or improve a ticket it can see: its
+    own always; a team's by role (admins any, members their own, viewers none)."""
+    if ticket.organization_id is None:
+        return True
+    role = (Membership.objects.filter(user_id=request.user.pk,
+                                      organization_id=ticket.organization_id)
+            .values_list("role", flat=True).first())
+    return role is not None and team_can_change_ticket(
+        role, is_author=ticket.owner_id == request.user.pk)
 
 
 # The library's quality filters (tickets.forms.QUALITY_FILTER_CHOICES). A score of 100 is every
@@ -52,9 +81,10 @@ def list_tickets(
     created_to: date | None = None,
     quality: str = "",
 ) -> QuerySet[Ticket]:
-    """The library: visible tickets, newest first, filtered by text (or a ticket's public id),
-    type, day and quality check (`QUALITY_FILTERS`: "passing" or "needs_work")."""
-    tickets = visible_tickets(request)
+    """The library: the current workspace's tickets, newest first, filtered by text (or a
+    ticket's public id), type, day and quality check (`QUALITY_FILTERS`: "passing" or
+    "needs_work")."""
+    tickets = workspace_tickets(request)
     if query:
         tickets = tickets.filter(
             Q(public_id=query.lower())

@@ -28,6 +28,7 @@ urlpatterns = [
     path("tickets/<ticket_id:public_id>/status/", views.ticket_status, name="status"),
     path("tickets/<ticket_id:public_id>/edit/", views.ticket_edit, name="edit"),
     path("tickets/<ticket_id:public_id>/delete/", views.ticket_delete, name="delete"),
+    path("tickets/<ticket_id:public_id>/move/", views.ticket_move, name="move"),
     path("tickets/<ticket_id:public_id>/rate/", views.ticket_rate, name="rate"),
     path("tickets/<ticket_id:public_id>/export/<str:fmt>/", views.ticket_export, name="export"),
     path("tickets/<ticket_id:public_id>/improve/", history.ticket_improve, name="improve"),

@@ -97,6 +97,15 @@ class Ticket(models.Model):
         on_delete=models.SET_NULL,
         related_name="tickets",
     )
+    # The team it belongs to (its members see it; `owner` is the member who made it); None:
+    # the owner's personal ticket. A personal ticket may move into a team, never back.
+    organization = models.ForeignKey(
+        "accounts.Organization",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="tickets",
+    )
     # Who paid: the account the hold was taken from (kept when the ticket changes owner).
     token_account = models.ForeignKey(
         "tokens.TokenAccount", on_delete=models.PROTECT, related_name="tickets"
@@ -181,6 +190,8 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["owner", "-created_at"], name="tickets_owner_recent"),
             models.Index(fields=["visitor", "-created_at"], name="tickets_visitor_recent"),
+            models.Index(fields=["organization", "-created_at"], name="tickets_team_recent",
+                         condition=Q(organization__isnull=False)),
             # The library's quality filter: one owner's tickets that pass every check (100)
             # or need work (below 100).
             models.Index(fields=["owner", "quality_score"], name="tickets_owner_quality"),

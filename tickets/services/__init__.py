@@ -3,6 +3,7 @@
 from tickets.services.dispatch import dispatch_generation
 from tickets.services.editing import (
     delete_ticket,
+    move_ticket_to_team,
     move_visitor_tickets,
     rate_ticket,
     update_ticket_content,
@@ -38,6 +39,7 @@ __all__ = [
     "delete_ticket",
     "dispatch_generation",
     "fail_ticket",
+    "move_ticket_to_team",
     "move_visitor_tickets",
     "rate_ticket",
     "record_attempt",

@@ -1,8 +1,12 @@
 """Changing finished tickets: edits, ratings, deletion, and ownership after sign-up."""
 
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.teams.models import Membership
+from accounts.teams.roles import can_generate
+from accounts.teams.services import record_ticket_moved
 from tickets.models import ACTIVE_STATUSES, Ticket, VersionSource
 from tickets.models.history import ACTIVE_IMPROVEMENT
 from tickets.services.versions import save_new_version
@@ -55,3 +59,24 @@ def move_visitor_tickets(*, visitor, user) -> int:
                 token_account_id=user.token_account_id
             )
     return moved
+
+
+def move_ticket_to_team(*, ticket: Ticket, user, organization) -> bool:
+    """Move `user`'s personal ticket into a team they can generate in (never back: the
+    team's members may already rely on it).
+
+    Writes (one transaction): the ticket's `organization` by a conditional update (a ticket
+    that is already a team's is not moved again) and the team's `ticket_moved` audit event.
+    Returns False when nothing moved. Raises PermissionDenied when `user` is not in the team
+    or is a viewer there. The tokens it cost stay spent from the personal account.
+    """
+    role = (Membership.objects.filter(user=user, organization=organization)
+            .values_list("role", flat=True).first())
+    if role is None or not can_generate(role):
+        raise PermissionDenied(f"Only members of {organization.name} can move tickets into it.")
+    with transaction.atomic():
+        moved = Ticket.objects.filter(pk=ticket.pk, owner=user,
+                                      organization__isnull=True).update(organization=organization)
+        if moved:
+            record_ticket_moved(actor=user, organization=organization, public_id=ticket.public_id)
+    return bool(moved)

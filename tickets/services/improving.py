@@ -37,6 +37,7 @@ from tickets.services.scoring import QUALITY_FIELDS
 from tickets.services.versions import record_version
 from tickets.timing import timing
 from tokens.exceptions import HoldStateError, UnknownPrice
+from tokens.limits import SpendLimit
 from tokens.models import Hold, HoldStatus, TokenAccount
 from tokens.services import capture_hold, lock_hold_account, release_hold, reserve_tokens
 
@@ -54,17 +55,20 @@ class AlreadyImproving(Exception):
 
 
 def request_ticket_improvement(
-    *, ticket: Ticket, account: TokenAccount, spender: str, nonce: uuid.UUID
+    *, ticket: Ticket, account: TokenAccount, spender: str, nonce: uuid.UUID,
+    limits: tuple[SpendLimit, ...] = (),
 ) -> TicketImprovement:
     """Reserve the price of improving `ticket` and queue the rewrite.
 
     Writes (one transaction, the TokenAccount row locked first): a queued TicketImprovement
     of the ticket's current version and a pending Hold for `ticket.improve.<quality>` (key
-    `ticket:<id>:improve:<improvement id>`, spender `spender`); on commit sends it to the
+    `ticket:<id>:improve:<improvement id>`, spender `spender`, within `limits` — a team
+    member's, checked under the pool's lock); on commit sends it to the
     workers. Guarantees: the same `nonce` returns the first call's improvement and reserves
     nothing more; while one is queued or running another raises AlreadyImproving (checked
     under the lock and enforced by a partial unique constraint). Raises NothingToImprove,
-    UnknownPrice, InsufficientTokens, AccountClosed — each leaving nothing written.
+    UnknownPrice, InsufficientTokens, LimitReached, AccountClosed — each leaving nothing
+    written.
     """
     cost = improve_price(ticket.quality)
     if cost is None:
@@ -99,6 +103,7 @@ def request_ticket_improvement(
             feature_key=improve_price_key(current.quality),
             spender=spender,
             ttl=timing().seconds("hold_ttl"),
+            limits=limits,
         )
         improvement.save(update_fields=["hold"])
         improvement_id = improvement.pk

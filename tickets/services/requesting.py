@@ -9,18 +9,20 @@ import uuid
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
 
 from accounts.selectors import get_visitor_for_request
-from accounts.services import get_paying_account
+from accounts.teams.limits import describe_limit_reached, get_payer
 from tickets.models import Ticket
 from tickets.quotes import GenerationQuote, price_key, quote_generation, ticket_price
 from tickets.selectors import visible_tickets
 from tickets.services.dispatch import dispatch_generation
 from tickets.timing import timing
-from tokens.exceptions import AccountClosed, InsufficientTokens
+from tokens.exceptions import AccountClosed, InsufficientTokens, LimitReached
+from tokens.limits import SpendLimit
 from tokens.models import TokenAccount
 from tokens.services import reserve_tokens
 
@@ -38,6 +40,8 @@ def request_ticket_generation(
     nonce: uuid.UUID,
     regenerated_from: Ticket | None = None,
     clarifications: list[dict] | None = None,
+    organization=None,
+    limits: tuple[SpendLimit, ...] = (),
 ) -> Ticket:
     """Create a queued ticket paid by `account` and enqueue its generation (with the answers
     to clarifying questions, `clarifications`, stored on it and read by the generator).
@@ -45,10 +49,13 @@ def request_ticket_generation(
     Writes (one transaction, the TokenAccount row locked first): the Ticket (`queued`) and a
     pending Hold for the price of `quality` (key `ticket:<id>:hold`, feature `ticket.<quality>`,
     spender the owner or visitor, lasting TICKETS_HOLD_TTL_SECONDS); on commit sends the
-    generation to the workers (a broker outage leaves it to the recovery sweep). Guarantees:
-    the same `nonce` on the same account returns the ticket made by the first call (double
-    click, resent form) and reserves nothing more. Raises InsufficientTokens / AccountClosed /
-    UnknownPrice, leaving nothing written.
+    generation to the workers (a broker outage leaves it to the recovery sweep). A team's
+    ticket (`organization`, paid from its pool) is reserved within `limits` — checked under
+    the pool's lock, so parallel submits cannot overshoot a member's limit — and on commit
+    the team's limit alerts are checked. Guarantees: the same `nonce` on the same account
+    returns the ticket made by the first call (double click, resent form) and reserves
+    nothing more. Raises InsufficientTokens / LimitReached / AccountClosed / UnknownPrice,
+    leaving nothing written.
     """
     cost = ticket_price(quality)
     try:
@@ -57,6 +64,7 @@ def request_ticket_generation(
             ticket_type=ticket_type, quality=quality, description=description,
             product_area=product_area, tech_stack=tech_stack,
             regenerated_from=regenerated_from, clarifications=clarifications,
+            organization=organization, limits=limits,
         )
     except IntegrityError:
         # The same form, sent at the same moment, committed its ticket after this submit
@@ -68,7 +76,8 @@ def request_ticket_generation(
 
 
 def _create_ticket(*, account: TokenAccount, owner, visitor, cost: int, nonce: uuid.UUID,
-                   quality: str, clarifications: list[dict] | None, **fields) -> Ticket:
+                   quality: str, clarifications: list[dict] | None, organization,
+                   limits: tuple[SpendLimit, ...], **fields) -> Ticket:
     with transaction.atomic():
         # Serialises submissions on this account; the look for a resent form's ticket rides
         # on the same statement (a form sent twice at once is settled by the nonce's unique
@@ -87,6 +96,7 @@ def _create_ticket(*, account: TokenAccount, owner, visitor, cost: int, nonce: u
             owner=owner,
             visitor=visitor,
             token_account=account,
+            organization=organization,
             cost=cost,
             nonce=nonce,
             quality=quality,
@@ -101,11 +111,20 @@ def _create_ticket(*, account: TokenAccount, owner, visitor, cost: int, nonce: u
             feature_key=price_key(quality),
             spender=f"user:{owner.pk}" if owner is not None else f"visitor:{visitor.pk}",
             ttl=timing().seconds("hold_ttl"),
+            limits=limits,
         )
         ticket.save(update_fields=["hold"])
         ticket_id = ticket.pk
         transaction.on_commit(lambda: dispatch_generation(ticket_id))
+        if organization is not None:
+            _check_team_limits_on_commit(organization.pk, owner.pk)
     return ticket
+
+
+def _check_team_limits_on_commit(organization_id: int, user_id: int) -> None:
+    from accounts.teams.tasks import check_team_limits_task
+
+    transaction.on_commit(lambda: check_team_limits_task.delay(organization_id, user_id))
 
 
 class SubmitStep(StrEnum):
@@ -116,6 +135,8 @@ class SubmitStep(StrEnum):
     NOT_ENOUGH = "not_enough"
     UNAVAILABLE = "unavailable"  # this quality has no active price
     ACCOUNT_CLOSED = "account_closed"
+    LIMIT_REACHED = "limit_reached"  # a team member's limit or the team's budget
+    NOT_ALLOWED = "not_allowed"  # a team viewer: reads, cannot spend
 
 
 @dataclass(frozen=True)
@@ -123,6 +144,7 @@ class Submission:
     step: SubmitStep
     quote: GenerationQuote | None  # None for a resent form (its ticket is all that matters)
     ticket: Ticket | None = None
+    message: str = ""  # LIMIT_REACHED, NOT_ALLOWED: what to tell the person
 
 
 def submit_ticket_request(
@@ -164,11 +186,13 @@ def submit_ticket_request(
         return Submission(step, quote)
     signed_in = request.user.is_authenticated
     try:
-        account = get_paying_account(request=request)
+        payer = get_payer(request)
         ticket = request_ticket_generation(
-            account=account,
+            account=payer.account,
             owner=request.user if signed_in else None,
             visitor=None if signed_in else get_visitor_for_request(request),
+            organization=payer.organization,
+            limits=payer.limits,
             ticket_type=ticket_type,
             quality=quality,
             description=description,
@@ -182,4 +206,9 @@ def submit_ticket_request(
         return Submission(SubmitStep.NOT_ENOUGH, replace(quote, balance=error.available))
     except AccountClosed:
         return Submission(SubmitStep.ACCOUNT_CLOSED, quote)
+    except LimitReached as error:
+        return Submission(SubmitStep.LIMIT_REACHED, quote, message=describe_limit_reached(
+            error.limit, used=error.used, needed=error.needed))
+    except PermissionDenied as error:
+        return Submission(SubmitStep.NOT_ALLOWED, quote, message=str(error))
     return Submission(SubmitStep.STARTED, quote, ticket)

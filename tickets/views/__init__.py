@@ -9,6 +9,7 @@ import uuid
 
 from django.contrib import messages
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
@@ -19,6 +20,8 @@ from django_htmx.http import push_url, trigger_client_event
 
 from accounts.selectors import get_header_balance, welcome_tokens
 from accounts.services import give_visitor_id
+from accounts.teams.roles import Role
+from accounts.teams.selectors import get_workspace, list_memberships
 from tickets import clarifying, exports, selectors, services
 from tickets.exports import EXPORT_FORMATS
 from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, TicketEditForm
@@ -34,6 +37,8 @@ STEP_PARTS = {
     services.SubmitStep.NOT_ENOUGH: "ticket_not_enough",
     services.SubmitStep.UNAVAILABLE: "ticket_form",
     services.SubmitStep.ACCOUNT_CLOSED: "ticket_form",
+    services.SubmitStep.LIMIT_REACHED: "ticket_form",
+    services.SubmitStep.NOT_ALLOWED: "ticket_form",
 }
 STEP_ERRORS = {
     services.SubmitStep.UNAVAILABLE: ("quality", "This quality is not available right now."),
@@ -68,6 +73,7 @@ def _generator_context(request, form, quote: GenerationQuote | None = None, **ex
         "is_visitor": _is_visitor(request),
         "offline": is_offline_mode(),
         "pricing_url": _pricing_url(),
+        "workspace": get_workspace(request),
         **extra,
     }
 
@@ -94,6 +100,16 @@ def _visible_ticket(request, public_id: str, **filters) -> Ticket:
         raise Http404("No such ticket.")
     return get_object_or_404(selectors.visible_tickets(request).filter(**filters),
                              public_id=public_id)
+
+
+def _changeable_ticket(request, public_id: str, **filters) -> Ticket:
+    """As `_visible_ticket`, and 403 when the request's team role may not change it (a
+    viewer, or a member and another member's ticket)."""
+    ticket = _visible_ticket(request, public_id, **filters)
+    if not selectors.can_change_ticket(request, ticket):
+        raise PermissionDenied("Only the team's owners and admins, or the member who made it, "
+                               "can change this ticket.")
+    return ticket
 
 
 @require_http_methods(["GET", "POST"])
@@ -148,6 +164,8 @@ def new_ticket(request):
         return _generation_started(request, submission.ticket)
     if submission.step in STEP_ERRORS:
         form.add_error(*STEP_ERRORS[submission.step])
+    if submission.message:
+        form.add_error(None, submission.message)
     return _render_generator(request, STEP_PARTS[submission.step], _generator_context(
         request, form, submission.quote, source=source,
         clarified_signed=clarifying.sign(clarifications)))
@@ -223,6 +241,10 @@ def ticket_detail(request, public_id: str):
     return render(request, "tickets/detail.html", {
         **_status_context(ticket, standalone=False),
         "markdown": exports.ticket_markdown(ticket) if ticket.status == Status.SUCCEEDED else "",
+        "can_change": selectors.can_change_ticket(request, ticket),
+        "move_to": (list_memberships(request.user).exclude(role=Role.VIEWER)
+                    if ticket.organization_id is None and request.user.is_authenticated
+                    else []),
         "rate_form": RateForm(initial={"comment": ticket.rating_comment}),
         "export_formats": EXPORT_FORMATS.values(),
     })
@@ -230,7 +252,7 @@ def ticket_detail(request, public_id: str):
 
 @require_http_methods(["GET", "POST"])
 def ticket_edit(request, public_id: str):
-    ticket = _visible_ticket(request, public_id, status=Status.SUCCEEDED)
+    ticket = _changeable_ticket(request, public_id, status=Status.SUCCEEDED)
     form = TicketEditForm(request.POST or None, ticket=ticket)
     if request.method == "POST" and form.is_valid():
         try:
@@ -246,7 +268,7 @@ def ticket_edit(request, public_id: str):
 
 @require_http_methods(["GET", "POST"])
 def ticket_delete(request, public_id: str):
-    ticket = _visible_ticket(request, public_id)
+    ticket = _changeable_ticket(request, public_id)
     if request.method == "POST":
         if services.delete_ticket(ticket=ticket):
             messages.success(request, f"Deleted “{ticket}”.")
@@ -254,6 +276,22 @@ def ticket_delete(request, public_id: str):
         messages.warning(request, "This ticket is still being generated; delete it once done.")
         return redirect("tickets:detail", public_id=ticket.public_id)
     return render(request, "tickets/delete.html", {"ticket": ticket})
+
+
+@require_POST
+def ticket_move(request, public_id: str):
+    """Move a personal ticket into one of the person's teams."""
+    if not request.user.is_authenticated:
+        raise Http404("Only a signed-in person's tickets can move into a team.")
+    ticket = _visible_ticket(request, public_id, organization__isnull=True)
+    membership = list_memberships(request.user).filter(
+        organization__slug=request.POST.get("team", "")).first()
+    if membership is None:
+        messages.error(request, "Choose one of your teams.")
+    elif services.move_ticket_to_team(ticket=ticket, user=request.user,
+                                      organization=membership.organization):
+        messages.success(request, f"Moved “{ticket}” into {membership.organization.name}.")
+    return redirect("tickets:detail", public_id=ticket.public_id)
 
 
 @require_POST
@@ -298,7 +336,7 @@ def tickets_export(request):
     ids = set(request.GET.getlist("ids"))
     if not all(is_public_id(value) for value in ids):
         return HttpResponseBadRequest("That is not a ticket id: choose tickets from your list.")
-    tickets = selectors.visible_tickets(request).filter(status=Status.SUCCEEDED)
+    tickets = selectors.workspace_tickets(request).filter(status=Status.SUCCEEDED)
     if ids:
         tickets = tickets.filter(public_id__in=ids)
         if tickets.count() != len(ids):
@@ -337,6 +375,7 @@ def ticket_list(request):
         "is_visitor": _is_visitor(request),
         "welcome_tokens": welcome_tokens(),
         "export_formats": EXPORT_FORMATS.values(),
+        "workspace": get_workspace(request),
     })
 
 

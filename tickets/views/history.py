@@ -12,23 +12,16 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
-from accounts.selectors import get_visitor_for_request
-from accounts.services import get_paying_account
+from accounts.teams.limits import describe_limit_reached, get_payer_for
 from tickets import selectors, services
 from tickets.diffing import diff_content
 from tickets.forms import ImproveForm
 from tickets.models import Status
 from tickets.templatetags.ticket_tags import improve_panel
-from tickets.views import _pricing_url, _visible_ticket
-from tokens.exceptions import AccountClosed, InsufficientTokens, UnknownPrice
+from tickets.views import _changeable_ticket, _pricing_url, _visible_ticket
+from tokens.exceptions import AccountClosed, InsufficientTokens, LimitReached, UnknownPrice
 
 VERSIONS_PAGE_SIZE = 20
-
-
-def _spender(request) -> str:
-    if request.user.is_authenticated:
-        return f"user:{request.user.pk}"
-    return f"visitor:{get_visitor_for_request(request).pk}"
 
 
 def _improve_error(request, ticket, form: ImproveForm) -> tuple[str, bool]:
@@ -37,9 +30,9 @@ def _improve_error(request, ticket, form: ImproveForm) -> tuple[str, bool]:
     if not form.is_valid():
         return form.errors["nonce"][0], False
     try:
-        account = get_paying_account(request=request)
-        services.request_ticket_improvement(ticket=ticket, account=account,
-                                            spender=_spender(request),
+        payer = get_payer_for(request, ticket.organization)
+        services.request_ticket_improvement(ticket=ticket, account=payer.account,
+                                            spender=payer.spender, limits=payer.limits,
                                             nonce=form.cleaned_data["nonce"])
     except services.NothingToImprove:
         return "This ticket already passes every check: there is nothing to improve.", False
@@ -49,6 +42,8 @@ def _improve_error(request, ticket, form: ImproveForm) -> tuple[str, bool]:
         return "Improve is not available right now.", False
     except AccountClosed:
         return "Your token account is closed, so it cannot pay for improvements.", False
+    except LimitReached as error:
+        return describe_limit_reached(error.limit, used=error.used, needed=error.needed), False
     except InsufficientTokens as error:
         return (f"Improve costs {error.needed} token{'s' if error.needed != 1 else ''}; you "
                 f"have {error.available}."), True
@@ -58,7 +53,7 @@ def _improve_error(request, ticket, form: ImproveForm) -> tuple[str, bool]:
 @require_POST
 def ticket_improve(request, public_id: str):
     """The Improve button: reserve its price and start the rewrite, or say why not."""
-    ticket = _visible_ticket(request, public_id, status=Status.SUCCEEDED)
+    ticket = _changeable_ticket(request, public_id, status=Status.SUCCEEDED)
     error, short = _improve_error(request, ticket, ImproveForm(request.POST))
     if not request.htmx:
         if error:
@@ -128,7 +123,7 @@ def ticket_versions(request, public_id: str):
 @require_POST
 def ticket_restore(request, public_id: str, number: int):
     """Make an earlier version the current one (free; the history keeps every version)."""
-    ticket = _visible_ticket(request, public_id, status=Status.SUCCEEDED)
+    ticket = _changeable_ticket(request, public_id, status=Status.SUCCEEDED)
     version = get_object_or_404(selectors.list_versions(ticket), number=number)
     if version.number == ticket.version:
         messages.info(request, f"Version {number} is already the current one.")
