@@ -25,6 +25,7 @@ from accounts.models import (
     VisitorGrantQuota,
 )
 from accounts.network import get_client_ip, hash_network
+from accounts.teams.selectors import get_workspace
 from tokens.models import DEFAULT_LOW_BALANCE_THRESHOLD
 from tokens.selectors import active_prices
 
@@ -156,6 +157,8 @@ class HeaderBalance:
     waiting: int = 0
     # Below this the balance is low: the account's own threshold, or the visitors' nudge.
     threshold: int = VISITOR_LOW_TOKENS
+    # The team whose pool `balance` is, when the user works in a team's workspace.
+    team: str = ""
 
     @property
     def is_visitor(self) -> bool:
@@ -197,6 +200,11 @@ _HEADER_BALANCE_ATTR = "_myba_header_balance"
 def _read_header_balance(request: HttpRequest) -> HeaderBalance:
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
+        team = get_workspace(request).organization
+        if team is not None:
+            return HeaderBalance(balance=team.token_account.available,
+                                 standing=Standing.ACCOUNT, team=team.name,
+                                 threshold=team.token_account.low_balance_threshold)
         account = user.token_account
         if account is None:
             return HeaderBalance(balance=0, standing=Standing.ACCOUNT,

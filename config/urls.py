@@ -18,6 +18,7 @@ urlpatterns = [
     path("metrics", metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
+    path("teams/", include("accounts.teams.urls")),
     path("", include("tickets.urls")),
     path("", include("billing.urls")),
     path("", include("bonuses.urls")),

@@ -1,0 +1,55 @@
+"""The page an invitation link opens: who invites you where, and the way in.
+
+Signed out, it offers sign-up (the address it was sent to counts as confirmed: the link
+came to that inbox) or sign-in, both coming back here; signed in, one button joins.
+"""
+
+from allauth.account.adapter import get_adapter
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods
+
+from accounts.teams import selectors, services
+
+
+def _problem(invitation) -> str:
+    if invitation is None:
+        return "This invitation link is not valid any more: ask for a new one."
+    if invitation.revoked_at is not None:
+        return "This invitation was revoked."
+    if invitation.accepted_at is not None:
+        return "This invitation was already used."
+    if invitation.expires_at <= timezone.now():
+        return "This invitation has expired: ask an admin to resend it."
+    return ""
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request, token):
+    key = services.read_invitation_token(token) or ""
+    invitation = selectors.get_invitation_by_key(key) if key else None
+    problem = _problem(invitation)
+    user = request.user
+    if not problem and request.method == "POST" and user.is_authenticated:
+        try:
+            membership = services.accept_invitation(user=user, key=key)
+        except services.TeamError as error:
+            problem = error.message
+        else:
+            team = membership.organization
+            services.switch_workspace(user=user, session=request.session, slug=team.slug)
+            messages.success(request, f"Welcome to {team.name}. You are working in its "
+                                      "workspace: what you generate spends the team's pool.")
+            return redirect("teams:detail", slug=team.slug)
+    if not problem and not user.is_authenticated:
+        # Signing up with the invited address needs no second confirmation email.
+        get_adapter(request).stash_verified_email(request, invitation.email)
+    status = 200 if not problem else (404 if invitation is None else 400)
+    return render(request, "teams/invitation.html", {
+        "invitation": None if invitation is None else invitation,
+        "problem": problem,
+        "wrong_account": (user.is_authenticated and invitation is not None
+                          and invitation.email.lower() != user.email.lower()),
+        "path": request.path,
+    }, status=status)

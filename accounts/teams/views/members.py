@@ -1,0 +1,179 @@
+"""The team page's changes: invitations, roles, limits, removal, ownership, budget, leaving.
+
+Each POST answers with a redirect to the team page and a message; a form that does not
+validate, or a rule the service refuses (TeamError), re-renders the page with the message
+and a 400, having changed nothing; a role that may not act gets the 403 page.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from accounts.teams import selectors, services
+from accounts.teams.forms import BudgetForm, InviteForm, LimitsForm, RoleForm
+from accounts.teams.models import Invitation, Membership
+from accounts.teams.views.pages import detail_context
+
+
+def _refused(request, membership, message: str, **forms):
+    messages.error(request, message)
+    return render(request, "teams/detail.html", detail_context(request, membership, **forms),
+                  status=400)
+
+
+def _back(membership):
+    return redirect("teams:detail", slug=membership.organization.slug)
+
+
+def _member(mine, member_id) -> Membership:
+    return get_object_or_404(Membership.objects.select_related("user", "organization"),
+                             pk=member_id, organization=mine.organization)
+
+
+def _invitation(mine, invitation_id) -> Invitation:
+    return get_object_or_404(selectors.list_open_invitations(mine.organization)
+                             .select_related("organization"), pk=invitation_id)
+
+
+@login_required
+@require_POST
+def invite(request, slug):
+    mine = selectors.get_membership_for(request, slug, manage=True)
+    form = InviteForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, mine, "The invitation was not sent: check the form.",
+                        invite_form=form)
+    try:
+        invitation = services.invite_member(actor=request.user, organization=mine.organization,
+                                            **form.cleaned_data)
+    except services.TeamError as error:
+        return _refused(request, mine, error.message, invite_form=form)
+    messages.success(request, f"Invitation sent to {invitation.email}. The link works for "
+                              f"{services.INVITATION_DAYS} days.")
+    return _back(mine)
+
+
+@login_required
+@require_POST
+def resend(request, slug, invitation_id):
+    mine = selectors.get_membership_for(request, slug, manage=True)
+    try:
+        invitation = services.resend_invitation(actor=request.user,
+                                                invitation=_invitation(mine, invitation_id))
+    except services.TeamError as error:
+        return _refused(request, mine, error.message)
+    messages.success(request, f"Invitation sent again to {invitation.email}; the earlier link "
+                              "no longer works.")
+    return _back(mine)
+
+
+@login_required
+@require_POST
+def revoke(request, slug, invitation_id):
+    mine = selectors.get_membership_for(request, slug, manage=True)
+    invitation = _invitation(mine, invitation_id)
+    try:
+        services.revoke_invitation(actor=request.user, invitation=invitation)
+    except services.TeamError as error:
+        return _refused(request, mine, error.message)
+    messages.success(request, f"The invitation to {invitation.email} was revoked.")
+    return _back(mine)
+
+
+@login_required
+@require_POST
+def change_role(request, slug, member_id):
+    mine = selectors.get_membership_for(request, slug, manage=True)
+    member = _member(mine, member_id)
+    form = RoleForm(request.POST, prefix=f"m{member.pk}")
+    if not form.is_valid():
+        return _refused(request, mine, "Choose admin, member or viewer.")
+    try:
+        member = services.change_member_role(actor=request.user, membership=member,
+                                             role=form.cleaned_data["role"])
+    except services.TeamError as error:
+        return _refused(request, mine, error.message)
+    messages.success(request, f"{member.user.email} is now {member.get_role_display().lower()}.")
+    return _back(mine)
+
+
+@login_required
+@require_POST
+def set_limits(request, slug, member_id):
+    mine = selectors.get_membership_for(request, slug, manage=True)
+    member = _member(mine, member_id)
+    form = LimitsForm(request.POST, prefix=f"m{member.pk}")
+    if not form.is_valid():
+        errors = "; ".join(e for field in form.errors.values() for e in field)
+        return _refused(request, mine, f"The limits of {member.user.email} were not changed: "
+                                       f"{errors}")
+    try:
+        services.set_member_limits(actor=request.user, membership=member,
+                                   daily=form.cleaned_data["daily_limit"],
+                                   monthly=form.cleaned_data["monthly_limit"])
+    except services.TeamError as error:
+        return _refused(request, mine, error.message)
+    messages.success(request, f"The limits of {member.user.email} are saved; they apply to "
+                              "their next generation.")
+    return _back(mine)
+
+
+@login_required
+@require_POST
+def remove(request, slug, member_id):
+    mine = selectors.get_membership_for(request, slug, manage=True)
+    member = _member(mine, member_id)
+    try:
+        services.remove_member(actor=request.user, membership=member)
+    except services.TeamError as error:
+        return _refused(request, mine, error.message)
+    messages.success(request, f"{member.user.email} was removed from the team. The tickets "
+                              "they made stay the team's.")
+    return _back(mine)
+
+
+@login_required
+@require_POST
+def transfer(request, slug, member_id):
+    mine = selectors.get_membership_for(request, slug, manage=True)
+    member = _member(mine, member_id)
+    try:
+        services.transfer_ownership(actor=request.user, membership=member)
+    except services.TeamError as error:
+        return _refused(request, mine, error.message)
+    messages.success(request, f"{member.user.email} owns the team now; you are an admin.")
+    return _back(mine)
+
+
+@login_required
+@require_POST
+def set_budget(request, slug):
+    mine = selectors.get_membership_for(request, slug, manage=True)
+    form = BudgetForm(request.POST)
+    if not form.is_valid():
+        return _refused(request, mine, "The budget was not changed: check the form.",
+                        budget_form=form)
+    try:
+        services.set_monthly_budget(actor=request.user, organization=mine.organization,
+                                    budget=form.cleaned_data["monthly_budget"])
+    except services.TeamError as error:
+        return _refused(request, mine, error.message, budget_form=form)
+    budget = form.cleaned_data["monthly_budget"]
+    messages.success(request, "The team has no monthly budget now." if budget is None else
+                     f"The team may spend {budget} tokens per month (UTC).")
+    return _back(mine)
+
+
+@login_required
+@require_POST
+def leave(request, slug):
+    mine = selectors.get_membership_for(request, slug)
+    team = mine.organization
+    try:
+        services.leave_organization(user=request.user, organization=team,
+                                    session=request.session)
+    except services.TeamError as error:
+        return _refused(request, mine, error.message)
+    messages.success(request, f"You left {team.name}. Its tickets stay with the team.")
+    return redirect("teams:list")

@@ -1,0 +1,18 @@
+from django import template
+
+from accounts.teams.selectors import get_workspace, list_memberships
+
+register = template.Library()
+
+
+@register.inclusion_tag("teams/partials/workspace_switcher.html", takes_context=True)
+def workspace_switcher(context):
+    """The header's workspace choice (personal, or a team the user is in); nothing for
+    people in no team."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    memberships = list(list_memberships(user))
+    return {"memberships": memberships, "workspace": get_workspace(request),
+            "next": request.get_full_path(), "csrf_token": context.get("csrf_token")}
