@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.services import get_or_open_user_account
+from accounts.teams.selectors import get_workspace
 from billing import selectors, services, subscription_selectors
 from billing.forms import CancelPlanForm, SuccessQueryForm, TestSubscriptionActionForm
 from billing.http import see_other
@@ -52,6 +53,10 @@ def subscribe(request, slug):
     plan = subscription_selectors.get_active_plan(slug)
     if plan is None:
         messages.error(request, "That plan is not on sale. Please choose one of these.")
+        return redirect("billing:pricing")
+    if get_workspace(request).is_team:
+        messages.error(request, "Plans are personal: switch to your personal account in the "
+                                "header to subscribe. Teams buy token packs for their pool.")
         return redirect("billing:pricing")
     try:
         result = lifecycle.start_subscription(user=request.user, plan=plan,

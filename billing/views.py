@@ -4,6 +4,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.teams.selectors import get_workspace
 from billing import plan_views, selectors, services
 from billing.forms import (
     AutoTopUpForm,
@@ -34,10 +36,25 @@ LATE_AFTER_POLLS = 10
 LATE_POLL_SECONDS = 10
 
 
+def buying_for_team(request):
+    """The team whose pool a purchase in this request's workspace credits (None: the
+    person's own account). Only its owners and admins buy for it: others get the 403 page."""
+    workspace = get_workspace(request)
+    if not workspace.is_team:
+        return None
+    if not workspace.can_manage:
+        raise PermissionDenied(f"Only {workspace.organization.name}'s owners and admins buy "
+                               "tokens for its pool. Switch to your personal account in the "
+                               "header to buy for yourself.")
+    return workspace.organization
+
+
 @require_GET
 def pricing(request):
     user = request.user
-    discount = user.is_authenticated and selectors.is_first_purchase_discount_available(user)
+    workspace = get_workspace(request)
+    discount = (user.is_authenticated and not workspace.is_team
+                and selectors.is_first_purchase_discount_available(user))
     percent = selectors.discount_percent()
     context = {
         "packs": selectors.list_pack_offers(now=timezone.now(),
@@ -46,9 +63,11 @@ def pricing(request):
         "bulk_bonus": {"min_cents": BULK_BONUS_MIN_CENTS, "percent": BULK_BONUS_PERCENT},
         "discount_available": discount,
         "discount_percent": percent,
-        "balance": selectors.get_user_balance(user) if user.is_authenticated else None,
+        "balance": (workspace.organization.token_account.available if workspace.is_team
+                    else selectors.get_user_balance(user) if user.is_authenticated else None),
         "costs": selectors.get_token_costs(),
         "test_mode": selectors.is_local_checkout_enabled(),
+        "workspace": workspace,
         **plan_views.pricing_context(user),
     }
     return render(request, "billing/pricing.html", context)
@@ -65,10 +84,11 @@ def checkout(request, slug):
     if not form.is_valid():
         messages.error(request, " ".join(form.errors["quantity"]))
         return redirect("billing:pricing")
+    team = buying_for_team(request)
     try:
         result = services.create_checkout_session(
             user=request.user, pack=pack, base_url=request.build_absolute_uri("/").rstrip("/"),
-            quantity=form.cleaned_data["quantity"],
+            quantity=form.cleaned_data["quantity"], organization=team,
         )
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)

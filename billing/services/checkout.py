@@ -12,6 +12,7 @@ from django.utils import timezone
 from djstripe.models import Customer
 
 from accounts.services import get_or_open_user_account
+from accounts.teams.models import Organization
 from billing import selectors, stripe_api
 from billing.models import BillingCustomer, Purchase, TokenPack
 from billing.quotes import MAX_QUANTITY, Quote, quote_pack
@@ -59,6 +60,32 @@ def ensure_customer(*, user) -> Customer:
     return customer
 
 
+def ensure_team_customer(*, organization: Organization, user) -> str:
+    """The Stripe customer id that pays for a team's pool: created in Stripe on the team's
+    first purchase (named after the team, billed to the buying admin's email; keyed by an
+    idempotency key per team, so a retry or a second admin buying at once makes one), and
+    recorded as the pool's `BillingCustomer`."""
+    existing = (BillingCustomer.objects.filter(token_account_id=organization.token_account_id)
+                .values_list("stripe_customer_id", flat=True).first())
+    if existing:
+        return existing
+    try:
+        customer = stripe.Customer.create(
+            api_key=stripe_api.api_key(), idempotency_key=f"myba-team-customer-{organization.pk}",
+            name=organization.name, email=user.email,
+            metadata={"organization": organization.slug,
+                      "token_account": str(organization.token_account_id)})
+    except stripe.StripeError as error:
+        logger.exception("Could not create the Stripe customer for team %s", organization.pk)
+        raise CheckoutUnavailable(
+            "We could not reach our payment provider. Nothing was charged; please try again."
+        ) from error
+    billing, _created = BillingCustomer.objects.get_or_create(
+        token_account_id=organization.token_account_id,
+        defaults={"stripe_customer_id": customer["id"]})
+    return billing.stripe_customer_id
+
+
 def _release_open_discount(*, user) -> None:
     """Expire the user's abandoned discounted session so a new checkout can carry the discount.
 
@@ -82,9 +109,11 @@ def _release_open_discount(*, user) -> None:
         expire_checkout(session_id=purchase.stripe_checkout_session_id, purchase=purchase)
 
 
-def _reserve_purchase(*, user, account, quote: Quote, test_mode: bool) -> Purchase:
+def _reserve_purchase(*, user, account, quote: Quote, test_mode: bool,
+                      for_team: bool = False) -> Purchase:
     """Write the open purchase with the quote's figures; the first-purchase discount is
-    claimed by a unique constraint, so two racing checkouts cannot both carry it."""
+    claimed by a unique constraint, so two racing checkouts cannot both carry it. A team's
+    purchase never carries it: the discount welcomes a person, once."""
     fields = {
         "user": user,
         "token_account": account,
@@ -98,7 +127,8 @@ def _reserve_purchase(*, user, account, quote: Quote, test_mode: bool) -> Purcha
         "test_mode": test_mode,
     }
     percent = stripe_api.discount_percent()
-    wants_discount = percent > 0 and not selectors.has_completed_purchase(user)
+    wants_discount = (percent > 0 and not for_team
+                      and not selectors.has_completed_purchase(user))
     if wants_discount:
         try:
             with transaction.atomic():
@@ -128,7 +158,7 @@ def _line_item(quote: Quote) -> dict:
     return {"price": quote.pack.stripe_price_id, "quantity": quote.quantity}
 
 
-def _metadata(*, purchase: Purchase, account, user) -> dict:
+def _metadata(*, purchase: Purchase, account, user, organization=None) -> dict:
     """What the session carries so fulfilment grants exactly what was quoted, even if the
     purchase row were missing or the sale ended while the customer was paying."""
     metadata = {
@@ -142,13 +172,18 @@ def _metadata(*, purchase: Purchase, account, user) -> dict:
     }
     if purchase.sale_id:
         metadata["sale"] = str(purchase.sale_id)
+    if organization is not None:
+        metadata["organization"] = organization.slug
     return metadata
 
 
 def create_checkout_session(
-    *, user, pack: TokenPack, base_url: str, quantity: int = 1, now: datetime | None = None
+    *, user, pack: TokenPack, base_url: str, quantity: int = 1, now: datetime | None = None,
+    organization: Organization | None = None,
 ) -> CheckoutRedirect:
-    """Open a checkout for `quantity` packs and return where to send the user.
+    """Open a checkout for `quantity` packs and return where to send the user: tokens for
+    the user's own account, or, with `organization`, for that team's pool (the caller has
+    checked the user may buy for it; the team is its own Stripe customer).
 
     The price is the pack's, or its sale price if a flash sale is on at `now` (default: the
     server's clock); the paid and bonus tokens (sale bonus, bulk bonus) come from the same
@@ -172,7 +207,9 @@ def create_checkout_session(
     now = now or timezone.now()
     quote = quote_pack(pack=pack, quantity=quantity,
                        sale=selectors.get_active_sales(now=now).get(pack.pk))
-    account = get_or_open_user_account(user=user)
+    account = (organization.token_account if organization is not None
+               else get_or_open_user_account(user=user))
+    for_team = organization is not None
     local = selectors.is_local_checkout_enabled()
     if not local and not stripe_api.is_configured():
         raise CheckoutUnavailable("Purchases are not available right now.")
@@ -181,10 +218,12 @@ def create_checkout_session(
         raise CheckoutUnavailable("Purchases are not available right now.")
 
     if local:
-        Purchase.objects.filter(
-            user=user, first_purchase_discount=True, status=Purchase.Status.OPEN
-        ).update(status=Purchase.Status.EXPIRED)
-        purchase = _reserve_purchase(user=user, account=account, quote=quote, test_mode=True)
+        if not for_team:
+            Purchase.objects.filter(
+                user=user, first_purchase_discount=True, status=Purchase.Status.OPEN
+            ).update(status=Purchase.Status.EXPIRED)
+        purchase = _reserve_purchase(user=user, account=account, quote=quote, test_mode=True,
+                                     for_team=for_team)
         purchase.stripe_checkout_session_id = f"cs_test_local_{secrets.token_hex(12)}"
         purchase.checkout_url = base_url + reverse(
             "billing:test_checkout", args=[purchase.public_id]
@@ -192,14 +231,19 @@ def create_checkout_session(
         purchase.save(update_fields=["stripe_checkout_session_id", "checkout_url", "updated_at"])
         return CheckoutRedirect(purchase=purchase, url=purchase.checkout_url)
 
-    customer = ensure_customer(user=user)
-    _release_open_discount(user=user)
-    purchase = _reserve_purchase(user=user, account=account, quote=quote, test_mode=False)
-    metadata = _metadata(purchase=purchase, account=account, user=user)
+    if for_team:
+        customer_id = ensure_team_customer(organization=organization, user=user)
+    else:
+        customer_id = ensure_customer(user=user).id
+        _release_open_discount(user=user)
+    purchase = _reserve_purchase(user=user, account=account, quote=quote, test_mode=False,
+                                 for_team=for_team)
+    metadata = _metadata(purchase=purchase, account=account, user=user,
+                         organization=organization)
     expires_at = timezone.now() + SESSION_TTL
     params = {
         "mode": "payment",
-        "customer": customer.id,
+        "customer": customer_id,
         "client_reference_id": str(purchase.public_id),
         "line_items": [_line_item(quote)],
         "metadata": metadata,
@@ -233,7 +277,7 @@ def create_checkout_session(
     purchase.stripe_checkout_session_id = session["id"]
     purchase.checkout_url = session["url"]
     purchase.session_expires_at = expires_at
-    purchase.stripe_customer_id = customer.id
+    purchase.stripe_customer_id = customer_id
     purchase.save(
         update_fields=[
             "stripe_checkout_session_id",

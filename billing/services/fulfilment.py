@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from djstripe.models import Charge
 
+from accounts.teams.models import Organization
 from billing import signals
 from billing.models import ChargeRefund, PackSale, Purchase, SubscriptionInvoice, TokenPack
 from billing.services.locks import lock_payment
@@ -51,7 +52,9 @@ def _resolve_target(session: dict):
     account_exists = TokenAccount.objects.filter(pk=account_id).exists()
     if pack is None or user is None or not account_exists:
         return None
-    if getattr(user, "token_account_id", account_id) != account_id:
+    # The buyer's own account, or a team's pool (bought by its owner or an admin).
+    if getattr(user, "token_account_id", account_id) != account_id and not (
+            Organization.objects.filter(token_account_id=account_id).exists()):
         return None
     return pack, account_id, user
 
