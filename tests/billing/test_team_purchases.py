@@ -1,0 +1,81 @@
+"""Buying tokens for a team's pool: only its owners and admins, the team as its own Stripe
+customer, no first-purchase discount, and the pool credited once however often Stripe
+reports the payment."""
+
+from django.urls import reverse
+
+from accounts.teams.models import Membership
+from accounts.teams.services import create_organization
+from billing.models import BillingCustomer, Purchase
+from tests.builders import client_for, make_verified_user
+
+
+def team_client(user, team):
+    client = client_for(user)
+    client.post(reverse("teams:switch"), {"workspace": team.slug})
+    return client
+
+
+def buy(client, slug="professional"):
+    return client.post(reverse("billing:checkout", args=[slug]))
+
+
+def test_an_owner_buys_for_the_pool_and_it_is_credited_once(fake_stripe, synced_catalog,
+                                                             buyer, webhooks):
+    team = create_organization(user=buyer, name="Acme")
+    client = team_client(buyer, team)
+
+    response = buy(client)
+    buy(client, "starter")
+
+    purchase = Purchase.objects.order_by("id").first()
+    params = fake_stripe.posts("/v1/checkout/sessions")[0]
+    customers = fake_stripe.posts("/v1/customers")
+    assert response.status_code == 303
+    assert purchase.token_account == team.token_account
+    assert params["metadata"]["organization"] == "acme"
+    assert params["metadata"]["token_account"] == str(team.token_account_id)
+    assert "discounts" not in params  # the first-purchase discount welcomes a person
+    assert len(customers) == 1 and customers[0]["name"] == "Acme"
+    assert params["customer"] == BillingCustomer.objects.get(
+        token_account=team.token_account).stripe_customer_id
+    request = next(call for call in fake_stripe.raw_requests
+                   if call.url.endswith("/v1/customers"))
+    assert request.headers["Idempotency-Key"] == f"myba-team-customer-{team.pk}"
+
+    paid = fake_stripe.complete_session(purchase.stripe_checkout_session_id)
+    for _ in range(2):  # Stripe delivers at least once
+        assert webhooks.post(fake_stripe.event("checkout.session.completed",
+                                               paid)).status_code == 200
+
+    team.token_account.refresh_from_db()
+    buyer.refresh_from_db()
+    assert team.token_account.balance == 50
+    assert buyer.token_account is None or buyer.token_account.balance == 0
+    assert Purchase.objects.get(pk=purchase.pk).status == Purchase.Status.PAID
+
+
+def test_members_cannot_buy_for_the_pool(fake_stripe, synced_catalog, buyer):
+    team = create_organization(user=buyer, name="Acme")
+    member = make_verified_user()
+    Membership.objects.create(organization=team, user=member, role="member")
+    client = team_client(member, team)
+
+    pricing = client.get(reverse("billing:pricing")).content.decode()
+    response = buy(client)
+
+    assert "Buying for Acme" in pricing and "only its owners and admins" in pricing
+    assert response.status_code == 403
+    assert "Switch to your personal account" in response.content.decode()
+    assert not Purchase.objects.exists()
+    assert fake_stripe.posts("/v1/checkout/sessions") == []
+
+
+def test_plans_are_personal(fake_stripe, synced_plans, buyer):
+    team = create_organization(user=buyer, name="Acme")
+    client = team_client(buyer, team)
+
+    response = client.post(reverse("billing:subscribe", args=["pro-monthly"]), follow=True)
+
+    assert "Plans are personal" in response.content.decode()
+    assert fake_stripe.posts("/v1/checkout/sessions") == []

@@ -1,0 +1,47 @@
+"""Teams: an owner with a funded team pool, and a builder for members of any role."""
+
+import pytest
+
+from accounts.teams.models import Membership
+from accounts.teams.services import create_organization
+from tests.builders import make_verified_user, new_key
+from tokens.services import grant_tokens
+
+
+def fund_team(team, tokens: int) -> None:
+    """Credit `tokens` to the team's pool (as a purchase for the team would)."""
+    grant_tokens(account=team.token_account, amount=tokens, kind="purchase",
+                 idempotency_key=new_key("team"))
+    team.token_account.refresh_from_db()
+
+
+@pytest.fixture
+def owner(db):
+    return make_verified_user(email="owner@example.com")
+
+
+@pytest.fixture
+def team(owner, prices):
+    """"Acme", owned by `owner`, its pool holding 100 tokens."""
+    team = create_organization(user=owner, name="Acme")
+    fund_team(team, 100)
+    return team
+
+
+@pytest.fixture
+def add_member(team):
+    """add_member(role="member", email=None, daily_limit=None, monthly_limit=None): a
+    verified user put straight into `team` (invitations have their own tests)."""
+    def add(role: str = "member", *, email: str | None = None, **limits):
+        user = make_verified_user(**({"email": email} if email else {}))
+        Membership.objects.create(organization=team, user=user, role=role, **limits)
+        return user
+
+    return add
+
+
+@pytest.fixture
+def committing(tasks_inline, django_capture_on_commit_callbacks):
+    """`with committing(): ...` runs the after-commit callbacks of what happens inside (and
+    the Celery tasks they send, inline), as a real commit would."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
