@@ -10,6 +10,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 app = Celery("myba")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# Packages inside an app keep their tasks in their own module, which the line above (one
+# `tasks` module per installed app) does not find.
+app.autodiscover_tasks(["accounts.teams"])
 
 
 @before_task_publish.connect

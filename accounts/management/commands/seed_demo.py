@@ -11,6 +11,7 @@ from django.utils.module_loading import import_string
 SEEDERS = [
     "accounts.management.commands.seed_demo.seed_staff",
     "admin_dashboard.demo.seed_dashboard_demo",
+    "accounts.teams.demo.seed_team_demo",
 ]
 
 DEMO_STAFF_EMAIL = "staff@myba.local"
