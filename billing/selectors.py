@@ -59,7 +59,7 @@ def get_purchase_by_session(user, session_id: str) -> Purchase | None:
         return None
     return (
         Purchase.objects.filter(user=user, stripe_checkout_session_id=session_id)
-        .select_related("pack")
+        .select_related("pack", "token_account__organization")
         .first()
     )
 
@@ -137,7 +137,11 @@ def list_pack_offers(*, now: datetime, discount_percent: int = 0) -> list[PackOf
 
 def get_user_balance(user) -> int:
     """Tokens the user can spend now, read fresh (the success page polls it)."""
-    account_id = getattr(user, "token_account_id", None)
+    return get_account_balance(getattr(user, "token_account_id", None))
+
+
+def get_account_balance(account_id: int | None) -> int:
+    """Tokens available on an account now, read fresh (0 for none)."""
     if account_id is None:
         return 0
     account = TokenAccount.objects.filter(pk=account_id).first()

@@ -158,7 +158,11 @@ def success(request):
         "late": polls >= LATE_AFTER_POLLS,
         "poll_seconds": LATE_POLL_SECONDS if polls >= LATE_AFTER_POLLS else POLL_SECONDS,
         "balance": selectors.get_user_balance(request.user),
+        # A team's purchase credited its pool: the page names the team and the pool's balance.
+        "team": getattr(purchase.token_account, "organization", None) if purchase else None,
     }
+    if context["team"] is not None:
+        context["balance"] = selectors.get_account_balance(purchase.token_account_id)
     if request.htmx:
         response = render(request, "billing/success.html#status", context)
         if purchase is not None and purchase.is_credited:

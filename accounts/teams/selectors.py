@@ -109,6 +109,7 @@ class MemberUsage:
     spent: int
     held: int  # pending now, in generations still running
     membership: Membership | None = None
+    note: str = ""  # what the row is when it is no member's
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,13 @@ def team_usage(organization: Organization, *, start, end) -> TeamUsage:
     for user_id in sorted(former_ids):
         key = f"user:{user_id}"
         rows.append(MemberUsage(email=emails.get(user_id, "A deleted account"), role="",
-                                spent=spent_by.get(key, 0), held=held_by.get(key, 0)))
+                                spent=spent_by.get(key, 0), held=held_by.get(key, 0),
+                                note="Left the team"))
+    unattributed = [s for s in (spent_by.keys() | held_by.keys()) if not s.startswith("user:")]
+    if unattributed:  # spent by no one in particular (staff adjustments): still the pool's
+        rows.append(MemberUsage(email="Not attributed to a member", role="",
+                                spent=sum(spent_by.get(s, 0) for s in unattributed),
+                                held=sum(held_by.get(s, 0) for s in unattributed)))
     return TeamUsage(members=rows, spent=sum(spent_by.values()),
                      held=sum(held_by.values()))
 

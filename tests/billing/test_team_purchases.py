@@ -53,6 +53,9 @@ def test_an_owner_buys_for_the_pool_and_it_is_credited_once(fake_stripe, synced_
     assert team.token_account.balance == 50
     assert buyer.token_account is None or buyer.token_account.balance == 0
     assert Purchase.objects.get(pk=purchase.pk).status == Purchase.Status.PAID
+    thanks = client.get(reverse("billing:success"),
+                        {"session_id": purchase.stripe_checkout_session_id}).content.decode()
+    assert "Acme’s pool now holds <strong data-billing-balance>50</strong>" in thanks
 
 
 def test_members_cannot_buy_for_the_pool(fake_stripe, synced_catalog, buyer):

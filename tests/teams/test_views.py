@@ -298,3 +298,10 @@ def test_team_usage_adds_up_to_the_pools_spending(team, add_member, offline, com
     row = page[page.index('data-usage-row="first@example.com"'):]
     assert f"data-spent>{2 * price}<" in row[:400]
 
+    # Someone who left still accounts for what they spent.
+    client_for(first).post(reverse("teams:leave", args=[team.slug]))
+    page = client_for(second).get(reverse("teams:usage", args=[team.slug])).content.decode()
+    row = page[page.index('data-usage-row="first@example.com"'):]
+    assert f"data-spent>{2 * price}<" in row[:400] and "Left the team" in row[:600]
+    assert f'data-total-spent>{3 * price}<' in page
+
