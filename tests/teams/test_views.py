@@ -305,3 +305,21 @@ def test_team_usage_adds_up_to_the_pools_spending(team, add_member, offline, com
     assert f"data-spent>{2 * price}<" in row[:400] and "Left the team" in row[:600]
     assert f'data-total-spent>{3 * price}<' in page
 
+
+
+def test_a_viewer_sees_a_team_ticket_without_the_buttons_that_change_it(team, add_member,
+                                                                        offline, committing):
+    author, viewer = add_member("member"), add_member("viewer")
+    with committing():
+        in_workspace(author, team).post(NEW, ticket_form())
+    ticket = Ticket.objects.get()
+    path = reverse("tickets:detail", args=[ticket.public_id])
+
+    as_viewer = client_for(viewer).get(path).content.decode()
+    as_author = client_for(author).get(path).content.decode()
+
+    edit = reverse("tickets:edit", args=[ticket.public_id])
+    assert edit not in as_viewer and edit in as_author
+    assert "Copy as Markdown" in as_viewer  # reading and exporting stay open
+    assert client_for(viewer).post(reverse("tickets:improve", args=[ticket.public_id]),
+                                   {"nonce": "x"}).status_code == 403

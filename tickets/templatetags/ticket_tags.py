@@ -72,17 +72,22 @@ def ticket_scorecard(context, ticket) -> dict:
 def ticket_improve(context, ticket, scorecard) -> dict:
     """{% ticket_improve ticket scorecard %}: the Improve button (when checks fail and the
     price table has a price), or the running improvement's progress, or the last one's
-    outcome when it did not change the ticket."""
-    return improve_panel(ticket, scorecard=scorecard, csrf_token=context.get("csrf_token"))
+    outcome when it did not change the ticket. No button for someone whose team role may
+    not change the ticket (a viewer, another member's ticket)."""
+    request = context.get("request")
+    allowed = request is None or selectors.can_change_ticket(request, ticket)
+    return improve_panel(ticket, scorecard=scorecard, csrf_token=context.get("csrf_token"),
+                         allowed=allowed)
 
 
-def improve_panel(ticket, *, scorecard, csrf_token=None, error: str = "") -> dict:
+def improve_panel(ticket, *, scorecard, csrf_token=None, error: str = "",
+                  allowed: bool = True) -> dict:
     """The Improve panel's context: shared by the tag and the views that swap the panel."""
     improvement = selectors.get_latest_improvement(ticket)
     return {
         "ticket": ticket,
         "improvement": improvement,
-        "failing": bool(scorecard and scorecard.failing),
+        "failing": allowed and bool(scorecard and scorecard.failing),
         "cost": quotes.improve_price(ticket.quality),
         "nonce": uuid.uuid4(),
         "error": error,
