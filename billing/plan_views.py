@@ -8,22 +8,21 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.services import get_or_open_user_account
-from accounts.teams.selectors import get_workspace
 from billing import selectors, services, subscription_selectors
 from billing.forms import CancelPlanForm, SuccessQueryForm, TestSubscriptionActionForm
 from billing.http import see_other
 from billing.models import SubscriptionCheckout
 from billing.services.subscriptions import lifecycle, local
+from billing.workspace import billing_account, buying_for_team
 
 
 def _base_url(request) -> str:
     return request.build_absolute_uri("/").rstrip("/")
 
 
-def plan_context(user) -> dict:
-    """The billing page's plan section: the live plan, its allowance, paid invoices."""
-    account = get_or_open_user_account(user=user)
+def plan_context(account) -> dict:
+    """The billing page's plan section for `account` (the person's or a team's pool): the
+    live plan, its allowance, paid invoices."""
     live = subscription_selectors.get_live_subscription(account.pk)
     return {
         "plan_subscription": live,
@@ -35,14 +34,17 @@ def plan_context(user) -> dict:
     }
 
 
-def pricing_context(user) -> dict:
-    """The pricing page's plans: the offers, the visitor's live plan, whether a trial is on
-    offer (an account that never had a plan)."""
+def pricing_context(user, workspace) -> dict:
+    """The pricing page's plans: the offers, the live plan of the account the page buys for
+    (the person's, or in a team's workspace the pool), whether a trial is on offer (an
+    account that never had a plan)."""
     live = None
     trial = True
-    if user.is_authenticated and user.token_account_id:
-        live = subscription_selectors.get_live_subscription(user.token_account_id)
-        trial = not subscription_selectors.has_had_subscription(user.token_account_id)
+    account_id = (workspace.organization.token_account_id if workspace.is_team
+                  else user.token_account_id if user.is_authenticated else None)
+    if account_id:
+        live = subscription_selectors.get_live_subscription(account_id)
+        trial = not subscription_selectors.has_had_subscription(account_id)
     return {"plans": subscription_selectors.list_plan_offers(), "plan_subscription": live,
             "trial_available": trial}
 
@@ -54,13 +56,10 @@ def subscribe(request, slug):
     if plan is None:
         messages.error(request, "That plan is not on sale. Please choose one of these.")
         return redirect("billing:pricing")
-    if get_workspace(request).is_team:
-        messages.error(request, "Plans are personal: switch to your personal account in the "
-                                "header to subscribe. Teams buy token packs for their pool.")
-        return redirect("billing:pricing")
+    team = buying_for_team(request)
     try:
         result = lifecycle.start_subscription(user=request.user, plan=plan,
-                                              base_url=_base_url(request))
+                                              base_url=_base_url(request), organization=team)
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)
         return redirect("billing:pricing")
@@ -74,12 +73,12 @@ def subscribed(request):
     page polls (htmx) for it."""
     form = SuccessQueryForm(request.GET)
     form.is_valid()
-    account = get_or_open_user_account(user=request.user)
+    account, team = billing_account(request)
     live = subscription_selectors.get_live_subscription(account.pk)
     polls = form.cleaned_data.get("poll") or 0
     context = {"plan_subscription": live, "session_id": form.cleaned_data.get("session_id", ""),
                "poll": polls + 1, "poll_seconds": 2 if polls < 10 else 10,
-               "balance": selectors.get_user_balance(request.user)}
+               "balance": selectors.get_account_balance(account.pk), "team": team}
     if request.htmx:
         return render(request, "billing/subscribed.html#status", context)
     return render(request, "billing/subscribed.html", context)
@@ -90,7 +89,8 @@ def subscribed(request):
 def portal(request):
     """To Stripe's Customer Portal (payment methods, invoices, plan changes, cancel)."""
     try:
-        url = lifecycle.open_billing_portal(user=request.user, base_url=_base_url(request))
+        url = lifecycle.open_billing_portal(user=request.user, base_url=_base_url(request),
+                                            account=billing_account(request)[0])
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)
         return redirect("billing:history")
@@ -106,7 +106,8 @@ def cancel_plan(request):
                        + " ".join(e for errors in form.errors.values() for e in errors))
         return redirect("billing:history")
     try:
-        row = lifecycle.set_cancel_at_period_end(user=request.user, cancel=True,
+        row = lifecycle.set_cancel_at_period_end(account=billing_account(request)[0],
+                                                 cancel=True,
                                                  reason=form.cleaned_data["reason"])
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)
@@ -121,7 +122,8 @@ def cancel_plan(request):
 @login_required
 def resume_plan(request):
     try:
-        row = lifecycle.set_cancel_at_period_end(user=request.user, cancel=False)
+        row = lifecycle.set_cancel_at_period_end(account=billing_account(request)[0],
+                                                 cancel=False)
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)
     else:
@@ -149,7 +151,7 @@ def test_subscribe(request, session_id):
     if checkout.status != SubscriptionCheckout.Status.OPEN:
         messages.info(request, "That checkout was already completed or replaced.")
         return redirect("billing:history")
-    account = get_or_open_user_account(user=request.user)
+    account = checkout.token_account
     return render(request, "billing/test_subscribe.html", {
         "checkout": checkout,
         "trial": checkout.plan.trial_days and not subscription_selectors.has_had_subscription(
@@ -169,7 +171,7 @@ LOCAL_ACTIONS = {
 def test_subscription_action(request):
     _local_only()
     form = TestSubscriptionActionForm(request.POST)
-    account = get_or_open_user_account(user=request.user)
+    account, _team = billing_account(request)
     live = subscription_selectors.get_live_subscription(account.pk)
     if not form.is_valid() or live is None:
         messages.error(request, "Choose a test action for a test plan.")

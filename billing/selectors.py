@@ -40,10 +40,11 @@ def get_active_pack(slug: str) -> TokenPack | None:
     return list_active_packs().filter(slug=slug).first()
 
 
-def list_purchases(user) -> QuerySet[Purchase]:
-    """A user's purchase history: every session that was paid, refunded, or is still open."""
+def list_purchases(user, *, account=None) -> QuerySet[Purchase]:
+    """A user's purchase history — or, with `account` (a team's pool), everything bought for
+    that account by anyone: every session that was paid, refunded, or is still open."""
     return (
-        Purchase.objects.filter(user=user)
+        Purchase.objects.filter(**({"token_account": account} if account else {"user": user}))
         .exclude(status=Purchase.Status.EXPIRED)
         .select_related("pack")
         .order_by("-created_at")

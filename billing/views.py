@@ -4,7 +4,6 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -26,6 +25,7 @@ from billing.models import Purchase
 from billing.quotes import BULK_BONUS_MIN_CENTS, BULK_BONUS_PERCENT, MAX_QUANTITY
 from billing.services import auto_top_up
 from billing.services.local import LocalCheckoutDisabled
+from billing.workspace import billing_account, buying_for_team
 
 logger = logging.getLogger(__name__)
 
@@ -34,19 +34,6 @@ logger = logging.getLogger(__name__)
 POLL_SECONDS = 2
 LATE_AFTER_POLLS = 10
 LATE_POLL_SECONDS = 10
-
-
-def buying_for_team(request):
-    """The team whose pool a purchase in this request's workspace credits (None: the
-    person's own account). Only its owners and admins buy for it: others get the 403 page."""
-    workspace = get_workspace(request)
-    if not workspace.is_team:
-        return None
-    if not workspace.can_manage:
-        raise PermissionDenied(f"Only {workspace.organization.name}'s owners and admins buy "
-                               "tokens for its pool. Switch to your personal account in the "
-                               "header to buy for yourself.")
-    return workspace.organization
 
 
 @require_GET
@@ -68,7 +55,7 @@ def pricing(request):
         "costs": selectors.get_token_costs(),
         "test_mode": selectors.is_local_checkout_enabled(),
         "workspace": workspace,
-        **plan_views.pricing_context(user),
+        **plan_views.pricing_context(user, workspace),
     }
     return render(request, "billing/pricing.html", context)
 
@@ -179,14 +166,18 @@ def cancel(request):
 def _history_page(request, *, top_up_form: AutoTopUpForm | None = None, status: int = 200):
     """The purchase history with its automatic top-up section (`top_up_form` bound to bad
     input re-renders it with its errors)."""
-    page = Paginator(selectors.list_purchases(request.user), 25).get_page(request.GET.get("page"))
-    top_up = selectors.get_auto_top_up_status(request.user, now=timezone.now())
-    if top_up_form is None:
+    account, team = billing_account(request)
+    purchases = selectors.list_purchases(request.user, account=account if team else None)
+    page = Paginator(purchases, 25).get_page(request.GET.get("page"))
+    # Automatic top-up is the person's own: a team's pool is bought for by hand.
+    top_up = None if team else selectors.get_auto_top_up_status(request.user,
+                                                                now=timezone.now())
+    if top_up_form is None and top_up is not None:
         top_up_form = AutoTopUpForm(initial={"pack": top_up.settings.pack_id})
     return render(request, "billing/history.html", {
         "page": page, "purchases": page.object_list, "top_up": top_up,
         "top_up_form": top_up_form, "test_mode": selectors.is_local_checkout_enabled(),
-        **plan_views.plan_context(request.user),
+        "team": team, **plan_views.plan_context(account),
     }, status=status)
 
 

@@ -1,13 +1,16 @@
-"""Buying tokens for a team's pool: only its owners and admins, the team as its own Stripe
-customer, no first-purchase discount, and the pool credited once however often Stripe
+"""Buying tokens and plans for a team's pool: only its owners and admins, the team as its own
+Stripe customer, no first-purchase discount, and the pool credited once however often Stripe
 reports the payment."""
 
 from django.urls import reverse
 
 from accounts.teams.models import Membership
 from accounts.teams.services import create_organization
-from billing.models import BillingCustomer, Purchase
+from billing.models import BillingCustomer, PlanSubscription, Purchase
+from tests.billing.conftest import without_trial
+from tests.billing.stripe_billing import StripeBilling
 from tests.builders import client_for, make_verified_user
+from tests.helpers import assert_ledger_healthy
 
 
 def team_client(user, team):
@@ -74,11 +77,68 @@ def test_members_cannot_buy_for_the_pool(fake_stripe, synced_catalog, buyer):
     assert fake_stripe.posts("/v1/checkout/sessions") == []
 
 
-def test_plans_are_personal(fake_stripe, synced_plans, buyer):
+def test_an_owner_subscribes_the_team_and_its_allowance_fills_the_pool(
+        fake_stripe, synced_plans, buyer, webhooks, tasks_inline,
+        django_capture_on_commit_callbacks):
+    without_trial(synced_plans, "basic-monthly")
     team = create_organization(user=buyer, name="Acme")
     client = team_client(buyer, team)
 
-    response = client.post(reverse("billing:subscribe", args=["pro-monthly"]), follow=True)
+    response = client.post(reverse("billing:subscribe", args=["basic-monthly"]))
 
-    assert "Plans are personal" in response.content.decode()
+    assert response.status_code == 303
+    params = fake_stripe.posts("/v1/checkout/sessions")[0]
+    assert params["mode"] == "subscription"
+    assert params["metadata"]["organization"] == "acme"
+    assert params["customer"] == BillingCustomer.objects.get(
+        token_account=team.token_account).stripe_customer_id
+    session_id = response["Location"].rsplit("/", 1)[-1].split("#")[0]
+    events = StripeBilling(fake_stripe).complete_checkout(session_id)
+    for _ in range(2):  # every event delivered twice
+        for type_, obj in events:
+            with django_capture_on_commit_callbacks(execute=True):
+                assert webhooks.post(fake_stripe.event(type_, obj)).status_code == 200
+
+    row = PlanSubscription.objects.get()
+    team.token_account.refresh_from_db()
+    assert row.token_account == team.token_account and row.user == buyer
+    assert team.token_account.balance == synced_plans["basic-monthly"].tokens_per_month
+    buyer.refresh_from_db()
+    assert buyer.token_account is None or buyer.token_account.balance == 0
+    billing = client.get(reverse("billing:history")).content.decode()
+    assert "Acme’s billing" in billing and "Basic" in billing
+    assert_ledger_healthy()
+
+
+def test_a_team_plan_in_test_mode_is_the_teams_to_cancel(client, buyer, plans, settings,
+                                                        tasks_inline):
+    settings.DEBUG, settings.STRIPE_TEST_SECRET_KEY = True, ""
+    team = create_organization(user=buyer, name="Acme")
+    client = team_client(buyer, team)
+    started = client.post(reverse("billing:subscribe", args=["basic-monthly"]))
+    client.post(started["Location"])
+
+    row = PlanSubscription.objects.get()
+    team.token_account.refresh_from_db()
+    assert row.token_account == team.token_account
+    assert team.token_account.balance == plans["basic-monthly"].trial_tokens
+
+    client.post(reverse("billing:cancel_plan"), {"reason": "Team trial only"})
+    personal = client_for(buyer)
+    personal.post(reverse("teams:switch"), {"workspace": ""})
+
+    assert PlanSubscription.objects.get().cancel_at_period_end is True
+    assert "Acme’s billing" not in personal.get(reverse("billing:history")).content.decode()
+
+
+def test_a_member_cannot_subscribe_the_team(fake_stripe, synced_plans, buyer):
+    team = create_organization(user=buyer, name="Acme")
+    member = make_verified_user()
+    Membership.objects.create(organization=team, user=member, role="member")
+
+    response = team_client(member, team).post(
+        reverse("billing:subscribe", args=["basic-monthly"]))
+
+    assert response.status_code == 403
     assert fake_stripe.posts("/v1/checkout/sessions") == []
+    assert not PlanSubscription.objects.exists()

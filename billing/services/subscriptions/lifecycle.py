@@ -9,6 +9,7 @@ import stripe
 from django.urls import reverse
 
 from accounts.services import get_or_open_user_account
+from accounts.teams.models import Organization
 from billing import selectors, stripe_api, subscription_selectors
 from billing.models import (
     BillingCustomer,
@@ -16,9 +17,14 @@ from billing.models import (
     SubscriptionCheckout,
     SubscriptionPlan,
 )
-from billing.services.checkout import CheckoutUnavailable, ensure_customer
+from billing.services.checkout import (
+    CheckoutUnavailable,
+    ensure_customer,
+    ensure_team_customer,
+)
 from billing.services.subscriptions import local
 from billing.services.subscriptions.sync import sync_subscription
+from tokens.models import TokenAccount
 
 logger = logging.getLogger(__name__)
 
@@ -37,8 +43,11 @@ def _success_url(base_url: str) -> str:
     return base_url + reverse("billing:subscribed") + "?session_id={CHECKOUT_SESSION_ID}"
 
 
-def start_subscription(*, user, plan: SubscriptionPlan, base_url: str) -> SubscriptionRedirect:
-    """Send the user to subscribe to `plan`, or to change the plan they already have.
+def start_subscription(*, user, plan: SubscriptionPlan, base_url: str,
+                       organization: Organization | None = None) -> SubscriptionRedirect:
+    """Send the user to subscribe to `plan`, or to change the plan they already have — for
+    their own account, or with `organization` for that team's pool (the caller has checked
+    they may; the team is its own Stripe customer, and its allowances credit the pool).
 
     Writes: the user's token account and Stripe Customer (first time), a
     `SubscriptionCheckout` for the Checkout Session (mode `subscription`; the trial only for
@@ -49,15 +58,18 @@ def start_subscription(*, user, plan: SubscriptionPlan, base_url: str) -> Subscr
     """
     if not plan.active:
         raise CheckoutUnavailable("That plan is no longer on sale.")
-    account = get_or_open_user_account(user=user)
+    account = (organization.token_account if organization is not None
+               else get_or_open_user_account(user=user))
     live = subscription_selectors.get_live_subscription(account.pk)
     local_mode = selectors.is_local_checkout_enabled()
     if live is not None:
         if local_mode or live.test_mode:
             raise CheckoutUnavailable(
-                f"You already have the {live.plan.name} plan. Cancel it before choosing another.")
+                f"{'The team has' if organization else 'You already have'} the "
+                f"{live.plan.name} plan. Cancel it before choosing another.")
         return SubscriptionRedirect(
-            url=open_billing_portal(user=user, base_url=base_url, update=live), kind="portal")
+            url=open_billing_portal(user=user, base_url=base_url, update=live,
+                                    account=account), kind="portal")
     trial_days = plan.trial_days if not PlanSubscription.objects.filter(
         token_account=account).exists() else 0
     if local_mode:
@@ -70,9 +82,12 @@ def start_subscription(*, user, plan: SubscriptionPlan, base_url: str) -> Subscr
     if not stripe_api.is_configured() or not plan.stripe_price_id:
         logger.error("Plan %s has no Stripe price: run manage.py sync_stripe_catalog", plan.slug)
         raise CheckoutUnavailable("Subscriptions are not available right now.")
-    customer = ensure_customer(user=user)
+    customer_id = (ensure_team_customer(organization=organization, user=user)
+                   if organization is not None else ensure_customer(user=user).id)
     metadata = {"plan": plan.slug, "token_account": str(account.pk), "user": str(user.pk),
                 "kind": "subscription"}
+    if organization is not None:
+        metadata["organization"] = organization.slug
     subscription_data = {"metadata": metadata}
     if trial_days:
         subscription_data["trial_period_days"] = trial_days
@@ -81,7 +96,7 @@ def start_subscription(*, user, plan: SubscriptionPlan, base_url: str) -> Subscr
             api_key=stripe_api.api_key(),
             idempotency_key=f"myba-subscribe-{account.pk}-{plan.slug}-{secrets.token_hex(8)}",
             mode="subscription",
-            customer=customer.id,
+            customer=customer_id,
             line_items=[{"price": plan.stripe_price_id, "quantity": 1}],
             metadata=metadata,
             subscription_data=subscription_data,
@@ -101,11 +116,13 @@ def start_subscription(*, user, plan: SubscriptionPlan, base_url: str) -> Subscr
     return SubscriptionRedirect(url=session["url"], kind="checkout")
 
 
-def open_billing_portal(*, user, base_url: str, update: PlanSubscription | None = None) -> str:
-    """A Stripe Customer Portal session for the user's customer (payment methods, invoices,
-    cancel; with `update`, straight to changing that subscription's plan). Writes nothing.
-    Raises `CheckoutUnavailable` when the user has no customer or Stripe fails."""
-    account = get_or_open_user_account(user=user)
+def open_billing_portal(*, user, base_url: str, update: PlanSubscription | None = None,
+                        account: TokenAccount | None = None) -> str:
+    """A Stripe Customer Portal session for the customer paying for `account` (default: the
+    user's own; a team's pool has the team's customer): payment methods, invoices, cancel;
+    with `update`, straight to changing that subscription's plan. Writes nothing.
+    Raises `CheckoutUnavailable` when there is no customer yet or Stripe fails."""
+    account = account or get_or_open_user_account(user=user)
     link = BillingCustomer.objects.filter(token_account=account).first()
     if link is None or not stripe_api.is_configured():
         raise CheckoutUnavailable("There is nothing to manage yet: you have not paid us.")
@@ -123,12 +140,13 @@ def open_billing_portal(*, user, base_url: str, update: PlanSubscription | None 
     return session["url"]
 
 
-def set_cancel_at_period_end(*, user, cancel: bool, reason: str = "") -> PlanSubscription:
-    """Cancel the user's plan at the end of its period (with an optional reason), or resume
-    it before then. Asks Stripe (outside any transaction) and writes the answer through
-    `sync_subscription`; the local test mode writes the same change without Stripe.
+def set_cancel_at_period_end(*, account: TokenAccount, cancel: bool,
+                             reason: str = "") -> PlanSubscription:
+    """Cancel the plan of `account` (a person's, or a team's pool) at the end of its period
+    (with an optional reason), or resume it before then. Asks Stripe (outside any
+    transaction) and writes the answer through `sync_subscription`; the local test mode
+    writes the same change without Stripe.
     Raises `CheckoutUnavailable` when there is no live plan or Stripe fails."""
-    account = get_or_open_user_account(user=user)
     live = subscription_selectors.get_live_subscription(account.pk)
     if live is None:
         raise CheckoutUnavailable("You have no plan to change.")

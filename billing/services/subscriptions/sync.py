@@ -18,6 +18,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.teams.models import Organization
 from billing import stripe_api
 from billing.models import (
     BillingCustomer,
@@ -66,6 +67,9 @@ def _owner(state) -> tuple[int, object] | None:
     if not TokenAccount.objects.filter(pk=account_id).exists():
         return None
     users = get_user_model().objects
+    if Organization.objects.filter(token_account_id=account_id).exists():
+        # A team's pool: the user is whichever owner or admin subscribed (who may leave).
+        return account_id, users.filter(pk=state.metadata.get("user") or 0).first()
     user = users.filter(pk=state.metadata.get("user") or 0, token_account_id=account_id).first() \
         or users.filter(token_account_id=account_id).first()
     return account_id, user
