@@ -159,6 +159,7 @@ class HeaderBalance:
     threshold: int = VISITOR_LOW_TOKENS
     # The team whose pool `balance` is, when the user works in a team's workspace.
     team: str = ""
+    team_slug: str = ""
 
     @property
     def is_visitor(self) -> bool:
@@ -204,6 +205,7 @@ def _read_header_balance(request: HttpRequest) -> HeaderBalance:
         if team is not None:
             return HeaderBalance(balance=team.token_account.available,
                                  standing=Standing.ACCOUNT, team=team.name,
+                                 team_slug=team.slug,
                                  threshold=team.token_account.low_balance_threshold)
         account = user.token_account
         if account is None:

@@ -16,3 +16,12 @@ def workspace_switcher(context):
     memberships = list(list_memberships(user))
     return {"memberships": memberships, "workspace": get_workspace(request),
             "next": request.get_full_path(), "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("teams/partials/workspace_notice.html", takes_context=True)
+def workspace_notice(context, page: str):
+    """On a personal page (usage, …) while working in a team: where the team's is."""
+    request = context.get("request")
+    if request is None or not getattr(request, "user", None) or not request.user.is_authenticated:
+        return {}
+    return {"team": get_workspace(request).organization, "page": page}

@@ -233,6 +233,9 @@ def test_the_header_shows_the_pool_in_a_team_workspace(team, add_member):
     badge = client.get(reverse("accounts:balance_badge")).content.decode()
 
     assert 'data-balance="100"' in badge and "Acme" in badge
+    assert reverse("teams:usage", args=[team.slug]) in badge
+    usage = client.get(reverse("accounts:usage")).content.decode()
+    assert "this page is about your personal tokens" in usage
 
 
 def test_a_member_sees_team_tickets_and_changes_only_their_own(team, add_member, offline,
