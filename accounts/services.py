@@ -29,6 +29,7 @@ from accounts.models import (
 )
 from accounts.network import get_client_ip, hash_network
 from accounts.signals import user_account_closed, visitor_merged
+from accounts.teams.services import leave_all_teams
 from tokens.models import LedgerEntry, TokenAccount
 from tokens.services import adjust_tokens, close_account, grant_tokens, open_account
 
@@ -301,7 +302,9 @@ def close_user_account(*, user: User) -> None:
     each of their verified addresses (one welcome bonus per address); their allauth email
     addresses, connected accounts, MFA authenticators and sessions deleted.
     After the commit, `user_account_closed` is sent (a plan stops renewing).
-    Raises PendingHolds, changing nothing, while a generation still holds their tokens.
+    They leave every team they are in (`accounts.teams.services.leave_all_teams`).
+    Raises PendingHolds, changing nothing, while a generation still holds their tokens, and
+    TeamError, changing nothing, while they are the only owner of a team with other members.
     Idempotent: closing a closed account changes nothing more.
     """
     from allauth.account.models import EmailAddress
@@ -318,6 +321,7 @@ def close_user_account(*, user: User) -> None:
                 idempotency_key=f"user:{user.pk}:close",
             )
         locked = User.objects.select_for_update().get(pk=user.pk)
+        leave_all_teams(user=locked)
         verified = EmailAddress.objects.filter(user=locked, verified=True)
         addresses = {locked.email, *verified.values_list("email", flat=True)}
         ClosedAccountEmail.objects.bulk_create(

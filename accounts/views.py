@@ -14,6 +14,7 @@ from accounts import selectors, services
 from accounts.forms import DeleteAccountForm, TimeZoneForm
 from accounts.notifications.selectors import email_preferences
 from accounts.notifications.sign_ins import list_sign_ins
+from accounts.teams.services import TeamError
 from tokens.exceptions import PendingHolds
 
 
@@ -74,6 +75,9 @@ def delete_account(request):
     if request.method == "POST" and form.is_valid():
         try:
             services.close_user_account(user=user)
+        except TeamError as error:
+            form.add_error(None, error.message)
+            return render(request, "accounts/delete.html", {"form": form})
         except PendingHolds:
             form.add_error(
                 None,

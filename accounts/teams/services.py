@@ -304,6 +304,26 @@ def leave_organization(*, user, organization: Organization, session=None) -> Non
         session.pop(WORKSPACE_SESSION_KEY)
 
 
+def leave_all_teams(*, user) -> int:
+    """Take a closing account out of every team it is in (in the caller's transaction).
+
+    Writes, per team (its row locked): the Membership deleted and a `left` event. Raises
+    TeamError — the caller's transaction then writes nothing — when `user` is the only owner
+    of a team that has other members: someone must own it first. Returns how many it left.
+    """
+    left = 0
+    for membership in Membership.objects.filter(user=user).select_related("organization"):
+        team = _lock(membership.organization)
+        others = Membership.objects.filter(organization=team).exclude(user=user)
+        if (membership.role == Role.OWNER and _owner_count(team) == 1 and others.exists()):
+            raise TeamError(f"You are the only owner of {team.name}: make someone else its "
+                            "owner on the team's page before deleting your account.")
+        membership.delete()
+        _record(team, user, TeamEvent.Action.LEFT, user.email)
+        left += 1
+    return left
+
+
 def _check_limit(value: int | None, what: str) -> None:
     if value is not None and not 0 <= value <= MAX_LIMIT:
         raise TeamError(f"{what} must be between 0 and {MAX_LIMIT:,} tokens, or no limit.")

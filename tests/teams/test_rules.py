@@ -167,3 +167,31 @@ def test_transfer_makes_the_target_owner_and_the_owner_an_admin(owner, team, add
     assert roles == {owner.email: "admin", heir.email: "owner"}
     assert TeamEvent.objects.filter(action="ownership_transferred",
                                     subject=heir.email).count() == 1
+
+
+# --- closing an account --------------------------------------------------------------------
+
+
+def test_closing_an_account_leaves_its_teams(team, add_member):
+    from accounts.services import close_user_account
+
+    member = add_member("member")
+
+    close_user_account(user=member)
+
+    assert not Membership.objects.filter(user=member).exists()
+    assert TeamEvent.objects.filter(action="left", actor=member).count() == 1
+
+
+def test_the_only_owner_of_a_team_with_members_cannot_close_their_account(owner, team,
+                                                                         add_member):
+    from accounts.services import close_user_account
+
+    add_member("member")
+
+    with pytest.raises(TeamError, match="only owner of Acme"):
+        close_user_account(user=owner)
+
+    owner.refresh_from_db()
+    assert owner.is_active and owner.email == "owner@example.com"
+    assert Membership.objects.filter(user=owner, role="owner").exists()
