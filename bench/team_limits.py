@@ -10,7 +10,8 @@ needed and leaves its rows behind).
    a monthly limit and the team's monthly budget (three limits counted under the pool's lock)
    versus the same spenders with no limits, at 1 and 16 threads, in alternating slices so
    both see the same machine load; prints operations per second, p50/p99 latency and the
-   limited/unlimited ratio.
+   limited/unlimited ratio — on a fresh pool, then on one with `--history` spends (default
+   100,000) earlier this month, which every budget check sums.
 2. Fire: `--members` members with a daily limit of `--limit` tokens each send `--tries`
    reservations each from 32 threads; prints how many were accepted against what the limits
    allow (they must be equal) and the pool's held tokens.
@@ -24,7 +25,7 @@ import sys
 import threading
 import time
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -44,6 +45,7 @@ from accounts.teams.limits import member_limits  # noqa: E402
 from accounts.teams.models import Membership  # noqa: E402
 from accounts.teams.services import create_organization  # noqa: E402
 from tokens.exceptions import LimitReached  # noqa: E402
+from tokens.models import EntryKind, LedgerEntry, SpendTally  # noqa: E402
 from tokens.services import capture_hold, grant_tokens, reserve_tokens  # noqa: E402
 
 RUN = uuid.uuid4().hex[:8]
@@ -104,8 +106,30 @@ def run_slice(team, members, limited: bool, threads: int, seconds: float):
     return time.perf_counter() - began, [x for mine in latencies for x in mine]
 
 
-def throughput(seconds: float) -> None:
-    team, members = make_team("limited", 16, daily=1_000_000, funds=10**9)
+def seed_history(team, members, entries: int) -> None:
+    """`entries` spends this month on the pool, spread over the members (written in bulk,
+    not through the services: only their count and shape matter here), then VACUUM ANALYZE
+    so the planner and the visibility map see them as a long-running database would."""
+    rows = [LedgerEntry(account_id=team.token_account_id, amount=-1, kind=EntryKind.SPEND,
+                        balance_after=0, idempotency_key=f"bench:{RUN}:history:{n}",
+                        spender=f"user:{members[n % len(members)].user_id}",
+                        feature_key="ticket.standard") for n in range(entries)]
+    LedgerEntry.objects.bulk_create(rows, batch_size=5000)  # dated now: in every period
+    day = timezone.now().astimezone(UTC).date()
+    SpendTally.objects.bulk_create(
+        [SpendTally(account_id=team.token_account_id, spender=f"user:{m.user_id}", day=day,
+                    tokens=entries // len(members)) for m in members],
+        update_conflicts=True, unique_fields=["account", "spender", "day"],
+        update_fields=["tokens"])
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE tokens_ledgerentry")
+
+
+def throughput(seconds: float, history: int) -> None:
+    team, members = make_team(f"limited{history}", 16, daily=1_000_000, funds=10**9)
+    if history:
+        seed_history(team, members, history)
+    print(f"Pool with {history:,} spends earlier this month")
     print(f"{'threads':>7} {'kind':>10} {'ops/s':>8} {'p50 ms':>7} {'p99 ms':>7}")
     for threads in (1, 16):
         totals = {True: [0.0, []], False: [0.0, []]}
@@ -172,9 +196,11 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=50)
     parser.add_argument("--tries", type=int, default=40)
     parser.add_argument("--limit", type=int, default=25)
+    parser.add_argument("--history", type=int, default=100_000)
     args = parser.parse_args()
     call_command("migrate", verbosity=0)
-    throughput(args.seconds)
+    throughput(args.seconds, 0)
+    throughput(args.seconds, args.history)
     fire(args.members, args.tries, args.limit)
 
 

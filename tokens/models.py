@@ -206,6 +206,27 @@ class LotConsumption(models.Model):
         return f"{self.amount} from lot {self.lot_id} by entry {self.entry_id}"
 
 
+class SpendTally(models.Model):
+    """What one spender spent from an account on one UTC day: the running sum of its `spend`
+    entries, written in the same statement sequence as each entry (so in its transaction),
+    so a limit reads a month as at most 31 rows per spender instead of every entry.
+    `ledger_audit` checks every tally against the entries."""
+
+    account = models.ForeignKey(TokenAccount, on_delete=models.PROTECT, related_name="+")
+    spender = models.CharField(max_length=64, blank=True)
+    day = models.DateField()
+    tokens = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["account", "spender", "day"],
+                                    name="tokens_one_tally_per_spender_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.spender or 'unattributed'} spent {self.tokens} on {self.day}"
+
+
 class Hold(models.Model):
     """Tokens reserved for work in progress: captured on success, released on failure."""
 

@@ -18,7 +18,7 @@ from accounts.services import get_paying_account
 from accounts.teams.models import Membership, Organization, TeamLimitAlert
 from accounts.teams.roles import can_generate
 from accounts.teams.selectors import get_workspace
-from tokens.limits import SpendLimit, used_since
+from tokens.limits import SpendLimit, used_by_limits
 from tokens.models import TokenAccount
 
 ALERT_PERCENTS = (80, 100)
@@ -127,11 +127,11 @@ def raise_limit_alerts(*, organization_id: int, user_id: int,
         return []
     team = membership.organization
     written = []
-    for limit in member_limits(membership, now=now or timezone.now()):
+    limits = member_limits(membership, now=now or timezone.now())
+    for limit, used in zip(limits, used_by_limits(account_id=team.token_account_id,
+                                                  limits=limits), strict=True):
         if limit.tokens == 0:
             continue
-        used = used_since(account_id=team.token_account_id, spender=limit.spender,
-                          since=limit.since)
         what = (f"{team.name}'s monthly budget" if limit.spender is None
                 else f"{membership.user.email}'s {limit.name.removeprefix('Your ')}")
         subject = "team" if limit.spender is None else f"user:{user_id}"

@@ -120,19 +120,19 @@ class TeamUsage:
 
 
 def team_usage(organization: Organization, *, start, end) -> TeamUsage:
-    """Who spent what from the team's pool between `start` and `end`, from the ledger's
-    spend entries grouped by spender (`user:<id>`), current members first. `spent` is the
-    pool's whole spending in the period, so the rows reconcile with the ledger."""
+    """Who spent what from the team's pool on the UTC days from `start` to before `end`,
+    from the daily spend tallies by spender (`user:<id>`; `ledger_audit` checks them against
+    the entries), current members first. `spent` is the pool's whole spending in the
+    period, so the rows add up to the ledger's."""
     from django.contrib.auth import get_user_model
     from django.db.models import Sum
 
-    from tokens.models import EntryKind, Hold, HoldStatus, LedgerEntry
+    from tokens.models import Hold, HoldStatus, SpendTally
 
     account_id = organization.token_account_id
-    spends = (LedgerEntry.objects.filter(account_id=account_id, kind=EntryKind.SPEND,
-                                         created_at__gte=start, created_at__lt=end)
-              .values_list("spender").annotate(total=Sum("amount")))
-    spent_by = {spender: -total for spender, total in spends}
+    spends = (SpendTally.objects.filter(account_id=account_id, day__gte=start, day__lt=end)
+              .values_list("spender").annotate(total=Sum("tokens")))
+    spent_by = dict(spends)
     held_by = dict(Hold.objects.filter(account_id=account_id, status=HoldStatus.PENDING)
                    .values_list("spender").annotate(total=Sum("amount")))
     members = list(list_members(organization))

@@ -2,6 +2,8 @@
 own PostgreSQL connection, released together): every limit holds exactly, each alert is
 raised once, an invitation makes one member, and a team never loses its last owner."""
 
+from dataclasses import replace
+
 import pytest
 from django.core import mail
 
@@ -13,7 +15,7 @@ from tests.teams.conftest import fund_team, request_team_ticket
 from tickets.models import Ticket
 from tickets.quotes import ticket_price
 from tokens.exceptions import InsufficientTokens, LimitReached
-from tokens.limits import used_since
+from tokens.limits import used_by_limits
 from tokens.models import Hold
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -45,10 +47,9 @@ def test_parallel_generations_never_pass_a_members_daily_limit(team, add_member)
     assert len(accepted) == MEMBERS * LIMIT_TICKETS
     assert len(refused) == MEMBERS * TRIES_EACH - len(accepted)
     assert all(r.limit.name == "Your daily limit" for r in refused)
-    for user in members:
-        held = used_since(account_id=team.token_account_id, spender=f"user:{user.pk}",
-                          since=refused[0].limit.since)
-        assert held == LIMIT_TICKETS * price
+    used = used_by_limits(account_id=team.token_account_id, limits=[
+        replace(refused[0].limit, spender=f"user:{user.pk}") for user in members])
+    assert used == [LIMIT_TICKETS * price] * MEMBERS
     team.token_account.refresh_from_db()
     assert team.token_account.held == len(accepted) * price
     assert_ledger_healthy()

@@ -1,13 +1,24 @@
 """Reads from the token ledger. Nothing here writes."""
 
 from dataclasses import dataclass
+from datetime import UTC
 
 from django.db.models import F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
 
 from config.shared_tables import SharedTable
 from tokens.exceptions import UnknownPrice
-from tokens.models import Hold, HoldStatus, LedgerEntry, Lot, LotConsumption, Price, TokenAccount
+from tokens.models import (
+    EntryKind,
+    Hold,
+    HoldStatus,
+    LedgerEntry,
+    Lot,
+    LotConsumption,
+    Price,
+    SpendTally,
+    TokenAccount,
+)
 
 
 def get_balance(account: TokenAccount) -> tuple[int, int, int]:
@@ -124,6 +135,7 @@ def find_balance_mismatches() -> list[Mismatch]:
         ):
             if stored != expected:
                 found.append(Mismatch(account.pk, check, stored, expected))
+    found += _tally_mismatches()
     lots = Lot.objects.annotate(
         used=_sum_of(LotConsumption.objects.filter(lot=OuterRef("pk")), group_by="lot")
     ).exclude(remaining=F("amount") - F("used"))
@@ -134,6 +146,23 @@ def find_balance_mismatches() -> list[Mismatch]:
             )
         )
     return found
+
+
+def _tally_mismatches() -> list[Mismatch]:
+    """Each spender's daily tally that disagrees with the spend entries it sums."""
+    day = TruncDate("created_at", tzinfo=UTC)
+    entries = {
+        (row["account_id"], row["spender"], row["day"]): -row["total"]
+        for row in LedgerEntry.objects.filter(kind=EntryKind.SPEND).annotate(day=day)
+        .values("account_id", "spender", "day").annotate(total=Sum("amount")).order_by()
+    }
+    tallies = {(t.account_id, t.spender, t.day): t.tokens for t in SpendTally.objects.all()}
+    return [
+        Mismatch(key[0], f"spend tally of {key[1] or 'no spender'} on {key[2]}",
+                 tallies.get(key, 0), entries.get(key, 0))
+        for key in sorted(entries.keys() | tallies.keys(), key=str)
+        if tallies.get(key, 0) != entries.get(key, 0)
+    ]
 
 
 # --- Staff dashboard figures (one query each, whatever the number of rows) -----------------

@@ -11,7 +11,7 @@ standard (UPDATE/INSERT ... RETURNING, NULLS LAST), so the zero-setup SQLite run
 """
 
 import hashlib
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
 
 import psycopg
@@ -78,6 +78,11 @@ def _insert(table: str, columns: tuple[str, ...], *, returning: str = "", tail: 
 
 _INSERT_ENTRY_SQL = _insert("tokens_ledgerentry", ENTRY_COLUMNS, returning="id")
 _INSERT_LOT_SQL = _insert("tokens_lot", LOT_COLUMNS)
+# A spend adds to its spender's tally for the day (tokens.models.SpendTally).
+_ADD_TO_TALLY_SQL = _insert(
+    "tokens_spendtally", ("account_id", "spender", "day", "tokens"),
+    tail=" ON CONFLICT (account_id, spender, day) "
+         "DO UPDATE SET tokens = tokens_spendtally.tokens + EXCLUDED.tokens")
 # A repeated key writes nothing (and, while a concurrent first call is in flight, waits for it).
 _INSERT_HOLD_SQL = _insert("tokens_hold", HOLD_COLUMNS, returning="id",
                            tail=" ON CONFLICT (idempotency_key) DO NOTHING")
@@ -244,6 +249,9 @@ def write_entry(
         memo, actor_id, _db_time(now),
     ]
     (entry_id,) = _fetchone(_INSERT_ENTRY_SQL, params)
+    if kind == EntryKind.SPEND:
+        day = connection.ops.adapt_datefield_value(now.astimezone(UTC).date())
+        _execute(_ADD_TO_TALLY_SQL, [account_id, spender, day, -amount])
     return _loaded(
         LedgerEntry(
             id=entry_id,

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tokens.exceptions import HoldStateError, IdempotencyConflict, LimitReached
-from tokens.limits import SpendLimit, used_since
+from tokens.limits import SpendLimit, used_by_limits
 from tokens.models import EntryKind, Hold, HoldStatus, LedgerEntry, TokenAccount
 from tokens.services._core import (
     Refused,
@@ -100,11 +100,12 @@ def _check_limits(account_id: int, *, amount: int, key: str, digest: str,
                   limits: Sequence[SpendLimit]) -> None:
     # Under the account's lock (kept to the caller's commit) every other reservation on
     # this account waits, so the counts below cannot change before this hold is written.
-    lock_account(account_id)
+    locked = lock_account(account_id)
     if _existing_hold(key, digest) is not None:
         return  # a repeat: it returns the first hold, which already counted
-    for limit in limits:
-        used = used_since(account_id=account_id, spender=limit.spender, since=limit.since)
+    held = locked[1] if locked else 0
+    for limit, used in zip(limits, used_by_limits(account_id=account_id, limits=limits,
+                                                  held=held), strict=True):
         if used + amount > limit.tokens:
             raise LimitReached(limit=limit, used=used, needed=amount)
 

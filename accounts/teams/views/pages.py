@@ -1,6 +1,6 @@
 """Your teams, one team's page, its audit log and its usage, and the workspace switch."""
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -125,8 +125,8 @@ def team_usage(request, slug):
     team = membership.organization
     months = _months(timezone.now().astimezone(UTC).date())
     chosen = next((m for m in months if request.GET.get("month") == f"{m:%Y-%m}"), months[0])
-    start = datetime(chosen.year, chosen.month, 1, tzinfo=UTC)
-    end = (datetime(chosen.year + chosen.month // 12, chosen.month % 12 + 1, 1, tzinfo=UTC))
+    start = chosen
+    end = date(chosen.year + chosen.month // 12, chosen.month % 12 + 1, 1)
     return render(request, "teams/usage.html", {
         "team": team, "membership": membership, "manager": can_manage(membership.role),
         "usage": selectors.team_usage(team, start=start, end=end),
