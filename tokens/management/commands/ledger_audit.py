@@ -17,7 +17,8 @@ from tokens.services import record_ledger_audit
 class Command(BaseCommand):
     help = (
         "Check every token account: balance = sum of entries, held = sum of pending holds, "
-        "lot remainders = credits - consumptions. Exit 1 on any mismatch."
+        "lot remainders = credits - consumptions, daily spend tallies = spend entries. "
+        "Exit 1 on any mismatch."
     )
 
     def handle(self, *args, **options):
