@@ -58,6 +58,13 @@ def _actor_membership(organization: Organization, actor, *, manage: bool = True)
     return membership
 
 
+def _actor_and_target(organization: Organization, actor,
+                      membership: Membership) -> tuple[Membership, Membership]:
+    """Lock the team's row, then read the acting member (an owner or admin) and the target."""
+    _lock(organization)
+    return _actor_membership(organization, actor), _target(organization, membership)
+
+
 def _owner_count(organization: Organization) -> int:
     return Membership.objects.filter(organization=organization, role=Role.OWNER).count()
 
@@ -229,9 +236,7 @@ def change_member_role(*, actor, membership: Membership, role: str) -> Membershi
         raise TeamError("Choose admin, member or viewer (ownership is transferred instead).")
     team = membership.organization
     with transaction.atomic():
-        _lock(team)
-        mine = _actor_membership(team, actor)
-        target = _target(team, membership)
+        mine, target = _actor_and_target(team, actor, membership)
         if target.role == Role.OWNER:
             if mine.role != Role.OWNER:
                 raise PermissionDenied("Only an owner can change an owner's role.")
@@ -277,9 +282,7 @@ def remove_member(*, actor, membership: Membership) -> None:
     """
     team = membership.organization
     with transaction.atomic():
-        _lock(team)
-        mine = _actor_membership(team, actor)
-        target = _target(team, membership)
+        mine, target = _actor_and_target(team, actor, membership)
         if target.pk == mine.pk:
             raise TeamError("To leave the team, use Leave team.")
         if target.role == Role.OWNER and mine.role != Role.OWNER:
@@ -342,9 +345,7 @@ def set_member_limits(*, actor, membership: Membership, daily: int | None,
     _check_limit(monthly, "A monthly limit")
     team = membership.organization
     with transaction.atomic():
-        _lock(team)
-        _actor_membership(team, actor)
-        target = _target(team, membership)
+        _mine, target = _actor_and_target(team, actor, membership)
         target.daily_limit, target.monthly_limit = daily, monthly
         target.save(update_fields=["daily_limit", "monthly_limit"])
         _record(team, actor, TeamEvent.Action.LIMITS_CHANGED, target.user.email,

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.teams import selectors, services
 from accounts.teams.forms import BudgetForm, InviteForm, LimitsForm, RoleForm
 from accounts.teams.models import Invitation, Membership
+from accounts.teams.roles import Role
 from accounts.teams.views.pages import detail_context
 
 
@@ -24,6 +25,17 @@ def _refused(request, membership, message: str, **forms):
 
 def _back(membership):
     return redirect("teams:detail", slug=membership.organization.slug)
+
+
+def _apply(request, mine, change, success: str):
+    """Make `change` (a service call); on TeamError re-render the page with the reason,
+    else redirect back to it with `success`."""
+    try:
+        change()
+    except services.TeamError as error:
+        return _refused(request, mine, error.message)
+    messages.success(request, success)
+    return _back(mine)
 
 
 def _member(mine, member_id) -> Membership:
@@ -58,14 +70,11 @@ def invite(request, slug):
 @require_POST
 def resend(request, slug, invitation_id):
     mine = selectors.get_membership_for(request, slug, manage=True)
-    try:
-        invitation = services.resend_invitation(actor=request.user,
-                                                invitation=_invitation(mine, invitation_id))
-    except services.TeamError as error:
-        return _refused(request, mine, error.message)
-    messages.success(request, f"Invitation sent again to {invitation.email}; the earlier link "
-                              "no longer works.")
-    return _back(mine)
+    invitation = _invitation(mine, invitation_id)
+    return _apply(request, mine,
+                  lambda: services.resend_invitation(actor=request.user, invitation=invitation),
+                  f"Invitation sent again to {invitation.email}; the earlier link no longer "
+                  "works.")
 
 
 @login_required
@@ -73,12 +82,9 @@ def resend(request, slug, invitation_id):
 def revoke(request, slug, invitation_id):
     mine = selectors.get_membership_for(request, slug, manage=True)
     invitation = _invitation(mine, invitation_id)
-    try:
-        services.revoke_invitation(actor=request.user, invitation=invitation)
-    except services.TeamError as error:
-        return _refused(request, mine, error.message)
-    messages.success(request, f"The invitation to {invitation.email} was revoked.")
-    return _back(mine)
+    return _apply(request, mine,
+                  lambda: services.revoke_invitation(actor=request.user, invitation=invitation),
+                  f"The invitation to {invitation.email} was revoked.")
 
 
 @login_required
@@ -89,13 +95,11 @@ def change_role(request, slug, member_id):
     form = RoleForm(request.POST, prefix=f"m{member.pk}")
     if not form.is_valid():
         return _refused(request, mine, "Choose admin, member or viewer.")
-    try:
-        member = services.change_member_role(actor=request.user, membership=member,
-                                             role=form.cleaned_data["role"])
-    except services.TeamError as error:
-        return _refused(request, mine, error.message)
-    messages.success(request, f"{member.user.email} is now {member.get_role_display().lower()}.")
-    return _back(mine)
+    role = form.cleaned_data["role"]
+    return _apply(request, mine,
+                  lambda: services.change_member_role(actor=request.user, membership=member,
+                                                      role=role),
+                  f"{member.user.email} is now {Role(role).label.lower()}.")
 
 
 @login_required
@@ -108,15 +112,13 @@ def set_limits(request, slug, member_id):
         errors = "; ".join(e for field in form.errors.values() for e in field)
         return _refused(request, mine, f"The limits of {member.user.email} were not changed: "
                                        f"{errors}")
-    try:
-        services.set_member_limits(actor=request.user, membership=member,
-                                   daily=form.cleaned_data["daily_limit"],
-                                   monthly=form.cleaned_data["monthly_limit"])
-    except services.TeamError as error:
-        return _refused(request, mine, error.message)
-    messages.success(request, f"The limits of {member.user.email} are saved; they apply to "
-                              "their next generation.")
-    return _back(mine)
+    return _apply(request, mine,
+                  lambda: services.set_member_limits(
+                      actor=request.user, membership=member,
+                      daily=form.cleaned_data["daily_limit"],
+                      monthly=form.cleaned_data["monthly_limit"]),
+                  f"The limits of {member.user.email} are saved; they apply to their next "
+                  "generation.")
 
 
 @login_required
@@ -124,13 +126,10 @@ def set_limits(request, slug, member_id):
 def remove(request, slug, member_id):
     mine = selectors.get_membership_for(request, slug, manage=True)
     member = _member(mine, member_id)
-    try:
-        services.remove_member(actor=request.user, membership=member)
-    except services.TeamError as error:
-        return _refused(request, mine, error.message)
-    messages.success(request, f"{member.user.email} was removed from the team. The tickets "
-                              "they made stay the team's.")
-    return _back(mine)
+    return _apply(request, mine,
+                  lambda: services.remove_member(actor=request.user, membership=member),
+                  f"{member.user.email} was removed from the team. The tickets they made stay "
+                  "the team's.")
 
 
 @login_required
@@ -138,12 +137,9 @@ def remove(request, slug, member_id):
 def transfer(request, slug, member_id):
     mine = selectors.get_membership_for(request, slug, manage=True)
     member = _member(mine, member_id)
-    try:
-        services.transfer_ownership(actor=request.user, membership=member)
-    except services.TeamError as error:
-        return _refused(request, mine, error.message)
-    messages.success(request, f"{member.user.email} owns the team now; you are an admin.")
-    return _back(mine)
+    return _apply(request, mine,
+                  lambda: services.transfer_ownership(actor=request.user, membership=member),
+                  f"{member.user.email} owns the team now; you are an admin.")
 
 
 @login_required
