@@ -222,6 +222,7 @@ def test_a_viewer_reads_but_cannot_generate(team, add_member, offline):
     response = viewer.post(NEW, ticket_form())
 
     assert "you can read its tickets but not spend its tokens" in page
+    assert "data-generate-button" not in page  # no button that cannot work
     assert "not spend its tokens" in response.content.decode()
     assert not Ticket.objects.exists()
 
