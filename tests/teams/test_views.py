@@ -327,3 +327,5 @@ def test_a_viewer_sees_a_team_ticket_without_the_buttons_that_change_it(team, ad
     assert "Copy as Markdown" in as_viewer  # reading and exporting stay open
     assert client_for(viewer).post(reverse("tickets:improve", args=[ticket.public_id]),
                                    {"nonce": "x"}).status_code == 403
+    assert client_for(viewer).post(reverse("tickets:rate", args=[ticket.public_id]),
+                                   {"helpful": "no"}).status_code == 403

@@ -296,7 +296,8 @@ def ticket_move(request, public_id: str):
 
 @require_POST
 def ticket_rate(request, public_id: str):
-    ticket = _visible_ticket(request, public_id, status=Status.SUCCEEDED)
+    # One rating per ticket: on a team's ticket, whoever may change it gives it.
+    ticket = _changeable_ticket(request, public_id, status=Status.SUCCEEDED)
     form = RateForm(request.POST)
     if form.is_valid():
         services.rate_ticket(ticket=ticket, helpful=form.cleaned_data["helpful"],
