@@ -7,7 +7,7 @@ fixtures (`verified_user`, `staff`, `staff_client`, `superuser`, `superuser_clie
 
 import itertools
 import uuid
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
@@ -15,6 +15,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.contrib.sessions.backends.db import SessionStore
 from django.core.signing import get_cookie_signer
+from django.db.models import Sum
+from django.db.models.functions import TruncDate
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
@@ -24,7 +26,7 @@ from accounts.services import get_or_open_user_account, get_paying_account
 from tests.factories import UserFactory
 from tickets import services as ticket_services
 from tickets.models import Ticket
-from tokens.models import LedgerEntry, Price, TokenAccount
+from tokens.models import LedgerEntry, Price, SpendTally, TokenAccount
 from tokens.services import grant_tokens, open_account, spend_tokens
 
 _keys = itertools.count()
@@ -83,9 +85,24 @@ def spend_days_ago(account: TokenAccount, *, days_ago: float, tokens: int = 1,
     history built up over time would have it)."""
     entry = spend_tokens(account=account, amount=tokens, idempotency_key=new_key("spend"),
                          feature_key=feature_key, reference=reference)
-    LedgerEntry.objects.filter(pk=entry.pk).update(
-        created_at=timezone.now() - timedelta(days=days_ago))
+    backdate_entries(LedgerEntry.objects.filter(pk=entry.pk),
+                     timezone.now() - timedelta(days=days_ago))
     return entry
+
+
+def backdate_entries(entries, when) -> None:
+    """Date `entries` (a LedgerEntry queryset) at `when`, and their accounts' daily spend
+    tallies with them, as if the ledger had written them then."""
+    account_ids = set(entries.values_list("account_id", flat=True))
+    entries.update(created_at=when)
+    SpendTally.objects.filter(account_id__in=account_ids).delete()
+    day = TruncDate("created_at", tzinfo=UTC)
+    SpendTally.objects.bulk_create(
+        SpendTally(account_id=row["account_id"], spender=row["spender"], day=row["day"],
+                   tokens=-row["total"])
+        for row in LedgerEntry.objects.filter(account_id__in=account_ids, kind="spend")
+        .annotate(day=day).values("account_id", "spender", "day")
+        .annotate(total=Sum("amount")).order_by())
 
 
 def funded_user(tokens: int = 5, *, spent: int = 0, **fields):

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from tests.builders import funded_user, spend_days_ago
+from tests.builders import backdate_entries, funded_user, spend_days_ago
 from tests.helpers import check_page, generate_in_browser, sign_in_browser_as
 from tokens.models import LedgerEntry
 
@@ -27,8 +27,8 @@ def test_spend_then_see_it_in_the_history_and_download_it(make_page, live_server
                                                          tasks_inline, width, dark):
     user = funded_user(40)
     # A month of history, written oldest first as the ledger would have.
-    LedgerEntry.objects.filter(account=user.token_account).update(
-        created_at=timezone.now() - timedelta(days=40))
+    backdate_entries(LedgerEntry.objects.filter(account=user.token_account),
+                     timezone.now() - timedelta(days=40))
     for day in reversed(range(30)):
         spend_days_ago(user.token_account, days_ago=day + 1.5)
     page = make_page(width, axe=True, dark=dark)

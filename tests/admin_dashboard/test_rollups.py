@@ -22,6 +22,7 @@ from admin_dashboard.models import ActiveDay, RollupState, SpenderDay, TicketDay
 from admin_dashboard.periods import Period, preset_period
 from admin_dashboard.rollups.selectors import rollups_ready
 from admin_dashboard.rollups.services import compact_rollups, rebuild_rollups
+from tests.builders import backdate_entries
 from tests.factories import UserFactory
 from tickets.models import Ticket
 from tokens.models import LedgerEntry
@@ -101,7 +102,7 @@ class RandomData:
                     kind=kind,
                     idempotency_key=self.key(),
                 )
-            LedgerEntry.objects.filter(pk=entry.pk).update(created_at=self.moment())
+            backdate_entries(LedgerEntry.objects.filter(pk=entry.pk), self.moment())
 
     def ticket(self, owner) -> Ticket:
         status = self.rng.choice(["queued", "running", "succeeded", "succeeded", "failed"])
@@ -197,7 +198,7 @@ def test_rollups_equal_raw_through_late_changes_and_compaction(seed):
     data.merge_late(visitors, users)
     moved = LedgerEntry.objects.filter(kind="spend").order_by("?")[:40]
     for entry in moved:
-        LedgerEntry.objects.filter(pk=entry.pk).update(created_at=data.moment())
+        backdate_entries(LedgerEntry.objects.filter(pk=entry.pk), data.moment())
     for user in users[:3]:
         User.objects.filter(pk=user.pk).update(date_joined=data.moment())
     Ticket.objects.filter(owner=users[1]).delete()
