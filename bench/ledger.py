@@ -49,8 +49,9 @@ RESERVE_SQL = [
     "WHERE id = %(account)s AND held + %(n)s >= 0 AND balance + 0 >= held + %(n)s "
     "AND closed_at IS NULL RETURNING balance, held",
     "INSERT INTO tokens_hold (account_id, amount, status, idempotency_key, request_hash, "
-    "reference, expires_at, created_at, reason) VALUES (%(account)s, %(n)s, 'pending', "
-    "%(key)s, '', '', now() + interval '10 minutes', now(), '') RETURNING id",
+    "reference, feature_key, spender, expires_at, created_at, reason) VALUES (%(account)s, "
+    "%(n)s, 'pending', %(key)s, '', '', '', '', now() + interval '10 minutes', now(), '') "
+    "RETURNING id",
 ]
 CAPTURE_SQL = [
     "UPDATE tokens_tokenaccount SET balance = balance - %(n)s, held = held - %(n)s "
@@ -59,8 +60,9 @@ CAPTURE_SQL = [
     "UPDATE tokens_hold SET status = 'captured', resolved_at = now(), reason = '' "
     "WHERE id = %(hold)s AND status = 'pending'",
     "INSERT INTO tokens_ledgerentry (account_id, amount, kind, balance_after, idempotency_key, "
-    "request_hash, reference, memo, actor_id, created_at) VALUES (%(account)s, -%(n)s, 'spend', "
-    "%(balance)s, %(key)s || ':capture', '', '', '', NULL, now()) RETURNING id",
+    "request_hash, reference, feature_key, spender, memo, actor_id, created_at) VALUES "
+    "(%(account)s, -%(n)s, 'spend', %(balance)s, %(key)s || ':capture', '', '', '', '', '', "
+    "NULL, now()) RETURNING id",
     "UPDATE tokens_lot SET remaining = remaining - %(n)s WHERE remaining >= %(n)s AND id = ("
     "SELECT id FROM tokens_lot WHERE account_id = %(account)s AND remaining > 0 ORDER BY "
     "expires_at ASC NULLS LAST, "
@@ -68,6 +70,10 @@ CAPTURE_SQL = [
     "LIMIT 1) RETURNING id",
     "INSERT INTO tokens_lotconsumption (entry_id, lot_id, amount) "
     "VALUES (%(entry)s, %(lot)s, %(n)s)",
+    "INSERT INTO tokens_spendtally (account_id, spender, day, tokens) "
+    "VALUES (%(account)s, '', (now() AT TIME ZONE 'UTC')::date, %(n)s) "
+    "ON CONFLICT (account_id, spender, day) "
+    "DO UPDATE SET tokens = tokens_spendtally.tokens + EXCLUDED.tokens",
 ]
 
 
@@ -94,6 +100,7 @@ def make_raw_op():
             cur.execute(CAPTURE_SQL[3], params)
             params["lot"] = cur.fetchone()[0]
             cur.execute(CAPTURE_SQL[4], params)
+            cur.execute(CAPTURE_SQL[5], params)
 
     return raw_op, raw
 
