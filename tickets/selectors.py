@@ -102,7 +102,13 @@ def list_tickets(
     if quality:
         tickets = tickets.filter(QUALITY_FILTERS[quality])
     # Only what a row shows: the content and its check (large JSON) stay in the database.
-    return tickets.only(*LIBRARY_FIELDS).order_by("-created_at", "-id")
+    # A team's library also names who made each ticket.
+    if get_workspace(request).is_team:
+        tickets = tickets.select_related("owner").only(*LIBRARY_FIELDS, "organization_id",
+                                                       "owner__email")
+    else:
+        tickets = tickets.only(*LIBRARY_FIELDS)
+    return tickets.order_by("-created_at", "-id")
 
 
 LIBRARY_FIELDS = ("public_id", "title", "status", "ticket_type", "quality_score", "priority",

@@ -251,6 +251,7 @@ def test_a_member_sees_team_tickets_and_changes_only_their_own(team, add_member,
     edit = other_client.get(reverse("tickets:edit", args=[ticket.public_id]))
 
     assert ticket.public_id in library and "Acme’s tickets" in library
+    assert f"by {author.email}" in library
     assert edit.status_code == 403
     assert client_for(author).get(
         reverse("tickets:delete", args=[ticket.public_id])).status_code == 200

@@ -20,8 +20,16 @@ def _library_row_key(ticket) -> str:
     shown = (ticket.public_id, ticket.title, ticket.status, ticket.ticket_type,
              ticket.quality_score, ticket.priority, ticket.story_points,
              ticket.created_at.isoformat(), timezone.get_current_timezone_name(),
-             translation.get_language())
+             translation.get_language(), _author(ticket))
     return "tickets:library-row:" + hashlib.sha256(repr(shown).encode()).hexdigest()
+
+
+def _author(ticket) -> str:
+    """Who made a team's ticket, as its row names them ("" for a personal ticket)."""
+    # A personal library does not load the team (list_tickets): reading it would query.
+    if "organization_id" not in ticket.__dict__ or ticket.organization_id is None:
+        return ""
+    return ticket.owner.email if ticket.owner_id else ""
 
 
 @register.simple_tag
@@ -35,7 +43,8 @@ def library_rows(tickets) -> str:
     for key, ticket in zip(keys, tickets, strict=True):
         if key not in found:
             found[key] = missing[key] = render_to_string(
-                "tickets/partials/library_row.html", {"ticket": ticket})
+                "tickets/partials/library_row.html", {"ticket": ticket,
+                                                      "author": _author(ticket)})
     if missing:
         cache.set_many(missing, LIBRARY_ROW_SECONDS)
     return mark_safe("".join(found[key] for key in keys))  # noqa: S308 - our own templates
