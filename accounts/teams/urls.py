@@ -6,6 +6,7 @@ app_name = "teams"
 urlpatterns = [
     path("", pages.team_list, name="list"),
     path("switch/", pages.switch, name="switch"),
+    path("invitations/<int:invitation_id>/join/", invitations.join, name="join"),
     path("invitations/<str:token>/", invitations.invitation, name="invitation"),
     path("<slug:slug>/", pages.team_detail, name="detail"),
     path("<slug:slug>/audit/", pages.audit_log, name="audit"),

@@ -330,3 +330,18 @@ def test_a_viewer_sees_a_team_ticket_without_the_buttons_that_change_it(team, ad
                                    {"nonce": "x"}).status_code == 403
     assert client_for(viewer).post(reverse("tickets:rate", args=[ticket.public_id]),
                                    {"helpful": "no"}).status_code == 403
+
+
+def test_an_invitation_to_your_address_can_be_accepted_from_the_teams_page(owner, team):
+    invitation = invite_member(actor=owner, organization=team, email="me@example.com",
+                               role="member")
+    me = client_for(make_verified_user(email="me@example.com"))
+    stranger = client_for(make_verified_user(email="other@example.com"))
+
+    assert "Join Acme" in me.get(reverse("teams:list")).content.decode()
+    assert stranger.post(reverse("teams:join", args=[invitation.pk])).status_code == 404
+    joined = me.post(reverse("teams:join", args=[invitation.pk]))
+
+    assert joined["Location"] == reverse("teams:detail", args=[team.slug])
+    assert Membership.objects.filter(user__email="me@example.com", role="member").exists()
+    assert not Membership.objects.filter(user__email="other@example.com").exists()

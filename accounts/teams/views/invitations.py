@@ -6,9 +6,11 @@ came to that inbox) or sign-in, both coming back here; signed in, one button joi
 
 from allauth.account.adapter import get_adapter
 from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.teams import selectors, services
 
@@ -25,6 +27,30 @@ def _problem(invitation) -> str:
     return ""
 
 
+def _joined(request, membership):
+    team = membership.organization
+    services.switch_workspace(user=request.user, session=request.session, slug=team.slug)
+    messages.success(request, f"Welcome to {team.name}. You are working in its workspace: "
+                              "what you generate spends the team's pool.")
+    return redirect("teams:detail", slug=team.slug)
+
+
+@login_required
+@require_POST
+def join(request, invitation_id):
+    """Accept, from the Teams page, an open invitation sent to the signed-in address (it is
+    the account's own, confirmed address: the emailed link proves nothing more)."""
+    invitation = selectors.list_invitations_for(request.user).filter(pk=invitation_id).first()
+    if invitation is None:
+        raise Http404("No open invitation for your address.")
+    try:
+        membership = services.accept_invitation(user=request.user, key=invitation.key)
+    except services.TeamError as error:
+        messages.error(request, error.message)
+        return redirect("teams:list")
+    return _joined(request, membership)
+
+
 @require_http_methods(["GET", "POST"])
 def invitation(request, token):
     key = services.read_invitation_token(token) or ""
@@ -37,11 +63,7 @@ def invitation(request, token):
         except services.TeamError as error:
             problem = error.message
         else:
-            team = membership.organization
-            services.switch_workspace(user=user, session=request.session, slug=team.slug)
-            messages.success(request, f"Welcome to {team.name}. You are working in its "
-                                      "workspace: what you generate spends the team's pool.")
-            return redirect("teams:detail", slug=team.slug)
+            return _joined(request, membership)
     if not problem and not user.is_authenticated:
         # Signing up with the invited address needs no second confirmation email.
         get_adapter(request).stash_verified_email(request, invitation.email)
