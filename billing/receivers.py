@@ -12,10 +12,12 @@ from djstripe.event_handlers import djstripe_receiver
 from djstripe.models import Subscription
 
 from accounts.signals import user_account_closed
+from accounts.teams.services import record_team_purchase
 from billing import services, stripe_api, tasks
-from billing.models import AutoTopUp, PlanSubscription
+from billing.models import AutoTopUp, PlanSubscription, Purchase
 from billing.services.subscriptions import allowances, dunning, sync
 from billing.services.subscriptions.shapes import invoice_subscription_id
+from billing.signals import purchase_paid
 from tokens.signals import available_fell_below_threshold
 
 
@@ -134,3 +136,12 @@ def on_low_balance(sender, account_id, **kwargs):
     # Only accounts whose owner turned automatic top-up on get a task.
     if AutoTopUp.objects.filter(user__token_account_id=account_id, enabled=True).exists():
         tasks.start_auto_top_up_task.delay(account_id)
+
+
+@receiver(purchase_paid, dispatch_uid="billing.audit_team_purchase")
+def audit_team_purchase(sender, purchase: Purchase, **kwargs):
+    """A pack bought for a team's pool goes into the team's audit log."""
+    record_team_purchase(
+        token_account_id=purchase.token_account_id, buyer=purchase.user,
+        what=f"{purchase.pack.name} pack ×{purchase.quantity}",
+        tokens=purchase.tokens + purchase.bonus_tokens)

@@ -115,6 +115,7 @@ class TeamEvent(models.Model):
         LIMITS_CHANGED = "limits_changed", "Changed the limits of"
         BUDGET_CHANGED = "budget_changed", "Changed the team's monthly budget"
         TICKET_MOVED = "ticket_moved", "Moved a ticket into the team"
+        BOUGHT = "bought", "Bought tokens for the team"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
                                      related_name="events")

@@ -383,3 +383,13 @@ def record_ticket_moved(*, actor, organization: Organization, public_id: str) ->
     """The audit event of a personal ticket moved into the team (written by the tickets app
     in the move's transaction)."""
     _record(organization, actor, TeamEvent.Action.TICKET_MOVED, public_id)
+
+
+def record_team_purchase(*, token_account_id: int, buyer, what: str, tokens: int) -> bool:
+    """The audit event of tokens bought for a team's pool (written by billing once the
+    purchase is credited). Returns False when the account is no team's pool."""
+    team = Organization.objects.filter(token_account_id=token_account_id).first()
+    if team is None:
+        return False
+    _record(team, buyer, TeamEvent.Action.BOUGHT, what, tokens=tokens)
+    return True

@@ -4,7 +4,7 @@ reports the payment."""
 
 from django.urls import reverse
 
-from accounts.teams.models import Membership
+from accounts.teams.models import Membership, TeamEvent
 from accounts.teams.services import create_organization
 from billing.models import BillingCustomer, PlanSubscription, Purchase
 from tests.billing.conftest import without_trial
@@ -23,8 +23,8 @@ def buy(client, slug="professional"):
     return client.post(reverse("billing:checkout", args=[slug]))
 
 
-def test_an_owner_buys_for_the_pool_and_it_is_credited_once(fake_stripe, synced_catalog,
-                                                             buyer, webhooks):
+def test_an_owner_buys_for_the_pool_and_it_is_credited_once(
+        fake_stripe, synced_catalog, buyer, webhooks, django_capture_on_commit_callbacks):
     team = create_organization(user=buyer, name="Acme")
     client = team_client(buyer, team)
 
@@ -48,14 +48,17 @@ def test_an_owner_buys_for_the_pool_and_it_is_credited_once(fake_stripe, synced_
 
     paid = fake_stripe.complete_session(purchase.stripe_checkout_session_id)
     for _ in range(2):  # Stripe delivers at least once
-        assert webhooks.post(fake_stripe.event("checkout.session.completed",
-                                               paid)).status_code == 200
+        with django_capture_on_commit_callbacks(execute=True):
+            assert webhooks.post(fake_stripe.event("checkout.session.completed",
+                                                   paid)).status_code == 200
 
     team.token_account.refresh_from_db()
     buyer.refresh_from_db()
     assert team.token_account.balance == 50
     assert buyer.token_account is None or buyer.token_account.balance == 0
     assert Purchase.objects.get(pk=purchase.pk).status == Purchase.Status.PAID
+    bought = TeamEvent.objects.get(organization=team, action="bought")
+    assert (bought.actor, bought.subject) == (buyer, "Professional pack ×1")
     thanks = client.get(reverse("billing:success"),
                         {"session_id": purchase.stripe_checkout_session_id}).content.decode()
     assert "Acme’s pool now holds <strong data-billing-balance>50</strong>" in thanks
