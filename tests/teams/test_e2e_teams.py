@@ -44,7 +44,7 @@ def test_a_team_from_creation_to_a_members_limit(make_page, live_server, owner, 
     check_page(page, "team-detail-1280")
     path = invitation_path()
 
-    phone = make_page(360, axe=True)
+    phone = make_page(360, axe=True, dark=True)
     phone.goto(path)
     expect(phone.get_by_role("heading", name="Join Acme")).to_be_visible()
     check_page(phone, "team-invitation-360")
@@ -68,6 +68,10 @@ def test_a_team_from_creation_to_a_members_limit(make_page, live_server, owner, 
     expect(page.locator(".toast, .alert").first).to_contain_text("limits of teammate@example.com")
     member.refresh_from_db()
     assert member.daily_limit == 1
+    page.set_viewport_size({"width": 360, "height": 900})
+    page.reload()
+    check_page(page, "team-detail-owner-360")
+    page.set_viewport_size({"width": 1280, "height": 900})
 
     phone.goto("/tickets/new/")
     expect(phone.locator("[data-team-workspace]")).to_contain_text("Generating for Acme")
