@@ -146,6 +146,9 @@ class Ticket(models.Model):
     # [{"question": ..., "answer": ...}], in the order asked; empty when none were asked or the
     # user skipped them. They go into the generation with the description.
     clarifications = models.JSONField(default=list, blank=True)
+    # SHA-256 of the request that made it (tickets.services.requesting.request_fingerprint):
+    # a retry under the same nonce must ask for the same thing.
+    request_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     # What was generated (and may be edited).
     title = models.CharField(max_length=120, blank=True)
@@ -324,7 +327,14 @@ class GenerationAttempt(models.Model):
         return f"{self.provider}/{self.model_name}: {self.outcome}"
 
 
-# The content's history and its paid improvements (tickets/models/history.py).
+# Tickets asked for in bulk from a CSV (tickets/models/batches.py), the content's history and
+# its paid improvements (tickets/models/history.py).
+from tickets.models.batches import (  # noqa: E402, F401
+    Batch,
+    BatchRow,
+    BatchStatus,
+    RowStatus,
+)
 from tickets.models.history import (  # noqa: E402, F401
     ImprovementStatus,
     TicketImprovement,

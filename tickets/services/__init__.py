@@ -17,6 +17,7 @@ from tickets.services.improving import (
 )
 from tickets.services.recovery import sweep_stuck_tickets
 from tickets.services.requesting import (
+    IdempotencyConflict,
     SubmitStep,
     request_ticket_generation,
     submit_ticket_request,
@@ -33,6 +34,7 @@ from tickets.services.versions import ImprovementInProgress, restore_ticket_vers
 __all__ = [
     "FAILURE_MESSAGES",
     "AlreadyImproving",
+    "IdempotencyConflict",
     "ImprovementInProgress",
     "NothingToImprove",
     "SubmitStep",

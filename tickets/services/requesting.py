@@ -5,6 +5,8 @@ transaction that creates the ticket; the generation task is enqueued after it co
 `submit_ticket_request` decides, for the generator form, whether to ask first or go ahead.
 """
 
+import hashlib
+import json
 import uuid
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -27,6 +29,30 @@ from tokens.models import TokenAccount
 from tokens.services import reserve_tokens
 
 
+class IdempotencyConflict(Exception):
+    """A nonce (the form's, or an API Idempotency-Key) reused for a different request."""
+
+    def __init__(self, ticket: Ticket):
+        super().__init__("This idempotency key was already used with a different request.")
+        self.ticket = ticket
+
+
+def request_fingerprint(*, ticket_type: str, quality: str, description: str,
+                        product_area: str = "", tech_stack: str = "",
+                        clarifications: list[dict] | None = None,
+                        regenerated_from: Ticket | None = None) -> str:
+    """SHA-256 of what a generation request asks for, kept beside its nonce: a resent
+    request matches it, a different request under the same nonce does not."""
+    asked = {
+        "ticket_type": ticket_type, "quality": quality, "description": description,
+        "product_area": product_area, "tech_stack": tech_stack,
+        "clarifications": clarifications or [],
+        "regenerated_from": regenerated_from.pk if regenerated_from is not None else None,
+    }
+    canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 def request_ticket_generation(
     *,
     account: TokenAccount,
@@ -42,6 +68,7 @@ def request_ticket_generation(
     clarifications: list[dict] | None = None,
     organization=None,
     limits: tuple[SpendLimit, ...] = (),
+    spender: str | None = None,
 ) -> Ticket:
     """Create a queued ticket paid by `account` and enqueue its generation (with the answers
     to clarifying questions, `clarifications`, stored on it and read by the generator).
@@ -52,32 +79,43 @@ def request_ticket_generation(
     generation to the workers (a broker outage leaves it to the recovery sweep). A team's
     ticket (`organization`, paid from its pool) is reserved within `limits` — checked under
     the pool's lock, so parallel submits cannot overshoot a member's limit — and on commit
-    the team's limit alerts are checked. Guarantees: the same `nonce` on the same account
-    returns the ticket made by the first call (double click, resent form) and reserves
-    nothing more. Raises InsufficientTokens / LimitReached / AccountClosed / UnknownPrice,
-    leaving nothing written.
+    the team's limit alerts are checked. `spender` names who spends on the hold (default:
+    the owner or visitor; an API key passes `apikey:<id>`). Guarantees: the same `nonce` on
+    the same account with the same request (`request_fingerprint`) returns the ticket made
+    by the first call (double click, resent form, retried API call) and reserves nothing
+    more; with a different request it raises IdempotencyConflict. Raises InsufficientTokens
+    / LimitReached / AccountClosed / UnknownPrice, leaving nothing written.
     """
-    cost = ticket_price(quality)
+    fingerprint = request_fingerprint(
+        ticket_type=ticket_type, quality=quality, description=description,
+        product_area=product_area, tech_stack=tech_stack, clarifications=clarifications,
+        regenerated_from=regenerated_from)
+    if spender is None:
+        spender = f"user:{owner.pk}" if owner is not None else f"visitor:{visitor.pk}"
     try:
-        return _create_ticket(
-            account=account, owner=owner, visitor=visitor, cost=cost, nonce=nonce,
+        ticket = _create_ticket(
+            account=account, owner=owner, visitor=visitor, nonce=nonce,
             ticket_type=ticket_type, quality=quality, description=description,
             product_area=product_area, tech_stack=tech_stack,
             regenerated_from=regenerated_from, clarifications=clarifications,
-            organization=organization, limits=limits,
+            organization=organization, limits=limits, spender=spender,
+            request_hash=fingerprint,
         )
     except IntegrityError:
-        # The same form, sent at the same moment, committed its ticket after this submit
+        # The same request, sent at the same moment, committed its ticket after this one
         # looked (the unique nonce per account decides): that ticket is the answer.
-        existing = Ticket.objects.filter(token_account=account, nonce=nonce).first()
-        if existing is None:
+        ticket = Ticket.objects.filter(token_account=account, nonce=nonce).first()
+        if ticket is None:
             raise
-        return existing
+    if ticket.request_hash and ticket.request_hash != fingerprint:
+        raise IdempotencyConflict(ticket)
+    return ticket
 
 
-def _create_ticket(*, account: TokenAccount, owner, visitor, cost: int, nonce: uuid.UUID,
-                   quality: str, clarifications: list[dict] | None, organization,
-                   limits: tuple[SpendLimit, ...], **fields) -> Ticket:
+def _create_ticket(*, account: TokenAccount, owner, visitor, nonce: uuid.UUID, quality: str,
+                   clarifications: list[dict] | None, organization,
+                   limits: tuple[SpendLimit, ...], spender: str, **fields) -> Ticket:
+    cost = ticket_price(quality)
     with transaction.atomic():
         # Serialises submissions on this account; the look for a resent form's ticket rides
         # on the same statement (a form sent twice at once is settled by the nonce's unique
@@ -109,7 +147,7 @@ def _create_ticket(*, account: TokenAccount, owner, visitor, cost: int, nonce: u
             idempotency_key=f"ticket:{ticket.pk}:hold",
             reference=ticket.reference,
             feature_key=price_key(quality),
-            spender=f"user:{owner.pk}" if owner is not None else f"visitor:{visitor.pk}",
+            spender=spender,
             ttl=timing().seconds("hold_ttl"),
             limits=limits,
         )
@@ -137,6 +175,7 @@ class SubmitStep(StrEnum):
     ACCOUNT_CLOSED = "account_closed"
     LIMIT_REACHED = "limit_reached"  # a team member's limit or the team's budget
     NOT_ALLOWED = "not_allowed"  # a team viewer: reads, cannot spend
+    CONFLICT = "conflict"  # this form's nonce already made a ticket for a different request
 
 
 @dataclass(frozen=True)
@@ -211,4 +250,8 @@ def submit_ticket_request(
             error.limit, used=error.used, needed=error.needed))
     except PermissionDenied as error:
         return Submission(SubmitStep.NOT_ALLOWED, quote, message=str(error))
+    except IdempotencyConflict:
+        return Submission(SubmitStep.CONFLICT, quote, message=(
+            "This form was already sent with a different description. "
+            "Reload the page to make another ticket."))
     return Submission(SubmitStep.STARTED, quote, ticket)

@@ -38,7 +38,7 @@ from tickets.providers import (
 from tickets.quality.clarify import attribute_criteria
 from tickets.services.scoring import QUALITY_FIELDS, score_ticket
 from tickets.services.versions import record_version
-from tickets.signals import ticket_succeeded
+from tickets.signals import ticket_failed, ticket_succeeded
 from tickets.timing import timing
 from tokens.exceptions import HoldStateError
 from tokens.models import Hold, HoldStatus
@@ -285,8 +285,9 @@ def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationRes
             capture_hold(hold=ticket.hold)
             ticket.version = 1
             record_version(ticket=ticket, source=VersionSource.GENERATED)
-            transaction.on_commit(
-                lambda: ticket_succeeded.send(sender=Ticket, ticket=ticket))
+            ticket_id = ticket.pk
+            transaction.on_commit(lambda: ticket_succeeded.send(
+                sender=Ticket, ticket=Ticket.objects.get(pk=ticket_id)))
     ticket.refresh_from_db()
     return ticket
 
@@ -322,4 +323,8 @@ def fail_ticket(*, ticket: Ticket, code: str, token: uuid.UUID | None = None, on
         )
         if updated and ticket.hold_id is not None:
             release_hold(hold=Hold.objects.get(pk=ticket.hold_id), reason=f"ticket {code}")
+        if updated:
+            ticket_id = ticket.pk
+            transaction.on_commit(lambda: ticket_failed.send(
+                sender=Ticket, ticket=Ticket.objects.get(pk=ticket_id)))
     return bool(updated)

@@ -7,6 +7,7 @@ view serves both the full page and the htmx fragment.
 
 import uuid
 
+from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
@@ -18,6 +19,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url, trigger_client_event
 
+from accounts import ratelimit
+from accounts.network import get_client_ip
 from accounts.selectors import get_header_balance, welcome_tokens
 from accounts.services import give_visitor_id
 from accounts.teams.roles import Role
@@ -39,6 +42,7 @@ STEP_PARTS = {
     services.SubmitStep.ACCOUNT_CLOSED: "ticket_form",
     services.SubmitStep.LIMIT_REACHED: "ticket_form",
     services.SubmitStep.NOT_ALLOWED: "ticket_form",
+    services.SubmitStep.CONFLICT: "ticket_form",
 }
 STEP_ERRORS = {
     services.SubmitStep.UNAVAILABLE: ("quality", "This quality is not available right now."),
@@ -157,6 +161,12 @@ def new_ticket(request):
         if questions:
             return _render_questions(request, form, source,
                                      clarifying.read_answers(questions, {}))
+    if _over_generate_rate(request):
+        form.add_error(None, f"You are making tickets very fast: try again in "
+                             f"{request.rate_limit.retry_after} seconds.")
+        return _render_generator(request, "ticket_form", _generator_context(
+            request, form, source=source, clarified_signed=clarifying.sign(clarifications)),
+            status=200 if request.htmx else 429)
     submission = services.submit_ticket_request(
         request=request, regenerated_from=source, clarifications=clarifications, **data
     )
@@ -169,6 +179,15 @@ def new_ticket(request):
     return _render_generator(request, STEP_PARTS[submission.step], _generator_context(
         request, form, submission.quote, source=source,
         clarified_signed=clarifying.sign(clarifications)))
+
+
+def _over_generate_rate(request) -> bool:
+    """Count this submit against GENERATE_RATE_LIMIT a minute per person (or, signed out, per
+    address: a visitor can drop its cookie); the headers go on the answer either way."""
+    who = (f"user:{request.user.pk}" if request.user.is_authenticated
+           else f"ip:{get_client_ip(request)}")
+    request.rate_limit = ratelimit.hit(f"generate:{who}", limit=settings.GENERATE_RATE_LIMIT)
+    return not request.rate_limit.allowed
 
 
 def _asked_questions(request) -> list | None:
