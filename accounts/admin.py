@@ -63,4 +63,6 @@ class UserSessionAdmin(BaseUserSessionAdmin):
 
 
 # Teams live in a package of their own; their admin registers with the app's.
+from accounts.apikeys import admin as apikeys_admin  # noqa: E402, F401
 from accounts.teams import admin as teams_admin  # noqa: E402, F401
+from accounts.webhooks import admin as webhooks_admin  # noqa: E402, F401

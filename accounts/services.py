@@ -302,7 +302,8 @@ def close_user_account(*, user: User) -> None:
     each of their verified addresses (one welcome bonus per address); their allauth email
     addresses, connected accounts, MFA authenticators and sessions deleted.
     After the commit, `user_account_closed` is sent (a plan stops renewing).
-    They leave every team they are in (`accounts.teams.services.leave_all_teams`).
+    They leave every team they are in (`accounts.teams.services.leave_all_teams`) and their
+    personal API keys are revoked.
     Raises PendingHolds, changing nothing, while a generation still holds their tokens, and
     TeamError, changing nothing, while they are the only owner of a team with other members.
     Idempotent: closing a closed account changes nothing more.
@@ -311,6 +312,8 @@ def close_user_account(*, user: User) -> None:
     from allauth.mfa.models import Authenticator
     from allauth.socialaccount.models import SocialAccount
     from allauth.usersessions.models import UserSession
+
+    from accounts.apikeys.services import revoke_user_api_keys
 
     with transaction.atomic():
         if user.token_account_id is not None:
@@ -338,6 +341,7 @@ def close_user_account(*, user: User) -> None:
         # Sessions live in the database: ending them here commits or rolls back with the rest.
         for session in UserSession.objects.filter(user=locked):
             session.end()
+        revoke_user_api_keys(user=locked, actor=locked)
         locked.email = f"deleted-{locked.pk}@{DELETED_EMAIL_DOMAIN}"
         locked.first_name = locked.last_name = ""
         locked.is_active = locked.is_staff = locked.is_superuser = False

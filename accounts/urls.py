@@ -1,6 +1,7 @@
 from django.urls import path
 
 from accounts import views
+from accounts.apikeys import views as apikeys
 from accounts.notifications import views as notifications
 from accounts.usage import views as usage
 
@@ -17,6 +18,8 @@ urlpatterns = [
     path("account/usage/alert/", usage.update_threshold, name="usage_alert"),
     path("account/usage/history.csv", usage.usage_csv, name="usage_csv"),
     path("account/usage/statement/", usage.usage_statement, name="usage_statement"),
+    path("account/api-keys/", apikeys.api_keys, name="api_keys"),
+    path("account/api-keys/<int:key_id>/revoke/", apikeys.revoke_key, name="revoke_api_key"),
     path("account/data-export/", usage.data_export, name="data_export"),
     path("account/emails/", notifications.update_email_preferences, name="email_preferences"),
     path("account/emails/off/<str:token>/", notifications.unsubscribe, name="unsubscribe"),

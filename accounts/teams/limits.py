@@ -73,7 +73,26 @@ def _payer(request: HttpRequest, membership: Membership | None) -> Payer:
     return Payer(account=account, spender=f"visitor:{get_visitor_for_request(request).pk}")
 
 
-def _periods(now: datetime) -> dict[str, tuple[datetime, datetime]]:
+def limits_for_spender(*, spender: str, organization: Organization | None,
+                       now: datetime) -> tuple[SpendLimit, ...]:
+    """The limits on `spender` (`user:<id>`, `apikey:<id>`) spending from `organization`'s
+    pool (None: a personal account) at `now` — for work that starts after its request, a
+    batch's rows. Raises PermissionDenied when a user spender can no longer spend the pool."""
+    kind, _, ident = spender.partition(":")
+    if kind == "apikey":
+        from accounts.apikeys.limits import key_limits
+
+        return key_limits(key_id=int(ident), now=now)
+    if organization is None:
+        return ()
+    membership = (Membership.objects.select_related("organization")
+                  .filter(organization=organization, user_id=int(ident)).first())
+    if membership is None or not can_generate(membership.role):
+        raise PermissionDenied(f"You can no longer spend {organization.name}'s tokens.")
+    return member_limits(membership, now=now)
+
+
+def period_bounds(now: datetime) -> dict[str, tuple[datetime, datetime]]:
     now = now.astimezone(UTC)
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     month = day.replace(day=1)
@@ -83,7 +102,7 @@ def _periods(now: datetime) -> dict[str, tuple[datetime, datetime]]:
 
 def member_limits(membership: Membership, *, now: datetime) -> tuple[SpendLimit, ...]:
     """The limits on `membership`'s spending from its team's pool at `now`."""
-    periods = _periods(now)
+    periods = period_bounds(now)
     spender = f"user:{membership.user_id}"
     limits = []
     if membership.daily_limit is not None:

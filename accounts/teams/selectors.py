@@ -30,6 +30,10 @@ class Workspace:
         return self.membership.organization if self.membership else None
 
     @property
+    def organization_id(self) -> int | None:
+        return self.membership.organization_id if self.membership else None
+
+    @property
     def is_team(self) -> bool:
         return self.membership is not None
 
@@ -127,6 +131,7 @@ def team_usage(organization: Organization, *, start, end) -> TeamUsage:
     from django.contrib.auth import get_user_model
     from django.db.models import Sum
 
+    from accounts.apikeys.models import ApiKey
     from tokens.models import Hold, HoldStatus, SpendTally
 
     account_id = organization.token_account_id
@@ -149,7 +154,16 @@ def team_usage(organization: Organization, *, start, end) -> TeamUsage:
         rows.append(MemberUsage(email=emails.get(user_id, "A deleted account"), role="",
                                 spent=spent_by.get(key, 0), held=held_by.get(key, 0),
                                 note="Left the team"))
-    unattributed = [s for s in (spent_by.keys() | held_by.keys()) if not s.startswith("user:")]
+    key_ids = {int(s.split(":", 1)[1]) for s in (spent_by.keys() | held_by.keys())
+               if s.startswith("apikey:")}
+    names = dict(ApiKey.objects.filter(pk__in=key_ids).values_list("pk", "name"))
+    for key_id in sorted(key_ids):
+        key = f"apikey:{key_id}"
+        rows.append(MemberUsage(email=f"API key “{names.get(key_id, key_id)}”", role="",
+                                spent=spent_by.get(key, 0), held=held_by.get(key, 0),
+                                note="Through the API"))
+    unattributed = [s for s in (spent_by.keys() | held_by.keys())
+                    if not s.startswith(("user:", "apikey:"))]
     if unattributed:  # spent by no one in particular (staff adjustments): still the pool's
         rows.append(MemberUsage(email="Not attributed to a member", role="",
                                 spent=sum(spent_by.get(s, 0) for s in unattributed),

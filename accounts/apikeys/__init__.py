@@ -1,0 +1,1 @@
+"""API keys: scoped, hashed, budgeted keys a person or a team admin issues for the public API."""
