@@ -70,3 +70,20 @@ class RequestMetricsMiddleware:
                      method=request.method, status=response.status_code,
                      seconds=time.perf_counter() - started)
         return response
+
+
+class RateLimitHeadersMiddleware:
+    """Puts `X-RateLimit-Limit/Remaining/Reset` (and `Retry-After` when refused) on the answer
+    to a request that a rate limit counted (`request.rate_limit`, set by the API's key check
+    and the generator's submit), whatever the view returned."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        result = getattr(request, "rate_limit", None)
+        if result is not None:
+            for name, value in result.headers().items():
+                response[name] = value
+        return response

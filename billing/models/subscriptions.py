@@ -38,6 +38,10 @@ class SubscriptionPlan(models.Model):
         default=0, help_text="Unused allowance carried into the next month, at most (0: none).")
     trial_days = models.PositiveSmallIntegerField(default=0)
     trial_tokens = models.PositiveIntegerField(default=0)
+    api_requests_per_minute = models.PositiveIntegerField(
+        null=True, blank=True,
+        help_text="Public API requests a subscriber's workspace may make per minute "
+                  "(empty: the API_RATE_LIMIT_WORKSPACE default).")
     active = models.BooleanField(default=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
     stripe_product_id = models.CharField(max_length=255, blank=True)
