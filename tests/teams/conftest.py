@@ -54,10 +54,3 @@ def add_member(team):
         return user
 
     return add
-
-
-@pytest.fixture
-def committing(tasks_inline, django_capture_on_commit_callbacks):
-    """`with committing(): ...` runs the after-commit callbacks of what happens inside (and
-    the Celery tasks they send, inline), as a real commit would."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
