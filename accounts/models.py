@@ -272,6 +272,7 @@ class SignInRecord(models.Model):
 
 
 # Teams live in their own module; imported here so Django finds their models.
+from accounts.apikeys.models import ApiKey, ApiKeyEvent  # noqa: E402,F401
 from accounts.teams.models import (  # noqa: E402,F401
     Invitation,
     Membership,
@@ -279,3 +280,4 @@ from accounts.teams.models import (  # noqa: E402,F401
     TeamEvent,
     TeamLimitAlert,
 )
+from accounts.webhooks.models import WebhookDelivery, WebhookEndpoint  # noqa: E402,F401

@@ -20,6 +20,7 @@ twice, no hold was captured twice and `ledger_audit` is clean.
 """
 
 import argparse
+import base64
 import io
 import os
 import secrets
@@ -97,6 +98,8 @@ def stack_env(fake: FakeOpenRouter) -> dict:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DEBUG": "0",
         "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(50),
+        "MYBA_ENCRYPTION_KEYS": os.environ.get("MYBA_ENCRYPTION_KEYS")
+        or base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "SECURE_SSL_REDIRECT": "0",
         "SECURE_COOKIES": "0",
@@ -105,6 +108,8 @@ def stack_env(fake: FakeOpenRouter) -> dict:
         "WHITENOISE_USE_FINDERS": "1",
         "LOG_LEVEL": "WARNING",
         "CELERY_SKIP_CHECKS": "1",
+        # The load generator is one person submitting thousands of times a minute.
+        "GENERATE_RATE_LIMIT": "100000000",
         "OPENROUTER_API_KEY": "bench-key",
         "OPENROUTER_BASE_URL": fake.base_url,
         "OPENROUTER_MODEL_STANDARD": "bench/model",

@@ -9,9 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BENCHES=(ledger web dashboard recovery usage team_limits)
+BENCHES=(ledger web dashboard recovery usage team_limits api)
 if [ $# -gt 0 ]; then
-    [ -f "bench/$1.py" ] || { echo "usage: $0 [ledger|web|dashboard|recovery|usage|team_limits [args...]]" >&2; exit 2; }
+    [ -f "bench/$1.py" ] || { echo "usage: $0 [ledger|web|dashboard|recovery|usage|team_limits|api [args...]]" >&2; exit 2; }
     BENCHES=("$1")
     shift
 fi
@@ -22,6 +22,8 @@ export SERVICES_DIR="${SERVICES_DIR:-/tmp/myba-bench}"
 source scripts/services.sh up
 trap 'scripts/services.sh down' EXIT
 
+# DEBUG is off in the benchmarks: production settings want a key for secrets at rest.
+export MYBA_ENCRYPTION_KEYS="${MYBA_ENCRYPTION_KEYS:-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')}"
 # Migrate once (dj-stripe's migrations take the better part of a minute), then copy.
 DATABASE_URL="$DATABASE_URL" SECRET_KEY="bench-only-migrate-$(date +%s%N)" \
     .venv/bin/python manage.py migrate --noinput -v 0

@@ -20,5 +20,6 @@ pg_restore --no-owner --no-privileges --exit-on-error --dbname="$target" "$dump"
 # The audit runs with the restored database and a throwaway secret (it reads, and records
 # its result in the restored database only).
 DATABASE_URL="$target" SECRET_KEY="${SECRET_KEY:-restore-check-$(date +%s%N)}" \
+    MYBA_ENCRYPTION_KEYS="${MYBA_ENCRYPTION_KEYS:-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')}" \
     DEBUG=0 ALLOWED_HOSTS=localhost .venv/bin/python manage.py ledger_audit
 echo "restored $dump into $target; ledger audit clean"

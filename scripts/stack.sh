@@ -12,6 +12,8 @@ trap 'scripts/services.sh down' EXIT
 
 export DEBUG=0
 export SECRET_KEY="${SECRET_KEY:-stack-local-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')}"
+# Secrets at rest (webhook signing secrets): a throwaway key unless one is given.
+export MYBA_ENCRYPTION_KEYS="${MYBA_ENCRYPTION_KEYS:-$(head -c 32 /dev/urandom | base64 | tr '+/' '-_')}"
 export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost}"
 # Plain HTTP on localhost: no TLS redirect or secure-only cookies here.
 export SECURE_SSL_REDIRECT=0 SECURE_COOKIES=0 SECURE_HSTS_SECONDS=0

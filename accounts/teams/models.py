@@ -116,6 +116,9 @@ class TeamEvent(models.Model):
         BUDGET_CHANGED = "budget_changed", "Changed the team's monthly budget"
         TICKET_MOVED = "ticket_moved", "Moved a ticket into the team"
         BOUGHT = "bought", "Bought tokens for the team"
+        WEBHOOK_SET = "webhook_set", "Set the webhook endpoint to"
+        WEBHOOK_ROTATED = "webhook_rotated", "Rotated the signing secret of the webhook"
+        WEBHOOK_DELETED = "webhook_deleted", "Deleted the webhook endpoint"
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
                                      related_name="events")

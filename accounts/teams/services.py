@@ -393,3 +393,8 @@ def record_team_purchase(*, token_account_id: int, buyer, what: str, tokens: int
         return False
     _record(team, buyer, TeamEvent.Action.BOUGHT, what, tokens=tokens)
     return True
+
+
+def record_webhook_change(*, actor, organization: Organization, action: str, url: str) -> None:
+    """The audit event of a change to the team's webhook (written in the change's transaction)."""
+    _record(organization, actor, action, url)

@@ -134,6 +134,7 @@ def test_provider_apps_are_built_from_environment_variables():
     env = {
         "PATH": "/usr/bin:/bin",
         "SECRET_KEY": "x" * 50,
+        "MYBA_ENCRYPTION_KEYS": "00M4NgaGJIql7RQjiMdTBVisMtcW7fEy4GHVNv-deDI=",  # test-only
         "GOOGLE_CLIENT_ID": "g-id",
         "GOOGLE_CLIENT_SECRET": "g-secret",
         "MICROSOFT_CLIENT_ID": "only-an-id",

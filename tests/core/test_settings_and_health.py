@@ -28,6 +28,8 @@ PRODUCTION_ENV = {
     "CSRF_TRUSTED_ORIGINS": "https://myba.example.com",
     "DATABASE_URL": os.environ.get("DATABASE_URL", ""),
     "MYBA_DATA_DIR": "/tmp/myba-settings-test",
+    # Production refuses to start without it (config/encryption.py); a test-only key.
+    "MYBA_ENCRYPTION_KEYS": "00M4NgaGJIql7RQjiMdTBVisMtcW7fEy4GHVNv-deDI=",
 }
 
 

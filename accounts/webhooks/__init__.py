@@ -1,0 +1,1 @@
+"""Outgoing webhooks: a workspace's endpoint, signed deliveries of ticket events, retries."""
