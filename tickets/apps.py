@@ -8,6 +8,7 @@ class TicketsConfig(AppConfig):
     def ready(self):
         from accounts.usage.exports import register_data_section
         from tickets import receivers, timing  # noqa: F401 - connects receivers, registers checks
+        from tickets.batches import receivers as batch_receivers  # noqa: F401 - connects them
         from tickets.exports import user_tickets_data
         from tickets.selectors import describe_ticket_references
         from tokens.references import register_describer

@@ -46,10 +46,15 @@ def workspace_tickets(request: HttpRequest) -> QuerySet[Ticket]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return visible_tickets(request)
-    team = get_workspace(request).organization
-    if team is not None:
-        return Ticket.objects.filter(organization=team)
-    return Ticket.objects.filter(owner=user, organization__isnull=True)
+    return tickets_of_workspace(user_id=user.pk,
+                                organization_id=get_workspace(request).organization_id)
+
+
+def tickets_of_workspace(*, user_id: int, organization_id: int | None) -> QuerySet[Ticket]:
+    """A workspace's library: the team's tickets, or the person's own personal tickets."""
+    if organization_id is not None:
+        return Ticket.objects.filter(organization_id=organization_id)
+    return Ticket.objects.filter(owner_id=user_id, organization__isnull=True)
 
 
 def can_change_ticket(request: HttpRequest, ticket: Ticket) -> bool:
