@@ -12,7 +12,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Packages inside an app keep their tasks in their own module, which the line above (one
 # `tasks` module per installed app) does not find.
-app.autodiscover_tasks(["accounts.teams"])
+app.autodiscover_tasks(["accounts.teams", "accounts.webhooks", "tickets.batches"])
 
 
 @before_task_publish.connect

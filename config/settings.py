@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "djstripe",
     "django_htmx",
     "template_partials",
+    "ninja",  # the public API; its Swagger UI assets are served from our static files
     "accounts",
     "tokens",
     "billing",
@@ -110,6 +111,7 @@ MIDDLEWARE = [
     "accounts.middleware.ThrottledUserSessionsMiddleware",
     "accounts.middleware.VisitorCookieMiddleware",
     "config.middleware.BrandedNotFoundMiddleware",
+    "config.middleware.RateLimitHeadersMiddleware",
 ]
 # The bearer token a Prometheus scraper sends to GET /metrics; empty: /metrics is a 404.
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
@@ -172,6 +174,15 @@ TICKETS_TASK_TIME_LIMIT = env.int("TICKETS_TASK_TIME_LIMIT", default=270)
 TICKETS_RUN_LEASE_SECONDS = env.int("TICKETS_RUN_LEASE_SECONDS", default=30)
 TICKETS_SWEEP_SECONDS = env.int("TICKETS_SWEEP_SECONDS", default=10)
 TICKETS_HOLD_TTL_SECONDS = env.int("TICKETS_HOLD_TTL_SECONDS", default=600)
+# Rate limits (requests per minute, a fixed window in Redis: accounts/ratelimit.py). Per API
+# key, and per workspace (a plan may raise the workspace's: SubscriptionPlan.api_requests_per_
+# minute); the web generator's submits per person or visitor.
+API_RATE_LIMIT_KEY = env.int("API_RATE_LIMIT_KEY", default=120)
+API_RATE_LIMIT_WORKSPACE = env.int("API_RATE_LIMIT_WORKSPACE", default=300)
+GENERATE_RATE_LIMIT = env.int("GENERATE_RATE_LIMIT", default=20)
+# CSV batches (tickets/batches): rows in one file, and rows generating at once per batch.
+BATCH_MAX_ROWS = env.int("BATCH_MAX_ROWS", default=500)
+BATCH_CONCURRENCY = env.int("BATCH_CONCURRENCY", default=4)
 TICKETS_STUCK_AFTER_SECONDS = env.int("TICKETS_STUCK_AFTER_SECONDS", default=900)
 
 # --- Cache, Celery --------------------------------------------------------------------------
@@ -504,4 +515,49 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "django.server": {"level": "INFO"},
     },
+}
+
+# --- Secrets at rest and outgoing webhooks (config/encryption.py, accounts/webhooks/) -------
+# MYBA_ENCRYPTION_KEYS: comma-separated Fernet keys; the first encrypts, all decrypt (rotate:
+# add a new key first, `manage.py rotate_encryption`, then drop the old one). Unset is allowed
+# only with DEBUG on or in the test suite: a key is then derived from SECRET_KEY.
+_TESTING = os.environ.get("DJANGO_SETTINGS_MODULE") == "config.test_settings"
+
+
+def _encryption_keys() -> list[str]:
+    keys = [key.strip() for key in os.environ.get("MYBA_ENCRYPTION_KEYS", "").split(",")
+            if key.strip()]
+    if not keys and not (DEBUG or _TESTING):
+        raise ImproperlyConfigured(
+            "MYBA_ENCRYPTION_KEYS is not set. Production (DEBUG off) refuses to start without "
+            "it: generate a key with `python -c \"from cryptography.fernet import Fernet; "
+            "print(Fernet.generate_key().decode())\"`, or set DEBUG=1 for local development."
+        )
+    from cryptography.fernet import Fernet
+
+    for number, key in enumerate(keys, start=1):
+        try:
+            Fernet(key.encode())
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"MYBA_ENCRYPTION_KEYS: key {number} is not a Fernet key (32 url-safe "
+                "base64-encoded bytes)."
+            ) from None
+    return keys
+
+
+ENCRYPTION_KEYS = _encryption_keys()
+# Webhook URLs must be https; plain http to 127.0.0.1/localhost is allowed with DEBUG on or
+# this set (tests, a local receiver). Private and loopback addresses are refused otherwise.
+WEBHOOKS_ALLOW_HTTP_LOCALHOST = env.bool("WEBHOOKS_ALLOW_HTTP_LOCALHOST", default=False)
+# Seconds to wait before each retry of a delivery that failed (the attempt count is one more
+# than the list is long); a receiver's Retry-After (429/503) is honoured up to the cap.
+WEBHOOKS_RETRY_DELAYS = [float(delay) for delay in env.list(
+    "WEBHOOKS_RETRY_DELAYS", default=["30", "120", "600", "3600", "21600"])]
+WEBHOOKS_RETRY_AFTER_MAX = env.float("WEBHOOKS_RETRY_AFTER_MAX", default=21600.0)
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+# Deliveries whose worker died mid-send, and retries too far ahead for a broker countdown.
+CELERY_BEAT_SCHEDULE["accounts-webhooks-sweep"] = {
+    "task": "accounts.webhooks.sweep_deliveries",
+    "schedule": 30.0,
 }

@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.generic import RedirectView, TemplateView
 
 from admin_dashboard.views import health, metrics
+from config.api import api, api_not_found
 
 # A lost database answers 503 with Retry-After; anything else the usual 500 page.
 handler500 = "config.errors.server_error"
@@ -19,6 +20,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include("accounts.urls")),
     path("teams/", include("accounts.teams.urls")),
+    path("", include("accounts.webhooks.urls")),
+    path("", include("tickets.batches.urls")),
     path("", include("tickets.urls")),
     path("", include("billing.urls")),
     path("", include("bonuses.urls")),
@@ -27,4 +30,6 @@ urlpatterns = [
     path("dashboard/", include("admin_dashboard.urls")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    re_path(r"^api/(?P<rest>.*)$", api_not_found),
 ]
