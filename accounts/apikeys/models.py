@@ -44,6 +44,7 @@ class ApiKey(models.Model):
     last_used_ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "API key"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(daily_budget__lte=MAX_BUDGET)
@@ -85,6 +86,7 @@ class ApiKeyEvent(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        verbose_name = "API key event"
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:

@@ -156,6 +156,7 @@ class Stack:
             "WHITENOISE_USE_FINDERS": "1",
             "MYBA_DATA_DIR": str(self.workdir / "data"),
             "VISITOR_GRANTS_PER_NETWORK_PER_DAY": "10000",
+            "GENERATE_RATE_LIMIT": "100000",  # one visitor submits the whole load
             "OPENROUTER_API_KEY": "test-key",
             "OPENROUTER_BASE_URL": self.provider_url,
             "OPENROUTER_MODEL_STANDARD": "openai/gpt-oss-20b",

@@ -1,20 +1,20 @@
 """A user sets a webhook in Chromium, reveals its secret, sends a test event and sees it
-delivered (checked by the local receiver), on a desktop and on a 360 px phone."""
+delivered (checked by the local receiver), on a desktop and on a 360 px phone in dark mode,
+each page checked for overflow and accessibility."""
 
 import pytest
 from playwright.sync_api import expect
 
 from tests.builders import funded_user
-from tests.helpers import assert_fits_width, sign_in_browser_as
-
-SHOTS = "/tmp/shots"
+from tests.helpers import check_page, sign_in_browser_as
 
 
 @pytest.mark.e2e
 @pytest.mark.django_db(transaction=True)
-def test_set_a_webhook_send_a_test_event_and_see_it_delivered(page, live_server, celery_worker,
-                                                               receiver):
+def test_set_a_webhook_send_a_test_event_and_see_it_delivered(make_page, live_server,
+                                                               celery_worker, receiver):
     user = funded_user()
+    page = make_page(1280, axe=True)
     sign_in_browser_as(page, live_server, user)
     page.goto("/account/settings/")
     page.locator("[data-webhooks-link]").click()
@@ -38,14 +38,14 @@ def test_set_a_webhook_send_a_test_event_and_see_it_delivered(page, live_server,
     expect(row).to_contain_text("HTTP 200")
     [request] = receiver.received
     assert request.verified and request.event["type"] == "ping"
-    page.screenshot(path=f"{SHOTS}/webhooks_1280.png", full_page=True)
+    check_page(page, "webhooks-1280")
 
     row.get_by_role("button", name="Resend").click()
     expect(page.locator("body")).to_contain_text("again")
-    page.set_viewport_size({"width": 360, "height": 800})
-    page.reload()
-    expect(page.locator("[data-deliveries] [data-delivery-status]").first).to_have_text(
+    phone = make_page(360, axe=True, dark=True)
+    sign_in_browser_as(phone, live_server, user)
+    phone.goto("/account/webhooks/")
+    expect(phone.locator("[data-deliveries] [data-delivery-status]").first).to_have_text(
         "Succeeded")
     assert len(receiver.received) == 2 and receiver.received[1].event == request.event
-    assert_fits_width(page)
-    page.screenshot(path=f"{SHOTS}/webhooks_360.png", full_page=True)
+    check_page(phone, "webhooks-360")
