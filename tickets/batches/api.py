@@ -4,7 +4,7 @@ confirm, follow, cancel and download the results — the same services as the ba
 from datetime import datetime
 from typing import Literal
 
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from ninja import File, Router, Schema
 from ninja import Status as Answer
 from ninja.files import UploadedFile
@@ -14,7 +14,7 @@ from accounts.models import User
 from accounts.teams.models import Organization
 from config.api_errors import ERRORS, ApiError
 from tickets.batches import MAX_FILE_BYTES, selectors, services
-from tickets.batches.exports import results_csv, results_zip
+from tickets.batches.exports import results_response
 from tickets.models import Batch, is_public_id
 from tokens.exceptions import AccountClosed, UnknownPrice
 from tokens.models import TokenAccount
@@ -143,12 +143,4 @@ def batch_results(request, public_id: str,
     auth: KeyAuth = request.auth
     auth.require("tickets:read")
     batch = _batch(auth, public_id)
-    rows = selectors.batch_rows(batch)
-    name = f"batch-{batch.public_id}-results"
-    if format == "csv":
-        response = HttpResponse(results_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-        return response
-    response = HttpResponse(results_zip(rows, fmt=format), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{name}-{format}.zip"'
-    return response
+    return results_response(batch, selectors.batch_rows(batch), fmt=format)

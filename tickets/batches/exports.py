@@ -1,10 +1,12 @@
 """A batch's results: a CSV of every row's outcome, and a ZIP of each finished ticket's export
-in one of the ticket export formats (tickets/exports.py). Pure functions of the rows."""
+in one of the ticket export formats (tickets/exports.py), and the download serving either."""
 
 import csv
 import io
 import zipfile
 from collections.abc import Iterable
+
+from django.http import HttpResponse
 
 from tickets.exports import EXPORT_FORMATS, _cell
 from tickets.models import BatchRow, RowStatus
@@ -58,3 +60,16 @@ def results_zip(rows: Iterable[BatchRow], *, fmt: str) -> bytes:
             name = f"row-{row.number:03d}-{row.ticket.public_id}.{export.extension}"
             archive.writestr(name, export.render([row.ticket]))
     return buffer.getvalue()
+
+
+def results_response(batch, rows: Iterable[BatchRow], *, fmt: str) -> HttpResponse:
+    """The results as a download: `csv`, one line per row; any ticket export key, a ZIP of
+    the succeeded tickets in that format with the CSV (the page and the API serve this)."""
+    basename = f"batch-{batch.public_id}-results"
+    if fmt == "csv":
+        response = HttpResponse(results_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{basename}.csv"'
+        return response
+    response = HttpResponse(results_zip(rows, fmt=fmt), content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{basename}-{fmt}.zip"'
+    return response

@@ -19,7 +19,7 @@ from django_htmx.http import trigger_client_event
 from accounts.teams.limits import get_payer
 from accounts.teams.selectors import get_workspace
 from tickets.batches import MAX_FILE_BYTES, max_rows, selectors, services
-from tickets.batches.exports import results_csv, results_zip
+from tickets.batches.exports import results_response
 from tickets.batches.parsing import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, SAMPLE_CSV
 from tickets.exports import EXPORT_FORMATS
 from tickets.kinds import kind_choices
@@ -164,14 +164,6 @@ def batch_cancel(request, public_id: str):
 def batch_results(request, public_id: str, fmt: str):
     """`csv`: one line per row; any ticket export key: a ZIP of the tickets plus that CSV."""
     batch = _batch_or_404(request, public_id)
-    rows = selectors.batch_rows(batch)
-    basename = f"batch-{batch.public_id}-results"
-    if fmt == "csv":
-        response = HttpResponse(results_csv(rows), content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="{basename}.csv"'
-        return response
-    if fmt not in EXPORT_FORMATS:
+    if fmt != "csv" and fmt not in EXPORT_FORMATS:
         raise Http404("Unknown export format.")
-    response = HttpResponse(results_zip(rows, fmt=fmt), content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{basename}-{fmt}.zip"'
-    return response
+    return results_response(batch, selectors.batch_rows(batch), fmt=fmt)
