@@ -37,7 +37,7 @@ def preview(api, offline):
 
 def test_a_preview_shows_each_row_and_reserves_nothing(preview, api_user):
     assert preview["status"] == "draft" and preview["rows_total"] == 3
-    assert preview["rows_valid"] == 2 and preview["cost"] == 2
+    assert preview["rows_valid"] == 2 and preview["cost_to_run"] == 2 and preview["spent"] == 0
     bad = preview["rows"][1]
     assert bad["status"] == "invalid" and "at least 20 characters" in bad["errors"][0]
     assert not Hold.objects.exists() and user_balance(api_user) == 20
@@ -48,6 +48,7 @@ def test_confirmed_rows_become_tickets_each_paid_once(preview, api, api_user):
     assert answer.status_code == 202
     batch = api.get(f"/batches/{preview['id']}").json()
     assert batch["status"] == "finished" and batch["rows_succeeded"] == 2
+    assert batch["spent"] == 2 and batch["cost_to_run"] == 0
     tickets = [row["ticket"] for row in batch["rows"] if row["ticket"]]
     assert len(tickets) == 2
     assert api.get(f"/tickets/{tickets[0]}").json()["status"] == "succeeded"

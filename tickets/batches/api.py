@@ -15,7 +15,7 @@ from accounts.teams.models import Organization
 from config.api_errors import ERRORS, ApiError
 from tickets.batches import MAX_FILE_BYTES, selectors, services
 from tickets.batches.exports import results_response
-from tickets.models import Batch, is_public_id
+from tickets.models import Batch, RowStatus, is_public_id
 from tokens.exceptions import AccountClosed, UnknownPrice
 from tokens.models import TokenAccount
 
@@ -37,7 +37,8 @@ class BatchOut(Schema):
     id: str
     status: str
     filename: str
-    cost: int | None
+    cost_to_run: int | None  # the rows still to start, at today's prices (None: unpriced)
+    spent: int  # what its succeeded rows cost
     rows_total: int
     rows_valid: int
     rows_succeeded: int
@@ -51,9 +52,13 @@ class BatchOut(Schema):
 
 def _out(batch: Batch) -> dict:
     progress = selectors.batch_progress(batch)
+    rows = list(selectors.batch_rows(batch))
     return {
         "id": batch.public_id, "status": batch.status, "filename": batch.filename,
-        "cost": selectors.batch_cost_or_none(batch), "rows_total": progress.total,
+        "cost_to_run": selectors.batch_cost_or_none(batch),
+        "spent": sum(row.ticket.cost for row in rows
+                     if row.ticket is not None and row.status == RowStatus.SUCCEEDED),
+        "rows_total": progress.total,
         "rows_valid": progress.valid, "rows_succeeded": progress.succeeded,
         "rows_failed": progress.failed + progress.not_enough + progress.limit_reached,
         "rows_waiting": progress.runnable + progress.started,
@@ -63,7 +68,7 @@ def _out(batch: Batch) -> dict:
                   "type": row.ticket_type, "quality": row.quality, "errors": row.errors,
                   "message": row.message,
                   "ticket": row.ticket.public_id if row.ticket else None}
-                 for row in selectors.batch_rows(batch)],
+                 for row in rows],
     }
 
 
