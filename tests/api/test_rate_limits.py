@@ -5,6 +5,7 @@ import pytest
 from django.test import override_settings
 
 from accounts import ratelimit
+from billing.models import PlanSubscription
 from tests.builders import client_for, funded_user, ticket_form
 from tickets.models import Ticket
 
@@ -41,3 +42,16 @@ def test_with_redis_each_window_allows_exactly_the_limit(limit):
     results = [ratelimit.hit(f"redis-{limit}", limit=limit, now=2_000_000.0)
                for _ in range(limit + 2)]
     assert sum(r.allowed for r in results) == limit
+
+
+def test_a_plan_sets_its_subscribers_workspace_rate(api, api_user, plans, settings):
+    settings.API_RATE_LIMIT_WORKSPACE = 100
+    plan = next(iter(plans.values()))
+    plan.api_requests_per_minute = 2
+    plan.save()
+    PlanSubscription.objects.create(
+        token_account=api_user.token_account, user=api_user, plan=plan,
+        status=PlanSubscription.Status.ACTIVE, stripe_subscription_id="sub_rate_test")
+    answers = [api.get("/prices") for _ in range(3)]
+    assert [a.status_code for a in answers] == [200, 200, 429]
+    assert answers[0]["X-RateLimit-Limit"] == "2"
