@@ -153,8 +153,9 @@ def _event(event_type: str, data: dict) -> tuple[str, dict]:
 
 
 def record_ticket_event(*, ticket, event: str) -> WebhookDelivery | None:
-    """Queue `event` (ticket.completed or ticket.failed) about `ticket` for its workspace's
-    endpoint, when that endpoint is active and subscribes to it.
+    """Queue `event` (ticket.completed or ticket.failed) about `ticket` (as stored: the
+    ticket signals send the committed row) for its workspace's endpoint, when that endpoint
+    is active and subscribes to it.
 
     Writes one WebhookDelivery; the unique (endpoint, event type, ticket) makes a repeated
     call return the first row and queue nothing more. The send task is enqueued on commit.
@@ -163,8 +164,6 @@ def record_ticket_event(*, ticket, event: str) -> WebhookDelivery | None:
     endpoint = get_endpoint_for_ticket(ticket)
     if endpoint is None or event not in endpoint.events:
         return None
-    # Read again: the instance a signal carries may predate the update it announces.
-    ticket = type(ticket).objects.get(pk=ticket.pk)
     event_id, payload = _event(event, ticket_payload(ticket))
     try:
         with transaction.atomic():

@@ -224,7 +224,7 @@ def settle_batch_row(*, ticket_id: int) -> bool:
     """Record a finished ticket's outcome on its batch row; False when it has none to settle
     (not a batch's ticket, still generating, or already settled).
 
-    Reads the ticket as stored (a signal's instance may predate its final update). Writes
+    Reads the row with its ticket as stored. Writes
     the row `succeeded` or `failed` (with the ticket's error message) by a conditional update
     on `started`, so a repeated signal changes nothing; on commit sends `advance_batch_task`
     for the batch (a slot is free). Locks nothing else.
