@@ -25,7 +25,7 @@ from tokens.models import Price
 pytest_plugins = ["tests.parallel"]
 
 # The data migrations that seed the price table.
-SEEDED_PRICES = ("0002_seed_prices", "0006_seed_improve_prices")
+SEEDED_PRICES = ("0002_seed_prices", "0006_seed_improve_prices", "0013_seed_split_prices")
 
 CHROMIUM_ARGS = [
     "--headless=new",

@@ -35,7 +35,7 @@ from tickets.models import (
 )
 from tickets.providers.schema import TicketSchemaError, validate_ticket
 from tickets.quotes import ticket_prices
-from tickets.selectors import tickets_of_workspace
+from tickets.selectors import tickets_of_workspace, with_children
 from tokens.exceptions import AccountClosed, UnknownPrice
 from tokens.models import TokenAccount
 
@@ -285,7 +285,8 @@ def export_ticket(request, public_id: str,
     if ticket.status != Status.SUCCEEDED:
         raise ApiError(409, "not_ready", "The ticket has no content yet: it has not succeeded.")
     export = EXPORT_FORMATS[format]
-    response = HttpResponse(export.render([ticket]), content_type=export.content_type)
+    response = HttpResponse(export.render(with_children([ticket])),
+                            content_type=export.content_type)
     response["Content-Disposition"] = (
         f'attachment; filename="{ticket.public_id}.{export.extension}"')
     return response

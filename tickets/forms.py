@@ -10,6 +10,7 @@ from django.utils.functional import lazy
 from tickets import clarifying
 from tickets.kinds import KIND_FIELDS, KINDS, TicketKind, get_kind, kind_choices, kinds_in_words
 from tickets.models import Priority, Quality, TicketType
+from tickets.models.splits import MAX_CHILDREN, MIN_CHILDREN
 from tickets.providers import STORY_POINTS, TicketSchemaError, is_offline_mode, validate_ticket
 
 DESCRIPTION_MIN = 20
@@ -93,6 +94,13 @@ class GenerateForm(forms.Form):
     quality = forms.ChoiceField(
         choices=Quality.choices, initial=Quality.STANDARD, widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Choose Standard or Advanced."},
+    )
+    # An epic's stories, at most (each reserved when confirming; the unused ones released).
+    max_children = forms.TypedChoiceField(
+        choices=[(n, str(n)) for n in range(MIN_CHILDREN, MAX_CHILDREN + 1)], coerce=int,
+        initial=MAX_CHILDREN, required=False, empty_value=None, label="Stories, at most",
+        error_messages={"invalid_choice": f"Choose between {MIN_CHILDREN} and {MAX_CHILDREN} "
+                                          "stories."},
     )
     product_area = forms.CharField(
         max_length=100, required=False, label="Product area",
@@ -235,6 +243,15 @@ class TicketEditForm(forms.Form):
                                          required=False, label="Expected behavior")
     actual_behaviour = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
                                        required=False, label="Actual behavior")
+    scope = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
+                            help_text="One item per line.")
+    out_of_scope = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                   label="Out of scope", help_text="One item per line.")
+    success_measures = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
+                                       label="Success measures", help_text="One per line.")
+
+    # Fields edited as one item per line.
+    LINE_LISTS = ("steps_to_reproduce", "scope", "out_of_scope", "success_measures")
 
     def __init__(self, *args, ticket, **kwargs):
         self.ticket = ticket
@@ -242,10 +259,13 @@ class TicketEditForm(forms.Form):
             **ticket.content(),
             "acceptance_criteria": criteria_to_text(ticket.acceptance_criteria),
             "labels": ", ".join(ticket.labels),
-            "steps_to_reproduce": "\n".join(ticket.steps_to_reproduce),
+            **{name: "\n".join(getattr(ticket, name)) for name in self.LINE_LISTS},
         })
         super().__init__(*args, **kwargs)
-        used = get_kind(ticket.ticket_type).fields
+        kind = get_kind(ticket.ticket_type)
+        if kind.epic:
+            self.fields["summary"].label = "Goal"
+        used = kind.fields
         for name in KIND_FIELDS:
             if name not in used:
                 del self.fields[name]
@@ -256,7 +276,7 @@ class TicketEditForm(forms.Form):
             **cleaned,
             "acceptance_criteria": text_to_criteria(cleaned.get("acceptance_criteria", "")),
             "labels": cleaned.get("labels", "").split(","),
-            "steps_to_reproduce": cleaned.get("steps_to_reproduce", "").splitlines(),
+            **{name: cleaned.get(name, "").splitlines() for name in self.LINE_LISTS},
         }
         try:
             self.content = validate_ticket(data, ticket_type=self.ticket.ticket_type)
@@ -277,6 +297,19 @@ class RateForm(forms.Form):
     comment = forms.CharField(max_length=1000, required=False,
                               widget=forms.Textarea(attrs={"rows": 2,
                                                            "placeholder": "What could be better?"}))
+
+
+class SplitForm(forms.Form):
+    """Split a finished story into sub-tasks: how many, at most."""
+
+    max_children = forms.TypedChoiceField(
+        choices=[(n, str(n)) for n in range(MIN_CHILDREN, MAX_CHILDREN + 1)], coerce=int,
+        initial=5, label="Sub-tasks, at most",
+        error_messages={"required": f"Choose between {MIN_CHILDREN} and {MAX_CHILDREN} "
+                                    "sub-tasks.",
+                        "invalid_choice": f"Choose between {MIN_CHILDREN} and {MAX_CHILDREN} "
+                                          "sub-tasks."},
+    )
 
 
 class ImproveForm(forms.Form):

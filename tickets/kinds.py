@@ -1,4 +1,4 @@
-"""The kinds of ticket MyBA writes (bug, feature, task, story), each decided in one place.
+"""The kinds of ticket MyBA writes (bug, feature, task, story, epic), each decided in one place.
 
 A `TicketKind` says everything that differs between kinds: which kind-specific content
 fields it uses, the instruction the model gets, how the offline generator writes it, its Jira
@@ -16,6 +16,8 @@ from typing import Literal
 
 USER_STORY_FIELDS = ("user_story",)
 REPRODUCTION_FIELDS = ("steps_to_reproduce", "expected_behaviour", "actual_behaviour")
+# An epic's own sections (lists of short statements); its `summary` is the epic's goal.
+EPIC_FIELDS = ("scope", "out_of_scope", "success_measures")
 
 
 @dataclass(frozen=True)
@@ -50,16 +52,21 @@ class TicketKind:
     # A good description of this kind of work: the empty generator offers it as a start.
     example: str
     offline: OfflineRules = field(default_factory=OfflineRules)
+    # Scope, out of scope and success measures are required; otherwise they stay empty.
+    epic: bool = False
+    # The kind of the tickets a ticket of this kind splits into (an epic into stories, a
+    # story into tasks); "" when it does not split.
+    splits_into: str = ""
 
     @property
     def fields(self) -> tuple[str, ...]:
         """The kind-specific content fields this kind fills (the rest stay empty)."""
-        return (USER_STORY_FIELDS if self.user_story else ()) + (
-            REPRODUCTION_FIELDS if self.reproduction else ()
-        )
+        return ((USER_STORY_FIELDS if self.user_story else ())
+                + (REPRODUCTION_FIELDS if self.reproduction else ())
+                + (EPIC_FIELDS if self.epic else ()))
 
 
-KIND_FIELDS = USER_STORY_FIELDS + REPRODUCTION_FIELDS
+KIND_FIELDS = USER_STORY_FIELDS + REPRODUCTION_FIELDS + EPIC_FIELDS
 
 _USER_STORY_CARD = "tickets/partials/kinds/user_story.html"
 
@@ -100,6 +107,7 @@ KINDS: dict[str, TicketKind] = {
             # Jira Cloud's simple schemes have no "Feature" type.
             jira_issue_type="Story",
             card_template=_USER_STORY_CARD,
+            splits_into="task",
             example=(
                 "Let team admins invite colleagues by email from the Members page and choose "
                 "their role (viewer or editor), so new people can join a workspace without "
@@ -143,9 +151,41 @@ KINDS: dict[str, TicketKind] = {
                 "that I can finish buying them later on another device."
             ),
             offline=OfflineRules(min_story_points=2),
+            splits_into="task",
+        ),
+        TicketKind(
+            value="epic",
+            label="Epic",
+            user_story=False,
+            reproduction=False,
+            epic=True,
+            splits_into="story",
+            instruction=(
+                "Write an EPIC: a body of work too big for one sprint, which will be split into "
+                "stories. The summary states the epic's goal: the outcome for the people it "
+                "serves and why it matters now. scope lists what the epic delivers (3 to 8 "
+                "short items, each a capability a story can deliver); out_of_scope lists what "
+                "it deliberately leaves out; success_measures lists how we will know it "
+                "worked, each measurable (a number, a rate or a date). Acceptance criteria "
+                "state what must be true for the whole epic to be done. Story points estimate "
+                "the whole epic. user_story and bug fields are empty."
+            ),
+            jira_issue_type="Epic",
+            card_template="tickets/partials/kinds/epic.html",
+            example=(
+                "Let shoppers pay with saved cards: save a card at checkout, choose a saved "
+                "card next time, remove cards from the account page, and keep card data with "
+                "our payment provider only, so repeat customers check out in under a minute."
+            ),
         ),
     )
 }
+
+
+def split_kinds() -> tuple[str, ...]:
+    """The kinds a finished ticket can be split from on request (an epic splits as it is
+    made)."""
+    return tuple(kind.value for kind in KINDS.values() if kind.splits_into and not kind.epic)
 
 
 class UnknownKind(LookupError):

@@ -2,11 +2,12 @@
 staff dashboard shows (aggregated in the database, a fixed number of queries per page)."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from django.db import connection
-from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Sum
-from django.db.models.functions import TruncDate
+from django.db.models import Avg, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce, TruncDate
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
@@ -18,11 +19,14 @@ from accounts.teams.selectors import get_workspace, team_ids_of
 from tickets.models import (
     PUBLIC_ID_LENGTH,
     GenerationAttempt,
+    Split,
+    SplitStatus,
     Status,
     Ticket,
     TicketImprovement,
     TicketVersion,
 )
+from tokens.models import HoldStatus
 from tokens.references import Described
 
 
@@ -88,8 +92,11 @@ def list_tickets(
 ) -> QuerySet[Ticket]:
     """The library: the current workspace's tickets, newest first, filtered by text (or a
     ticket's public id), type, day and quality check (`QUALITY_FILTERS`: "passing" or
-    "needs_work")."""
+    "needs_work"). Unfiltered, an epic's stories (a story's sub-tasks) are folded under it
+    (`child_count`); a filter finds them where they are."""
     tickets = workspace_tickets(request)
+    if not (query or ticket_type or created_from or created_to or quality):
+        tickets = tickets.filter(parent__isnull=True)
     if query:
         tickets = tickets.filter(
             Q(public_id=query.lower())
@@ -113,7 +120,9 @@ def list_tickets(
                                                        "owner__email")
     else:
         tickets = tickets.only(*LIBRARY_FIELDS)
-    return tickets.order_by("-created_at", "-id")
+    return tickets.annotate(child_count=Coalesce(Subquery(
+        Ticket.objects.filter(parent=OuterRef("pk")).order_by().values("parent")
+        .annotate(n=Count("pk")).values("n")), 0)).order_by("-created_at", "-id")
 
 
 LIBRARY_FIELDS = ("public_id", "title", "status", "ticket_type", "quality_score", "priority",
@@ -316,3 +325,73 @@ def describe_ticket_references(references: list[str]) -> dict[str, Described]:
             public_id=public_id,
         )
     return described
+
+
+@dataclass(frozen=True)
+class SplitProgress:
+    """Where a split stands, for its live card: the children so far (each with its planned
+    title while it is being written) and what was charged, given back or is still reserved."""
+
+    split: Split
+    children: list[Ticket]
+    charged: int
+    given_back: int
+    reserved: int
+
+    @property
+    def planning(self) -> bool:
+        return self.split.status == SplitStatus.PLANNING
+
+    @property
+    def failed(self) -> bool:
+        return self.split.status == SplitStatus.FAILED
+
+    @property
+    def ready(self) -> int:
+        return sum(child.status == Status.SUCCEEDED for child in self.children)
+
+    @property
+    def active(self) -> bool:
+        """Something will still change: the card keeps polling."""
+        return self.planning or any(child.is_active for child in self.children)
+
+
+def get_split_progress(ticket: Ticket) -> SplitProgress | None:
+    """The progress of `ticket`'s split, or None when it was never split. Three queries."""
+    split = Split.objects.filter(parent=ticket).first()
+    if split is None:
+        return None
+    children = list(ticket.children.order_by("position").prefetch_related("depends_on"))
+    planned = dict(enumerate(split.plan, 1))
+    for child in children:
+        child.planned_title = planned.get(child.position, {}).get("title", "")
+    holds = split.slots.values_list("hold__status", "hold__amount")
+    totals = {HoldStatus.CAPTURED: 0, HoldStatus.PENDING: 0}
+    given_back = 0
+    for status, amount in holds:
+        if status in totals:
+            totals[status] += amount
+        else:
+            given_back += amount
+    return SplitProgress(split=split, children=children, charged=totals[HoldStatus.CAPTURED],
+                         given_back=given_back, reserved=totals[HoldStatus.PENDING])
+
+
+def with_children(tickets: list[Ticket]) -> list[Ticket]:
+    """`tickets` for an export, each with its finished children attached (`export_children`,
+    in plan order, their own children too); a child whose parent is in the list is written
+    under it rather than twice. Two queries per level of the hierarchy."""
+    by_id = {ticket.pk: ticket for ticket in tickets}
+    top = [ticket for ticket in tickets if ticket.parent_id not in by_id]
+    level = top
+    while level:
+        for ticket in level:
+            ticket.export_children = []
+        parents = {ticket.pk: ticket for ticket in level}
+        children = list(Ticket.objects.filter(parent__in=parents, status=Status.SUCCEEDED)
+                        .select_related("parent").prefetch_related("depends_on")
+                        .order_by("position"))
+        for child in children:
+            parents[child.parent_id].export_children.append(child)
+        level = children
+    return top

@@ -32,6 +32,12 @@ def generate_ticket_task(ticket_id: int) -> str:
     return ticket.status if ticket is not None else "skipped"
 
 
+@shared_task(name="tickets.plan_split", **MODEL_TASK_OPTIONS)
+def plan_split_task(split_id: int) -> str:
+    split = services.run_split_planning(split_id=split_id)
+    return split.status if split is not None else "skipped"
+
+
 @shared_task(name="tickets.improve_ticket", **MODEL_TASK_OPTIONS)
 def improve_ticket_task(improvement_id: int) -> str:
     improvement = services.run_ticket_improvement(improvement_id=improvement_id)

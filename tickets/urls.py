@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from tickets import views
 from tickets.models import PUBLIC_ID_REGEX
-from tickets.views import history
+from tickets.views import history, splits
 
 
 class PublicIdConverter:
@@ -34,6 +34,8 @@ urlpatterns = [
     path("tickets/<ticket_id:public_id>/improve/", history.ticket_improve, name="improve"),
     path("tickets/<ticket_id:public_id>/improvement/", history.ticket_improvement,
          name="improvement"),
+    path("tickets/<ticket_id:public_id>/children/", splits.ticket_children, name="children"),
+    path("tickets/<ticket_id:public_id>/split/", splits.ticket_split, name="split"),
     path("tickets/<ticket_id:public_id>/versions/", history.ticket_versions, name="versions"),
     path("tickets/<ticket_id:public_id>/versions/<int:number>/restore/", history.ticket_restore,
          name="restore"),

@@ -4,6 +4,8 @@
  *
  *   textarea[data-counter="<id>"]   live "1,234 / 4,000" counter in #<id> (data-min, data-max)
  *   input[name=quality][data-cost]  the button's [data-cost-label] says what it costs
+ *   select[name=max_children]       an epic's stories: its data-own-<quality> and
+ *                                   data-each-<quality> make the button say "up to N tokens"
  *   [data-examples]                 shown while the description is empty (or an example);
  *     button[data-example]          fills the description with its text and checks the
  *                                   ticket type in data-example-kind
@@ -44,6 +46,15 @@
       return;
     }
     var cost = parseInt(checked.getAttribute("data-cost"), 10) || 1;
+    var epic = form.querySelector("input[name=ticket_type][value=epic]:checked");
+    var stories = form.querySelector("select[name=max_children]");
+    if (epic && stories) {
+      var own = parseInt(stories.getAttribute("data-own-" + checked.value), 10) || 0;
+      var each = parseInt(stories.getAttribute("data-each-" + checked.value), 10) || 0;
+      cost = own + each * (parseInt(stories.value, 10) || 0);
+      label.textContent = "up to " + cost + " tokens";
+      return;
+    }
     label.textContent = cost + (cost === 1 ? " token" : " tokens");
   }
 
@@ -105,7 +116,8 @@
     }
   });
   document.addEventListener("change", function (event) {
-    if (event.target.matches("input[name=quality]")) {
+    if (event.target.matches("input[name=quality], input[name=ticket_type], " +
+                             "select[name=max_children]")) {
       var form = event.target.closest("form");
       if (form) {
         updateCost(form);

@@ -124,10 +124,11 @@ def test_the_registry_matches_the_migrations():
 def test_an_unknown_kind_is_refused_everywhere():
     with pytest.raises(kinds.UnknownKind):
         kinds.get_kind("spike")
-    with pytest.raises(TicketSchemaError, match="type must be one of bug, feature, task, story"):
+    with pytest.raises(TicketSchemaError,
+                       match="type must be one of bug, feature, task, story, epic"):
         validate_ticket(spike_json(), ticket_type="spike")
     form = GenerateForm({"ticket_type": "spike"})
-    assert form.errors["ticket_type"] == ["Choose bug, feature, task or story."]
+    assert form.errors["ticket_type"] == ["Choose bug, feature, task, story or epic."]
 
 
 # --- A new kind is one entry (plus its card partial) ----------------------------------------
@@ -138,8 +139,8 @@ def test_a_new_kind_is_offered_by_the_forms(spike):
                          "quality": "standard", "nonce": str(uuid.uuid4())})
     assert form.is_valid(), form.errors
     assert 'value="spike"' in str(form["ticket_type"]) and "Spike" in str(form["ticket_type"])
-    refused = GenerateForm({"ticket_type": "epic"})
-    assert refused.errors["ticket_type"] == ["Choose bug, feature, task, story or spike."]
+    refused = GenerateForm({"ticket_type": "saga"})
+    assert refused.errors["ticket_type"] == ["Choose bug, feature, task, story, epic or spike."]
     assert ("spike", "Spike") in LibraryFilterForm().fields["type"].choices
 
 
@@ -169,7 +170,7 @@ def test_a_new_kind_is_validated_by_the_schema(spike):
 def test_a_new_kind_gets_its_prompt(spike):
     request = GenerationRequest(description=DESCRIPTION, ticket_type="spike", quality="standard")
     system, user = build_messages(request)
-    assert '"type": "bug | feature | task | story | spike"' in system["content"]
+    assert '"type": "bug | feature | task | story | epic | spike"' in system["content"]
     assert "(feature, story, spike only; else empty)" in system["content"]
     assert "SPIKE-INSTRUCTION-MARKER" in user["content"]
 
@@ -204,7 +205,7 @@ def test_a_new_kind_is_exported_and_shown(spike):
     assert "**Type:** Spike" in markdown
     assert "## User story" in markdown and "## Steps to reproduce" in markdown
     rows = list(csv.reader(io.StringIO(tickets_jira_csv([ticket]))))
-    assert rows[1][1] == "Task" and "h3. Actual behavior" in rows[1][4]
+    assert rows[1][3] == "Task" and "h3. Actual behavior" in rows[1][6]
     assert json.loads(tickets_json([ticket]))["tickets"][0]["type"] == "spike"
     assert tickets_pdf([ticket]).startswith(b"%PDF")
     card = render_to_string("tickets/partials/ticket_card.html",

@@ -62,7 +62,7 @@ def test_generator_page_shows_cost_counter_and_hints(signed_in):
         ({"description": "x" * 19}, "at least 20 characters"),
         ({"description": "x" * 4001}, "under 4,000 characters (you wrote 4,001)"),
         ({"description": " \n\t " * 10}, "Describe the work in a few sentences."),
-        ({"ticket_type": "epic"}, "Choose bug, feature, task or story."),
+        ({"ticket_type": "saga"}, "Choose bug, feature, task, story or epic."),
         ({"quality": "premium"}, "Choose Standard or Advanced."),
         ({"quality": "advanced"}, "Advanced needs the AI service"),
         ({"nonce": "not-a-uuid"}, "This form has expired"),
@@ -379,13 +379,14 @@ def test_exports_single_and_many(signed_in):
     many = signed_in.get(reverse("tickets:export_many"),
                          {"format": "csv", "ids": [first.public_id, second.public_id]})
     rows = list(csv.reader(io.StringIO(many.content.decode())))
-    assert rows[0] == ["Summary", "Issue Type", "Priority", "Labels", "Description",
-                       "Story Points", "MyBA ID", "MyBA quality score"]
-    by_summary = {row[0]: row for row in rows[1:]}
-    assert by_summary["'=HYPERLINK(evil)"][1:4] == ["Bug", "Medium", "billing export"]
-    assert "h3. Steps to reproduce" in by_summary["'=HYPERLINK(evil)"][4]
-    assert by_summary[first.title][1] == "Story"
-    assert by_summary[first.title][6] == first.public_id
+    assert rows[0] == ["Issue ID", "Parent", "Summary", "Issue Type", "Priority", "Labels",
+                       "Description", "Story Points", "MyBA ID", "MyBA quality score"]
+    by_summary = {row[2]: row for row in rows[1:]}
+    assert by_summary["'=HYPERLINK(evil)"][3:6] == ["Bug", "Medium", "billing export"]
+    assert "h3. Steps to reproduce" in by_summary["'=HYPERLINK(evil)"][6]
+    assert by_summary[first.title][3] == "Story"
+    assert by_summary[first.title][8] == first.public_id
+    assert [row[:2] for row in rows[1:]] == [["1", ""], ["2", ""]]
     all_md = signed_in.get(reverse("tickets:export_many"), {"format": "md"}).content.decode()
     assert all_md.count("\n---\n") == 1
     assert signed_in.get(reverse("tickets:export_many"), {"format": "exe"}).status_code == 400

@@ -76,6 +76,9 @@ CONTENT_FIELDS = (
     "steps_to_reproduce",
     "expected_behaviour",
     "actual_behaviour",
+    "scope",
+    "out_of_scope",
+    "success_measures",
 )
 
 
@@ -135,6 +138,14 @@ class Ticket(models.Model):
     regenerated_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="regenerations"
     )
+    # A story of an epic, or a sub-task of a story (made by the parent's `Split`), with its
+    # place in the parent's plan (1-based) and the siblings it needs done first.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    position = models.PositiveSmallIntegerField(null=True, blank=True)
+    depends_on = models.ManyToManyField("self", symmetrical=False, blank=True,
+                                        related_name="needed_by")
 
     # What was asked.
     ticket_type = models.CharField(max_length=16, choices=TicketType.choices)
@@ -162,6 +173,10 @@ class Ticket(models.Model):
     steps_to_reproduce = models.JSONField(default=list, blank=True)
     expected_behaviour = models.TextField(blank=True)
     actual_behaviour = models.TextField(blank=True)
+    # An epic's sections (tickets/kinds.py EPIC_FIELDS): short statements each.
+    scope = models.JSONField(default=list, blank=True)
+    out_of_scope = models.JSONField(default=list, blank=True)
+    success_measures = models.JSONField(default=list, blank=True)
     generator = models.CharField(max_length=32, blank=True)  # openrouter | offline
     model_name = models.CharField(max_length=200, blank=True)
     # The prompt that produced the content (tickets/providers/prompts.PROMPT_VERSION), or the
@@ -246,6 +261,13 @@ class Ticket(models.Model):
                 condition=Q(quality_score__isnull=True) | Q(quality_score__lte=100),
                 name="tickets_quality_score_0_to_100",
             ),
+            # A plan's place is taken once: a redelivered plan never makes a second story.
+            models.UniqueConstraint(fields=["parent", "position"],
+                                    name="tickets_one_child_per_place"),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | Q(position__isnull=False),
+                name="tickets_child_has_position",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -327,8 +349,9 @@ class GenerationAttempt(models.Model):
         return f"{self.provider}/{self.model_name}: {self.outcome}"
 
 
-# Tickets asked for in bulk from a CSV (tickets/models/batches.py), the content's history and
-# its paid improvements (tickets/models/history.py).
+# Tickets asked for in bulk from a CSV (tickets/models/batches.py), the splits of epics and
+# stories into their children (tickets/models/splits.py), the content's history and its paid
+# improvements (tickets/models/history.py).
 from tickets.models.batches import (  # noqa: E402, F401
     Batch,
     BatchRow,
@@ -340,4 +363,9 @@ from tickets.models.history import (  # noqa: E402, F401
     TicketImprovement,
     TicketVersion,
     VersionSource,
+)
+from tickets.models.splits import (  # noqa: E402, F401
+    Split,
+    SplitSlot,
+    SplitStatus,
 )

@@ -22,6 +22,7 @@ LABELS_MAX = 10
 LABEL_MAX = 40
 CRITERIA_MAX = 12
 STEPS_MAX = 20
+EPIC_ITEMS_MAX = 10
 
 USER_STORY_RE = re.compile(r"^\s*as an?\s+.+?\bI want\b.+?\bso that\b.+", re.IGNORECASE | re.DOTALL)
 _LABEL_STRIP_RE = re.compile(r"[^a-z0-9._-]+")
@@ -31,6 +32,7 @@ def json_shape() -> str:
     """The object the model must reply with, shown in the prompt; mirrors validate_ticket."""
     stories = ", ".join(kind.value for kind in KINDS.values() if kind.user_story)
     bugs = ", ".join(kind.value for kind in KINDS.values() if kind.reproduction)
+    epics = ", ".join(kind.value for kind in KINDS.values() if kind.epic)
     return f"""{{
   "title": "string, {TITLE_MIN_GOOD} to {TITLE_MAX_GOOD} characters, imperative and specific",
   "type": "{' | '.join(kind_values())}",
@@ -44,7 +46,10 @@ def json_shape() -> str:
   "technical_notes": "string",
   "steps_to_reproduce": ["string"]  ({bugs} only, else []),
   "expected_behaviour": "string ({bugs} only, else empty)",
-  "actual_behaviour": "string ({bugs} only, else empty)"
+  "actual_behaviour": "string ({bugs} only, else empty)",
+  "scope": ["string: what it delivers"]  ({epics} only, else []),
+  "out_of_scope": ["string: what it leaves out"]  ({epics} only, else []),
+  "success_measures": ["string: a measurable result"]  ({epics} only, else [])
 }}"""
 
 
@@ -180,6 +185,9 @@ def validate_ticket(data: Any, *, ticket_type: str) -> dict[str, Any]:
         "steps_to_reproduce": [],
         "expected_behaviour": "",
         "actual_behaviour": "",
+        "scope": [],
+        "out_of_scope": [],
+        "success_measures": [],
     }
     if kind.user_story:
         if not USER_STORY_RE.match(result["user_story"]):
@@ -194,6 +202,12 @@ def validate_ticket(data: Any, *, ticket_type: str) -> dict[str, Any]:
             errors.append(f"steps_to_reproduce must list at least one step for a {ticket_type}")
         for key in ("expected_behaviour", "actual_behaviour"):
             result[key] = _text(data, key, errors, required=True, max_len=TEXT_MAX)
+    if kind.epic:
+        for key in ("scope", "out_of_scope", "success_measures"):
+            result[key] = _string_list(data, key, errors, max_items=EPIC_ITEMS_MAX)
+        for key in ("scope", "success_measures"):
+            if not result[key]:
+                errors.append(f"{key} must list at least one item for an {ticket_type}")
     if errors:
         raise TicketSchemaError(errors)
     return result

@@ -29,17 +29,25 @@ from tickets.services.running import (
     run_ticket_generation,
 )
 from tickets.services.scoring import rescore_tickets, score_ticket
+from tickets.services.splitting import (
+    CannotSplit,
+    fail_split,
+    request_ticket_split,
+    run_split_planning,
+)
 from tickets.services.versions import ImprovementInProgress, restore_ticket_version
 
 __all__ = [
     "FAILURE_MESSAGES",
     "AlreadyImproving",
+    "CannotSplit",
     "IdempotencyConflict",
     "ImprovementInProgress",
     "NothingToImprove",
     "SubmitStep",
     "delete_ticket",
     "dispatch_generation",
+    "fail_split",
     "fail_ticket",
     "move_ticket_to_team",
     "move_visitor_tickets",
@@ -47,9 +55,11 @@ __all__ = [
     "record_attempt",
     "request_ticket_generation",
     "request_ticket_improvement",
+    "request_ticket_split",
     "rescore_tickets",
     "restore_ticket_version",
     "run_ticket_generation",
+    "run_split_planning",
     "run_ticket_improvement",
     "score_ticket",
     "submit_ticket_request",

@@ -21,3 +21,33 @@ def dispatch_generation(ticket_id: int) -> bool:
         logger.warning("ticket %s: broker unavailable, the sweeper will send it", ticket_id)
         return False
     return True
+
+
+def dispatch_generations(ticket_ids: list[int]) -> bool:
+    """Enqueue one `generate_ticket_task` per ticket as a Celery group (a split's children);
+    False when the broker is unreachable (the recovery sweeper sends each again)."""
+    from celery import group
+
+    from tickets.tasks import generate_ticket_task
+
+    if not ticket_ids:
+        return True
+    try:
+        group(generate_ticket_task.s(ticket_id) for ticket_id in ticket_ids).apply_async()
+    except BrokerUnavailable:
+        logger.warning("tickets %s: broker unavailable, the sweeper will send them", ticket_ids)
+        return False
+    return True
+
+
+def dispatch_planning(split_id: int) -> bool:
+    """Enqueue `plan_split_task`; False when the broker is unreachable (the sweeper sends it
+    again)."""
+    from tickets.tasks import plan_split_task
+
+    try:
+        plan_split_task.delay(split_id)
+    except BrokerUnavailable:
+        logger.warning("split %s: broker unavailable, the sweeper will send it", split_id)
+        return False
+    return True

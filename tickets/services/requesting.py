@@ -18,10 +18,20 @@ from django.http import HttpRequest
 
 from accounts.selectors import get_visitor_for_request
 from accounts.teams.limits import describe_limit_reached, get_payer
+from tickets.kinds import get_kind
 from tickets.models import Ticket
-from tickets.quotes import GenerationQuote, price_key, quote_generation, ticket_price
+from tickets.models.splits import MAX_CHILDREN
+from tickets.quotes import (
+    GenerationQuote,
+    epic_price_key,
+    price_key,
+    quote_generation,
+    split_price,
+    ticket_price,
+)
 from tickets.selectors import visible_tickets
 from tickets.services.dispatch import dispatch_generation
+from tickets.services.splitting import reserve_split
 from tickets.timing import timing
 from tokens.exceptions import AccountClosed, InsufficientTokens, LimitReached
 from tokens.limits import SpendLimit
@@ -40,7 +50,8 @@ class IdempotencyConflict(Exception):
 def request_fingerprint(*, ticket_type: str, quality: str, description: str,
                         product_area: str = "", tech_stack: str = "",
                         clarifications: list[dict] | None = None,
-                        regenerated_from: Ticket | None = None) -> str:
+                        regenerated_from: Ticket | None = None,
+                        max_children: int | None = None) -> str:
     """SHA-256 of what a generation request asks for, kept beside its nonce: a resent
     request matches it, a different request under the same nonce does not."""
     asked = {
@@ -49,6 +60,8 @@ def request_fingerprint(*, ticket_type: str, quality: str, description: str,
         "clarifications": clarifications or [],
         "regenerated_from": regenerated_from.pk if regenerated_from is not None else None,
     }
+    if max_children is not None:
+        asked["max_children"] = max_children
     canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -69,6 +82,7 @@ def request_ticket_generation(
     organization=None,
     limits: tuple[SpendLimit, ...] = (),
     spender: str | None = None,
+    max_children: int | None = None,
 ) -> Ticket:
     """Create a queued ticket paid by `account` and enqueue its generation (with the answers
     to clarifying questions, `clarifications`, stored on it and read by the generator).
@@ -80,16 +94,19 @@ def request_ticket_generation(
     ticket (`organization`, paid from its pool) is reserved within `limits` — checked under
     the pool's lock, so parallel submits cannot overshoot a member's limit — and on commit
     the team's limit alerts are checked. `spender` names who spends on the hold (default:
-    the owner or visitor; an API key passes `apikey:<id>`). Guarantees: the same `nonce` on
-    the same account with the same request (`request_fingerprint`) returns the ticket made
-    by the first call (double click, resent form, retried API call) and reserves nothing
-    more; with a different request it raises IdempotencyConflict. Raises InsufficientTokens
-    / LimitReached / AccountClosed / UnknownPrice, leaving nothing written.
+    the owner or visitor; an API key passes `apikey:<id>`). An epic (its price key
+    `ticket.epic.<quality>`) also reserves, in the same transaction, its split: one hold per
+    possible story, up to `max_children` (default 8; `splitting.reserve_split`).
+    Guarantees: the same `nonce` on the same account with the same request
+    (`request_fingerprint`) returns the ticket made by the first call (double click, resent
+    form, retried API call) and reserves nothing more; with a different request it raises
+    IdempotencyConflict. Raises InsufficientTokens / LimitReached / AccountClosed /
+    UnknownPrice, leaving nothing written.
     """
     fingerprint = request_fingerprint(
         ticket_type=ticket_type, quality=quality, description=description,
         product_area=product_area, tech_stack=tech_stack, clarifications=clarifications,
-        regenerated_from=regenerated_from)
+        regenerated_from=regenerated_from, max_children=max_children)
     if spender is None:
         spender = f"user:{owner.pk}" if owner is not None else f"visitor:{visitor.pk}"
     try:
@@ -99,7 +116,7 @@ def request_ticket_generation(
             product_area=product_area, tech_stack=tech_stack,
             regenerated_from=regenerated_from, clarifications=clarifications,
             organization=organization, limits=limits, spender=spender,
-            request_hash=fingerprint,
+            request_hash=fingerprint, max_children=max_children,
         )
     except IntegrityError:
         # The same request, sent at the same moment, committed its ticket after this one
@@ -114,8 +131,14 @@ def request_ticket_generation(
 
 def _create_ticket(*, account: TokenAccount, owner, visitor, nonce: uuid.UUID, quality: str,
                    clarifications: list[dict] | None, organization,
-                   limits: tuple[SpendLimit, ...], spender: str, **fields) -> Ticket:
-    cost = ticket_price(quality)
+                   limits: tuple[SpendLimit, ...], spender: str, max_children: int | None,
+                   **fields) -> Ticket:
+    kind = get_kind(fields["ticket_type"])
+    if kind.epic:
+        price = split_price(quality, max_children=max_children or MAX_CHILDREN, with_epic=True)
+        cost, feature_key = price.own, epic_price_key(quality)
+    else:
+        cost, feature_key = ticket_price(quality), price_key(quality)
     with transaction.atomic():
         # Serialises submissions on this account; the look for a resent form's ticket rides
         # on the same statement (a form sent twice at once is settled by the nonce's unique
@@ -146,12 +169,16 @@ def _create_ticket(*, account: TokenAccount, owner, visitor, nonce: uuid.UUID, q
             amount=cost,
             idempotency_key=f"ticket:{ticket.pk}:hold",
             reference=ticket.reference,
-            feature_key=price_key(quality),
+            feature_key=feature_key,
             spender=spender,
             ttl=timing().seconds("hold_ttl"),
             limits=limits,
         )
         ticket.save(update_fields=["hold"])
+        if kind.epic:
+            reserve_split(account=account, parent=ticket, child_type=kind.splits_into,
+                          max_children=price.max_children, each=price.each, spender=spender,
+                          limits=limits)
         ticket_id = ticket.pk
         transaction.on_commit(lambda: dispatch_generation(ticket_id))
         if organization is not None:
@@ -198,6 +225,7 @@ def submit_ticket_request(
     confirmed: bool = False,
     regenerated_from: Ticket | None = None,
     clarifications: list[dict] | None = None,
+    max_children: int | None = None,
 ) -> Submission:
     """The generator form's submit: start the generation, or say what to show instead.
 
@@ -208,7 +236,8 @@ def submit_ticket_request(
     visitor and its free grant, on a visitor's first costed action) and what
     `request_ticket_generation` writes (the queued ticket and its hold, one transaction).
     """
-    quote = quote_generation(request, quality=quality)
+    max_children = (max_children or MAX_CHILDREN) if get_kind(ticket_type).epic else None
+    quote = quote_generation(request, quality=quality, max_children=max_children)
     step = None
     if quote.cost is None:
         step = SubmitStep.UNAVAILABLE
@@ -240,6 +269,7 @@ def submit_ticket_request(
             nonce=nonce,
             regenerated_from=regenerated_from,
             clarifications=clarifications,
+            max_children=max_children,
         )
     except InsufficientTokens as error:
         return Submission(SubmitStep.NOT_ENOUGH, replace(quote, balance=error.available))

@@ -24,6 +24,8 @@ from tickets.models import (
     ACTIVE_STATUSES,
     CONTENT_FIELDS,
     GenerationAttempt,
+    Split,
+    SplitStatus,
     Status,
     Ticket,
     VersionSource,
@@ -36,7 +38,9 @@ from tickets.providers import (
     generate,
 )
 from tickets.quality.clarify import attribute_criteria
+from tickets.services.dispatch import dispatch_planning
 from tickets.services.scoring import QUALITY_FIELDS, score_ticket
+from tickets.services.splitting import fail_split
 from tickets.services.versions import record_version
 from tickets.signals import ticket_failed, ticket_succeeded
 from tickets.timing import timing
@@ -288,6 +292,11 @@ def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationRes
             ticket_id = ticket.pk
             transaction.on_commit(lambda: ticket_succeeded.send(
                 sender=Ticket, ticket=Ticket.objects.get(pk=ticket_id)))
+            # An epic's stories are planned now that its content exists.
+            split_id = Split.objects.filter(parent_id=ticket_id, status=SplitStatus.PLANNING
+                                            ).values_list("pk", flat=True).first()
+            if split_id is not None:
+                transaction.on_commit(lambda: dispatch_planning(split_id))
     ticket.refresh_from_db()
     return ticket
 
@@ -302,7 +311,8 @@ def fail_ticket(*, ticket: Ticket, code: str, token: uuid.UUID | None = None, on
     """Fail an active ticket with the user-facing message for `code` and release its hold.
 
     Writes (the hold's account row locked first): the ticket's status, error and
-    `finished_at`, then the hold released with reason `ticket <code>`. Applies only while
+    `finished_at`, then the hold released with reason `ticket <code>`, and the holds of its
+    split if it was still planning (an epic's stories: `splitting.fail_split`). Applies only while
     the ticket is active, owned by the run `token` when given, and matching `only` (a Q)
     when given; returns whether it did. Never charges anything.
     """
@@ -324,6 +334,8 @@ def fail_ticket(*, ticket: Ticket, code: str, token: uuid.UUID | None = None, on
         if updated and ticket.hold_id is not None:
             release_hold(hold=Hold.objects.get(pk=ticket.hold_id), reason=f"ticket {code}")
         if updated:
+            # An epic that fails takes its stories' reservations with it.
+            fail_split(parent_id=ticket.pk, code=code)
             ticket_id = ticket.pk
             transaction.on_commit(lambda: ticket_failed.send(
                 sender=Ticket, ticket=Ticket.objects.get(pk=ticket_id)))

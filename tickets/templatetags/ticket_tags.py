@@ -19,7 +19,8 @@ def _library_row_key(ticket) -> str:
     cached HTML can never be out of date, whatever changed the ticket (and however)."""
     shown = (ticket.public_id, ticket.title, ticket.status, ticket.ticket_type,
              ticket.quality_score, ticket.priority, ticket.story_points,
-             ticket.created_at.isoformat(), timezone.get_current_timezone_name(),
+             ticket.created_at.isoformat(), getattr(ticket, "child_count", 0),
+             timezone.get_current_timezone_name(),
              translation.get_language(), _author(ticket))
     return "tickets:library-row:" + hashlib.sha256(repr(shown).encode()).hexdigest()
 
@@ -48,6 +49,14 @@ def library_rows(tickets) -> str:
     if missing:
         cache.set_many(missing, LIBRARY_ROW_SECONDS)
     return mark_safe("".join(found[key] for key in keys))  # noqa: S308 - our own templates
+
+
+@register.inclusion_tag("tickets/partials/ticket_children.html", takes_context=True)
+def ticket_children(context, ticket) -> dict:
+    """{% ticket_children ticket %}: the live list of the ticket's split (nothing when it was
+    never split)."""
+    return {"ticket": ticket, "progress": selectors.get_split_progress(ticket),
+            "title_level": context.get("title_level")}
 
 
 @register.simple_tag

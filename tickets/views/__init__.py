@@ -27,11 +27,12 @@ from accounts.teams.roles import Role
 from accounts.teams.selectors import get_workspace, list_memberships
 from tickets import clarifying, exports, selectors, services
 from tickets.exports import EXPORT_FORMATS
-from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, TicketEditForm
-from tickets.kinds import get_kind
+from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, SplitForm, TicketEditForm
+from tickets.kinds import get_kind, split_kinds
 from tickets.models import Status, Ticket, is_public_id
+from tickets.models.splits import MAX_CHILDREN, Split
 from tickets.providers import is_offline_mode
-from tickets.quotes import GenerationQuote, quote_generation
+from tickets.quotes import GenerationQuote, quote_generation, split_prices
 
 PAGE_SIZE = 20
 # What the generator shows for each step a submit can end in (STARTED shows the ticket).
@@ -78,6 +79,8 @@ def _generator_context(request, form, quote: GenerationQuote | None = None, **ex
         "offline": is_offline_mode(),
         "pricing_url": _pricing_url(),
         "workspace": get_workspace(request),
+        "epic_prices": split_prices(MAX_CHILDREN),
+        "max_children": quote.max_children,
         **extra,
     }
 
@@ -266,7 +269,17 @@ def ticket_detail(request, public_id: str):
                     else []),
         "rate_form": RateForm(initial={"comment": ticket.rating_comment}),
         "export_formats": EXPORT_FORMATS.values(),
+        **_split_offer(ticket),
     })
+
+
+def _split_offer(ticket: Ticket) -> dict:
+    """The "Split into sub-tasks" form, for a finished story not split yet whose price is on."""
+    if (ticket.status != Status.SUCCEEDED or ticket.ticket_type not in split_kinds()
+            or Split.objects.filter(parent=ticket).exists()):
+        return {}
+    price = split_prices(MAX_CHILDREN).get(ticket.quality)
+    return {"split_form": SplitForm(), "split_each": price.each} if price else {}
 
 
 @require_http_methods(["GET", "POST"])
@@ -332,7 +345,8 @@ def ticket_rate(request, public_id: str):
 
 
 def _download(tickets: list[Ticket], export: exports.ExportFormat, basename: str) -> HttpResponse:
-    response = HttpResponse(export.render(tickets), content_type=export.content_type)
+    response = HttpResponse(export.render(selectors.with_children(tickets)),
+                            content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{basename}.{export.extension}"'
     return response
 

@@ -15,7 +15,7 @@ from tickets.providers.base import Completion
 from tickets.providers.prompts import GenerationRequest
 from tickets.providers.schema import SUMMARY_MAX, TEXT_MAX, validate_ticket
 
-from . import bug_report, english, prose, sizing, titles
+from . import bug_report, english, epics, prose, sizing, titles
 from .answers import fold_answers
 from .bug_criteria import fix_criteria
 from .bug_reading import read_bug
@@ -76,6 +76,10 @@ def generate_offline(request: GenerationRequest) -> dict:
                                       for step in bug_report.steps_to_reproduce(reading, bug)]
         data["expected_behaviour"] = bug_report.expected_behaviour(reading, bug)
         data["actual_behaviour"] = bug_report.actual_behaviour(reading, bug)
+    if kind.epic:
+        data["scope"] = epics.scope(reading)
+        data["out_of_scope"] = epics.out_of_scope(reading)
+        data["success_measures"] = epics.success_measures(reading)
     for key, limit in (("summary", SUMMARY_MAX), ("user_story", TEXT_MAX),
                        ("expected_behaviour", TEXT_MAX), ("actual_behaviour", TEXT_MAX)):
         if key in data:

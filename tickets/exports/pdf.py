@@ -1,138 +1,17 @@
-"""Exports of finished tickets: Markdown, JSON, Jira CSV and PDF, and the registry of them.
+"""The PDF export: the ticket card on paper, an epic's stories each from a new page after it."""
 
-Pure functions of ticket rows; the views decide who may export what. Which sections a ticket
-has, its type's name and its Jira issue type come from its kind (tickets/kinds.py).
-"""
-
-import csv
-import io
-import json
 import logging
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 
 from fpdf import FPDF
 
 from config.pdf import latin1, pdf_fonts
+from tickets.exports.text import EPIC_SECTIONS, children_of
 from tickets.kinds import get_kind
 from tickets.models import Ticket
 
 # fontTools logs every font subset it makes at INFO: dozens of lines per PDF in the site's log.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
-
-JIRA_COLUMNS = ["Summary", "Issue Type", "Priority", "Labels", "Description", "Story Points",
-                "MyBA ID", "MyBA quality score"]
-
-
-def ticket_markdown(ticket: Ticket) -> str:
-    """The ticket as Markdown, the same text the "Copy as Markdown" button copies."""
-    kind = get_kind(ticket.ticket_type)
-    lines = [f"# {ticket.title}", ""]
-    meta = [f"**ID:** `{ticket.public_id}`", f"**Type:** {kind.label}"]
-    if ticket.priority:
-        meta.append(f"**Priority:** {ticket.get_priority_display()}")
-    if ticket.story_points:
-        meta.append(f"**Story points:** {ticket.story_points}")
-    if ticket.labels:
-        meta.append("**Labels:** " + ", ".join(f"`{label}`" for label in ticket.labels))
-    if ticket.quality_score is not None:
-        meta.append(f"**Quality check:** {ticket.quality_score}/100")
-    lines += [" · ".join(meta), "", "## Summary", "", ticket.summary, ""]
-    if ticket.user_story:
-        lines += ["## User story", "", f"> {ticket.user_story}", ""]
-    if kind.reproduction:
-        lines += ["## Steps to reproduce", ""]
-        lines += [f"{number}. {step}" for number, step in enumerate(ticket.steps_to_reproduce, 1)]
-        lines += ["", "## Expected behavior", "", ticket.expected_behaviour, ""]
-        lines += ["## Actual behavior", "", ticket.actual_behaviour, ""]
-    if ticket.acceptance_criteria:
-        lines += ["## Acceptance criteria", ""]
-        for criterion in ticket.acceptance_criteria:
-            lines.append(
-                f"- **Given** {criterion['given']} **when** {criterion['when']} "
-                f"**then** {criterion['then']}"
-                + (" _(assumption: confirm it)_" if criterion.get("origin") == "assumption"
-                   else "")
-            )
-        lines.append("")
-    if ticket.technical_notes:
-        lines += ["## Technical notes", "", ticket.technical_notes, ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-def tickets_markdown(tickets: Iterable[Ticket]) -> str:
-    return "\n---\n\n".join(ticket_markdown(ticket) for ticket in tickets)
-
-
-def ticket_data(ticket: Ticket) -> dict:
-    """The ticket as the JSON export writes it. `quality` is the generation's tier (standard,
-    advanced); `scorecard` is the stored quality check (`Scorecard.to_dict()`: score, version,
-    rules), null when the ticket was never checked."""
-    return {
-        "id": ticket.public_id,
-        **ticket.content(),
-        "quality": ticket.quality,
-        "scorecard": ticket.quality_report,
-        "generator": ticket.generator,
-        "description": ticket.description,
-        "product_area": ticket.product_area,
-        "tech_stack": ticket.tech_stack,
-        "created_at": ticket.created_at.isoformat(),
-    }
-
-
-def tickets_json(tickets: Iterable[Ticket]) -> str:
-    return json.dumps({"tickets": [ticket_data(ticket) for ticket in tickets]}, indent=2,
-                      ensure_ascii=False)
-
-
-def _jira_description(ticket: Ticket) -> str:
-    """Jira wiki markup, which the CSV importer renders."""
-    parts = [ticket.summary]
-    if ticket.user_story:
-        parts += ["", "h3. User story", f"bq. {ticket.user_story}"]
-    if get_kind(ticket.ticket_type).reproduction:
-        parts += ["", "h3. Steps to reproduce", *[f"# {s}" for s in ticket.steps_to_reproduce]]
-        parts += ["", "h3. Expected behavior", ticket.expected_behaviour]
-        parts += ["", "h3. Actual behavior", ticket.actual_behaviour]
-    if ticket.acceptance_criteria:
-        parts += ["", "h3. Acceptance criteria"]
-        parts += [f"* *Given* {c['given']} *when* {c['when']} *then* {c['then']}"
-                  for c in ticket.acceptance_criteria]
-    if ticket.technical_notes:
-        parts += ["", "h3. Technical notes", ticket.technical_notes]
-    return "\n".join(parts)
-
-
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheet formula injection: a cell starting with these is executed by Excel/Sheets.
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + text
-    return text
-
-
-def tickets_jira_csv(tickets: Iterable[Ticket]) -> str:
-    """CSV in the columns Jira's importer maps; labels are space-separated in one column.
-    "MyBA ID" and "MyBA quality score" (0–100, empty when never checked) map to no Jira field
-    (the importer skips them unless told where to put them, e.g. a number custom field): the
-    ID ties each row back to its ticket here."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(JIRA_COLUMNS)
-    for ticket in tickets:
-        writer.writerow([
-            _cell(ticket.title),
-            get_kind(ticket.ticket_type).jira_issue_type,
-            ticket.get_priority_display() if ticket.priority else "",
-            _cell(" ".join(ticket.labels)),
-            _cell(_jira_description(ticket)),
-            ticket.story_points or "",
-            ticket.public_id,
-            "" if ticket.quality_score is None else ticket.quality_score,
-        ])
-    return buffer.getvalue()
-
 
 # --- PDF -----------------------------------------------------------------------------------
 # The PDF is the ticket card on paper: the same order and hierarchy (id line, title, badges,
@@ -305,6 +184,8 @@ class _TicketPdf:
         # Set after add_page: the previous page's footer, written by add_page, names its own.
         pdf.public_id = ticket.public_id
         key = [ticket.public_id, kind.label, ticket.get_quality_display()]
+        if ticket.parent_id:
+            key.append(f"#{ticket.position} of {ticket.parent.public_id}")
         if ticket.is_offline:
             key.append("Offline generator")
         if ticket.quality_score is not None:
@@ -326,8 +207,12 @@ class _TicketPdf:
         if badges:
             self.badges(badges)
             pdf.ln(1)
-        self.section("Summary")
+        self.section("Goal" if kind.epic else "Summary")
         self.paragraph(ticket.summary)
+        for field, heading in EPIC_SECTIONS:
+            if getattr(ticket, field):
+                self.section(heading)
+                self.numbered(getattr(ticket, field))
         if ticket.user_story:
             self.section("User story")
             self.user_story(ticket.user_story)
@@ -344,6 +229,8 @@ class _TicketPdf:
         if ticket.technical_notes:
             self.section("Technical notes")
             self.paragraph(ticket.technical_notes)
+        for child in children_of(ticket):
+            self.ticket(child)
 
 
 def tickets_pdf(tickets: Iterable[Ticket]) -> bytes:
@@ -358,27 +245,3 @@ def tickets_pdf(tickets: Iterable[Ticket]) -> bytes:
     return bytes(writer.pdf.output())
 
 
-@dataclass(frozen=True)
-class ExportFormat:
-    key: str  # in URLs: /tickets/<id>/export/<key>/, ?format=<key>
-    label: str  # on the export buttons
-    content_type: str
-    extension: str
-    render: Callable[[list[Ticket]], str | bytes]
-
-
-EXPORT_FORMATS: dict[str, ExportFormat] = {
-    export.key: export
-    for export in (
-        ExportFormat("md", "Markdown", "text/markdown; charset=utf-8", "md", tickets_markdown),
-        ExportFormat("json", "JSON", "application/json", "json", tickets_json),
-        ExportFormat("csv", "Jira CSV", "text/csv; charset=utf-8", "csv", tickets_jira_csv),
-        ExportFormat("pdf", "PDF", "application/pdf", "pdf", tickets_pdf),
-    )
-}
-
-
-def user_tickets_data(user) -> list[dict]:
-    """Every ticket the user owns, for their data export (accounts.usage.exports)."""
-    return [ticket_data(ticket) for ticket in
-            Ticket.objects.filter(owner=user).order_by("created_at", "id").iterator()]
