@@ -49,4 +49,4 @@ def sweep_stuck_tickets_task() -> dict:
     sweep = services.sweep_stuck_tickets()
     improvements = services.sweep_stuck_improvements()
     return {"given_up": sweep.given_up, "sent_again": sweep.sent_again,
-            "improvements_failed": improvements}
+            "improvements_failed": improvements, **services.sweep_stuck_splits()}

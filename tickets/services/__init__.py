@@ -34,6 +34,7 @@ from tickets.services.splitting import (
     fail_split,
     request_ticket_split,
     run_split_planning,
+    sweep_stuck_splits,
 )
 from tickets.services.versions import ImprovementInProgress, restore_ticket_version
 
@@ -64,6 +65,7 @@ __all__ = [
     "score_ticket",
     "submit_ticket_request",
     "sweep_stuck_improvements",
+    "sweep_stuck_splits",
     "sweep_stuck_tickets",
     "update_ticket_content",
 ]

@@ -147,3 +147,34 @@ def fail_split(*, parent_id: int, code: str) -> bool:
         for hold in pending:
             release_hold(hold=hold, reason=f"split: parent {code}")
     return bool(failed)
+
+
+def sweep_stuck_splits(*, now=None) -> dict:
+    """Recover splits whose planning no worker will finish.
+
+    A split still planning after its parent finished, whose planning task was sent more than
+    a lease ago (its worker died, or the broker lost the message), is sent again (the send
+    time moves by conditional update, so two sweeps send once; planning twice makes the
+    children once). One still planning past stuck-after is given up: `fail_split` releases
+    every slot (the paying account locked first). Returns the counts.
+    """
+    now = now or timezone.now()
+    contract = timing()
+    planning = Split.objects.filter(status=SplitStatus.PLANNING)
+    given_up = 0
+    for split in planning.filter(created_at__lt=now - contract.seconds("stuck_after")
+                                 ).select_related("parent")[:500]:
+        with transaction.atomic():
+            lock_hold_account(hold_id=split.slots.values_list("hold_id", flat=True).first())
+            given_up += fail_split(parent_id=split.parent_id, code="interrupted")
+    sent_again = 0
+    lost = planning.filter(parent__status=Status.SUCCEEDED,
+                           dispatched_at__lt=now - contract.seconds("lease"))
+    for split_id, dispatched_at in lost.values_list("pk", "dispatched_at")[:500]:
+        won = Split.objects.filter(pk=split_id, dispatched_at=dispatched_at).update(
+            dispatched_at=now)
+        if won and dispatch_planning(split_id):
+            sent_again += 1
+    if given_up or sent_again:
+        logger.warning("split sweep: %s given up, %s sent again", given_up, sent_again)
+    return {"splits_given_up": given_up, "splits_sent_again": sent_again}

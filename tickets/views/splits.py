@@ -45,9 +45,11 @@ def _split_error(request, ticket, form: SplitForm) -> str:
         return "Your token account is closed, so it cannot pay for sub-tasks."
     except LimitReached as error:
         return describe_limit_reached(error.limit, used=error.used, needed=error.needed)
-    except InsufficientTokens as error:
-        return (f"Up to {max_children} sub-tasks reserve {error.needed} tokens; you have "
-                f"{error.available}. Choose fewer, or get more tokens.")
+    except InsufficientTokens:
+        # Nothing was reserved: what the account has now is what it had.
+        payer.account.refresh_from_db()
+        return (f"Up to {max_children} sub-tasks reserve {price.each * max_children} tokens; "
+                f"you have {payer.account.available}. Choose fewer, or get more tokens.")
     return ""
 
 
