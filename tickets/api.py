@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
+from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -33,6 +34,7 @@ from tickets.models import (
     Ticket,
     is_public_id,
 )
+from tickets.models.splits import MAX_CHILDREN, MIN_CHILDREN
 from tickets.providers.schema import TicketSchemaError, validate_ticket
 from tickets.quotes import ticket_prices
 from tickets.selectors import tickets_of_workspace, with_children
@@ -56,6 +58,11 @@ class TicketIn(Schema):
     quality: QualityName = Field("standard", description="See /prices for what each costs.")
     product_area: str = Field("", max_length=100)
     tech_stack: str = Field("", max_length=200)
+    max_stories: int = Field(MAX_CHILDREN, ge=MIN_CHILDREN, le=MAX_CHILDREN,
+                             description="An epic only: it is split into 3 to this many "
+                                         "stories, each reserved when it is created; the "
+                                         "ones the plan does not need, and any that fail, "
+                                         "are given back.")
 
 
 class Criterion(Schema):
@@ -84,6 +91,12 @@ class TicketOut(Schema):
     steps_to_reproduce: list[str]
     expected_behaviour: str
     actual_behaviour: str
+    scope: list[str]
+    out_of_scope: list[str]
+    success_measures: list[str]
+    parent: str | None = Field(None, description="The epic (or story) this ticket is part of.")
+    children: list[str] = Field([], description="An epic's stories (a story's sub-tasks), "
+                                                "in plan order, as they are created.")
     quality_score: int | None
     error_code: str
     error_message: str
@@ -129,6 +142,9 @@ def _out(request, ticket: Ticket) -> dict:
         "quality_score": ticket.quality_score, "error_code": ticket.error_code,
         "error_message": ticket.error_message, "created_at": ticket.created_at,
         "finished_at": ticket.finished_at,
+        "parent": ticket.parent.public_id if ticket.parent_id else None,
+        "children": [child.public_id for child in sorted(ticket.children.all(),
+                                                         key=lambda child: child.position)],
         "url": request.build_absolute_uri(reverse("tickets:detail", args=[ticket.public_id])),
     }
 
@@ -183,6 +199,7 @@ def create_ticket(request, payload: TicketIn,
             ticket_type=data["ticket_type"], quality=data["quality"],
             description=data["description"], product_area=data["product_area"],
             tech_stack=data["tech_stack"], nonce=nonce,
+            max_children=payload.max_stories if data["ticket_type"] == "epic" else None,
         )
     except services.IdempotencyConflict as error:
         raise ApiError(409, "idempotency_conflict",
@@ -209,7 +226,8 @@ def list_tickets(request, status: Literal[tuple(Status.values)] | None = None,
     `cursor` for the next page (stable while tickets are added)."""
     auth: KeyAuth = request.auth
     auth.require("tickets:read")
-    tickets = _tickets(auth).order_by("-id")
+    tickets = _tickets(auth).order_by("-id").select_related("parent").prefetch_related(
+        Prefetch("children", Ticket.objects.only("public_id", "parent_id").order_by("position")))
     if status:
         tickets = tickets.filter(status=status)
     if type:

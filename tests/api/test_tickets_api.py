@@ -141,3 +141,23 @@ def test_balance_prices_and_usage(created, api):
 def test_unknown_api_paths_answer_json(api):
     response = api.get("/nothing-here")
     assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+
+
+def test_an_epic_over_the_api_names_its_stories_and_reserves_each(api, api_user, offline,
+                                                                  tasks_inline):
+    from tickets.kinds import KINDS
+
+    response = api.post("/tickets", {"description": KINDS["epic"].example, "type": "epic",
+                                     "max_stories": 4})
+    assert response.status_code == 202, response.content
+    epic = api.get(f"/tickets/{response.json()['id']}").json()
+    assert epic["status"] == "succeeded" and epic["scope"] and epic["success_measures"]
+    assert 3 <= len(epic["children"]) <= 4 and epic["parent"] is None
+    story = api.get(f"/tickets/{epic['children'][0]}").json()
+    assert story["parent"] == epic["id"] and story["type"] == "story"
+    assert user_balance(api_user) == 20 - 1 - len(epic["children"])
+    listed = api.get("/tickets", type="epic").json()["tickets"]
+    assert listed[0]["children"] == epic["children"]
+    too_many = api.post("/tickets", {"description": KINDS["epic"].example, "type": "epic",
+                                     "max_stories": 9})
+    assert too_many.status_code == 422 and "max_stories" in json.dumps(error_of(too_many))

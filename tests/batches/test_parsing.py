@@ -60,3 +60,9 @@ def test_too_many_rows(settings):
     assert len(parse_batch_csv(csv_of(500))) == 500
     with pytest.raises(BatchInvalid, match="501 rows; a batch takes at most 500"):
         parse_batch_csv(csv_of(501))
+
+
+def test_an_epic_row_is_refused_with_where_to_make_it():
+    [row] = parse_batch_csv((HEADER + f'"{describe(5)}",epic,standard,,,\n').encode())
+    assert row.errors and "An epic splits into stories, so it is made on its own" in (
+        " ".join(row.errors))

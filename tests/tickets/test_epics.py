@@ -45,6 +45,11 @@ def plan_reply(count: int = 3) -> Reply:
     return Reply(content=json.dumps({"children": children}))
 
 
+def finished_form(**overrides) -> dict:
+    """The generator form as sent once confirmed, with its questions answered."""
+    return ticket_form(confirmed="on", clarified="on", **overrides)
+
+
 def request_epic(user, *, max_children: int = 8, nonce=None) -> Ticket:
     return services.request_ticket_generation(
         account=user.token_account, owner=user, ticket_type="epic", quality="standard",
@@ -235,7 +240,7 @@ def test_a_finished_story_splits_into_sub_tasks_from_its_page(offline, client, c
     user = funded_user(10)
     client.force_login(user)
     with committing():
-        client.post(reverse("tickets:new"), ticket_form(ticket_type="story", confirmed="on", clarified="on"))
+        client.post(reverse("tickets:new"), finished_form(ticket_type="story"))
     story = Ticket.objects.get(owner=user)
     page = client.get(reverse("tickets:detail", args=[story.public_id])).content.decode()
     assert "data-split-form" in page and "1 token per sub-task" in page
@@ -263,8 +268,8 @@ def test_splitting_refuses_what_cannot_be_split_and_changes_nothing(offline, cli
     user = funded_user(3)
     client.force_login(user)
     with committing():
-        client.post(reverse("tickets:new"), ticket_form(ticket_type="bug", confirmed="on", clarified="on"))
-        client.post(reverse("tickets:new"), ticket_form(ticket_type="story", confirmed="on", clarified="on"))
+        client.post(reverse("tickets:new"), finished_form(ticket_type="bug"))
+        client.post(reverse("tickets:new"), finished_form(ticket_type="story"))
     bug, story = (Ticket.objects.get(owner=user, ticket_type=kind) for kind in ("bug", "story"))
     refused = client.post(reverse("tickets:split", args=[bug.public_id]),
                           {"max_children": "3"}, follow=True).content.decode()

@@ -8,8 +8,11 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from django import forms
+
 from tickets.batches import MAX_FILE_BYTES, max_rows
 from tickets.forms import GenerateForm
+from tickets.kinds import get_kind
 from tickets.providers.schema import LABEL_MAX, LABELS_MAX
 
 REQUIRED_COLUMNS = ("description", "type", "quality")
@@ -63,8 +66,16 @@ class BatchRowForm(GenerateForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("nonce", "confirmed", "clarified", "clarifications"):
+        for name in ("nonce", "confirmed", "clarified", "clarifications", "max_children"):
             del self.fields[name]
+
+    def clean_ticket_type(self):
+        ticket_type = self.cleaned_data["ticket_type"]
+        if get_kind(ticket_type).epic:
+            raise forms.ValidationError(
+                "An epic splits into stories, so it is made on its own: use the generator or "
+                "POST /api/v1/tickets with type epic.")
+        return ticket_type
 
 
 def parse_batch_csv(data: bytes) -> list[ParsedRow]:
