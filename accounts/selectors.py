@@ -288,9 +288,10 @@ def needs_welcome(user: User | None) -> bool:
 def get_welcome(user: User) -> Welcome:
     """The welcome's figures: the user's balance and the active prices."""
     account = user.token_account
-    # What a ticket costs: the generation prices ("Improve" is priced on the ticket itself).
+    # What a ticket costs: the generation prices `ticket.<quality>` ("Improve" is priced on
+    # the ticket itself, an epic and its stories on the generator's confirmation).
     prices = [(price.label, price.tokens) for key, price in active_prices().items()
-              if not key.startswith("ticket.improve.")]
+              if key.startswith("ticket.") and key.count(".") == 1]
     return Welcome(
         balance=account.available if account else 0,
         welcome_tokens=welcome_tokens(),
