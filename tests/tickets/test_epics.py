@@ -380,3 +380,19 @@ def test_a_plan_with_a_backward_or_unknown_dependency_drops_it():
     with pytest.raises(UnusablePlan):
         validate_plan(plan, max_children=2)
     assert ticket_json("epic")["type"] == "epic"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_epics_on_one_balance_reserve_one_and_leave_nothing_half_made(prices):
+    user = funded_user(7)  # one epic with up to 5 stories: 6 tokens
+    outcomes = race(*[lambda: request_epic(user, max_children=5) for _ in range(3)],
+                    errors_ok=True)
+    made = [outcome for outcome in outcomes if isinstance(outcome, Ticket)]
+    assert len(made) == 1
+    assert all(isinstance(outcome, InsufficientTokens) for outcome in outcomes
+               if not isinstance(outcome, Ticket))
+    assert Ticket.objects.count() == 1 and Split.objects.count() == 1
+    assert Hold.objects.filter(status=HoldStatus.PENDING).count() == 6
+    user.token_account.refresh_from_db()
+    assert user.token_account.held == 6
+    assert_ledger_healthy()
