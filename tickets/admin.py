@@ -4,6 +4,8 @@ from django.db import transaction
 from tickets.models import (
     CONTENT_FIELDS,
     GenerationAttempt,
+    Split,
+    SplitSlot,
     Status,
     Ticket,
     TicketImprovement,
@@ -63,7 +65,7 @@ class TicketAdmin(admin.ModelAdmin):
                        "status", "run_token", "started_at", "finished_at", "error_code",
                        "error_message", "generator", "model_name", "prompt_version",
                        "regenerated_from", "quality_score", "quality_report", "created_at",
-                       "updated_at", "rated_at"]
+                       "updated_at", "rated_at", "parent", "position", "depends_on"]
     inlines = [VersionInline, ImprovementInline, AttemptInline]
 
     def save_model(self, request, obj, form, change):
@@ -92,6 +94,41 @@ class GenerationAttemptAdmin(admin.ModelAdmin):
     list_filter = ["provider", "model_name", "prompt_version", "outcome", "error_code",
                    "quality"]
     date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class SplitSlotInline(admin.TabularInline):
+    model = SplitSlot
+    extra = 0
+    can_delete = False
+    fields = ["position", "hold", "child"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Split)
+class SplitAdmin(admin.ModelAdmin):
+    """Epics split into stories and stories into sub-tasks: read-only (each slot's hold
+    settles through the services)."""
+
+    list_display = ["parent", "child_type", "max_children", "status", "planner", "created_at",
+                    "planned_at"]
+    list_filter = ["status", "child_type", "planner"]
+    search_fields = ["=parent__public_id", "parent__title"]
+    list_select_related = ["parent"]
+    readonly_fields = ["parent", "child_type", "max_children", "status", "plan", "planner",
+                       "dispatched_at", "created_at", "planned_at", "error_code"]
+    inlines = [SplitSlotInline]
 
     def has_add_permission(self, request):
         return False

@@ -396,3 +396,16 @@ def test_parallel_epics_on_one_balance_reserve_one_and_leave_nothing_half_made(p
     user.token_account.refresh_from_db()
     assert user.token_account.held == 6
     assert_ledger_healthy()
+
+
+@pytest.mark.django_db
+def test_staff_read_a_split_and_its_slots_in_the_admin(offline, committing, superuser_client):
+    user = funded_user(12)
+    with committing():
+        epic = request_epic(user, max_children=4)
+    listing = superuser_client.get("/admin/tickets/split/")
+    assert listing.status_code == 200 and epic.title in listing.content.decode()
+    page = superuser_client.get(f"/admin/tickets/split/{epic.split.pk}/change/")
+    assert page.status_code == 200 and "Slot" in page.content.decode()
+    ticket_page = superuser_client.get(f"/admin/tickets/ticket/{epic.children.first().pk}/change/")
+    assert ticket_page.status_code == 200
