@@ -113,14 +113,6 @@ _SHARED_WORDS = f"""(
 QUERY_WORDS = 24
 
 
-def _first_lexemes(text: str) -> list[str]:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT lexeme FROM unnest(to_tsvector('english'::regconfig, %s)) "
-            "ORDER BY positions[1] LIMIT %s", [text, QUERY_WORDS])
-        return [lexeme for (lexeme,) in cursor.fetchall()]
-
-
 def _quote(lexeme: str) -> str:
     return "'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'"
 
@@ -142,7 +134,7 @@ def first_words(text: str) -> str:
 def scoring_query(tickets: QuerySet[Ticket], text: str, *, title_query: str) -> QuerySet:
     """The PostgreSQL query: (public id, title, title match, shared words) of the CANDIDATES
     best candidates (`title_query`: `two_of` the new description's first lexemes). Run it
-    with `_check_settings` (`_score_in_postgresql`);
+    in `_check_transaction` (`_score_in_postgresql`);
     EXPLAIN it through `.query.sql_with_params()`."""
     # RawSQL (S611): constant SQL, the description always a parameter.
     return (
@@ -159,10 +151,22 @@ def scoring_query(tickets: QuerySet[Ticket], text: str, *, title_query: str) -> 
     )
 
 
+# One statement: the check's settings for this transaction, and the new description's first
+# QUERY_WORDS lexemes in the order written.
+_SETTINGS_AND_LEXEMES = """
+SELECT set_config('pg_trgm.word_similarity_threshold', %s, true),
+       set_config('enable_indexscan', 'off', true),
+       set_config('cpu_operator_cost', '0.01', true),
+       array(SELECT lexeme FROM unnest(to_tsvector('english'::regconfig, %s))
+             ORDER BY positions[1] LIMIT %s)
+"""
+
+
 @contextmanager
-def _check_settings():
-    """A read-only transaction set for the check (LOCAL: the settings end with it): `%>`
-    compares with RETYPE_SIMILARITY, and candidates are read through the GIN indexes' bitmaps.
+def _check_transaction(text: str):
+    """A read-only transaction set for the check, giving the title query (`two_of` the new
+    description's first lexemes). LOCAL settings, ending with it: `%>` compares with
+    RETYPE_SIMILARITY, and candidates are read through the GIN indexes' bitmaps.
 
     Left to itself, PostgreSQL walks a library of a few thousand tickets by its owner index
     and tests every row, because it prices the trigram and full-text tests at one operator
@@ -171,16 +175,13 @@ def _check_settings():
     index scans, make it read the candidates through the indexes whatever the library's size
     (tests/tickets/test_duplicates.py checks the plan)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('pg_trgm.word_similarity_threshold', %s, true)",
-                       [str(RETYPE_SIMILARITY)])
-        cursor.execute("SET LOCAL enable_indexscan = off")
-        cursor.execute("SET LOCAL cpu_operator_cost = 0.01")  # 4x the default
-        yield cursor
+        cursor.execute(_SETTINGS_AND_LEXEMES, [str(RETYPE_SIMILARITY), text, QUERY_WORDS])
+        yield cursor, two_of(cursor.fetchone()[3])
 
 
 def _score_in_postgresql(tickets: QuerySet[Ticket], text: str) -> list[SimilarTicket]:
-    with _check_settings():
-        query = scoring_query(tickets, text, title_query=two_of(_first_lexemes(text)))
+    with _check_transaction(text) as (_, title_query):
+        query = scoring_query(tickets, text, title_query=title_query)
         return [SimilarTicket(public_id, title, (title_match + shared) / 2)
                 for public_id, title, title_match, shared in query]
 
@@ -189,10 +190,10 @@ def explain(tickets: QuerySet[Ticket], description: str, *, analyze: bool = True
     """PostgreSQL's plan of the check of `description` against the finished `tickets`, as
     `find_similar_tickets` runs it (for tests and bench/duplicates.py)."""
     text = description.strip()
-    query = scoring_query(tickets.filter(status=Status.SUCCEEDED), text,
-                          title_query=two_of(_first_lexemes(text)))
-    sql, params = query.query.sql_with_params()
-    with _check_settings() as cursor:
+    with _check_transaction(text) as (cursor, title_query):
+        query = scoring_query(tickets.filter(status=Status.SUCCEEDED), text,
+                              title_query=title_query)
+        sql, params = query.query.sql_with_params()
         cursor.execute(f"EXPLAIN {'(ANALYZE, BUFFERS) ' if analyze else ''}{sql}", params)
         return [line for (line,) in cursor.fetchall()]
 
