@@ -180,6 +180,9 @@ TICKETS_HOLD_TTL_SECONDS = env.int("TICKETS_HOLD_TTL_SECONDS", default=600)
 API_RATE_LIMIT_KEY = env.int("API_RATE_LIMIT_KEY", default=120)
 API_RATE_LIMIT_WORKSPACE = env.int("API_RATE_LIMIT_WORKSPACE", default=300)
 GENERATE_RATE_LIMIT = env.int("GENERATE_RATE_LIMIT", default=20)
+# The generator's duplicate check (tickets/views/similar.py): checks a minute per person or
+# address. Typing sends one per pause (600 ms debounce); a submit counts one more.
+SIMILAR_RATE_LIMIT = env.int("SIMILAR_RATE_LIMIT", default=60)
 # CSV batches (tickets/batches): rows in one file, and rows generating at once per batch.
 BATCH_MAX_ROWS = env.int("BATCH_MAX_ROWS", default=500)
 BATCH_CONCURRENCY = env.int("BATCH_CONCURRENCY", default=4)

@@ -2,7 +2,7 @@ from django.urls import path, register_converter
 
 from tickets import views
 from tickets.models import PUBLIC_ID_REGEX
-from tickets.views import history, splits
+from tickets.views import history, similar, splits
 
 
 class PublicIdConverter:
@@ -23,6 +23,7 @@ app_name = "tickets"
 urlpatterns = [
     path("tickets/", views.ticket_list, name="list"),
     path("tickets/new/", views.new_ticket, name="new"),
+    path("tickets/similar/", similar.similar_tickets, name="similar"),
     path("tickets/export/", views.tickets_export, name="export_many"),
     path("tickets/<ticket_id:public_id>/", views.ticket_detail, name="detail"),
     path("tickets/<ticket_id:public_id>/status/", views.ticket_status, name="status"),

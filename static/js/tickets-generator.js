@@ -9,6 +9,8 @@
  *   [data-examples]                 shown while the description is empty (or an example);
  *     button[data-example]          fills the description with its text and checks the
  *                                   ticket type in data-example-kind
+ *   #duplicate-warning               the duplicate check's answer (htmx); once dismissed, its
+ *                                   note takes the focus
  */
 (function () {
   "use strict";
@@ -132,6 +134,16 @@
   });
   document.addEventListener("htmx:load", function (event) {
     init(event.target);
+  });
+  /* The duplicate warning's "Not a duplicate" button goes away with the warning: the note
+     that replaces it takes the focus, so a keyboard user is not dropped at the page top. */
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var target = event.detail && event.detail.target;
+    var note = target && target.id === "duplicate-warning" &&
+      target.querySelector("[data-duplicates-dismissed]");
+    if (note) {
+      note.focus();
+    }
   });
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", function () { init(document); });

@@ -33,6 +33,7 @@ from tickets.models import Status, Ticket, is_public_id
 from tickets.models.splits import MAX_CHILDREN, Split
 from tickets.providers import is_offline_mode
 from tickets.quotes import GenerationQuote, quote_generation, split_prices
+from tickets.views import similar
 
 PAGE_SIZE = 20
 # What the generator shows for each step a submit can end in (STARTED shows the ticket).
@@ -159,6 +160,13 @@ def new_ticket(request):
             return _render_questions(request, form, source, sheet)
         clarifications = sheet.clarifications
     elif not (clarified or request.POST.get("skip") or asked is not None):
+        if source is None and not request.POST.get("duplicate_ok"):
+            # Before anything else, whether the library already has it (nothing written).
+            duplicates = similar.find_duplicates(request, data["description"],
+                                                 nonce=data["nonce"])
+            if duplicates:
+                return _render_generator(request, "ticket_duplicates", _generator_context(
+                    request, form, source=source, duplicates=duplicates))
         # Clarify first: free questions before anything is reserved (nothing is written).
         questions = clarifying.questions_for(data["description"], data["ticket_type"])
         if questions:
