@@ -65,7 +65,7 @@ class ReadyCheck:
 
     def rule_label(self, item: ReadyItem) -> str:
         if self.takes_number:
-            return f"Ready: at least {item.n or MIN_CRITERIA_DEFAULT} acceptance criteria"
+            return f"Ready: has at least {item.n or MIN_CRITERIA_DEFAULT} acceptance criteria"
         return f"Ready: {self.label[0].lower()}{self.label[1:]}"
 
 
