@@ -24,13 +24,18 @@ JIRA_COLUMNS = ["Summary", "Issue Type", "Priority", "Labels", "Description", "S
                 "MyBA ID", "MyBA quality score"]
 
 
+def _is_checklist(criterion: dict) -> bool:
+    """An outcome-only criterion (a template's checklist style): no Given, no When."""
+    return not criterion.get("given") and not criterion.get("when")
+
+
 def ticket_markdown(ticket: Ticket) -> str:
     """The ticket as Markdown, the same text the "Copy as Markdown" button copies."""
     kind = get_kind(ticket.ticket_type)
     lines = [f"# {ticket.title}", ""]
     meta = [f"**ID:** `{ticket.public_id}`", f"**Type:** {kind.label}"]
     if ticket.priority:
-        meta.append(f"**Priority:** {ticket.get_priority_display()}")
+        meta.append(f"**Priority:** {ticket.priority_label}")
     if ticket.story_points:
         meta.append(f"**Story points:** {ticket.story_points}")
     if ticket.labels:
@@ -49,8 +54,9 @@ def ticket_markdown(ticket: Ticket) -> str:
         lines += ["## Acceptance criteria", ""]
         for criterion in ticket.acceptance_criteria:
             lines.append(
-                f"- **Given** {criterion['given']} **when** {criterion['when']} "
-                f"**then** {criterion['then']}"
+                (f"- **Given** {criterion['given']} **when** {criterion['when']} "
+                 f"**then** {criterion['then']}" if not _is_checklist(criterion)
+                 else f"- [ ] {criterion['then']}")
                 + (" _(assumption: confirm it)_" if criterion.get("origin") == "assumption"
                    else "")
             )
@@ -98,6 +104,7 @@ def _jira_description(ticket: Ticket) -> str:
     if ticket.acceptance_criteria:
         parts += ["", "h3. Acceptance criteria"]
         parts += [f"* *Given* {c['given']} *when* {c['when']} *then* {c['then']}"
+                  if not _is_checklist(c) else f"* {c['then']}"
                   for c in ticket.acceptance_criteria]
     if ticket.technical_notes:
         parts += ["", "h3. Technical notes", ticket.technical_notes]
@@ -124,7 +131,7 @@ def tickets_jira_csv(tickets: Iterable[Ticket]) -> str:
         writer.writerow([
             _cell(ticket.title),
             get_kind(ticket.ticket_type).jira_issue_type,
-            ticket.get_priority_display() if ticket.priority else "",
+            ticket.priority_label if ticket.priority else "",
             _cell(" ".join(ticket.labels)),
             _cell(_jira_description(ticket)),
             ticket.story_points or "",
@@ -273,8 +280,10 @@ class _TicketPdf:
         pad = 3
         text_width = pdf.epw - 2 * pad - GWT_LABEL_WIDTH
         for criterion in criteria:
+            # A checklist criterion (a template's style) is its outcome alone.
             rows = [(label, self.text(criterion[label.lower()]))
-                    for label in ("Given", "When", "Then")]
+                    for label in ("Given", "When", "Then")
+                    if label == "Then" or criterion[label.lower()]]
             pdf.set_font(self.sans, size=BODY_SIZE - 0.5)
             heights = [pdf.multi_cell(text_width, BODY_LINE, value, align="L", dry_run=True,
                                       output="HEIGHT") for _, value in rows]
@@ -317,7 +326,7 @@ class _TicketPdf:
         pdf.ln(2.5)
         badges = []
         if ticket.priority:
-            badges.append((f"{ticket.get_priority_display()} priority",
+            badges.append((f"{ticket.priority_label} priority",
                            BADGE.get(ticket.priority, PLAIN_BADGE)))
         badges += [(label, PLAIN_BADGE) for label in ticket.labels]
         if ticket.story_points:

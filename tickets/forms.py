@@ -11,6 +11,7 @@ from tickets import clarifying
 from tickets.kinds import KIND_FIELDS, KINDS, TicketKind, get_kind, kind_choices, kinds_in_words
 from tickets.models import Priority, Quality, TicketType
 from tickets.providers import STORY_POINTS, TicketSchemaError, is_offline_mode, validate_ticket
+from tickets.ticket_templates.selectors import builtin_choices
 
 DESCRIPTION_MIN = 20
 DESCRIPTION_MAX = 4000
@@ -108,10 +109,49 @@ class GenerateForm(forms.Form):
                         "invalid": "This form has expired: reload the page and try again."},
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # A ticket template (tickets/ticket_templates): the built-ins and the workspace's, given
+    # as `templates`; anything else posted (another person's or team's id) is refused.
+    template = forms.ChoiceField(required=False, label="Template", error_messages={
+        "invalid_choice": "That template is not available in this workspace: choose one from "
+                          "the list."})
     # Clarify first: set once the questions were answered or skipped (they are not asked
     # again), with the answers signed (tickets/clarifying.py).
     clarified = forms.BooleanField(required=False, widget=forms.HiddenInput)
     clarifications = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, templates=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.templates = {choice.id: choice for choice in (
+            templates if templates is not None else builtin_choices())}
+        builtin = [(c.id, c.spec.name) for c in self.templates.values() if c.builtin]
+        saved = [(c.id, c.spec.name) for c in self.templates.values() if not c.builtin]
+        self.fields["template"].choices = [
+            ("", "None: MyBA's defaults"), ("Built-in", builtin),
+            *([("Saved in this workspace", saved)] if saved else [])]
+
+    def clean_template(self):
+        """The chosen `TemplateChoice`, or None."""
+        value = self.cleaned_data["template"]
+        return self.templates[value] if value else None
+
+    def clean(self):
+        cleaned = super().clean()
+        choice, kind = cleaned.get("template"), cleaned.get("ticket_type")
+        if choice is not None and kind and kind != choice.spec.ticket_type:
+            self.add_error("template", f"The “{choice.spec.name}” template is for "
+                                       f"{choice.spec.kind_label.lower()} tickets: choose "
+                                       f"{choice.spec.kind_label} as the type, or another "
+                                       "template.")
+        return cleaned
+
+    @property
+    def builtin_templates(self) -> list:
+        """The offered built-ins, for the select's options (each knows its ticket type)."""
+        return [choice for choice in self.templates.values() if choice.builtin]
+
+    @property
+    def saved_templates(self) -> list:
+        return [choice for choice in self.templates.values() if not choice.builtin]
 
     def clean_clarifications(self) -> list[dict]:
         value = self.cleaned_data["clarifications"]
@@ -165,10 +205,18 @@ _ONE_LINE_RE = re.compile(r"^\s*given\s+(.+?)[\s,]+when\s+(.+?)[\s,]+then\s+(.+)
                           re.IGNORECASE | re.DOTALL)
 
 
-def criteria_to_text(criteria: list[dict]) -> str:
+def criteria_to_text(criteria: list[dict], *, checklist: bool = False) -> str:
+    if checklist:
+        return "\n".join(f"- {c['then']}" for c in criteria)
     return "\n\n".join(
         f"Given {c['given']}\nWhen {c['when']}\nThen {c['then']}" for c in criteria
     )
+
+
+def text_to_checklist(text: str) -> list[dict]:
+    """One outcome per line ("- " or "* " in front is fine): a checklist template's criteria."""
+    lines = [line.strip().lstrip("-*•").strip() for line in text.replace("\r\n", "\n").split("\n")]
+    return [{"given": "", "when": "", "then": line} for line in lines if line]
 
 
 def text_to_criteria(text: str) -> list[dict]:
@@ -238,9 +286,13 @@ class TicketEditForm(forms.Form):
 
     def __init__(self, *args, ticket, **kwargs):
         self.ticket = ticket
+        # The template the ticket was made with (its snapshot) shapes what a valid edit is.
+        self.template = ticket.template_spec
+        checklist = self.template is not None and self.template.checklist
         kwargs.setdefault("initial", {
             **ticket.content(),
-            "acceptance_criteria": criteria_to_text(ticket.acceptance_criteria),
+            "acceptance_criteria": criteria_to_text(ticket.acceptance_criteria,
+                                                    checklist=checklist),
             "labels": ", ".join(ticket.labels),
             "steps_to_reproduce": "\n".join(ticket.steps_to_reproduce),
         })
@@ -249,17 +301,26 @@ class TicketEditForm(forms.Form):
         for name in KIND_FIELDS:
             if name not in used:
                 del self.fields[name]
+        if self.template is not None:
+            for name in self.template.hidden:
+                self.fields.pop(name, None)
+            self.fields["priority"].choices = self.template.scheme.choices()
+            if checklist:
+                self.fields["acceptance_criteria"].help_text = "One outcome per line."
 
     def clean(self):
         cleaned = super().clean()
         data = {
             **cleaned,
-            "acceptance_criteria": text_to_criteria(cleaned.get("acceptance_criteria", "")),
+            "acceptance_criteria": (
+                text_to_checklist if self.template is not None and self.template.checklist
+                else text_to_criteria)(cleaned.get("acceptance_criteria", "")),
             "labels": cleaned.get("labels", "").split(","),
             "steps_to_reproduce": cleaned.get("steps_to_reproduce", "").splitlines(),
         }
         try:
-            self.content = validate_ticket(data, ticket_type=self.ticket.ticket_type)
+            self.content = validate_ticket(data, ticket_type=self.ticket.ticket_type,
+                                           template=self.template)
             self.content["acceptance_criteria"] = keep_origins(
                 self.content["acceptance_criteria"], self.ticket.acceptance_criteria)
         except TicketSchemaError as error:

@@ -40,7 +40,8 @@ class IdempotencyConflict(Exception):
 def request_fingerprint(*, ticket_type: str, quality: str, description: str,
                         product_area: str = "", tech_stack: str = "",
                         clarifications: list[dict] | None = None,
-                        regenerated_from: Ticket | None = None) -> str:
+                        regenerated_from: Ticket | None = None,
+                        template: str | None = None) -> str:
     """SHA-256 of what a generation request asks for, kept beside its nonce: a resent
     request matches it, a different request under the same nonce does not."""
     asked = {
@@ -48,6 +49,8 @@ def request_fingerprint(*, ticket_type: str, quality: str, description: str,
         "product_area": product_area, "tech_stack": tech_stack,
         "clarifications": clarifications or [],
         "regenerated_from": regenerated_from.pk if regenerated_from is not None else None,
+        # Only when chosen: requests without a template keep the fingerprints they had.
+        **({"template": template} if template else {}),
     }
     canonical = json.dumps(asked, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -69,6 +72,7 @@ def request_ticket_generation(
     organization=None,
     limits: tuple[SpendLimit, ...] = (),
     spender: str | None = None,
+    template=None,
 ) -> Ticket:
     """Create a queued ticket paid by `account` and enqueue its generation (with the answers
     to clarifying questions, `clarifications`, stored on it and read by the generator).
@@ -85,11 +89,15 @@ def request_ticket_generation(
     by the first call (double click, resent form, retried API call) and reserves nothing
     more; with a different request it raises IdempotencyConflict. Raises InsufficientTokens
     / LimitReached / AccountClosed / UnknownPrice, leaving nothing written.
+
+    `template` (a `TemplateChoice` the caller checked the workspace may use) is linked and its
+    settings snapshotted on the ticket (`Ticket.template`, `Ticket.template_snapshot`): the
+    generation and every later quality check read that snapshot.
     """
     fingerprint = request_fingerprint(
         ticket_type=ticket_type, quality=quality, description=description,
         product_area=product_area, tech_stack=tech_stack, clarifications=clarifications,
-        regenerated_from=regenerated_from)
+        regenerated_from=regenerated_from, template=template.id if template else None)
     if spender is None:
         spender = f"user:{owner.pk}" if owner is not None else f"visitor:{visitor.pk}"
     try:
@@ -100,6 +108,8 @@ def request_ticket_generation(
             regenerated_from=regenerated_from, clarifications=clarifications,
             organization=organization, limits=limits, spender=spender,
             request_hash=fingerprint,
+            template=template.template if template else None,
+            template_snapshot=template.spec.to_dict() if template else None,
         )
     except IntegrityError:
         # The same request, sent at the same moment, committed its ticket after this one
@@ -198,6 +208,7 @@ def submit_ticket_request(
     confirmed: bool = False,
     regenerated_from: Ticket | None = None,
     clarifications: list[dict] | None = None,
+    template=None,
 ) -> Submission:
     """The generator form's submit: start the generation, or say what to show instead.
 
@@ -240,6 +251,7 @@ def submit_ticket_request(
             nonce=nonce,
             regenerated_from=regenerated_from,
             clarifications=clarifications,
+            template=template,
         )
     except InsufficientTokens as error:
         return Submission(SubmitStep.NOT_ENOUGH, replace(quote, balance=error.available))
