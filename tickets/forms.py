@@ -5,13 +5,18 @@ from typing import NoReturn
 
 from django import forms
 from django.core import signing
-from django.utils.functional import lazy
+from django.utils.functional import cached_property, lazy
 
 from tickets import clarifying
 from tickets.kinds import KIND_FIELDS, KINDS, TicketKind, get_kind, kind_choices, kinds_in_words
 from tickets.models import Priority, Quality, TicketType
 from tickets.providers import STORY_POINTS, TicketSchemaError, is_offline_mode, validate_ticket
-from tickets.ticket_templates.selectors import builtin_choices
+from tickets.ticket_templates.selectors import (
+    TemplateChoice,
+    builtin_choices,
+    find_template,
+    templates_of_workspace,
+)
 
 DESCRIPTION_MIN = 20
 DESCRIPTION_MAX = 4000
@@ -109,30 +114,33 @@ class GenerateForm(forms.Form):
                         "invalid": "This form has expired: reload the page and try again."},
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
-    # A ticket template (tickets/ticket_templates): the built-ins and the workspace's, given
-    # as `templates`; anything else posted (another person's or team's id) is refused.
-    template = forms.ChoiceField(required=False, label="Template", error_messages={
-        "invalid_choice": "That template is not available in this workspace: choose one from "
-                          "the list."})
+    # A ticket template (tickets/ticket_templates): a built-in's id, or one of the templates
+    # saved in `template_scope`'s workspace; anything else posted (another person's or team's
+    # id) is refused. The select is rendered from `builtin_templates` / `saved_templates`.
+    template = forms.CharField(required=False, max_length=40, label="Template")
     # Clarify first: set once the questions were answered or skipped (they are not asked
     # again), with the answers signed (tickets/clarifying.py).
     clarified = forms.BooleanField(required=False, widget=forms.HiddenInput)
     clarifications = forms.CharField(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, templates=None, **kwargs):
+    def __init__(self, *args, template_scope: dict | None = None, **kwargs):
+        """`template_scope`: the `user_id` and `organization_id` whose saved templates may
+        be chosen (tickets.ticket_templates.selectors.request_scope); None: built-ins only."""
         super().__init__(*args, **kwargs)
-        self.templates = {choice.id: choice for choice in (
-            templates if templates is not None else builtin_choices())}
-        builtin = [(c.id, c.spec.name) for c in self.templates.values() if c.builtin]
-        saved = [(c.id, c.spec.name) for c in self.templates.values() if not c.builtin]
-        self.fields["template"].choices = [
-            ("", "None: MyBA's defaults"), ("Built-in", builtin),
-            *([("Saved in this workspace", saved)] if saved else [])]
+        self.template_scope = template_scope
 
     def clean_template(self):
-        """The chosen `TemplateChoice`, or None."""
-        value = self.cleaned_data["template"]
-        return self.templates[value] if value else None
+        """The chosen `TemplateChoice`, or None. Looks up saved templates only when the id is
+        not a built-in's (a submit with a built-in or none costs no query)."""
+        value = self.cleaned_data["template"].strip()
+        if not value:
+            return None
+        choice = find_template(value, **(self.template_scope or {"user_id": None,
+                                                                 "organization_id": None}))
+        if choice is None:
+            raise forms.ValidationError("That template is not available in this workspace: "
+                                        "choose one from the list.")
+        return choice
 
     def clean(self):
         cleaned = super().clean()
@@ -146,12 +154,16 @@ class GenerateForm(forms.Form):
 
     @property
     def builtin_templates(self) -> list:
-        """The offered built-ins, for the select's options (each knows its ticket type)."""
-        return [choice for choice in self.templates.values() if choice.builtin]
+        """The built-ins, for the select's options (each knows its ticket type)."""
+        return builtin_choices()
 
-    @property
+    @cached_property
     def saved_templates(self) -> list:
-        return [choice for choice in self.templates.values() if not choice.builtin]
+        """The workspace's saved templates, for the select's options."""
+        if not self.template_scope:
+            return []
+        return [TemplateChoice(template.spec(), template)
+                for template in templates_of_workspace(**self.template_scope)]
 
     def clean_clarifications(self) -> list[dict]:
         value = self.cleaned_data["clarifications"]

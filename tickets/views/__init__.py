@@ -32,7 +32,7 @@ from tickets.kinds import get_kind
 from tickets.models import Status, Ticket, is_public_id
 from tickets.providers import is_offline_mode
 from tickets.quotes import GenerationQuote, quote_generation
-from tickets.ticket_templates.selectors import available_templates, request_scope
+from tickets.ticket_templates.selectors import find_template, request_scope
 
 PAGE_SIZE = 20
 # What the generator shows for each step a submit can end in (STARTED shows the ticket).
@@ -135,21 +135,20 @@ def new_ticket(request):
                 # Regenerating asks nothing again: the first answers still apply.
                 initial |= {"clarified": True,
                             "clarifications": clarifying.sign(source.clarifications)}
-        templates = _templates(request)
-        chosen = next((c for c in templates if c.id == request.GET.get("template")), None)
+        chosen = find_template(request.GET.get("template", ""), **request_scope(request))
         if chosen is not None:  # "Use on the generator" from a template's page
             initial |= {"template": chosen.id, "ticket_type": chosen.spec.ticket_type}
-        form = GenerateForm(initial=initial, templates=templates)
+        form = GenerateForm(initial=initial, template_scope=request_scope(request))
         give_visitor_id(request=request)  # before the form can be sent twice at once
         return render(request, "tickets/new.html",
                       _generator_context(request, form, source=source, part="ticket_form"))
 
     if request.POST.get("back"):
         # From the confirmation or not-enough step: the form again, as the user left it.
-        form = GenerateForm(initial=request.POST.dict(), templates=_templates(request))
+        form = GenerateForm(initial=request.POST.dict(), template_scope=request_scope(request))
         return _render_generator(request, "ticket_form",
                                  _generator_context(request, form, source=source))
-    form = GenerateForm(request.POST, templates=_templates(request))
+    form = GenerateForm(request.POST, template_scope=request_scope(request))
     if not form.is_valid():
         return _render_generator(request, "ticket_form",
                                  _generator_context(request, form, source=source))
@@ -185,11 +184,6 @@ def new_ticket(request):
     return _render_generator(request, STEP_PARTS[submission.step], _generator_context(
         request, form, submission.quote, source=source,
         clarified_signed=clarifying.sign(clarifications)))
-
-
-def _templates(request) -> list:
-    """The templates the generator offers here: the built-ins and the workspace's."""
-    return available_templates(**request_scope(request))
 
 
 def _over_generate_rate(request) -> bool:
