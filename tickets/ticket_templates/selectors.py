@@ -49,13 +49,6 @@ def builtin_choices() -> list[TemplateChoice]:
     return [TemplateChoice(spec) for spec in BUILTINS.values()]
 
 
-def available_templates(*, user_id: int | None,
-                        organization_id: int | None) -> list[TemplateChoice]:
-    """What the generator offers: the built-ins, then the workspace's saved templates."""
-    saved = templates_of_workspace(user_id=user_id, organization_id=organization_id)
-    return builtin_choices() + [TemplateChoice(template.spec(), template) for template in saved]
-
-
 def find_template(public_id: str, *, user_id: int | None,
                   organization_id: int | None) -> TemplateChoice | None:
     """The built-in or the workspace's template with this id; None for anything else (another
