@@ -11,6 +11,7 @@ from tests.builders import DESCRIPTION, client_for, funded_user, ticket_form
 from tests.teams.conftest import fund_team
 from tests.tickets.templating import save_template, template_settings
 from tickets.models import Ticket, TicketTemplate
+from tickets.quality.clarify import find_questions
 from tokens.models import Hold
 
 pytestmark = pytest.mark.django_db
@@ -271,3 +272,13 @@ def test_the_api_creates_with_a_template_and_refuses_anyone_elses(api, person, s
     mine = save_template(person, **template_settings(name="API stories"))
     ok = api.post("/tickets", {"description": DESCRIPTION, "template": mine.public_id})
     assert ok.status_code == 202 and ok.json()["template"] == mine.public_id
+
+
+def test_the_chosen_template_is_carried_through_the_questions_step(person, offline):
+    vague = "Add a dark mode to the app for our users please."
+    assert find_questions(vague, "story")  # this description gets questions first
+    response = client_for(person).post(reverse("tickets:new"), ticket_form(
+        description=vague, template="scrum-story"))
+    html = response.content.decode()
+    assert "data-questions" in html and not Ticket.objects.exists()
+    assert '<input type="hidden" name="template" value="scrum-story">' in html
