@@ -38,6 +38,7 @@ from tickets.models.splits import MAX_CHILDREN, MIN_CHILDREN
 from tickets.providers.schema import TicketSchemaError, validate_ticket
 from tickets.quotes import ticket_prices
 from tickets.selectors import tickets_of_workspace, with_children
+from tickets.ticket_templates.selectors import TemplateChoice, find_template
 from tokens.exceptions import AccountClosed, UnknownPrice
 from tokens.models import TokenAccount
 
@@ -63,6 +64,11 @@ class TicketIn(Schema):
                                          "stories, each reserved when it is created; the "
                                          "ones the plan does not need, and any that fail, "
                                          "are given back.")
+    template: str | None = Field(
+        None, max_length=40,
+        description="A ticket template's id (a built-in's, e.g. `bug-report`, or one saved in "
+                    "the key's workspace): its sections, labels, priority scheme, criteria "
+                    "style and Definition of Ready apply. Without `type`, the template's type.")
 
 
 class Criterion(Schema):
@@ -98,6 +104,7 @@ class TicketOut(Schema):
     children: list[str] = Field([], description="An epic's stories (a story's sub-tasks), "
                                                 "in plan order, as they are created.")
     quality_score: int | None
+    template: str | None  # the id of the template it was made with, if any
     error_code: str
     error_message: str
     created_at: datetime
@@ -140,6 +147,7 @@ def _out(request, ticket: Ticket) -> dict:
         "quality": ticket.quality, "cost": ticket.cost, "description": ticket.description,
         "product_area": ticket.product_area, "tech_stack": ticket.tech_stack,
         "quality_score": ticket.quality_score, "error_code": ticket.error_code,
+        "template": (ticket.template_snapshot or {}).get("id"),
         "error_message": ticket.error_message, "created_at": ticket.created_at,
         "finished_at": ticket.finished_at,
         "parent": ticket.parent.public_id if ticket.parent_id else None,
@@ -159,6 +167,26 @@ def _ticket(auth: KeyAuth, public_id: str) -> Ticket:
     if ticket is None:
         raise Http404
     return ticket
+
+
+def _template(auth: KeyAuth, payload: TicketIn) -> TemplateChoice | None:
+    """The template the request names, checked like the generator's choice: 404 when the
+    key's workspace cannot use it (another person's or team's looks the same as none), 422
+    when it is for another type than the one asked for."""
+    if payload.template is None:
+        return None
+    choice = find_template(payload.template.strip().lower(), user_id=auth.owner_id,
+                           organization_id=auth.organization_id)
+    if choice is None:
+        raise ApiError(404, "template_not_found",
+                       "No template with this id is available in this key's workspace.",
+                       {"template": payload.template})
+    if "type" in payload.model_fields_set and payload.type != choice.spec.ticket_type:
+        raise ApiError(422, "template_type_mismatch",
+                       f"The “{choice.spec.name}” template is for {choice.spec.ticket_type} "
+                       f"tickets; send type {choice.spec.ticket_type!r} or leave type out.",
+                       {"template": choice.id, "type": choice.spec.ticket_type})
+    return choice
 
 
 def _form_errors(form) -> ValidationError:
@@ -181,7 +209,10 @@ def create_ticket(request, payload: TicketIn,
     auth.require("tickets:write")
     nonce = (uuid.uuid5(NONCE_NAMESPACE, idempotency_key) if idempotency_key
              else uuid.uuid4())
-    form = GenerateForm({"description": payload.description, "ticket_type": payload.type,
+    template = _template(auth, payload)
+    ticket_type = (template.spec.ticket_type if template and "type" not in payload.model_fields_set
+                   else payload.type)
+    form = GenerateForm({"description": payload.description, "ticket_type": ticket_type,
                          "quality": payload.quality, "product_area": payload.product_area,
                          "tech_stack": payload.tech_stack, "nonce": str(nonce)})
     if not form.is_valid():
@@ -198,7 +229,7 @@ def create_ticket(request, payload: TicketIn,
             spender=auth.spender,
             ticket_type=data["ticket_type"], quality=data["quality"],
             description=data["description"], product_area=data["product_area"],
-            tech_stack=data["tech_stack"], nonce=nonce,
+            tech_stack=data["tech_stack"], nonce=nonce, template=template,
             max_children=payload.max_stories if data["ticket_type"] == "epic" else None,
         )
     except services.IdempotencyConflict as error:
@@ -265,7 +296,8 @@ def patch_ticket(request, public_id: str, payload: TicketPatch):
     data = ticket.content() | {field: value for field, value in changes.items()
                                if field in CONTENT_FIELDS}
     try:
-        content = validate_ticket(data, ticket_type=ticket.ticket_type)
+        content = validate_ticket(data, ticket_type=ticket.ticket_type,
+                                  template=ticket.template_spec)
     except TicketSchemaError as error:
         raise ValidationError([{"loc": ("body", message.split(" ", 1)[0]), "msg": message}
                                for message in error.errors]) from error

@@ -5,13 +5,19 @@ from typing import NoReturn
 
 from django import forms
 from django.core import signing
-from django.utils.functional import lazy
+from django.utils.functional import cached_property, lazy
 
 from tickets import clarifying
 from tickets.kinds import KIND_FIELDS, KINDS, TicketKind, get_kind, kind_choices, kinds_in_words
 from tickets.models import Priority, Quality, TicketType
 from tickets.models.splits import MAX_CHILDREN, MIN_CHILDREN
 from tickets.providers import STORY_POINTS, TicketSchemaError, is_offline_mode, validate_ticket
+from tickets.ticket_templates.selectors import (
+    TemplateChoice,
+    builtin_choices,
+    find_template,
+    templates_of_workspace,
+)
 
 DESCRIPTION_MIN = 20
 DESCRIPTION_MAX = 4000
@@ -116,10 +122,56 @@ class GenerateForm(forms.Form):
                         "invalid": "This form has expired: reload the page and try again."},
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # A ticket template (tickets/ticket_templates): a built-in's id, or one of the templates
+    # saved in `template_scope`'s workspace; anything else posted (another person's or team's
+    # id) is refused. The select is rendered from `builtin_templates` / `saved_templates`.
+    template = forms.CharField(required=False, max_length=40, label="Template")
     # Clarify first: set once the questions were answered or skipped (they are not asked
     # again), with the answers signed (tickets/clarifying.py).
     clarified = forms.BooleanField(required=False, widget=forms.HiddenInput)
     clarifications = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, template_scope: dict | None = None, **kwargs):
+        """`template_scope`: the `user_id` and `organization_id` whose saved templates may
+        be chosen (tickets.ticket_templates.selectors.request_scope); None: built-ins only."""
+        super().__init__(*args, **kwargs)
+        self.template_scope = template_scope
+
+    def clean_template(self):
+        """The chosen `TemplateChoice`, or None. Looks up saved templates only when the id is
+        not a built-in's (a submit with a built-in or none costs no query)."""
+        value = self.cleaned_data["template"].strip()
+        if not value:
+            return None
+        choice = find_template(value, **(self.template_scope or {"user_id": None,
+                                                                 "organization_id": None}))
+        if choice is None:
+            raise forms.ValidationError("That template is not available in this workspace: "
+                                        "choose one from the list.")
+        return choice
+
+    def clean(self):
+        cleaned = super().clean()
+        choice, kind = cleaned.get("template"), cleaned.get("ticket_type")
+        if choice is not None and kind and kind != choice.spec.ticket_type:
+            self.add_error("template", f"The “{choice.spec.name}” template is for "
+                                       f"{choice.spec.kind_label.lower()} tickets: choose "
+                                       f"{choice.spec.kind_label} as the type, or another "
+                                       "template.")
+        return cleaned
+
+    @property
+    def builtin_templates(self) -> list:
+        """The built-ins, for the select's options (each knows its ticket type)."""
+        return builtin_choices()
+
+    @cached_property
+    def saved_templates(self) -> list:
+        """The workspace's saved templates, for the select's options."""
+        if not self.template_scope:
+            return []
+        return [TemplateChoice(template.spec(), template)
+                for template in templates_of_workspace(**self.template_scope)]
 
     def clean_clarifications(self) -> list[dict]:
         value = self.cleaned_data["clarifications"]
@@ -173,10 +225,18 @@ _ONE_LINE_RE = re.compile(r"^\s*given\s+(.+?)[\s,]+when\s+(.+?)[\s,]+then\s+(.+)
                           re.IGNORECASE | re.DOTALL)
 
 
-def criteria_to_text(criteria: list[dict]) -> str:
+def criteria_to_text(criteria: list[dict], *, checklist: bool = False) -> str:
+    if checklist:
+        return "\n".join(f"- {c['then']}" for c in criteria)
     return "\n\n".join(
         f"Given {c['given']}\nWhen {c['when']}\nThen {c['then']}" for c in criteria
     )
+
+
+def text_to_checklist(text: str) -> list[dict]:
+    """One outcome per line ("- " or "* " in front is fine): a checklist template's criteria."""
+    lines = [line.strip().lstrip("-*•").strip() for line in text.replace("\r\n", "\n").split("\n")]
+    return [{"given": "", "when": "", "then": line} for line in lines if line]
 
 
 def text_to_criteria(text: str) -> list[dict]:
@@ -255,9 +315,13 @@ class TicketEditForm(forms.Form):
 
     def __init__(self, *args, ticket, **kwargs):
         self.ticket = ticket
+        # The template the ticket was made with (its snapshot) shapes what a valid edit is.
+        self.template = ticket.template_spec
+        checklist = self.template is not None and self.template.checklist
         kwargs.setdefault("initial", {
             **ticket.content(),
-            "acceptance_criteria": criteria_to_text(ticket.acceptance_criteria),
+            "acceptance_criteria": criteria_to_text(ticket.acceptance_criteria,
+                                                    checklist=checklist),
             "labels": ", ".join(ticket.labels),
             **{name: "\n".join(getattr(ticket, name)) for name in self.LINE_LISTS},
         })
@@ -269,17 +333,26 @@ class TicketEditForm(forms.Form):
         for name in KIND_FIELDS:
             if name not in used:
                 del self.fields[name]
+        if self.template is not None:
+            for name in self.template.hidden:
+                self.fields.pop(name, None)
+            self.fields["priority"].choices = self.template.scheme.choices()
+            if checklist:
+                self.fields["acceptance_criteria"].help_text = "One outcome per line."
 
     def clean(self):
         cleaned = super().clean()
         data = {
             **cleaned,
-            "acceptance_criteria": text_to_criteria(cleaned.get("acceptance_criteria", "")),
+            "acceptance_criteria": (
+                text_to_checklist if self.template is not None and self.template.checklist
+                else text_to_criteria)(cleaned.get("acceptance_criteria", "")),
             "labels": cleaned.get("labels", "").split(","),
             **{name: cleaned.get(name, "").splitlines() for name in self.LINE_LISTS},
         }
         try:
-            self.content = validate_ticket(data, ticket_type=self.ticket.ticket_type)
+            self.content = validate_ticket(data, ticket_type=self.ticket.ticket_type,
+                                           template=self.template)
             self.content["acceptance_criteria"] = keep_origins(
                 self.content["acceptance_criteria"], self.ticket.acceptance_criteria)
         except TicketSchemaError as error:

@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 from tickets import views
 from tickets.models import PUBLIC_ID_REGEX
+from tickets.ticket_templates import views as template_views
 from tickets.views import history, similar, splits
 
 
@@ -25,6 +26,16 @@ urlpatterns = [
     path("tickets/new/", views.new_ticket, name="new"),
     path("tickets/similar/", similar.similar_tickets, name="similar"),
     path("tickets/export/", views.tickets_export, name="export_many"),
+    path("tickets/templates/", template_views.template_list, name="templates"),
+    path("tickets/templates/new/", template_views.template_new, name="template_new"),
+    path("tickets/templates/<str:template_id>/", template_views.template_detail,
+         name="template_detail"),
+    path("tickets/templates/<str:template_id>/edit/", template_views.template_edit,
+         name="template_edit"),
+    path("tickets/templates/<str:template_id>/copy/", template_views.template_copy,
+         name="template_copy"),
+    path("tickets/templates/<str:template_id>/delete/", template_views.template_delete,
+         name="template_delete"),
     path("tickets/<ticket_id:public_id>/", views.ticket_detail, name="detail"),
     path("tickets/<ticket_id:public_id>/status/", views.ticket_status, name="status"),
     path("tickets/<ticket_id:public_id>/edit/", views.ticket_edit, name="edit"),

@@ -152,8 +152,10 @@ class _TicketPdf:
         pad = 3
         text_width = pdf.epw - 2 * pad - GWT_LABEL_WIDTH
         for criterion in criteria:
+            # A checklist criterion (a template's style) is its outcome alone.
             rows = [(label, self.text(criterion[label.lower()]))
-                    for label in ("Given", "When", "Then")]
+                    for label in ("Given", "When", "Then")
+                    if label == "Then" or criterion[label.lower()]]
             pdf.set_font(self.sans, size=BODY_SIZE - 0.5)
             heights = [pdf.multi_cell(text_width, BODY_LINE, value, align="L", dry_run=True,
                                       output="HEIGHT") for _, value in rows]
@@ -198,7 +200,7 @@ class _TicketPdf:
         pdf.ln(2.5)
         badges = []
         if ticket.priority:
-            badges.append((f"{ticket.get_priority_display()} priority",
+            badges.append((f"{ticket.priority_label} priority",
                            BADGE.get(ticket.priority, PLAIN_BADGE)))
         badges += [(label, PLAIN_BADGE) for label in ticket.labels]
         if ticket.story_points:

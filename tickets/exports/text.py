@@ -17,6 +17,11 @@ EPIC_SECTIONS = (("scope", "Scope"), ("out_of_scope", "Out of scope"),
                  ("success_measures", "Success measures"))
 
 
+def _is_checklist(criterion: dict) -> bool:
+    """An outcome-only criterion (a template's checklist style): no Given, no When."""
+    return not criterion.get("given") and not criterion.get("when")
+
+
 def children_of(ticket: Ticket) -> list[Ticket]:
     """The finished children an export writes under `ticket` (set by
     `selectors.with_children`; none otherwise)."""
@@ -34,7 +39,7 @@ def ticket_markdown(ticket: Ticket) -> str:
     lines = [f"# {ticket.title}", ""]
     meta = [f"**ID:** `{ticket.public_id}`", f"**Type:** {kind.label}"]
     if ticket.priority:
-        meta.append(f"**Priority:** {ticket.get_priority_display()}")
+        meta.append(f"**Priority:** {ticket.priority_label}")
     if ticket.story_points:
         meta.append(f"**Story points:** {ticket.story_points}")
     if ticket.labels:
@@ -59,8 +64,9 @@ def ticket_markdown(ticket: Ticket) -> str:
         lines += ["## Acceptance criteria", ""]
         for criterion in ticket.acceptance_criteria:
             lines.append(
-                f"- **Given** {criterion['given']} **when** {criterion['when']} "
-                f"**then** {criterion['then']}"
+                (f"- **Given** {criterion['given']} **when** {criterion['when']} "
+                 f"**then** {criterion['then']}" if not _is_checklist(criterion)
+                 else f"- [ ] {criterion['then']}")
                 + (" _(assumption: confirm it)_" if criterion.get("origin") == "assumption"
                    else "")
             )
@@ -121,6 +127,7 @@ def _jira_description(ticket: Ticket) -> str:
     if ticket.acceptance_criteria:
         parts += ["", "h3. Acceptance criteria"]
         parts += [f"* *Given* {c['given']} *when* {c['when']} *then* {c['then']}"
+                  if not _is_checklist(c) else f"* {c['then']}"
                   for c in ticket.acceptance_criteria]
     if ticket.technical_notes:
         parts += ["", "h3. Technical notes", ticket.technical_notes]
@@ -162,7 +169,7 @@ def tickets_jira_csv(tickets: Iterable[Ticket]) -> str:
             issue_ids[id(parent)] if parent is not None else "",
             _cell(ticket.title),
             "Sub-task" if sub_task else get_kind(ticket.ticket_type).jira_issue_type,
-            ticket.get_priority_display() if ticket.priority else "",
+            ticket.priority_label if ticket.priority else "",
             _cell(" ".join(ticket.labels)),
             _cell(_jira_description(ticket)),
             ticket.story_points or "",

@@ -160,6 +160,13 @@ class Ticket(models.Model):
     # SHA-256 of the request that made it (tickets.services.requesting.request_fingerprint):
     # a retry under the same nonce must ask for the same thing.
     request_hash = models.CharField(max_length=64, blank=True, editable=False)
+    # The template chosen on the generator (tickets/models/templates.py) while it exists, and
+    # its settings as they were when the ticket was asked for (`TemplateSpec.to_dict()`; a
+    # built-in has no row, only this): what the generation and every quality check read, so
+    # editing or deleting the template later changes nothing about this ticket.
+    template = models.ForeignKey("tickets.TicketTemplate", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="tickets")
+    template_snapshot = models.JSONField(null=True, blank=True)
 
     # What was generated (and may be edited).
     title = models.CharField(max_length=120, blank=True)
@@ -302,6 +309,20 @@ class Ticket(models.Model):
 
         return Scorecard.from_dict(self.quality_report) if self.quality_report else None
 
+    @property
+    def template_spec(self):
+        """The template settings this ticket was made with (a `TemplateSpec`), or None."""
+        from tickets.ticket_templates.spec import TemplateSpec
+
+        return TemplateSpec.from_dict(self.template_snapshot) if self.template_snapshot else None
+
+    @property
+    def priority_label(self) -> str:
+        """The priority in the words of the template's scheme ("P1", "Must have"), else ours."""
+        spec = self.template_spec
+        word = spec.scheme.word(self.priority) if spec is not None and self.priority else ""
+        return word or self.get_priority_display()
+
     def content(self) -> dict:
         """The generated fields as the schema and the exports know them."""
         fields = {field: getattr(self, field) for field in CONTENT_FIELDS}
@@ -369,3 +390,4 @@ from tickets.models.splits import (  # noqa: E402, F401
     SplitSlot,
     SplitStatus,
 )
+from tickets.models.templates import TicketTemplate  # noqa: E402, F401

@@ -139,7 +139,7 @@ def _validated(completion: Completion, request: GenerationRequest) -> dict:
         data = extract_json(completion.content)
     except ValueError as exc:
         raise TicketSchemaError(["the reply was not valid JSON"]) from exc
-    return validate_ticket(data, ticket_type=request.ticket_type)
+    return validate_ticket(data, ticket_type=request.ticket_type, template=request.template)
 
 
 def _completion_record(
@@ -188,7 +188,7 @@ class _Reply:
 
 def _checked(content: dict, request: GenerationRequest, record: AttemptRecord) -> _Reply:
     scorecard = check_ticket(content, description=request.description,
-                             ticket_type=request.ticket_type)
+                             ticket_type=request.ticket_type, template=request.template)
     return _Reply(content=content, record=record, scorecard=scorecard)
 
 

@@ -11,6 +11,7 @@ from tickets.kinds import get_kind
 
 from .prompts import SYSTEM_PROMPT, GenerationRequest
 from .schema import json_shape
+from .template_prompt import template_instructions
 
 IMPROVE_PROMPT = """This ticket was written from the description below and fails these checks:
 {failures}
@@ -41,6 +42,8 @@ def build_improve_messages(
         kind=get_kind(request.ticket_type).instruction,
         description=request.description,
     )
+    if request.template is not None:
+        user = "\n".join([user, *template_instructions(request.template)])
     return [
         {"role": "system", "content": SYSTEM_PROMPT.format(shape=json_shape())},
         {"role": "user", "content": user},

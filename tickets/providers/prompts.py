@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from tickets.kinds import get_kind
 
 from .schema import json_shape
+from .template_prompt import template_instructions
 
 # Recorded on every generation attempt and on the ticket it produced, so prompts can be
 # compared (success rate, quality score, cost). Change it with any change to what the model
@@ -67,6 +68,9 @@ class GenerationRequest:
     tech_stack: str = ""
     # Clarify-first answers, as stored on the ticket: [{"key", "question", "answer"}].
     clarifications: tuple[dict, ...] = ()
+    # The ticket template chosen on the generator (tickets/ticket_templates/spec.TemplateSpec),
+    # as snapshotted on the ticket; None: no template.
+    template: object | None = None
 
 
 def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
@@ -91,6 +95,7 @@ def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
             request.description,
             ">>>",
             *answers,
+            *template_instructions(request.template),
         ]
     )
     return [

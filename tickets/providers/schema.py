@@ -91,7 +91,8 @@ def _string_list(data: dict, key: str, errors: list[str], *, max_items: int) -> 
     return items
 
 
-def _criteria(data: dict, errors: list[str]) -> list[dict[str, str]]:
+def _criteria(data: dict, errors: list[str], *,
+              outcome_only: bool = False) -> list[dict[str, str]]:
     value = data.get("acceptance_criteria")
     if not isinstance(value, list) or not value:
         errors.append("acceptance_criteria must be a non-empty list of {given, when, then} objects")
@@ -103,6 +104,10 @@ def _criteria(data: dict, errors: list[str]) -> list[dict[str, str]]:
             continue
         clause = {}
         for part in ("given", "when", "then"):
+            if outcome_only and part != "then":
+                # A checklist criterion (a template's style) is its outcome alone.
+                clause[part] = ""
+                continue
             text = item.get(part)
             if not isinstance(text, str) or not text.strip():
                 errors.append(f"acceptance_criteria[{index}].{part} must be a non-empty string")
@@ -152,12 +157,15 @@ def _story_points(data: dict, errors: list[str]) -> int | None:
     return value
 
 
-def validate_ticket(data: Any, *, ticket_type: str) -> dict[str, Any]:
+def validate_ticket(data: Any, *, ticket_type: str, template=None) -> dict[str, Any]:
     """Check `data` against the ticket schema for `ticket_type` and return it normalised.
 
     Which kind-specific fields are required (and which are emptied) is the kind's
-    (tickets/kinds.py). Raises TicketSchemaError with every problem found. Unknown keys are
-    dropped.
+    (tickets/kinds.py). A `template` (tickets/ticket_templates/spec.py) shapes the result:
+    checklist criteria need only their outcome, a hidden user story is not required, and
+    `TemplateSpec.shape` empties hidden sections, keeps labels from its vocabulary and saves
+    the priority as its scheme's level. Raises TicketSchemaError with every problem found.
+    Unknown keys are dropped.
     """
     kind = KINDS.get(ticket_type)
     if kind is None:
@@ -177,7 +185,8 @@ def validate_ticket(data: Any, *, ticket_type: str) -> dict[str, Any]:
         "type": ticket_type,
         "summary": _text(data, "summary", errors, required=True, max_len=SUMMARY_MAX),
         "user_story": _text(data, "user_story", errors, required=False, max_len=TEXT_MAX),
-        "acceptance_criteria": _criteria(data, errors),
+        "acceptance_criteria": _criteria(
+            data, errors, outcome_only=template is not None and template.checklist),
         "priority": priority,
         "labels": _labels(data, errors),
         "story_points": _story_points(data, errors),
@@ -189,7 +198,7 @@ def validate_ticket(data: Any, *, ticket_type: str) -> dict[str, Any]:
         "out_of_scope": [],
         "success_measures": [],
     }
-    if kind.user_story:
+    if kind.user_story and not (template is not None and template.hides("user_story")):
         if not USER_STORY_RE.match(result["user_story"]):
             errors.append('user_story must read "As a <role>, I want <goal> so that <benefit>"')
     else:
@@ -210,4 +219,4 @@ def validate_ticket(data: Any, *, ticket_type: str) -> dict[str, Any]:
                 errors.append(f"{key} must list at least one item for an {ticket_type}")
     if errors:
         raise TicketSchemaError(errors)
-    return result
+    return template.shape(result) if template is not None else result

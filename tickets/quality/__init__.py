@@ -21,12 +21,17 @@ __all__ = ["CHECK_VERSION", "HARD_RULES", "RuleResult", "Scorecard", "check_tick
 
 
 def check_ticket(
-    content: dict, *, description: str, ticket_type: str, language: str = "en"
+    content: dict, *, description: str, ticket_type: str, language: str = "en", template=None
 ) -> Scorecard:
     """Score `content` (the shape of `Ticket.content()`: title, summary, user_story,
     acceptance_criteria [{given, when, then}], priority, labels, story_points,
     technical_notes, steps_to_reproduce, expected_behaviour, actual_behaviour) written from
     `description` as a `ticket_type`. Rules that depend on English wording run only when
-    `language` is "en"; the others (counts, copies, facts carried over, estimability) always."""
+    `language` is "en"; the others (counts, copies, facts carried over, estimability) always.
+
+    `template` (a `tickets.ticket_templates.spec.TemplateSpec`, or None) shapes the check: a
+    rule that reads only sections the template hides does not apply, checklist criteria (an
+    outcome only) are not asked for a When, and its Definition of Ready items are added as
+    rules (free-text ones listed as to confirm, not scored)."""
     return run_rules(content, description=description, ticket_type=ticket_type,
-                     language=language)
+                     language=language, template=template)

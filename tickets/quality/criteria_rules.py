@@ -59,7 +59,7 @@ def criteria_count(ticket: CheckedTicket) -> str:
 @rule("criteria_one_when", "One When each", _FIELDS)
 def criteria_one_when(ticket: CheckedTicket) -> str | None:
     language = ticket.language.split("-")[0].casefold()
-    if language not in _WHEN_RES or not ticket.criteria:
+    if language not in _WHEN_RES or not ticket.criteria or ticket.checklist:
         return None
     leading, anywhere = _WHEN_RES[language]
     whens = [leading.sub("", criterion["when"].lower()) for criterion in ticket.criteria]

@@ -14,6 +14,7 @@ from tickets.quality.criteria_rules import (
     criteria_observable,
     criteria_one_when,
 )
+from tickets.quality.readiness import ready_results
 from tickets.quality.registry import Rule
 from tickets.quality.scope_rules import estimate, no_copy
 from tickets.quality.scorecard import HARD_RULES, Scorecard
@@ -44,12 +45,25 @@ RULES: list[Rule] = [
 HARD_RULE_WEIGHT = 2
 
 
-def run_rules(content: dict, *, description: str, ticket_type: str, language: str) -> Scorecard:
+def _applies(rule: Rule, template) -> bool:
+    """A rule judging a section the template hides (its first field: the others are context,
+    as the criteria are to the estimate) has nothing to judge."""
+    return template is None or not template.hides(rule.fields[0])
+
+
+def run_rules(content: dict, *, description: str, ticket_type: str, language: str,
+              template=None) -> Scorecard:
     ticket = CheckedTicket(content, description=description, ticket_type=ticket_type,
-                           language=language)
-    results = tuple(result for rule in RULES if (result := rule.result(ticket)) is not None)
+                           language=language,
+                           checklist=template is not None and template.checklist)
+    results = tuple(result for rule in RULES
+                    if _applies(rule, template) and (result := rule.result(ticket)) is not None)
+    to_confirm: tuple[str, ...] = ()
+    if template is not None:
+        results += tuple(ready_results(ticket, template.checks, template.labels))
+        to_confirm = tuple(item.text for item in template.to_confirm)
     weights = [HARD_RULE_WEIGHT if result.key in HARD_RULES else 1 for result in results]
     earned = sum(weight for weight, result in zip(weights, results, strict=True)
                  if result.passed)
     score = round(100 * earned / sum(weights)) if results else 100
-    return Scorecard(score=score, results=results)
+    return Scorecard(score=score, results=results, to_confirm=to_confirm)

@@ -29,6 +29,9 @@ class Scorecard:
     score: int  # 0–100
     results: tuple[RuleResult, ...]  # the rules that applied, in RULES order
     version: str = CHECK_VERSION
+    # A template's free-text Definition of Ready items: shown for the team to confirm, never
+    # scored (no rule can judge "designs attached").
+    to_confirm: tuple[str, ...] = ()
 
     @property
     def passed(self) -> bool:
@@ -48,13 +51,17 @@ class Scorecard:
         return tuple(fields)
 
     def to_dict(self) -> dict:
-        return {"score": self.score, "version": self.version,
+        data = {"score": self.score, "version": self.version,
                 "rules": [result.to_dict() for result in self.results]}
+        if self.to_confirm:
+            data["to_confirm"] = list(self.to_confirm)
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "Scorecard":
         return cls(score=int(data["score"]), version=str(data.get("version", "")),
-                   results=tuple(RuleResult.from_dict(rule) for rule in data.get("rules", ())))
+                   results=tuple(RuleResult.from_dict(rule) for rule in data.get("rules", ())),
+                   to_confirm=tuple(str(item) for item in data.get("to_confirm", ())))
 
 
 # Rules a model's reply must pass or get one repair round (tickets/providers/chain.py), as

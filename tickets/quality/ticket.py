@@ -15,12 +15,15 @@ def _text(value) -> str:
 
 
 class CheckedTicket:
-    def __init__(self, content: dict, *, description: str, ticket_type: str, language: str):
+    def __init__(self, content: dict, *, description: str, ticket_type: str, language: str,
+                 checklist: bool = False):
         self.content = content if isinstance(content, dict) else {}
         self.description = _text(description)
         self.ticket_type = ticket_type
         self.language = language
         self.english = language.split("-")[0].casefold() == "en"
+        # Checklist-style criteria (a template's choice) carry only an outcome, in "then".
+        self.checklist = checklist
         self._words: dict[str, list[str]] = {}
         self._fields: dict[str, str] = {}
         self._normalised: dict[str, str] = {}

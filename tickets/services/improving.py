@@ -145,7 +145,8 @@ def _rewrite(ticket: Ticket) -> Candidate:
     """Ask the provider chain for the ticket with its failing fields rewritten and merge only
     those fields into the current content. No transaction; raises GenerationFailed."""
     current = ticket.content()
-    checked = {"description": ticket.description, "ticket_type": ticket.ticket_type}
+    checked = {"description": ticket.description, "ticket_type": ticket.ticket_type,
+               "template": ticket.template_spec}
     before = check_ticket(current, **checked)
     fields = _fields_to_rewrite(before)
     request = GenerationRequest(
@@ -155,6 +156,7 @@ def _rewrite(ticket: Ticket) -> Candidate:
         product_area=ticket.product_area,
         tech_stack=ticket.tech_stack,
         clarifications=tuple(ticket.clarifications),
+        template=ticket.template_spec,
     )
     failures = [f"{result.label}: {result.message}" for result in before.failing]
     result = generate(

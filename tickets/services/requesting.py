@@ -51,7 +51,8 @@ def request_fingerprint(*, ticket_type: str, quality: str, description: str,
                         product_area: str = "", tech_stack: str = "",
                         clarifications: list[dict] | None = None,
                         regenerated_from: Ticket | None = None,
-                        max_children: int | None = None) -> str:
+                        max_children: int | None = None,
+                        template: str | None = None) -> str:
     """SHA-256 of what a generation request asks for, kept beside its nonce: a resent
     request matches it, a different request under the same nonce does not."""
     asked = {
@@ -59,6 +60,8 @@ def request_fingerprint(*, ticket_type: str, quality: str, description: str,
         "product_area": product_area, "tech_stack": tech_stack,
         "clarifications": clarifications or [],
         "regenerated_from": regenerated_from.pk if regenerated_from is not None else None,
+        # Only when chosen: requests without a template keep the fingerprints they had.
+        **({"template": template} if template else {}),
     }
     if max_children is not None:
         asked["max_children"] = max_children
@@ -83,6 +86,7 @@ def request_ticket_generation(
     limits: tuple[SpendLimit, ...] = (),
     spender: str | None = None,
     max_children: int | None = None,
+    template=None,
 ) -> Ticket:
     """Create a queued ticket paid by `account` and enqueue its generation (with the answers
     to clarifying questions, `clarifications`, stored on it and read by the generator).
@@ -102,11 +106,16 @@ def request_ticket_generation(
     form, retried API call) and reserves nothing more; with a different request it raises
     IdempotencyConflict. Raises InsufficientTokens / LimitReached / AccountClosed /
     UnknownPrice, leaving nothing written.
+
+    `template` (a `TemplateChoice` the caller checked the workspace may use) is linked and its
+    settings snapshotted on the ticket (`Ticket.template`, `Ticket.template_snapshot`): the
+    generation and every later quality check read that snapshot.
     """
     fingerprint = request_fingerprint(
         ticket_type=ticket_type, quality=quality, description=description,
         product_area=product_area, tech_stack=tech_stack, clarifications=clarifications,
-        regenerated_from=regenerated_from, max_children=max_children)
+        regenerated_from=regenerated_from, max_children=max_children,
+        template=template.id if template else None)
     if spender is None:
         spender = f"user:{owner.pk}" if owner is not None else f"visitor:{visitor.pk}"
     try:
@@ -117,6 +126,8 @@ def request_ticket_generation(
             regenerated_from=regenerated_from, clarifications=clarifications,
             organization=organization, limits=limits, spender=spender,
             request_hash=fingerprint, max_children=max_children,
+            template=template.template if template else None,
+            template_snapshot=template.spec.to_dict() if template else None,
         )
     except IntegrityError:
         # The same request, sent at the same moment, committed its ticket after this one
@@ -226,6 +237,7 @@ def submit_ticket_request(
     regenerated_from: Ticket | None = None,
     clarifications: list[dict] | None = None,
     max_children: int | None = None,
+    template=None,
 ) -> Submission:
     """The generator form's submit: start the generation, or say what to show instead.
 
@@ -270,6 +282,7 @@ def submit_ticket_request(
             regenerated_from=regenerated_from,
             clarifications=clarifications,
             max_children=max_children,
+            template=template,
         )
     except InsufficientTokens as error:
         return Submission(SubmitStep.NOT_ENOUGH, replace(quote, balance=error.available))

@@ -210,6 +210,7 @@ def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
         product_area=ticket.product_area,
         tech_stack=ticket.tech_stack,
         clarifications=tuple(ticket.clarifications),
+        template=ticket.template_spec,
     )
     with _heartbeat(ticket.pk, token):
         outcome = _generate(ticket, request)

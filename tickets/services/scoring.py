@@ -21,7 +21,8 @@ def score_ticket(*, ticket: Ticket) -> Scorecard:
     score always describes the stored content.
     """
     scorecard = check_ticket(
-        ticket.content(), description=ticket.description, ticket_type=ticket.ticket_type
+        ticket.content(), description=ticket.description, ticket_type=ticket.ticket_type,
+        template=ticket.template_spec,  # its snapshot: a re-score checks what it was made with
     )
     ticket.quality_report = scorecard.to_dict()
     ticket.quality_score = scorecard.score

@@ -33,6 +33,7 @@ from tickets.models import Status, Ticket, is_public_id
 from tickets.models.splits import MAX_CHILDREN, Split
 from tickets.providers import is_offline_mode
 from tickets.quotes import GenerationQuote, quote_generation, split_prices
+from tickets.ticket_templates.selectors import find_template, request_scope
 from tickets.views import similar
 
 PAGE_SIZE = 20
@@ -132,22 +133,26 @@ def new_ticket(request):
                 "quality": source.quality,
                 "product_area": source.product_area,
                 "tech_stack": source.tech_stack,
+                "template": (source.template_snapshot or {}).get("id", ""),
             }
             if source.clarifications:
                 # Regenerating asks nothing again: the first answers still apply.
                 initial |= {"clarified": True,
                             "clarifications": clarifying.sign(source.clarifications)}
-        form = GenerateForm(initial=initial)
+        chosen = find_template(request.GET.get("template", ""), **request_scope(request))
+        if chosen is not None:  # "Use on the generator" from a template's page
+            initial |= {"template": chosen.id, "ticket_type": chosen.spec.ticket_type}
+        form = GenerateForm(initial=initial, template_scope=request_scope(request))
         give_visitor_id(request=request)  # before the form can be sent twice at once
         return render(request, "tickets/new.html",
                       _generator_context(request, form, source=source, part="ticket_form"))
 
     if request.POST.get("back"):
         # From the confirmation or not-enough step: the form again, as the user left it.
-        form = GenerateForm(initial=request.POST.dict())
+        form = GenerateForm(initial=request.POST.dict(), template_scope=request_scope(request))
         return _render_generator(request, "ticket_form",
                                  _generator_context(request, form, source=source))
-    form = GenerateForm(request.POST)
+    form = GenerateForm(request.POST, template_scope=request_scope(request))
     if not form.is_valid():
         return _render_generator(request, "ticket_form",
                                  _generator_context(request, form, source=source))

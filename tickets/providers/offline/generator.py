@@ -24,6 +24,7 @@ from .criteria import carry_facts
 from .feature_criteria import outcome_criteria
 from .reading import read
 from .task_criteria import done_criteria
+from .templated import apply_template
 
 NAME = "offline"
 MODEL_NAME = "offline-rules-v2"
@@ -88,7 +89,8 @@ def generate_offline(request: GenerationRequest) -> dict:
                                    for item in acceptance]
     data = say_once(data, described)
     data["acceptance_criteria"] = carry_facts(data["acceptance_criteria"], described)
-    return validate_ticket(data, ticket_type=kind.value)
+    data = apply_template(data, request, described)
+    return validate_ticket(data, ticket_type=kind.value, template=request.template)
 
 
 # A criterion's clause or a step longer than this is a paragraph, not a check.
