@@ -3,7 +3,7 @@ from django.urls import path, register_converter
 from tickets import views
 from tickets.models import PUBLIC_ID_REGEX
 from tickets.ticket_templates import views as template_views
-from tickets.views import history, similar, splits
+from tickets.views import downloads, history, similar, splits
 
 
 class PublicIdConverter:
@@ -25,7 +25,7 @@ urlpatterns = [
     path("tickets/", views.ticket_list, name="list"),
     path("tickets/new/", views.new_ticket, name="new"),
     path("tickets/similar/", similar.similar_tickets, name="similar"),
-    path("tickets/export/", views.tickets_export, name="export_many"),
+    path("tickets/export/", downloads.tickets_export, name="export_many"),
     path("tickets/templates/", template_views.template_list, name="templates"),
     path("tickets/templates/new/", template_views.template_new, name="template_new"),
     path("tickets/templates/<str:template_id>/", template_views.template_detail,
@@ -42,7 +42,7 @@ urlpatterns = [
     path("tickets/<ticket_id:public_id>/delete/", views.ticket_delete, name="delete"),
     path("tickets/<ticket_id:public_id>/move/", views.ticket_move, name="move"),
     path("tickets/<ticket_id:public_id>/rate/", views.ticket_rate, name="rate"),
-    path("tickets/<ticket_id:public_id>/export/<str:fmt>/", views.ticket_export, name="export"),
+    path("tickets/<ticket_id:public_id>/export/<str:fmt>/", downloads.ticket_export, name="export"),
     path("tickets/<ticket_id:public_id>/improve/", history.ticket_improve, name="improve"),
     path("tickets/<ticket_id:public_id>/improvement/", history.ticket_improvement,
          name="improvement"),

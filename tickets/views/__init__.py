@@ -1,4 +1,5 @@
-"""Ticket pages: the generator, the status fragment, the library, a ticket, its exports.
+"""Ticket pages: the generator, the status fragment, the library, a ticket (its downloads are
+tickets/views/downloads.py).
 
 Every view that names a ticket looks it up in `visible_tickets(request)`, so someone
 else's ticket is a 404 on every route. Views validate, call one service, and render; one
@@ -12,7 +13,7 @@ from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, HttpResponseBadRequest
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -355,44 +356,6 @@ def ticket_rate(request, public_id: str):
     if not form.is_valid():
         messages.error(request, "Choose helpful or not helpful (comments up to 1,000 characters).")
     return redirect("tickets:detail", public_id=ticket.public_id)
-
-
-def _download(tickets: list[Ticket], export: exports.ExportFormat, basename: str) -> HttpResponse:
-    response = HttpResponse(export.render(selectors.with_children(tickets)),
-                            content_type=export.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{basename}.{export.extension}"'
-    return response
-
-
-@require_GET
-def ticket_export(request, public_id: str, fmt: str):
-    ticket = _visible_ticket(request, public_id, status=Status.SUCCEEDED)
-    if fmt not in EXPORT_FORMATS:
-        raise Http404("Unknown export format.")
-    return _download([ticket], EXPORT_FORMATS[fmt], f"ticket-{ticket.public_id}")
-
-
-@require_GET
-def tickets_export(request):
-    """Several tickets in one file: `?format=csv&ids=<public id>&ids=<public id>` (all
-    visible ones if no ids)."""
-    export = EXPORT_FORMATS.get(request.GET.get("format", ""))
-    if export is None:
-        *rest, last = EXPORT_FORMATS
-        return HttpResponseBadRequest(f"Choose an export format: {', '.join(rest)} or {last}.")
-    ids = set(request.GET.getlist("ids"))
-    if not all(is_public_id(value) for value in ids):
-        return HttpResponseBadRequest("That is not a ticket id: choose tickets from your list.")
-    tickets = selectors.workspace_tickets(request).filter(status=Status.SUCCEEDED)
-    if ids:
-        tickets = tickets.filter(public_id__in=ids)
-        if tickets.count() != len(ids):
-            raise Http404("No such ticket.")
-    tickets = list(tickets.order_by("-created_at", "-id")[:500])
-    if not tickets:
-        messages.info(request, "There are no finished tickets to export yet.")
-        return redirect("tickets:list")
-    return _download(tickets, export, f"tickets-{timezone.now():%Y%m%d}")
 
 
 @require_GET
