@@ -101,3 +101,7 @@ class GenerationAttemptAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Prompt versions and experiments have their own module.
+from tickets import admin_prompts  # noqa: E402, F401

@@ -57,6 +57,23 @@ REPAIR_PROMPT = (
 
 
 @dataclass(frozen=True)
+class PromptTexts:
+    """The words of one prompt version (tickets.models.PromptVersion, or the code's own):
+    the system prompt, with `{shape}` where the JSON keys go, and the kind's instruction."""
+
+    label: str
+    system_prompt: str
+    instruction: str
+
+
+def code_prompt(ticket_type: str) -> PromptTexts:
+    """The prompt in this file and the kind registry: what a type gets when no stored
+    version is live for it."""
+    return PromptTexts(label=PROMPT_VERSION, system_prompt=SYSTEM_PROMPT,
+                       instruction=get_kind(ticket_type).instruction)
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     """What a generator needs: the user's words and the shape of ticket they asked for."""
 
@@ -67,10 +84,18 @@ class GenerationRequest:
     tech_stack: str = ""
     # Clarify-first answers, as stored on the ticket: [{"key", "question", "answer"}].
     clarifications: tuple[dict, ...] = ()
+    # The prompt version assigned to the ticket; None: the code's prompt (`code_prompt`).
+    prompt: PromptTexts | None = None
+
+    @property
+    def prompt_texts(self) -> PromptTexts:
+        return self.prompt or code_prompt(self.ticket_type)
 
 
 def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
-    """The chat messages for one generation: system rules, then the user's request."""
+    """The chat messages for one generation: system rules, then the user's request, in the
+    words of the request's prompt version."""
+    texts = request.prompt_texts
     context = []
     if request.product_area:
         context.append(f"Product area: {request.product_area}")
@@ -84,7 +109,7 @@ def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
                    ">>>"]
     user = "\n".join(
         [
-            get_kind(request.ticket_type).instruction,
+            texts.instruction,
             *context,
             "Description (between the markers):",
             "<<<",
@@ -94,9 +119,15 @@ def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
         ]
     )
     return [
-        {"role": "system", "content": SYSTEM_PROMPT.format(shape=json_shape())},
+        {"role": "system", "content": system_message(texts.system_prompt)},
         {"role": "user", "content": user},
     ]
+
+
+def system_message(system_prompt: str) -> str:
+    """A system prompt with the JSON keys in place of `{shape}`. A plain replace, not
+    `str.format`: a staff-written version may contain other braces."""
+    return system_prompt.replace("{shape}", json_shape())
 
 
 def build_repair_messages(
