@@ -72,7 +72,7 @@ class ArmStats:
         if row["rating"] is not None:
             self.rated += 1
             self.helpful += row["rating"] == 1
-        self.cost += row["cost"] or 0
+        self.cost += row["provider_cost"] or 0
 
     @property
     def mean_score(self) -> float | None:
@@ -223,10 +223,11 @@ def _ticket_rows(start: datetime, end: datetime):
         first_score=Subquery(TicketVersion.objects.filter(ticket=OuterRef("pk"), number=1)
                              .values("quality_score")[:1]),
         repaired=Exists(attempts.filter(outcome=GenerationAttempt.Outcome.INVALID)),
-        cost=Subquery(attempts.order_by().values("ticket").annotate(total=Sum("cost"))
+        provider_cost=Subquery(attempts.order_by().values("ticket").annotate(total=Sum("cost"))
                       .values("total")),
     ).values("ticket_type", "prompt_id", "prompt_experiment_id", "prompt_version", "generator",
-             "status", "rating", "created_at", "finished_at", "first_score", "repaired", "cost")
+             "status", "rating", "created_at", "finished_at", "first_score", "repaired",
+             "provider_cost")
 
 
 def compare_prompts(*, start: datetime, end: datetime) -> list[TypeComparison]:
