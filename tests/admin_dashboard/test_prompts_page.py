@@ -8,10 +8,13 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.urls import reverse
 from django.utils import timezone
+from playwright.sync_api import expect
 
-from tests.builders import funded_user
+from tests.builders import funded_user, make_staff
+from tests.helpers import check_page, sign_in_with_totp_in_browser
 from tickets.models import GenerationAttempt, PromptExperiment, Ticket, TicketVersion
 from tickets.prompt_stats import MIN_TICKETS
 from tickets.services import prompts as prompt_services
@@ -154,3 +157,27 @@ def test_a_stopped_experiment_without_tickets_in_range_is_not_listed(staff_clien
     assert PromptExperiment.objects.filter(stopped_at__isnull=False).exists()
     assert "data-experiment=" not in html
     assert "No finished story tickets in this range." in html
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("dark", [False, True])
+def test_the_prompts_page_with_an_experiment_fits_a_phone_and_passes_axe(make_page, dark):
+    staff = make_staff(mfa=False, email="prompts@example.com")
+    secret = generate_totp_secret()
+    TOTP.activate(staff, secret)
+    owner = funded_user(tokens=1)
+    control, candidate = version("v4"), version("v5")
+    experiment = prompt_services.start_prompt_experiment(
+        control=control, candidate=candidate, candidate_share=20, actor=staff,
+        reason="Do shorter instructions keep the quality?")
+    for arm in (control, candidate):
+        seed(owner, prompt=arm, experiment=experiment, score=88, rating=1)
+    seed(owner, score=70, generator="offline")
+
+    page = make_page(360, axe=True, dark=dark)
+    sign_in_with_totp_in_browser(page, staff, secret)
+    page.goto(URL)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Prompts")
+    expect(page.locator('[data-verdict="not_enough_data"]')).to_be_visible()
+    check_page(page, f"dashboard-prompts-{'dark' if dark else 'light'}")
