@@ -1,6 +1,14 @@
 from django.urls import path
 
-from admin_dashboard.views import growth, ops, overview, promotions, subscriptions, users
+from admin_dashboard.views import (
+    growth,
+    ops,
+    overview,
+    promotions,
+    prompts,
+    subscriptions,
+    users,
+)
 
 app_name = "admin_dashboard"
 urlpatterns = [
@@ -21,5 +29,6 @@ urlpatterns = [
     path("promotions/<int:pk>/deactivate/", promotions.deactivate_promotion,
          name="deactivate_promotion"),
     path("generations/", ops.generations, name="generations"),
+    path("prompts/", prompts.prompts, name="prompts"),
     path("health/", ops.health_page, name="health"),
 ]

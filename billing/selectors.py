@@ -13,10 +13,9 @@ from billing import stripe_api
 from billing.models import AUTO_TOP_UP_INTERVAL, AutoTopUp, PackSale, Purchase, TokenPack
 from billing.quotes import Quote, quote_pack
 from config.shared_tables import SharedTable
-from tokens.exceptions import UnknownPrice
 from tokens.models import TokenAccount
 from tokens.references import Described
-from tokens.selectors import get_balance, get_price
+from tokens.selectors import get_balance
 
 
 def is_local_checkout_enabled() -> bool:
@@ -147,17 +146,6 @@ def get_account_balance(account_id: int | None) -> int:
         return 0
     account = TokenAccount.objects.filter(pk=account_id).first()
     return get_balance(account)[2] if account is not None else 0
-
-
-def get_token_costs() -> dict[str, int | None]:
-    """What a token buys, from the price table (never hard-coded)."""
-    costs = {}
-    for name, key in (("standard", "ticket.standard"), ("advanced", "ticket.advanced")):
-        try:
-            costs[name] = get_price(key).tokens
-        except UnknownPrice:
-            costs[name] = None
-    return costs
 
 
 # --- Automatic top-up -----------------------------------------------------------------------

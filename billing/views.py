@@ -52,7 +52,6 @@ def pricing(request):
         "discount_percent": percent,
         "balance": (workspace.organization.token_account.available if workspace.is_team
                     else selectors.get_user_balance(user) if user.is_authenticated else None),
-        "costs": selectors.get_token_costs(),
         "test_mode": selectors.is_local_checkout_enabled(),
         "workspace": workspace,
         **plan_views.pricing_context(user, workspace),

@@ -138,3 +138,7 @@ class SplitAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Prompt versions and experiments have their own module.
+from tickets import admin_prompts  # noqa: E402, F401

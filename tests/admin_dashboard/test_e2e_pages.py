@@ -54,6 +54,7 @@ def test_every_dashboard_page_has_its_heading_fits_and_passes_axe(make_page, dem
         ("/dashboard/growth/", "Growth"),
         ("/dashboard/promotions/", "Promotions"),
         ("/dashboard/generations/", "Generations"),
+        ("/dashboard/prompts/", "Prompts"),
         ("/dashboard/health/", "Health"),
         ("/dashboard/audit/", "Audit log"),
     ]

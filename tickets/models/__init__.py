@@ -189,6 +189,15 @@ class Ticket(models.Model):
     # The prompt that produced the content (tickets/providers/prompts.PROMPT_VERSION), or the
     # offline generator's version; empty for tickets made before versions were recorded.
     prompt_version = models.CharField(max_length=40, blank=True)
+    # The prompt version assigned to it on its first run (tickets.services.prompts
+    # .assign_prompt), kept for every later run; null when the code's prompt applied. The
+    # experiment whose arm chose it, when one ran for the ticket's type.
+    prompt = models.ForeignKey("tickets.PromptVersion", null=True, blank=True,
+                               on_delete=models.PROTECT, related_name="tickets",
+                               editable=False)
+    prompt_experiment = models.ForeignKey("tickets.PromptExperiment", null=True, blank=True,
+                                          on_delete=models.PROTECT, related_name="tickets",
+                                          editable=False)
     edited_at = models.DateTimeField(null=True, blank=True)
     # The number of the content's current version (`TicketVersion`; 0 before the first
     # content). Every change of content moves it by a conditional update, so a change prepared
@@ -372,7 +381,8 @@ class GenerationAttempt(models.Model):
 
 # Tickets asked for in bulk from a CSV (tickets/models/batches.py), the splits of epics and
 # stories into their children (tickets/models/splits.py), the content's history and its paid
-# improvements (tickets/models/history.py).
+# improvements (tickets/models/history.py), prompt versions and their A/B experiments
+# (tickets/models/prompts.py).
 from tickets.models.batches import (  # noqa: E402, F401
     Batch,
     BatchRow,
@@ -384,6 +394,11 @@ from tickets.models.history import (  # noqa: E402, F401
     TicketImprovement,
     TicketVersion,
     VersionSource,
+)
+from tickets.models.prompts import (  # noqa: E402, F401
+    PromptExperiment,
+    PromptVersion,
+    PromptVersionFrozen,
 )
 from tickets.models.splits import (  # noqa: E402, F401
     Split,

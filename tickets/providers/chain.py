@@ -25,7 +25,7 @@ from tickets.quality import HARD_RULES, RuleResult, Scorecard, check_ticket
 
 from . import offline
 from .base import Completion, Provider, ProviderError, extract_json
-from .prompts import PROMPT_VERSION, GenerationRequest, build_messages, build_repair_messages
+from .prompts import GenerationRequest, build_messages, build_repair_messages
 from .registry import model_steps
 from .schema import TicketSchemaError, validate_ticket
 
@@ -95,13 +95,14 @@ def _wait_seconds(error: ProviderError, attempt: int, config: ChainConfig) -> fl
     return min(base + random.uniform(0, base * 0.1), config.retry_after_max)
 
 
-def _prompt_version(provider: Provider, model: str) -> str:
-    """What produced the content besides the model: our prompt, or for the offline generator
-    (which reads no prompt) its own version, its model name."""
-    return model if provider.name == offline.NAME else PROMPT_VERSION
+def _prompt_version(provider: Provider, model: str, request: GenerationRequest) -> str:
+    """What produced the content besides the model: the request's prompt version, or for the
+    offline generator (which reads no prompt) its own version, its model name."""
+    return model if provider.name == offline.NAME else request.prompt_texts.label
 
 
-def _error_record(provider: Provider, model: str, error: ProviderError, outcome: str):
+def _error_record(provider: Provider, model: str, error: ProviderError, outcome: str,
+                  request: GenerationRequest):
     return AttemptRecord(
         provider=provider.name,
         model=model,
@@ -109,7 +110,7 @@ def _error_record(provider: Provider, model: str, error: ProviderError, outcome:
         latency_ms=error.latency_ms,
         error_code=error.code,
         http_status=error.status,
-        prompt_version=_prompt_version(provider, model),
+        prompt_version=_prompt_version(provider, model, request),
     )
 
 
@@ -127,7 +128,8 @@ def _complete(
             return provider.complete(request, model=model, messages=messages)
         except ProviderError as error:
             final = not error.retryable or attempt == config.max_retries
-            record_attempt(_error_record(provider, model, error, "failed" if final else "retry"))
+            record_attempt(_error_record(provider, model, error, "failed" if final else "retry",
+                                         request))
             if final:
                 raise
             config.sleep(_wait_seconds(error, attempt, config))
@@ -143,7 +145,8 @@ def _validated(completion: Completion, request: GenerationRequest) -> dict:
 
 
 def _completion_record(
-    provider: Provider, completion: Completion, model: str, outcome: str, code: str = ""
+    provider: Provider, completion: Completion, model: str, outcome: str, code: str = "", *,
+    request: GenerationRequest,
 ) -> AttemptRecord:
     return AttemptRecord(
         provider=provider.name,
@@ -155,7 +158,7 @@ def _completion_record(
         prompt_tokens=completion.prompt_tokens,
         completion_tokens=completion.completion_tokens,
         cost=completion.cost,
-        prompt_version=_prompt_version(provider, model),
+        prompt_version=_prompt_version(provider, model, request),
     )
 
 
@@ -241,7 +244,8 @@ def generate(
                 content = _validated(completion, request)
             except TicketSchemaError as error:
                 code = "invalid_json" if "not valid JSON" in str(error) else "schema_invalid"
-                record_attempt(_completion_record(provider, completion, model, "invalid", code))
+                record_attempt(_completion_record(provider, completion, model, "invalid", code,
+                                                 request=request))
                 last_code = code
                 logger.info("%s model %s gave an invalid ticket: %s", provider.name, model, error)
                 if repairing:
@@ -249,7 +253,8 @@ def generate(
                 messages = build_repair_messages(messages, completion.content, error.errors)
                 continue
             reply = _checked(content, request,
-                             _completion_record(provider, completion, model, "success"))
+                             _completion_record(provider, completion, model, "success",
+                                                request=request))
             if flawed is not None:
                 reply = _settle_quality_repair(flawed, reply, record_attempt)
                 return _result(reply)

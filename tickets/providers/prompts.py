@@ -13,7 +13,10 @@ from .template_prompt import template_instructions
 # is told: SYSTEM_PROMPT, REPAIR_PROMPT, or a kind's instruction (tickets/kinds.py).
 # "v1" was the prompt before versions were recorded (attempts with an empty version).
 # "v3" added the answers to clarifying questions and each criterion's origin.
-PROMPT_VERSION = "v3"
+# "v4" added the epic kind: its instruction, and scope / out_of_scope / success_measures in
+# the JSON shape every kind is shown. (Stored versions, tickets/models/prompts.py, take over
+# from this code prompt for a type once one is live.)
+PROMPT_VERSION = "v4"
 
 # The rules repeat what the quality check enforces (tickets/quality), in its words.
 SYSTEM_PROMPT = """You are a senior product manager who writes tickets developers can start on
@@ -58,6 +61,23 @@ REPAIR_PROMPT = (
 
 
 @dataclass(frozen=True)
+class PromptTexts:
+    """The words of one prompt version (tickets.models.PromptVersion, or the code's own):
+    the system prompt, with `{shape}` where the JSON keys go, and the kind's instruction."""
+
+    label: str
+    system_prompt: str
+    instruction: str
+
+
+def code_prompt(ticket_type: str) -> PromptTexts:
+    """The prompt in this file and the kind registry: what a type gets when no stored
+    version is live for it."""
+    return PromptTexts(label=PROMPT_VERSION, system_prompt=SYSTEM_PROMPT,
+                       instruction=get_kind(ticket_type).instruction)
+
+
+@dataclass(frozen=True)
 class GenerationRequest:
     """What a generator needs: the user's words and the shape of ticket they asked for."""
 
@@ -71,10 +91,18 @@ class GenerationRequest:
     # The ticket template chosen on the generator (tickets/ticket_templates/spec.TemplateSpec),
     # as snapshotted on the ticket; None: no template.
     template: object | None = None
+    # The prompt version assigned to the ticket; None: the code's prompt (`code_prompt`).
+    prompt: PromptTexts | None = None
+
+    @property
+    def prompt_texts(self) -> PromptTexts:
+        return self.prompt or code_prompt(self.ticket_type)
 
 
 def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
-    """The chat messages for one generation: system rules, then the user's request."""
+    """The chat messages for one generation: system rules, then the user's request, in the
+    words of the request's prompt version."""
+    texts = request.prompt_texts
     context = []
     if request.product_area:
         context.append(f"Product area: {request.product_area}")
@@ -88,7 +116,7 @@ def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
                    ">>>"]
     user = "\n".join(
         [
-            get_kind(request.ticket_type).instruction,
+            texts.instruction,
             *context,
             "Description (between the markers):",
             "<<<",
@@ -99,9 +127,15 @@ def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
         ]
     )
     return [
-        {"role": "system", "content": SYSTEM_PROMPT.format(shape=json_shape())},
+        {"role": "system", "content": system_message(texts.system_prompt)},
         {"role": "user", "content": user},
     ]
+
+
+def system_message(system_prompt: str) -> str:
+    """A system prompt with the JSON keys in place of `{shape}`. A plain replace, not
+    `str.format`: a staff-written version may contain other braces."""
+    return system_prompt.replace("{shape}", json_shape())
 
 
 def build_repair_messages(

@@ -39,6 +39,7 @@ from tickets.providers import (
 )
 from tickets.quality.clarify import attribute_criteria
 from tickets.services.dispatch import dispatch_planning
+from tickets.services.prompts import assign_prompt
 from tickets.services.scoring import QUALITY_FIELDS, score_ticket
 from tickets.services.splitting import fail_split
 from tickets.services.versions import record_version
@@ -191,9 +192,11 @@ def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
     another run owns it, it is already finished, or it can no longer run.
 
     Claims the ticket by a conditional update (queued -> running, or a running ticket whose
-    lease lapsed), calls the provider chain with no transaction open while a heartbeat keeps
-    the lease, then either stores the result as version 1 (with its quality check,
-    `scoring.score_ticket`, and the prompt version that produced it) and captures the hold,
+    lease lapsed), takes the ticket's prompt version (`prompts.assign_prompt`: decided on the
+    first run, the same on every later one), calls the provider chain with no transaction
+    open while a heartbeat keeps the lease, then either stores the result as version 1
+    (with its quality check, `scoring.score_ticket`, and the prompt version that produced it)
+    and captures the hold,
     or marks it failed and releases the hold — each in one transaction that applies only if
     this run still owns the ticket, retried through a short database outage. So a task
     delivered twice captures once, and a failure never costs the user anything. Raises the
@@ -203,6 +206,7 @@ def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
     if claim is None:
         return None
     ticket, token = claim
+    prompt = assign_prompt(ticket=ticket)
     request = GenerationRequest(
         description=ticket.description,
         ticket_type=ticket.ticket_type,
@@ -211,6 +215,7 @@ def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
         tech_stack=ticket.tech_stack,
         clarifications=tuple(ticket.clarifications),
         template=ticket.template_spec,
+        prompt=prompt,
     )
     with _heartbeat(ticket.pk, token):
         outcome = _generate(ticket, request)

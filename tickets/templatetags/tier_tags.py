@@ -1,0 +1,15 @@
+"""`{% tiers as tiers %}`: the tiers on sale with their price and purpose (tickets/tiers.py),
+for the generator and for the pricing page (which may not import the tickets app)."""
+
+from django import template
+
+from tickets.tiers import list_tiers
+
+register = template.Library()
+
+
+@register.simple_tag
+def tiers(prices=None):
+    """The tiers with an active price; `prices` (quality -> tokens) when the view has read
+    them already."""
+    return list_tiers(prices)
