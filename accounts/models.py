@@ -143,6 +143,9 @@ class StaffAction(models.Model):
         RETRY_WEBHOOK = "retry_webhook", "Retried webhook"
         APPROVE_REFERRAL = "approve_referral", "Approved a referral"
         REJECT_REFERRAL = "reject_referral", "Rejected a referral"
+        START_PROMPT_EXPERIMENT = "start_prompt_experiment", "Started a prompt experiment"
+        STOP_PROMPT_EXPERIMENT = "stop_prompt_experiment", "Stopped a prompt experiment"
+        MAKE_PROMPT_LIVE = "make_prompt_live", "Made a prompt version live"
 
     actor = models.ForeignKey(
         "accounts.User", null=True, on_delete=models.SET_NULL, related_name="staff_actions"

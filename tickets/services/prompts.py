@@ -14,15 +14,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.models import StaffAction
 from accounts.services import record_staff_action
 from tickets.models import PromptExperiment, PromptVersion, PromptVersionFrozen, Ticket
 from tickets.models.prompts import PROMPT_TEXT_FIELDS
 from tickets.providers.prompts import PROMPT_VERSION, PromptTexts, code_prompt
 
-# Audit-log actions (accounts.StaffAction.action values).
-ACTION_START = "start_prompt_experiment"
-ACTION_STOP = "stop_prompt_experiment"
-ACTION_LIVE = "make_prompt_live"
+# Audit-log actions.
+ACTION_START = StaffAction.Action.START_PROMPT_EXPERIMENT
+ACTION_STOP = StaffAction.Action.STOP_PROMPT_EXPERIMENT
+ACTION_LIVE = StaffAction.Action.MAKE_PROMPT_LIVE
 # Buckets of the hash that splits an experiment: 10,000 give shares in steps of 0.01%.
 BUCKETS = 10_000
 
