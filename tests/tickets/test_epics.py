@@ -409,3 +409,12 @@ def test_staff_read_a_split_and_its_slots_in_the_admin(offline, committing, supe
     assert page.status_code == 200 and "Slot" in page.content.decode()
     ticket_page = superuser_client.get(f"/admin/tickets/ticket/{epic.children.first().pk}/change/")
     assert ticket_page.status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_pricing_page_says_what_an_epic_and_each_story_cost(prices, client):
+    page = client.get(reverse("billing:pricing")).content.decode()
+    assert "1 Standard epic = 1 token + 1 per story it splits into (3 to 8: up to 9 tokens)" in (
+        page)
+    assert "1 Advanced epic = 2 tokens + 2 per story it splits into (3 to 8: up to 18 tokens)" in (
+        page)
