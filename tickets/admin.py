@@ -16,40 +16,36 @@ from tickets.services.scoring import score_ticket
 from tickets.services.versions import record_version
 
 
-class AttemptInline(admin.TabularInline):
-    model = GenerationAttempt
+class ReadOnlyInline(admin.TabularInline):
+    """A record staff read beside its parent and never add, change or delete here (each
+    subclass sets `readonly_fields = fields`)."""
+
     extra = 0
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class AttemptInline(ReadOnlyInline):
+    model = GenerationAttempt
     fields = ["created_at", "provider", "model_name", "prompt_version", "outcome", "error_code",
               "http_status", "latency_ms", "prompt_tokens", "completion_tokens", "cost"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class VersionInline(admin.TabularInline):
+class VersionInline(ReadOnlyInline):
     model = TicketVersion
-    extra = 0
-    can_delete = False
     fields = ["number", "source", "quality_score", "note", "created_at"]
     readonly_fields = fields
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-
-class ImprovementInline(admin.TabularInline):
+class ImprovementInline(ReadOnlyInline):
     model = TicketImprovement
     fk_name = "ticket"
-    extra = 0
-    can_delete = False
     fields = ["created_at", "status", "cost", "hold", "base_version", "score_before",
               "score_after", "fields", "error_code", "finished_at"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Ticket)
@@ -105,15 +101,10 @@ class GenerationAttemptAdmin(admin.ModelAdmin):
         return False
 
 
-class SplitSlotInline(admin.TabularInline):
+class SplitSlotInline(ReadOnlyInline):
     model = SplitSlot
-    extra = 0
-    can_delete = False
     fields = ["position", "hold", "child"]
     readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Split)

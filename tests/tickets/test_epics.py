@@ -418,3 +418,18 @@ def test_the_pricing_page_says_what_an_epic_and_each_story_cost(prices, client):
         page)
     assert "1 Advanced epic = 2 tokens + 2 per story it splits into (3 to 8: up to 18 tokens)" in (
         page)
+
+
+@pytest.mark.django_db
+def test_an_unusable_plan_from_the_model_falls_back_to_the_offline_planner(fake_openrouter,
+                                                                           committing):
+    fake_openrouter.queue(PRIMARY, epic_reply(), Reply(content='{"children": "three"}'))
+    user = funded_user(12)
+    with committing():
+        epic = request_epic(user, max_children=5)
+    epic.refresh_from_db()
+    assert epic.split.planner == "offline" and epic.children.count() == 3
+    assert [child.position for child in epic.children.order_by("position")] == [1, 2, 3]
+    plan_attempt = epic.attempts.get(prompt_version="plan-v1")
+    assert (plan_attempt.outcome, plan_attempt.error_code) == ("invalid", "invalid_plan")
+    assert holds_of(epic)[HoldStatus.RELEASED] == 2

@@ -16,9 +16,9 @@ from tickets.quality.clarify import MAX_QUESTIONS, Question
 
 from . import openrouter
 from .base import ProviderError, extract_json
-from .chain import AttemptRecord
 from .prompts import GenerationRequest
 from .registry import model_steps
+from .single_call import call_once
 
 # Seconds the model has to answer before the questions are skipped: the user is waiting on
 # the generator's Generate button.
@@ -85,20 +85,13 @@ def word_questions(asked: list[Question], *, description: str, ticket_type: str,
         ticket_type=ticket_type,
         description=description,
     )
-    record = AttemptRecord(provider=provider.name, model=model, outcome="failed",
-                           prompt_version=PROMPT_VERSION)
+    reply = call_once(provider, model=model, request=request, prompt=prompt,
+                      prompt_version=PROMPT_VERSION, record_attempt=record_attempt)
+    if isinstance(reply, ProviderError):
+        raise ClarifyUnavailable(reply.code) from reply
+    record = reply.record
     try:
-        completion = provider.complete(request, model=model,
-                                       messages=[{"role": "user", "content": prompt}])
-    except ProviderError as error:
-        record_attempt(replace(record, error_code=error.code, http_status=error.status,
-                               latency_ms=error.latency_ms))
-        raise ClarifyUnavailable(error.code) from error
-    record = replace(record, latency_ms=completion.latency_ms, http_status=completion.http_status,
-                     prompt_tokens=completion.prompt_tokens,
-                     completion_tokens=completion.completion_tokens, cost=completion.cost)
-    try:
-        questions = _parsed(completion.content, asked)
+        questions = _parsed(reply.completion.content, asked)
     except (ValueError, AttributeError, TypeError) as error:
         record_attempt(replace(record, outcome="invalid", error_code="invalid_json"))
         raise ClarifyUnavailable("invalid_json") from error

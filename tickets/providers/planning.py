@@ -6,7 +6,6 @@ never blocks: on any failure — no model configured, an error, an unusable repl
 planner's plan is used (tickets/providers/offline/epics.py).
 """
 
-import json
 from dataclasses import dataclass, replace
 
 from tickets.kinds import get_kind
@@ -14,10 +13,10 @@ from tickets.models.splits import MIN_CHILDREN
 
 from . import openrouter
 from .base import ProviderError, extract_json
-from .chain import AttemptRecord
 from .offline import epics
 from .prompts import GenerationRequest
 from .registry import model_steps
+from .single_call import call_once
 
 PROMPT_VERSION = "plan-v1"
 OFFLINE_PLANNER = "offline"
@@ -109,21 +108,14 @@ def plan_split(content: dict, *, parent_type: str, child_type: str, quality: str
         title_min=TITLE_MIN, title_max=TITLE_MAX, ticket=_ticket_text(content))
     request = GenerationRequest(description=content["summary"], ticket_type=child_type,
                                 quality=quality)
-    record = AttemptRecord(provider=provider.name, model=model, outcome="failed",
-                           prompt_version=PROMPT_VERSION)
-    try:
-        completion = provider.complete(request, model=model,
-                                       messages=[{"role": "user", "content": prompt}])
-    except ProviderError as error:
-        record_attempt(replace(record, error_code=error.code, http_status=error.status,
-                               latency_ms=error.latency_ms))
+    reply = call_once(provider, model=model, request=request, prompt=prompt,
+                      prompt_version=PROMPT_VERSION, record_attempt=record_attempt)
+    if isinstance(reply, ProviderError):
         return offline_plan(content, child_type=child_type, max_children=max_children)
-    record = replace(record, latency_ms=completion.latency_ms, http_status=completion.http_status,
-                     prompt_tokens=completion.prompt_tokens,
-                     completion_tokens=completion.completion_tokens, cost=completion.cost)
+    record = reply.record
     try:
-        children = validate_plan(extract_json(completion.content), max_children=max_children)
-    except (UnusablePlan, ValueError, TypeError, AttributeError, json.JSONDecodeError):
+        children = validate_plan(extract_json(reply.completion.content), max_children=max_children)
+    except (ValueError, TypeError, AttributeError):  # UnusablePlan is a ValueError
         record_attempt(replace(record, outcome="invalid", error_code="invalid_plan"))
         return offline_plan(content, child_type=child_type, max_children=max_children)
     record_attempt(replace(record, outcome="success"))
