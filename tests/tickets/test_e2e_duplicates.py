@@ -71,3 +71,24 @@ def test_the_submit_warns_when_the_live_check_was_not_seen(make_page, live_serve
     assert Ticket.objects.filter(owner=user).count() == 1
     step.get_by_role("link", name="Open it").click()
     expect(page).to_have_url(re.compile(rf"/tickets/{existing.public_id}/$"))
+
+
+def test_a_check_due_while_the_form_is_sent_never_cancels_the_submit(make_page, live_server,
+                                                                     fake_openrouter, settings,
+                                                                     tasks_inline):
+    """Generate clicked right after typing: the model takes 2 s, so the check that falls due
+    600 ms after the last keystroke comes while the form is being sent. It is dropped; the
+    submit's answer (the ticket) still arrives."""
+    from .fake_openrouter import slow
+
+    settings.OPENROUTER_READ_TIMEOUT = 10
+    fake_openrouter.default = slow(2.0)
+    user = funded_user(5)
+    page = make_page(1280)
+    sign_in_browser_as(page, live_server, user)
+    page.goto("/tickets/new/")
+    page.get_by_label("What needs doing?").fill(PARAPHRASE)
+    page.get_by_label("Story", exact=True).check()
+    page.get_by_role("button", name=re.compile(r"Generate · 1 token")).click()
+    expect(page.locator("[data-ticket-card]")).to_be_visible(timeout=15_000)
+    assert Ticket.objects.filter(owner=user).count() == 1
