@@ -433,3 +433,25 @@ def test_an_unusable_plan_from_the_model_falls_back_to_the_offline_planner(fake_
     plan_attempt = epic.attempts.get(prompt_version="plan-v1")
     assert (plan_attempt.outcome, plan_attempt.error_code) == ("invalid", "invalid_plan")
     assert holds_of(epic)[HoldStatus.RELEASED] == 2
+
+
+@pytest.mark.django_db
+def test_an_epic_is_deleted_only_once_its_stories_are_settled_and_they_stay(offline, client,
+                                                                           committing):
+    user = funded_user(12)
+    client.force_login(user)
+    epic = request_epic(user, max_children=3)
+    run_ticket_generation(ticket_id=epic.pk)  # done, but its stories are still to be planned
+    refused = client.post(reverse("tickets:delete", args=[epic.public_id]), follow=True)
+    assert "still being generated" in refused.content.decode()
+    assert Ticket.objects.filter(pk=epic.pk).exists()
+    with committing():
+        run_split_planning(split_id=epic.split.pk)
+    stories = list(epic.children.values_list("pk", flat=True))
+    assert Ticket.objects.filter(pk__in=stories, status=Status.SUCCEEDED).count() == len(stories)
+    client.post(reverse("tickets:delete", args=[epic.public_id]))
+    assert not Ticket.objects.filter(pk=epic.pk).exists()
+    kept = Ticket.objects.filter(pk__in=stories)
+    assert kept.count() == len(stories) and not kept.filter(parent__isnull=False).exists()
+    assert not Hold.objects.filter(status=HoldStatus.PENDING).exists()
+    assert_ledger_healthy()

@@ -139,9 +139,10 @@ class Ticket(models.Model):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="regenerations"
     )
     # A story of an epic, or a sub-task of a story (made by the parent's `Split`), with its
-    # place in the parent's plan (1-based) and the siblings it needs done first.
+    # place in the parent's plan (1-based) and the siblings it needs done first. Deleting the
+    # parent keeps the children (each was paid for on its own); they stand alone.
     parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
     )
     position = models.PositiveSmallIntegerField(null=True, blank=True)
     depends_on = models.ManyToManyField("self", symmetrical=False, blank=True,

@@ -7,7 +7,7 @@ from django.utils import timezone
 from accounts.teams.models import Membership
 from accounts.teams.roles import can_generate
 from accounts.teams.services import record_ticket_moved
-from tickets.models import ACTIVE_STATUSES, Ticket, VersionSource
+from tickets.models import ACTIVE_STATUSES, SplitStatus, Ticket, VersionSource
 from tickets.models.history import ACTIVE_IMPROVEMENT
 from tickets.services.versions import save_new_version
 
@@ -32,12 +32,15 @@ def rate_ticket(*, ticket: Ticket, helpful: bool, comment: str = "") -> Ticket:
 
 def delete_ticket(*, ticket: Ticket) -> bool:
     """Delete a finished ticket with its versions; returns False (deleting nothing) while it
-    is generating or being improved, so every hold is settled by the run that took it.
-    Attempt logs are kept."""
+    is generating or being improved, or while its split is planning or its children are being
+    written, so every hold is settled by the run that took it. Its children, if any, stay
+    (standing alone). Attempt logs are kept."""
     deleted, _ = (
         Ticket.objects.filter(pk=ticket.pk)
         .exclude(status__in=ACTIVE_STATUSES)
         .exclude(improvements__status__in=ACTIVE_IMPROVEMENT)
+        .exclude(split__status=SplitStatus.PLANNING)
+        .exclude(children__status__in=ACTIVE_STATUSES)
         .delete()
     )
     return bool(deleted)
