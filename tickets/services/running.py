@@ -20,6 +20,7 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from tickets.kinds import get_kind
 from tickets.models import (
     ACTIVE_STATUSES,
     CONTENT_FIELDS,
@@ -298,9 +299,11 @@ def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationRes
             ticket_id = ticket.pk
             transaction.on_commit(lambda: ticket_succeeded.send(
                 sender=Ticket, ticket=Ticket.objects.get(pk=ticket_id)))
-            # An epic's stories are planned now that its content exists.
-            split_id = Split.objects.filter(parent_id=ticket_id, status=SplitStatus.PLANNING
-                                            ).values_list("pk", flat=True).first()
+            # An epic's stories are planned now that its content exists (only an epic has a
+            # split while it is generated: no extra query for the other kinds).
+            split_id = (Split.objects.filter(parent_id=ticket_id, status=SplitStatus.PLANNING)
+                        .values_list("pk", flat=True).first()
+                        if get_kind(ticket.ticket_type).epic else None)
             if split_id is not None:
                 transaction.on_commit(lambda: dispatch_planning(split_id))
     ticket.refresh_from_db()
