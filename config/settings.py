@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "bonuses",
     "gifts",
     "referrals",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -562,5 +563,43 @@ WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
 # Deliveries whose worker died mid-send, and retries too far ahead for a broker countdown.
 CELERY_BEAT_SCHEDULE["accounts-webhooks-sweep"] = {
     "task": "accounts.webhooks.sweep_deliveries",
+    "schedule": 30.0,
+}
+
+# --- Integrations: GitHub, GitLab, Jira and Slack (integrations/) -----------------------------
+# Read timeout of every call to a tracker; a timed-out create is looked for before a retry.
+INTEGRATIONS_TIMEOUT_SECONDS = env.float("INTEGRATIONS_TIMEOUT_SECONDS", default=20.0)
+# Seconds before each retry of a push that failed for a passing reason (timeout, 429, 5xx);
+# the tracker's Retry-After wins when longer, up to PUSH_RETRY_AFTER_MAX.
+PUSH_RETRY_DELAYS = [float(delay) for delay in env.list(
+    "PUSH_RETRY_DELAYS", default=["5", "30", "120", "600", "1800"])]
+PUSH_RETRY_AFTER_MAX = env.float("PUSH_RETRY_AFTER_MAX", default=3600.0)
+# Refresh an OAuth/installation token this long before it expires.
+INTEGRATIONS_REFRESH_MARGIN_SECONDS = env.int("INTEGRATIONS_REFRESH_MARGIN_SECONDS", default=300)
+# GitHub: the API root (GitHub Enterprise: https://HOST/api/v3) and the GitHub App that
+# repositories are connected through (fine-grained personal access tokens work without it).
+GITHUB_API_URL = env.str("GITHUB_API_URL", default="https://api.github.com")
+GITHUB_WEB_URL = env.str("GITHUB_WEB_URL", default="https://github.com")
+GITHUB_APP_ID = env.str("GITHUB_APP_ID", default="")
+GITHUB_APP_SLUG = env.str("GITHUB_APP_SLUG", default="")
+GITHUB_APP_PRIVATE_KEY = env.str("GITHUB_APP_PRIVATE_KEY", default="", multiline=True)
+# GitLab: the default instance, and the OAuth application for "Connect with GitLab" (scope
+# `api`); project access tokens work without it, on any instance.
+GITLAB_URL = env.str("GITLAB_URL", default="https://gitlab.com")
+GITLAB_OAUTH_CLIENT_ID = env.str("GITLAB_OAUTH_CLIENT_ID", default="")
+GITLAB_OAUTH_CLIENT_SECRET = env.str("GITLAB_OAUTH_CLIENT_SECRET", default="")
+# Jira Cloud: the Atlassian OAuth 2.0 (3LO) app, and Atlassian's endpoints (fakes in tests).
+ATLASSIAN_CLIENT_ID = env.str("ATLASSIAN_CLIENT_ID", default="")
+ATLASSIAN_CLIENT_SECRET = env.str("ATLASSIAN_CLIENT_SECRET", default="")
+ATLASSIAN_AUTH_URL = env.str("ATLASSIAN_AUTH_URL", default="https://auth.atlassian.com")
+ATLASSIAN_API_URL = env.str("ATLASSIAN_API_URL", default="https://api.atlassian.com")
+# Slack: the app's signing secret (verifies every request from Slack), its bot token (posts
+# results) and Slack's Web API root (a fake in tests).
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
+SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
+SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api")
+# Pushes whose worker died mid-send, and retries too far ahead for a broker countdown.
+CELERY_BEAT_SCHEDULE["integrations-sweep-pushes"] = {
+    "task": "integrations.sweep_pushes",
     "schedule": 30.0,
 }

@@ -1,0 +1,1 @@
+"""Signal receivers of integrations (none yet beyond what the Slack app adds)."""

@@ -1,0 +1,1 @@
+"""The Slack app: slash command, message shortcut, account linking, results posted back."""
