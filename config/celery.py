@@ -12,7 +12,8 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # Packages inside an app keep their tasks in their own module, which the line above (one
 # `tasks` module per installed app) does not find.
-app.autodiscover_tasks(["accounts.teams", "accounts.webhooks", "tickets.batches"])
+app.autodiscover_tasks(["accounts.teams", "accounts.webhooks", "integrations.slack",
+                        "tickets.batches"])
 
 
 @before_task_publish.connect

@@ -162,3 +162,4 @@ class Push(models.Model):
 
 def marker_for(public_id: str) -> str:
     return f"myba-{public_id}"
+from integrations.slack.models import SlackLink  # noqa: E402,F401

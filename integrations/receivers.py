@@ -1,1 +1,3 @@
-"""Signal receivers of integrations (none yet beyond what the Slack app adds)."""
+"""Signal receivers of integrations: the Slack app's (results and pushes posted back)."""
+
+from integrations.slack import receivers as slack_receivers  # noqa: F401
