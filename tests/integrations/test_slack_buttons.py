@@ -1,0 +1,144 @@
+"""The buttons under a ticket posted in Slack: one per tracker the ticket's workspace has a
+working connection to; a click asks the push service (never anyone else's ticket) and
+answers "Pushing to …"; when the push finishes, "Created SHOP-12" is posted back.
+
+The push itself (the tracker's client against its fake) is tested with each tracker; here a
+finished push is recorded as the sending service records it, and its signal sent."""
+
+import json
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from integrations.models import Connection, Push
+from integrations.services.connections import choose_target, create_connection, mark_broken
+from integrations.signals import push_finished
+from integrations.slack.models import SlackPost
+from integrations.slack.services import answer_ticket
+from tests.builders import client_for, finished_ticket, funded_user, make_verified_user
+from tests.integrations.fixtures_slack import INTERACTIVITY_PATH, link_slack_user, send_to_myba
+
+
+def connect(user, kind: str, *, label: str, target: dict, working: bool = True) -> Connection:
+    connection = create_connection(owner=user, created_by=user, kind=kind, auth="token",
+                                   base_url=f"https://{kind}.example", access_token="secret")
+    connection = choose_target(connection=connection, target=target, label=label)
+    if not working:
+        mark_broken(connection=connection, problem="The token was revoked: reconnect it.")
+    return connection
+
+
+@pytest.fixture
+def owner(offline):
+    user = funded_user(5)
+    link_slack_user(user)
+    return user
+
+
+@pytest.fixture
+def ticket(owner):
+    return finished_ticket(owner)
+
+
+@pytest.fixture
+def jira(owner):
+    return connect(owner, "jira", label="SHOP on acme",
+                   target={"project_key": "SHOP", "issue_type_id": "10001"})
+
+
+def click(fake_slack, button: dict, **who):
+    payload = fake_slack.click(button, **who)
+    response = send_to_myba(client_for(), INTERACTIVITY_PATH, payload)
+    assert response.status_code == 200
+    return json.loads(payload["payload"])["response_url"]
+
+
+def queued_answer() -> dict:
+    return SlackPost.objects.latest("pk").message
+
+
+def push_button(kind: str, ticket) -> dict:
+    names = {"jira": "Jira", "github": "GitHub", "gitlab": "GitLab"}
+    return {"type": "button", "action_id": f"push_{kind}", "value": ticket.public_id,
+            "text": {"type": "plain_text", "text": f"Push to {names[kind]}"}}
+
+
+def test_the_posted_ticket_has_a_button_per_working_tracker(owner, ticket, jira, fake_slack,
+                                                             committing):
+    connect(owner, "github", label="octo/shop", target={"repo": "octo/shop"})
+    connect(owner, "gitlab", label="acme/shop", target={"project_id": 7}, working=False)
+    connect(make_verified_user(), "gitlab", label="not ours", target={"project_id": 8})
+    ticket.slack_requests.create(channel_id="C0GENERAL", response_url=fake_slack.response_url(),
+                                 expires_at=timezone.now() + timedelta(minutes=30))
+
+    with committing():
+        answer_ticket(ticket=ticket)
+
+    [posted] = fake_slack.messages()
+    labels = [b["text"]["text"] for b in posted.buttons]
+    assert labels == ["View in MyBA", "Push to GitHub", "Push to Jira"]
+    assert {b.get("value") for b in posted.buttons[1:]} == {ticket.public_id}
+
+
+def test_a_click_pushes_with_the_workspaces_connection_and_the_result_is_posted(
+        owner, ticket, jira, fake_slack, committing):
+    response_url = click(fake_slack, push_button("jira", ticket))
+
+    push = Push.objects.get()
+    assert (push.ticket, push.connection, push.requested_by, push.state) == (
+        ticket, jira, owner, Push.State.PENDING)
+    assert queued_answer()["text"] == "Pushing to Jira Cloud (SHOP on acme)…"
+
+    # The sending service finishes it and says so.
+    Push.objects.filter(pk=push.pk).update(
+        state=Push.State.DONE, remote_id="10042", remote_key="SHOP-12",
+        remote_url="https://acme.atlassian.net/browse/SHOP-12", done_at=timezone.now())
+    with committing():
+        push_finished.send(sender=Push, push=Push.objects.get(pk=push.pk))
+        push_finished.send(sender=Push, push=Push.objects.get(pk=push.pk))  # said twice
+
+    [created] = fake_slack.messages(response_url)
+    assert created.text == "Created SHOP-12"
+    assert not created.ephemeral
+    assert "<https://acme.atlassian.net/browse/SHOP-12|SHOP-12>" in (
+        created.body["blocks"][0]["text"]["text"])
+
+
+def test_a_failed_push_says_why_to_the_one_who_clicked(ticket, jira, fake_slack, committing):
+    response_url = click(fake_slack, push_button("jira", ticket))
+    push = Push.objects.get()
+    Push.objects.filter(pk=push.pk).update(state=Push.State.FAILED,
+                                           error="Jira refused the issue: Summary is required.")
+    with committing():
+        push_finished.send(sender=Push, push=Push.objects.get(pk=push.pk))
+
+    [answer] = fake_slack.messages(response_url)
+    assert answer.ephemeral
+    assert "Could not push" in answer.text and "Summary is required" in answer.text
+
+
+def test_another_persons_ticket_cannot_be_pushed_from_slack(ticket, jira, fake_slack):
+    stranger = funded_user(5)
+    link_slack_user(stranger, user_id="U0STRANGER")
+    connect(stranger, "jira", label="THEIRS", target={"project_key": "T"})
+
+    click(fake_slack, push_button("jira", ticket), user_id="U0STRANGER")
+
+    assert not Push.objects.exists()
+    assert queued_answer()["text"] == "This ticket is not in your MyBA workspace."
+
+
+def test_an_unlinked_clicker_is_asked_to_link_first(ticket, jira, fake_slack):
+    click(fake_slack, push_button("jira", ticket), user_id="U0NEW")
+    assert not Push.objects.exists()
+    assert "link your MyBA account" in queued_answer()["text"]
+
+
+def test_without_a_working_connection_of_that_kind_it_says_where_to_set_one_up(
+        owner, ticket, fake_slack):
+    connect(owner, "github", label="octo/shop", target={"repo": "octo/shop"}, working=False)
+    click(fake_slack, push_button("github", ticket))
+    assert not Push.objects.exists()
+    assert "no working GitHub connection" in queued_answer()["text"]
+    assert "https://myba.test/account/connections/" in queued_answer()["text"]
