@@ -598,6 +598,11 @@ ATLASSIAN_API_URL = env.str("ATLASSIAN_API_URL", default="https://api.atlassian.
 SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
 SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
 SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api")
+# Slack messages whose task was lost or whose worker died, and retries too far ahead.
+CELERY_BEAT_SCHEDULE["integrations-slack-sweep-posts"] = {
+    "task": "integrations.slack.sweep_posts",
+    "schedule": 30.0,
+}
 # Pushes whose worker died mid-send, and retries too far ahead for a broker countdown.
 CELERY_BEAT_SCHEDULE["integrations-sweep-pushes"] = {
     "task": "integrations.sweep_pushes",

@@ -89,6 +89,8 @@ class SlackPost(models.Model):
     message = models.JSONField()
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Pending: when the next attempt is due. Sending: when the claim lapses (the worker died).
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     error = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
@@ -99,6 +101,10 @@ class SlackPost(models.Model):
             models.CheckConstraint(
                 condition=Q(state__in=["pending", "sending", "sent", "failed"]),
                 name="integrations_slackpost_state_known"),
+        ]
+        indexes = [
+            models.Index(fields=["next_attempt_at"], name="integrations_slackpost_due",
+                         condition=Q(state__in=["pending", "sending"])),
         ]
 
     def __str__(self) -> str:
