@@ -3,6 +3,7 @@ what is wrong with a broken one; choosing a destination; removing a connection."
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -28,6 +29,7 @@ def connections_page(request):
         "team": workspace.get("organization"),
         "can_manage": not current.is_team or current.can_manage,
         "flows": available_flows(),
+        "local_fakes": settings.LOCAL_FAKES,
     })
 
 
