@@ -3,6 +3,7 @@ what is wrong with a broken one; choosing a destination; removing a connection."
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
@@ -28,6 +29,7 @@ def connections_page(request):
         "team": workspace.get("organization"),
         "can_manage": not current.is_team or current.can_manage,
         "flows": available_flows(),
+        "local_fakes": settings.LOCAL_FAKES,
     })
 
 
@@ -42,10 +44,11 @@ def choose_target(request, pk: int):
     """Where a connection sends issues: the destinations the tracker lists for it (asked
     again on POST, so only one of them can be chosen)."""
     connection = selectors.get_connection_for(request, pk)
-    destinations, error = [], ""
+    destinations, error, tracker = [], "", None
     try:
         token = access_token_for(connection)
-        destinations = tracker_class(connection.kind)(connection, token=token).destinations()
+        tracker = tracker_class(connection.kind)(connection, token=token)
+        destinations = tracker.destinations()
     except TrackerError as failure:
         error = failure.message
     if not destinations and not error:
@@ -57,8 +60,11 @@ def choose_target(request, pk: int):
             error = "Choose one of the destinations listed."
         else:
             try:
-                services.choose_target(connection=connection, target=chosen.target,
+                services.choose_target(connection=connection,
+                                       target=tracker.prepare_target(chosen.target),
                                        label=chosen.label)
+            except TrackerError as failure:
+                error = failure.message
             except ValueError as refused:
                 error = str(refused)
             else:
