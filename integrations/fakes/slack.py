@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from urllib.parse import parse_qs, urlencode
 
 import requests
+from django.conf import settings
 
 from integrations.fakes.base import FakeRequest, FakeServer, Response
 from integrations.slack.verify import SIGNATURE_HEADER, TIMESTAMP_HEADER, slack_signature
@@ -63,11 +64,14 @@ class Received:
 class FakeSlack(FakeServer):
     name = "slack"
 
-    def __init__(self, *, bot_token: str = FAKE_BOT_TOKEN, signing_secret: str = "",
-                 myba_url: str = "", **options):
-        self.bot_token = bot_token
-        self.signing_secret = signing_secret
-        self.myba_url = myba_url.rstrip("/")
+    def __init__(self, *, bot_token: str | None = None, signing_secret: str | None = None,
+                 myba_url: str | None = None, **options):
+        """Without arguments (`make run`), it takes the bot token and signing secret MyBA is
+        configured with, and plays Slack against SITE_URL."""
+        self.bot_token = bot_token or settings.SLACK_BOT_TOKEN or FAKE_BOT_TOKEN
+        self.signing_secret = (settings.SLACK_SIGNING_SECRET if signing_secret is None
+                               else signing_secret)
+        self.myba_url = (settings.SITE_URL if myba_url is None else myba_url).rstrip("/")
         self.hooks: dict[str, dict] = {}  # id -> {"expires": t, "uses": n}
         self.received: list[Received] = []
         self.channels = {"C0GENERAL": "general"}
@@ -240,8 +244,9 @@ class FakeSlack(FakeServer):
 li{{margin:1rem 0;border-bottom:1px solid #ccc}}@media(prefers-color-scheme:dark){{
 body{{background:#1a1d21;color:#eee}}a{{color:#8cf}}}}</style>
 <h1>Local fake of Slack — {html.escape(self.team[1])}</h1>
-<p>Not Slack: a local stand-in so you can try MyBA's Slack app. Messages go to MyBA signed
-like Slack's.</p>
+<p>Not Slack: a local stand-in so you can try MyBA's Slack app. Commands and clicks go to
+{html.escape(self.myba_url)} signed like Slack's. <a href="/">Refresh</a> to see answers
+posted later.</p>
 <form method="post" action="/send"><label for="text">/myba</label>
 <input id="text" name="text" size="40" placeholder="Describe the work"> <button>Send</button>
 </form><ul>{"".join(rows)}</ul>"""

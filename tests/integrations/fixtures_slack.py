@@ -18,7 +18,8 @@ INTERACTIVITY_PATH = "/integrations/slack/interactivity/"
 @pytest.fixture
 def fake_slack(settings):
     """A fake Slack with our app's signing secret and bot token, and fast retries."""
-    server = FakeSlack(signing_secret=SIGNING_SECRET, hold_seconds=2.0).start()
+    server = FakeSlack(bot_token=FAKE_BOT_TOKEN, signing_secret=SIGNING_SECRET,
+                       hold_seconds=2.0).start()
     settings.SLACK_SIGNING_SECRET = SIGNING_SECRET
     settings.SLACK_BOT_TOKEN = FAKE_BOT_TOKEN
     settings.SLACK_API_URL = server.api_url

@@ -1,6 +1,9 @@
 """The fake Slack behaves like Slack where our code depends on it: response URLs last 30
 minutes and take 5 posts, chat.postMessage checks the bot token and the channel; and its page
-(for `make run`, labelled as a local fake) plays Slack against a running MyBA."""
+(for `make run`, labelled as a local fake, built with MyBA's own settings) plays Slack
+against a running MyBA, from the command to the ticket posted back."""
+
+import html
 
 import pytest
 import requests
@@ -9,7 +12,9 @@ from integrations.fakes.slack import FAKE_BOT_TOKEN, FakeSlack
 from integrations.slack import client
 from integrations.trackers.base import TrackerError
 from tests.builders import funded_user
+from tests.helpers import wait_until
 from tests.integrations.fixtures_slack import SIGNING_SECRET, link_slack_user
+from tickets.models import Ticket
 
 
 def test_a_response_url_takes_five_posts_then_404_used_url(fake_slack):
@@ -50,9 +55,11 @@ def test_slack_being_down_is_a_retry(fake_slack):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_demo_page_sends_a_signed_command_to_myba(live_server, settings, prices):
+def test_the_demo_page_plays_slack_against_a_running_myba(live_server, settings, celery_worker,
+                                                         offline):
     settings.SLACK_SIGNING_SECRET = SIGNING_SECRET
-    with FakeSlack(signing_secret=SIGNING_SECRET, myba_url=live_server.url) as fake:
+    settings.SITE_URL = live_server.url
+    with FakeSlack(port=0) as fake:  # as `make run` makes it: MyBA's settings
         fake.seed_demo()
         settings.SLACK_API_URL, settings.SLACK_BOT_TOKEN = fake.api_url, FAKE_BOT_TOKEN
         link_slack_user(funded_user(5), team_id="T0ACME", user_id="U0DEMO")
@@ -65,3 +72,10 @@ def test_the_demo_page_sends_a_signed_command_to_myba(live_server, settings, pri
         page = requests.get(fake.url, timeout=5).text
         assert "Describe the work after the command" in page
         assert "at least 20 characters" in page
+
+        requests.post(f"{fake.url}/send", timeout=10, data={
+            "text": "Let shoppers save their cart and come back to it on another device"})
+        [result] = wait_until(lambda: [m for m in fake.messages() if m.blocks_of("header")])
+        title = Ticket.objects.get().title
+        assert result.blocks_of("header")[0]["text"]["text"] == title
+        assert html.escape(title) in requests.get(fake.url, timeout=5).text
