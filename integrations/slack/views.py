@@ -49,6 +49,8 @@ def command(request):
     """`/myba <description>`: usage help, the link to link the account, or the ticket
     queued (its result is posted when it is ready)."""
     data = request.POST
+    if data.get("ssl_check"):  # Slack checking our certificate: nothing to do
+        return HttpResponse(status=200)
     asked = Asked(team_id=data.get("team_id", ""), user_id=data.get("user_id", ""),
                   channel_id=data.get("channel_id", ""),
                   response_url=data.get("response_url", ""),
@@ -121,6 +123,7 @@ def link_account(request, token: str):
     except linking.LinkRefused as error:
         context["error"] = str(error)
         return render(request, "integrations/slack_link.html", context, status=400)
+    context["invite"] = invite
     if selectors.find_link(team_id=invite.team_id, user_id=invite.user_id) is not None:
         context["error"] = ("This Slack account is already linked to a MyBA account. Unlink "
                             "it there first.")

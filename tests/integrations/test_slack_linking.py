@@ -50,6 +50,11 @@ def test_an_unknown_slack_user_gets_a_link_and_nothing_is_generated(fake_slack, 
     assert not SlackLink.objects.exists()
 
 
+def test_slacks_ssl_check_is_answered(fake_slack, db):
+    response = send_to_myba(client_for(), COMMAND_PATH, {"ssl_check": "1", "token": "x"})
+    assert response.status_code == 200 and not SlackLink.objects.exists()
+
+
 def test_the_link_asks_to_sign_in_first(fake_slack, db):
     path = link_path_from_slack(fake_slack)
     response = client_for().get(path)
@@ -63,6 +68,9 @@ def test_linking_to_the_personal_account_then_the_token_is_used(fake_slack, pers
     page = client.get(path)
     assert page.status_code == 200
     assert b"My own account" in page.content
+    # Who is being linked, so nobody links a stranger's Slack account by a forwarded link.
+    assert "Slack user <code>U0FAKE</code> in Slack workspace <code>T0FAKE</code>" in (
+        page.content.decode())
     response = client.post(path, {"pays": "personal"}, follow=True)
 
     link = SlackLink.objects.get()
