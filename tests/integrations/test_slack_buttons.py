@@ -17,6 +17,7 @@ from integrations.signals import push_finished
 from integrations.slack.models import SlackPost
 from integrations.slack.services import answer_ticket
 from tests.builders import client_for, finished_ticket, funded_user, make_verified_user
+from tests.helpers import wait_until
 from tests.integrations.fixtures_slack import INTERACTIVITY_PATH, link_slack_user, send_to_myba
 
 
@@ -142,3 +143,36 @@ def test_without_a_working_connection_of_that_kind_it_says_where_to_set_one_up(
     assert not Push.objects.exists()
     assert "no working GitHub connection" in queued_answer()["text"]
     assert "https://myba.test/account/connections/" in queued_answer()["text"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_from_slack_to_a_github_issue_and_back_with_a_real_worker(fake_slack, offline, settings,
+                                                                   celery_worker):
+    """The whole way: the ticket posted in Slack, "Push to GitHub", the worker sends it to
+    the GitHub fake, and "Created #1" comes back to the one who clicked. (Runs once the
+    GitHub client and its fake are merged.)"""
+    pytest.importorskip("integrations.fakes.github")
+    pytest.importorskip("integrations.trackers.github")
+    from tests.integrations.pushing import REPO, connect_github, start_github
+
+    github = start_github(settings)
+    try:
+        user = funded_user(5)
+        link_slack_user(user)
+        connect_github(user)
+        command = fake_slack.command("Let shoppers save their cart and come back to it later")
+        send_to_myba(client_for(), "/integrations/slack/commands/", command)
+        posted = wait_until(lambda: [m for m in fake_slack.messages(command["response_url"])
+                                     if m.buttons])[0]
+        button = next(b for b in posted.buttons if b["action_id"] == "push_github")
+
+        response_url = click(fake_slack, button)
+
+        created = wait_until(lambda: [m for m in fake_slack.messages(response_url)
+                                      if m.text.startswith("Created")],
+                             message=lambda: f"{fake_slack.messages(response_url)}")
+        [issue] = github.issues(REPO)
+        assert created[0].text == f"Created #{issue['number']}"
+        assert fake_slack.messages(response_url)[0].text.startswith("Pushing to GitHub")
+    finally:
+        github.stop()
