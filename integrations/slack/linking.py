@@ -30,11 +30,22 @@ class Invite:
     team_id: str
     user_id: str
     nonce: uuid.UUID
+    user_name: str = ""
+    team_domain: str = ""
+
+    @property
+    def who(self) -> str:
+        """"@pat in acme.slack.com" (or the ids when Slack did not say)."""
+        name = f"@{self.user_name}" if self.user_name else self.user_id
+        team = f"{self.team_domain}.slack.com" if self.team_domain else self.team_id
+        return f"{name} in {team}"
 
 
-def make_link_token(*, team_id: str, user_id: str) -> str:
-    return signing.dumps({"t": team_id, "u": user_id, "n": uuid.uuid4().hex}, salt=TOKEN_SALT,
-                         compress=True)
+def make_link_token(*, team_id: str, user_id: str, user_name: str = "",
+                    team_domain: str = "") -> str:
+    return signing.dumps({"t": team_id, "u": user_id, "n": uuid.uuid4().hex,
+                          "un": user_name[:100], "td": team_domain[:100]},
+                         salt=TOKEN_SALT, compress=True)
 
 
 def read_link_token(token: str) -> Invite:
@@ -43,7 +54,8 @@ def read_link_token(token: str) -> Invite:
     try:
         data = signing.loads(token, salt=TOKEN_SALT, max_age=TOKEN_MAX_AGE)
         invite = Invite(team_id=str(data["t"]), user_id=str(data["u"]),
-                        nonce=uuid.UUID(data["n"]))
+                        nonce=uuid.UUID(data["n"]), user_name=str(data.get("un", "")),
+                        team_domain=str(data.get("td", "")))
     except signing.SignatureExpired:
         raise LinkRefused("This link has expired (links work for 15 minutes). Run /myba in "
                           "Slack again for a new one.") from None
@@ -68,9 +80,10 @@ def link_slack_user(*, user, invite: Invite, organization: Organization | None) 
     try:
         with transaction.atomic():
             SlackLinkClaim.objects.create(nonce=invite.nonce)
-            return SlackLink.objects.create(slack_team_id=invite.team_id,
-                                            slack_user_id=invite.user_id, user=user,
-                                            organization=organization)
+            return SlackLink.objects.create(
+                slack_team_id=invite.team_id, slack_user_id=invite.user_id,
+                slack_user_name=invite.user_name, slack_team_domain=invite.team_domain,
+                user=user, organization=organization)
     except IntegrityError:
         if SlackLinkClaim.objects.filter(nonce=invite.nonce).exists():
             raise LinkRefused("This link was already used.") from None

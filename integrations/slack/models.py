@@ -17,6 +17,9 @@ from django.db.models import Q
 class SlackLink(models.Model):
     slack_team_id = models.CharField(max_length=32)
     slack_user_id = models.CharField(max_length=32)
+    # What people recognise (from the request that asked to link): "pat", "acme".
+    slack_user_name = models.CharField(max_length=100, blank=True)
+    slack_team_domain = models.CharField(max_length=100, blank=True)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                              related_name="slack_links")
     # The team whose pool pays; None: the user's own account.

@@ -48,6 +48,8 @@ class Asked:
     channel_id: str
     response_url: str
     trigger_id: str = ""
+    user_name: str = ""
+    team_domain: str = ""
 
 
 def split_kind(text: str) -> tuple[str, str]:

@@ -40,7 +40,8 @@ def _link_or_prompt(asked: Asked):
     link = selectors.find_link(team_id=asked.team_id, user_id=asked.user_id)
     if link is not None:
         return link, None
-    token = linking.make_link_token(team_id=asked.team_id, user_id=asked.user_id)
+    token = linking.make_link_token(team_id=asked.team_id, user_id=asked.user_id,
+                                    user_name=asked.user_name, team_domain=asked.team_domain)
     return None, messages.link_prompt(messages.site_url("integrations:slack_link", token))
 
 
@@ -54,7 +55,8 @@ def command(request):
     asked = Asked(team_id=data.get("team_id", ""), user_id=data.get("user_id", ""),
                   channel_id=data.get("channel_id", ""),
                   response_url=data.get("response_url", ""),
-                  trigger_id=data.get("trigger_id", ""))
+                  trigger_id=data.get("trigger_id", ""), user_name=data.get("user_name", ""),
+                  team_domain=data.get("team_domain", ""))
     if not asked.team_id or not asked.user_id:
         return _bad_request("team_id and user_id are required.")
     text = data.get("text", "").strip()
@@ -79,7 +81,9 @@ def interactivity(request):
     asked = Asked(team_id=team_id, user_id=user_id,
                   channel_id=(payload.get("channel") or {}).get("id", ""),
                   response_url=payload.get("response_url", ""),
-                  trigger_id=payload.get("trigger_id", ""))
+                  trigger_id=payload.get("trigger_id", ""),
+                  user_name=str(payload["user"].get("username", "")),
+                  team_domain=str(payload["team"].get("domain", "")))
     if kind == "message_action" and payload.get("callback_id") == SHORTCUT_CALLBACK:
         text = (payload.get("message") or {}).get("text", "").strip()
         answer = _shortcut(asked, text)

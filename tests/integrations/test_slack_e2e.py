@@ -45,6 +45,6 @@ def test_link_slack_choose_the_team_and_unlink(make_page, live_server, fake_slac
     check_page(page, f"slack-link-used-{width}")
 
     page.goto("/integrations/slack/")
-    page.get_by_role("button", name="Unlink Slack user U0FAKE").click()
+    page.get_by_role("button", name="Unlink @you").click()
     expect(page.locator("[data-no-slack-links]")).to_be_visible()
     assert not SlackLink.objects.exists()

@@ -69,13 +69,14 @@ def test_linking_to_the_personal_account_then_the_token_is_used(fake_slack, pers
     assert page.status_code == 200
     assert b"My own account" in page.content
     # Who is being linked, so nobody links a stranger's Slack account by a forwarded link.
-    assert "Slack user <code>U0FAKE</code> in Slack workspace <code>T0FAKE</code>" in (
+    assert "<strong>@you in fake.slack.com</strong> (<code>U0FAKE</code>)" in (
         page.content.decode())
     response = client.post(path, {"pays": "personal"}, follow=True)
 
     link = SlackLink.objects.get()
     assert (link.slack_team_id, link.slack_user_id, link.user, link.organization) == (
         "T0FAKE", "U0FAKE", person, None)
+    assert (link.slack_user_name, link.slack_team_domain) == ("you", "fake")
     assert b"your own account" in response.content  # the settings card lists it
     again = client_for(person).post(path, {"pays": "personal"})
     assert again.status_code == 400
