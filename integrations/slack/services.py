@@ -27,9 +27,8 @@ from integrations.slack.posting import queue_post
 from tickets import services as ticket_services
 from tickets.forms import GenerateForm
 from tickets.kinds import get_kind, kind_values
-from tickets.models import Status, Ticket
+from tickets.models import Status, Ticket, is_public_id
 from tickets.models.splits import MAX_CHILDREN
-from tickets.selectors import tickets_of_workspace
 from tokens.exceptions import AccountClosed, InsufficientTokens, LimitReached, UnknownPrice
 
 NONCE_NAMESPACE = uuid.UUID("5b0e7a62-0d7e-4f57-9a53-3c1f0e4d2a91")
@@ -142,18 +141,19 @@ def answer_ticket(*, ticket: Ticket) -> SlackPost | None:
 
 
 def request_slack_push(*, link: SlackLink, public_id: str, kind: str, asked: Asked) -> dict:
-    """Push a ticket of the link's workspace with its first working connection of `kind`;
+    """Push a ticket the linked user may push (their own, or their team's where their role
+    may generate) with the first working connection of `kind` of the ticket's workspace;
     return the message to show at once.
 
     Writes what `request_pushes` writes (the Push, its task after commit) and the
-    SlackRequest its outcome is posted to. A ticket outside the link's workspace (another
-    person's, another team's) is answered as not found; nothing is written then."""
+    SlackRequest its outcome is posted to. Anyone else's ticket is answered as not found;
+    nothing is written then."""
     user = link.user
-    ticket = (tickets_of_workspace(user_id=user.pk, organization_id=link.organization_id)
-              .filter(public_id=public_id.lower()).first())
+    ticket = (Ticket.objects.filter(public_id=public_id.lower()).first()
+              if is_public_id(public_id.lower()) else None)
     if ticket is None or not may_push(user, ticket):
         return messages.ephemeral("This ticket is not in your MyBA workspace.")
-    workspace = ({"organization": link.organization} if link.organization_id
+    workspace = ({"organization": ticket.organization} if ticket.organization_id
                  else {"owner": user})
     connection = (list_connections(**workspace).filter(kind=kind, health=Connection.Health.OK)
                   .order_by("pk").first())

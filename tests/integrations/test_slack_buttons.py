@@ -11,6 +11,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.teams.models import Membership
+from accounts.teams.services import create_organization
 from integrations.models import Connection, Push
 from integrations.services.connections import choose_target, create_connection, mark_broken
 from integrations.signals import push_finished
@@ -19,6 +21,8 @@ from integrations.slack.services import answer_ticket
 from tests.builders import client_for, finished_ticket, funded_user, make_verified_user
 from tests.helpers import wait_until
 from tests.integrations.fixtures_slack import INTERACTIVITY_PATH, link_slack_user, send_to_myba
+from tests.teams.conftest import fund_team, request_team_ticket
+from tickets.services import run_ticket_generation
 
 
 def connect(user, kind: str, *, label: str, target: dict, working: bool = True) -> Connection:
@@ -128,6 +132,29 @@ def test_another_persons_ticket_cannot_be_pushed_from_slack(ticket, jira, fake_s
 
     assert not Push.objects.exists()
     assert queued_answer()["text"] == "This ticket is not in your MyBA workspace."
+
+
+def test_a_teammate_pushes_a_team_ticket_with_the_teams_connection(fake_slack, offline):
+    admin = funded_user(5)
+    team = create_organization(user=admin, name="Acme")
+    fund_team(team, 10)
+    ticket = request_team_ticket(team, admin)
+    run_ticket_generation(ticket_id=ticket.pk)
+    team_jira = create_connection(organization=team, created_by=admin, kind="jira",
+                                  auth="token", base_url="https://jira.example")
+    choose_target(connection=team_jira, target={"project_key": "ACME"}, label="ACME")
+    teammate, viewer = make_verified_user(), make_verified_user()
+    Membership.objects.create(organization=team, user=teammate, role="member")
+    Membership.objects.create(organization=team, user=viewer, role="viewer")
+    link_slack_user(teammate, user_id="U0MATE")  # linked to their personal account
+    link_slack_user(viewer, user_id="U0VIEWER")
+
+    click(fake_slack, push_button("jira", ticket), user_id="U0VIEWER")
+    assert not Push.objects.exists()  # viewers read, they do not push
+    click(fake_slack, push_button("jira", ticket), user_id="U0MATE")
+
+    push = Push.objects.get()
+    assert (push.connection, push.requested_by) == (team_jira, teammate)
 
 
 def test_an_unlinked_clicker_is_asked_to_link_first(ticket, jira, fake_slack):
