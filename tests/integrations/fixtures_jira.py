@@ -2,10 +2,14 @@
 Jira Cloud site "acme" with projects SHOP and OPS) wired into the settings, and a working
 connection to SHOP's Story issue type."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from integrations.fakes.jira import FakeAtlassian
 from integrations.models import Connection
+from integrations.services.connections import choose_target, create_connection
 from integrations.trackers.jira import JiraTracker
 
 
@@ -25,20 +29,17 @@ def jira_fake(settings):
 
 def jira_connection_to(fake, owner, *, project="SHOP", issue_type="Story") -> Connection:
     """A working OAuth connection of `owner`'s to `project`'s `issue_type` on the demo site,
-    its target completed by the client as the target page does."""
+    made as the connect flow and the target page make it."""
     access, refresh = fake.grant()
-    connection = Connection.objects.create(
+    connection = create_connection(
         owner=owner, created_by=owner, kind="jira", auth=Connection.Auth.OAUTH,
         base_url=fake.demo.url, account_ref=fake.demo.cloud_id, access_token=access,
-        refresh_token=refresh, label=f"{project} on acme")
-    tracker = JiraTracker(connection, token=access)
-    destination = next(d for d in tracker.destinations()
+        refresh_token=refresh, expires_at=timezone.now() + timedelta(hours=1))
+    destination = next(d for d in JiraTracker(connection, token=access).destinations()
                        if d.target["project_key"] == project
                        and d.target["issue_type"] == issue_type)
-    connection.target = tracker.prepare_target(destination.target)
-    connection.health = Connection.Health.OK
-    connection.save()
-    return connection
+    return choose_target(connection=connection, target=destination.target,
+                         label=destination.label)
 
 
 @pytest.fixture

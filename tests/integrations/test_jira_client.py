@@ -132,17 +132,23 @@ def test_a_plain_string_description_is_refused_like_jira_does(jira_fake, jira_tr
     assert jira_fake.issues(jira_fake.demo) == []
 
 
-def test_required_field_we_cannot_fill_refuses_the_draft(jira_fake, user):
+def test_required_field_we_cannot_fill_is_shown_and_nothing_is_sent(jira_fake, user):
     jira_fake.add_field(jira_fake.demo, "SHOP", "Story", {
         "fieldId": "customfield_10050", "key": "customfield_10050", "name": "Team",
         "required": True, "hasDefaultValue": False, "operations": ["set"],
         "schema": {"type": "team", "custom": "com.atlassian.teams"}})
     connection = jira_connection_to(jira_fake, user)
     tracker = JiraTracker(connection, token=connection.access_token)
+
+    draft = tracker.draft(ticket())
+
+    assert ("Required by Jira", "Team") in [(row.ours, row.theirs) for row in draft.rows]
     with pytest.raises(TrackerError) as error:
-        tracker.draft(ticket())
+        tracker.create(draft)
     assert error.value.kind == "invalid"
-    assert "Team" in error.value.message
+    assert "Jira requires Team" in error.value.message
+    results = tracker.create_many([draft])
+    assert results[0].kind == "invalid"
     assert jira_fake.calls("POST", r"/issue") == []
 
 

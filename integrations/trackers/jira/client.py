@@ -5,6 +5,7 @@ The connection's `account_ref` is the site's cloud id, `base_url` the site (for 
 links), `target` the project and issue type with the field mapping (see mapping.py).
 """
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import requests
@@ -91,8 +92,9 @@ class JiraTracker(Tracker):
     # -- set-up ---------------------------------------------------------------------------
     def destinations(self) -> list[Destination]:
         """Every project the user can see × its issue types (sub-task types left out: they
-        need a parent). Targets carry no field mapping yet: `prepare_target` reads it for
-        the one chosen."""
+        need a parent), each target complete with its field mapping (mapping.py) and the
+        project's Epic type with its own (`target["epic"]`), so epics are created as epics
+        and their stories as its children. Reads each issue type's create metadata once."""
         found = []
         start = 0
         while True:
@@ -101,18 +103,28 @@ class JiraTracker(Tracker):
                         params={"startAt": start, "maxResults": 50}).json()
             projects = page.get("values") or []
             for project in projects:
-                for issue_type in self._issue_types(project["key"]):
-                    if issue_type.get("subtask"):
-                        continue
-                    found.append(Destination(
-                        target={"project_key": project["key"], "project_id": str(project["id"]),
-                                "issue_type_id": str(issue_type["id"]),
-                                "issue_type": issue_type["name"]},
-                        label=f"{project['key']} · {issue_type['name']} on "
-                              f"{self._site_name()}"))
+                found += self._project_destinations(project)
             start += len(projects)
             if page.get("isLast", True) or not projects:
                 return found
+
+    def _project_destinations(self, project: dict) -> list[Destination]:
+        key = project["key"]
+        types = [t for t in self._issue_types(key) if not t.get("subtask")]
+        mappings = {str(t["id"]): map_fields(self._field_meta(key, t["id"])) for t in types}
+        epic = _epic_type(types)
+        found = []
+        for issue_type in types:
+            type_id = str(issue_type["id"])
+            target = {"project_key": key, "project_id": str(project["id"]),
+                      "issue_type_id": type_id, "issue_type": issue_type["name"],
+                      "fields": mappings[type_id]}
+            if epic and str(epic["id"]) != type_id:
+                target["epic"] = {"issue_type_id": str(epic["id"]), "issue_type": epic["name"],
+                                  "fields": mappings[str(epic["id"])]}
+            found.append(Destination(target=target, label=f"{key} · {issue_type['name']} on "
+                                                          f"{self._site_name()}"))
+        return found
 
     def _site_name(self) -> str:
         host = self.connection.base_url.split("//", 1)[-1]
@@ -132,22 +144,15 @@ class JiraTracker(Tracker):
                     params={"maxResults": 200}).json()
 
     def prepare_target(self, target: dict) -> dict:
-        """The chosen destination completed with its field mapping (mapping.py), and the
-        project's Epic issue type with its own mapping (`target["epic"]`) so that epics are
-        created as epics and their stories as its children. Call it before storing a target;
-        `draft` calls it for a target that has no mapping."""
-        project = target["project_key"]
-        prepared = {**target, "fields": map_fields(self._field_meta(
-            project, target["issue_type_id"]))}
-        if target.get("issue_type", "").lower() != "epic":
-            epic = next((t for t in self._issue_types(project)
-                         if t.get("name", "").lower() == "epic" or t.get("hierarchyLevel") == 1),
-                        None)
-            if epic:
-                prepared["epic"] = {"issue_type_id": str(epic["id"]),
-                                    "issue_type": epic["name"],
-                                    "fields": map_fields(self._field_meta(project, epic["id"]))}
-        return prepared
+        """`target` (project and issue type) completed as `destinations()` completes it, read
+        from Jira now: for a target stored without its mapping."""
+        for destination in self._project_destinations(
+                {"key": target["project_key"], "id": target.get("project_id", "")}):
+            if destination.target["issue_type_id"] == str(target["issue_type_id"]):
+                return {**destination.target, "project_id": target.get(
+                    "project_id") or destination.target["project_id"]}
+        raise TrackerError("missing", f"Issue type {target.get('issue_type', '')} is no "
+                           f"longer in {target['project_key']}: choose another destination.")
 
     def refresh(self) -> Grant:
         """A new access token and the new refresh token (the old one is dead from now on)."""
@@ -162,8 +167,9 @@ class JiraTracker(Tracker):
         return target
 
     def draft(self, ticket, *, parent: Remote | None = None) -> Draft:
-        """The `fields` of the create request, and a preview row for each of our fields.
-        Raises TrackerError("invalid") when the issue type requires fields we cannot fill."""
+        """The `fields` of the create request, and a preview row for each of our fields (and
+        one for each field Jira requires that we cannot fill: such a draft is refused by
+        `create`/`create_many` before anything is sent)."""
         target = self._target()
         issue_type = {"id": target["issue_type_id"], "name": target.get("issue_type", "")}
         mapping = target.get("fields") or {}
@@ -171,12 +177,6 @@ class JiraTracker(Tracker):
             issue_type = {"id": target["epic"]["issue_type_id"],
                           "name": target["epic"]["issue_type"]}
             mapping = target["epic"]["fields"]
-        if mapping.get("blocking"):
-            names = ", ".join(field["name"] for field in mapping["blocking"])
-            raise TrackerError(
-                "invalid", f"Jira requires fields MyBA cannot fill on {target['project_key']} "
-                f"{issue_type['name']}: {names}. Make them optional (or give them a default) in "
-                "Jira's field configuration, or connect another issue type.")
         return _build(ticket, mapping=mapping, project=target, issue_type=issue_type,
                       parent=parent)
 
@@ -192,6 +192,7 @@ class JiraTracker(Tracker):
         return None
 
     def create(self, draft: Draft) -> Remote:
+        _refuse_blocked(draft)
         response = self._request("POST", "issue", what="creating the issue", json=draft.payload)
         return self._remote(response.json())
 
@@ -207,11 +208,28 @@ class JiraTracker(Tracker):
                 results += [stop] * len(chunk)
                 continue
             try:
-                results += self._create_chunk(chunk)
+                results += self._create_unblocked(chunk)
             except TrackerError as error:
                 results += [error] * len(chunk)
                 if error.kind in ("retry", "auth"):
                     stop = error
+        return results
+
+    def _create_unblocked(self, chunk: list[Draft]) -> list[Remote | TrackerError]:
+        """The chunk's drafts that Jira would refuse for a field we cannot fill fail without
+        being sent; the rest go in one bulk call."""
+        results: list[Remote | TrackerError | None] = [None] * len(chunk)
+        sendable = []
+        for index, draft in enumerate(chunk):
+            try:
+                _refuse_blocked(draft)
+                sendable.append(index)
+            except TrackerError as error:
+                results[index] = error
+        if sendable:
+            created = iter(self._create_chunk([chunk[index] for index in sendable]))
+            for index in sendable:
+                results[index] = next(created)
         return results
 
     def _create_chunk(self, chunk: list[Draft]) -> list[Remote | TrackerError]:
@@ -248,6 +266,28 @@ class JiraTracker(Tracker):
         self._request("PUT", f"issue/{remote.key or remote.id}", what="updating the issue",
                       json=body)
         return remote
+
+
+@dataclass(frozen=True)
+class JiraDraft(Draft):
+    """A draft, and the fields Jira requires on its issue type that we cannot fill."""
+
+    blocking: tuple[str, ...] = ()
+
+
+def _refuse_blocked(draft: Draft) -> None:
+    blocking = getattr(draft, "blocking", ())
+    if blocking:
+        raise TrackerError(
+            "invalid", f"Jira requires {', '.join(blocking)} on this issue type and MyBA cannot "
+            "fill it: make it optional (or give it a default) in Jira's field configuration, "
+            "or connect another issue type. Nothing was sent.")
+
+
+def _epic_type(types: list[dict]) -> dict | None:
+    """The project's epic type: named Epic, or the one a level above stories."""
+    return next((t for t in types if t.get("name", "").lower() == "epic"), None) or next(
+        (t for t in types if t.get("hierarchyLevel") == 1), None)
 
 
 def _json(response: requests.Response) -> dict:
@@ -338,7 +378,13 @@ def _build(ticket, *, mapping: dict, project: dict, issue_type: dict,
             # Jira nests a story's tasks only as sub-task issues, which this target is not.
             rows.append(PreviewRow("Parent", "", parent.key,
                                    note="this issue type cannot be a child of that issue"))
-    return Draft(marker=marker, payload={"fields": fields}, rows=rows)
+    blocking = tuple(field["name"] for field in mapping.get("blocking", []))
+    rows += [PreviewRow("Required by Jira", name, "MyBA cannot fill it",
+                        note="Jira requires this field and MyBA has nothing to put in it: "
+                             "sending is refused until it is optional or has a default in "
+                             "Jira, or you connect another issue type.")
+             for name in blocking]
+    return JiraDraft(marker=marker, payload={"fields": fields}, rows=rows, blocking=blocking)
 
 
 def _first_line(value: str) -> str:
