@@ -37,8 +37,8 @@ class Site:
 class FakeAtlassian(FakeServer):
     name = "atlassian"
 
-    def __init__(self, *, client_id: str = "fake-atlassian-client",
-                 client_secret: str = "fake-atlassian-secret",  # noqa: S107 - a fake's
+    def __init__(self, *, client_id: str = "local-fake",
+                 client_secret: str = "local-fake",  # noqa: S107 - a fake's
                  token_ttl: int = 3600, **kwargs):
         self.client_id = client_id
         self.client_secret = client_secret
