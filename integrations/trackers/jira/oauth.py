@@ -45,7 +45,7 @@ def authorize_url(*, state: str, redirect_uri: str) -> str:
     return f"{settings.ATLASSIAN_AUTH_URL}/authorize?{query}"
 
 
-def _token(session: requests.Session, body: dict, *, what: str) -> Grant:
+def _token(session: requests.Session, body: dict, *, what: str, fix: str) -> Grant:
     """POST the token endpoint. A refused grant (Atlassian answers 403 or 400 with
     `invalid_grant`) is an "auth" error: only a new consent helps."""
     url = f"{settings.ATLASSIAN_AUTH_URL}/oauth/token"
@@ -64,7 +64,7 @@ def _token(session: requests.Session, body: dict, *, what: str) -> Grant:
         except (ValueError, AttributeError):
             error = ""
         raise TrackerError("auth", f"Atlassian refused {what} ({error or response.status_code})"
-                           ": connect Jira again.", status=response.status_code)
+                           f": {fix}", status=response.status_code)
     if response.status_code >= 300:
         raise TrackerError("retry", f"Atlassian answered HTTP {response.status_code} while "
                            f"{what}.", status=response.status_code)
@@ -80,15 +80,18 @@ def _token(session: requests.Session, body: dict, *, what: str) -> Grant:
 
 def exchange_code(session: requests.Session, *, code: str, redirect_uri: str) -> Grant:
     return _token(session, {"grant_type": "authorization_code", "code": code,
-                            "redirect_uri": redirect_uri}, what="accepting the authorization")
+                            "redirect_uri": redirect_uri}, what="accepting the authorization",
+                  fix="the sign-in expired or was already used. Start again.")
 
 
 def refresh_grant(session: requests.Session, *, refresh_token: str) -> Grant:
     if not refresh_token:
-        raise TrackerError("auth", "This Jira connection has no refresh token: connect Jira "
-                           "again.")
+        raise TrackerError("auth", "This Jira connection has no refresh token: reconnect Jira "
+                           "on the Connections page.")
     return _token(session, {"grant_type": "refresh_token", "refresh_token": refresh_token},
-                  what="refreshing the Jira token")
+                  what="refreshing the Jira token",
+                  fix="the access was revoked (or unused for 90 days). Reconnect Jira on the "
+                      "Connections page.")
 
 
 def accessible_sites(session: requests.Session, *, access_token: str) -> list[Site]:
