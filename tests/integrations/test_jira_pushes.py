@@ -6,12 +6,13 @@ workers need it (refresh tokens rotate)."""
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import Connection, Push
 from integrations.services.pushing import request_pushes
 from integrations.services.sending import send_pushes
-from tests.builders import finished_ticket, funded_user
+from tests.builders import client_for, finished_ticket, funded_user
 from tests.helpers import race
 from tests.integrations.fixtures_jira import jira_connection_to
 
@@ -127,3 +128,21 @@ def test_a_revoked_grant_breaks_the_connection_with_a_reason(jira_fake, owner, f
     assert "Reconnect" in connection.problem
     assert push.state == Push.State.FAILED
     assert jira_fake.issues(jira_fake.demo) == []
+
+
+def test_the_preview_shows_where_each_field_lands_and_what_jira_requires(jira_fake, owner):
+    jira_fake.add_field(jira_fake.demo, "SHOP", "Story", {
+        "fieldId": "customfield_10050", "key": "customfield_10050", "name": "Team",
+        "required": True, "hasDefaultValue": False, "operations": ["set"],
+        "schema": {"type": "team", "custom": "com.atlassian.teams"}})
+    ticket = finished_ticket(owner)
+    connection = jira_connection_to(jira_fake, owner)
+
+    page = client_for(owner).get(reverse("integrations:preview", args=[ticket.public_id]),
+                                 {"connection": connection.pk}).content.decode()
+
+    for where in ("Story Points", "Acceptance Criteria", "Summary", "Labels", "Priority"):
+        assert where in page
+    assert f"myba-{ticket.public_id}" in page
+    assert "Required by Jira" in page and "Team" in page
+    assert jira_fake.calls("POST", r"/issue") == []
