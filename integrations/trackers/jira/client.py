@@ -156,6 +156,7 @@ class JiraTracker(Tracker):
 
     def refresh(self) -> Grant:
         """A new access token and the new refresh token (the old one is dead from now on)."""
+        # A session of its own: the auth server gets no (expired) API bearer token.
         return oauth.refresh_grant(requests.Session(),
                                    refresh_token=self.connection.refresh_token)
 
