@@ -106,7 +106,6 @@ class FakeAtlassian(FakeServer):
         self.route("POST", API + r"/issue", self.create)
         self.route("POST", API + r"/issue/bulk", self.create_bulk)
         self.route("PUT", API + r"/issue/(?P<key>[^/]+)", self.update)
-        self.route("GET", API + r"/issue/(?P<key>[^/]+)", self.get_issue)
         self.route("GET", API + r"/search/jql", self.search)
         self.route("GET", r"/site/(?P<site>[^/]+)/browse/(?P<key>[^/]+)", self.browse)
 
@@ -327,18 +326,6 @@ class FakeAtlassian(FakeServer):
     def _find(self, site: Site, key_or_id: str) -> dict | None:
         return site.issues.get(key_or_id) or next(
             (i for i in site.issues.values() if i["id"] == key_or_id), None)
-
-    def get_issue(self, request: FakeRequest) -> Response:
-        site = self._site(request)
-        if isinstance(site, Response):
-            return site
-        with self.lock:
-            issue = self._find(site, request.params["key"])
-            if issue is None:
-                return Response(404, {"errorMessages": ["Issue does not exist or you do not "
-                                                        "have permission to see it."]})
-            return Response(200, {"id": issue["id"], "key": issue["key"],
-                                  "fields": {**issue["fields"], "created": issue["created"]}})
 
     def search(self, request: FakeRequest) -> Response:
         site = self._site(request)

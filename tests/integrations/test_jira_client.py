@@ -122,6 +122,34 @@ def test_epic_is_an_epic_and_its_stories_its_children(jira_fake, jira_tracker):
     assert stored(jira_fake, child_remote)["parent"] == {"key": epic_remote.key}
 
 
+def test_a_storys_tasks_become_its_sub_tasks(jira_fake, jira_tracker):
+    story = ticket(public_id="s0000000s1")
+    story_remote = jira_tracker.create(jira_tracker.draft(story))
+    task = ticket("task", public_id="t0000000t1")
+    task.parent = story
+    draft = jira_tracker.draft(task, parent=story_remote)
+    task_remote = jira_tracker.create(draft)
+
+    fields = stored(jira_fake, task_remote)
+    assert fields["issuetype"] == {"id": "10004"}  # SHOP's Sub-task type
+    assert fields["parent"] == {"key": story_remote.key}
+    assert ("Type", "Sub-task in SHOP") in [(row.ours, row.value) for row in draft.rows]
+
+
+def test_without_a_sub_task_type_a_storys_task_stands_alone(jira_fake, user):
+    connection = jira_connection_to(jira_fake, user, project="OPS", issue_type="Task")
+    tracker = JiraTracker(connection, token=connection.access_token)
+    story = ticket("story", public_id="s0000000s2")
+    story_remote = tracker.create(tracker.draft(story))
+    task = ticket("task", public_id="t0000000t2")
+    task.parent = story
+    draft = tracker.draft(task, parent=story_remote)
+
+    assert "parent" not in draft.payload["fields"]
+    assert not next(row for row in draft.rows if row.ours == "Parent").mapped
+    assert "parent" not in stored(jira_fake, tracker.create(draft))
+
+
 def test_a_plain_string_description_is_refused_like_jira_does(jira_fake, jira_tracker):
     draft = jira_tracker.draft(ticket())
     draft.payload["fields"]["description"] = "plain text"

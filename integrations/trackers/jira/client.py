@@ -110,8 +110,11 @@ class JiraTracker(Tracker):
 
     def _project_destinations(self, project: dict) -> list[Destination]:
         key = project["key"]
-        types = [t for t in self._issue_types(key) if not t.get("subtask")]
-        mappings = {str(t["id"]): map_fields(self._field_meta(key, t["id"])) for t in types}
+        all_types = self._issue_types(key)
+        types = [t for t in all_types if not t.get("subtask")]
+        subtask = next((t for t in all_types if t.get("subtask")), None)
+        mappings = {str(t["id"]): map_fields(self._field_meta(key, t["id"]))
+                    for t in [*types, *([subtask] if subtask else [])]}
         epic = _epic_type(types)
         found = []
         for issue_type in types:
@@ -119,9 +122,13 @@ class JiraTracker(Tracker):
             target = {"project_key": key, "project_id": str(project["id"]),
                       "issue_type_id": type_id, "issue_type": issue_type["name"],
                       "fields": mappings[type_id]}
-            if epic and str(epic["id"]) != type_id:
-                target["epic"] = {"issue_type_id": str(epic["id"]), "issue_type": epic["name"],
-                                  "fields": mappings[str(epic["id"])]}
+            # Other types for tickets of other levels: an epic as an epic, a story's tasks
+            # as its sub-tasks.
+            for role, other in (("epic", epic), ("subtask", subtask)):
+                if other and str(other["id"]) != type_id:
+                    target[role] = {"issue_type_id": str(other["id"]),
+                                    "issue_type": other["name"],
+                                    "fields": mappings[str(other["id"])]}
             found.append(Destination(target=target, label=f"{key} · {issue_type['name']} on "
                                                           f"{self._site_name()}"))
         return found
@@ -174,12 +181,18 @@ class JiraTracker(Tracker):
         target = self._target()
         issue_type = {"id": target["issue_type_id"], "name": target.get("issue_type", "")}
         mapping = target.get("fields") or {}
-        if get_kind(ticket.ticket_type).epic and target.get("epic"):
-            issue_type = {"id": target["epic"]["issue_type_id"],
-                          "name": target["epic"]["issue_type"]}
-            mapping = target["epic"]["fields"]
+        role = ""
+        if get_kind(ticket.ticket_type).epic:
+            role = "epic"
+        elif parent is not None and ticket.parent is not None and not get_kind(
+                ticket.parent.ticket_type).epic:
+            role = "subtask"  # Jira nests under a story only as a sub-task
+        if target.get(role):
+            issue_type = {"id": target[role]["issue_type_id"],
+                          "name": target[role]["issue_type"]}
+            mapping = target[role]["fields"]
         return _build(ticket, mapping=mapping, project=target, issue_type=issue_type,
-                      parent=parent)
+                      parent=parent, nest=role != "subtask" or bool(target.get(role)))
 
     def find(self, marker: str, *, since: datetime) -> Remote | None:
         response = call(self.session, "GET", self._url("search/jql"),
@@ -315,8 +328,9 @@ def label_of(value: str) -> str:
 
 
 def _build(ticket, *, mapping: dict, project: dict, issue_type: dict,
-           parent: Remote | None) -> Draft:
-    """The create body and the preview rows for `ticket` on this mapping."""
+           parent: Remote | None, nest: bool) -> Draft:
+    """The create body and the preview rows for `ticket` on this mapping (under `parent`
+    when `nest`: the issue type can be its child)."""
     marker = marker_for(ticket.public_id)
     title = " ".join(ticket.title.split())[:SUMMARY_MAX] or f"MyBA ticket {ticket.public_id}"
     fields: dict = {"project": {"key": project["project_key"]},
@@ -370,15 +384,12 @@ def _build(ticket, *, mapping: dict, project: dict, issue_type: dict,
                                note="labels are not on this issue type's create screen, so a "
                                     "retry cannot find an issue made before a timeout"))
 
-    if parent is not None:
-        under_epic = ticket.parent is None or get_kind(ticket.parent.ticket_type).epic
-        if mapping.get("parent") and under_epic:
-            fields["parent"] = {"key": parent.key}
-            rows.append(PreviewRow("Parent", "Parent", parent.key))
-        else:
-            # Jira nests a story's tasks only as sub-task issues, which this target is not.
-            rows.append(PreviewRow("Parent", "", parent.key,
-                                   note="this issue type cannot be a child of that issue"))
+    if parent is not None and nest and mapping.get("parent"):
+        fields["parent"] = {"key": parent.key}
+        rows.append(PreviewRow("Parent", "Parent", parent.key))
+    elif parent is not None:
+        rows.append(PreviewRow("Parent", "", parent.key,
+                               note="this issue type cannot have a parent here"))
     blocking = tuple(field["name"] for field in mapping.get("blocking", []))
     rows += [PreviewRow("Required by Jira", name, "MyBA cannot fill it",
                         note="Jira requires this field and MyBA has nothing to put in it: "
