@@ -15,11 +15,7 @@ from integrations.services.sending import send_pushes
 from tests.builders import client_for, finished_ticket, funded_user
 from tests.helpers import race
 from tests.integrations.fixtures_jira import jira_connection_to
-
-# The push service asks every tracker module: this runs once the other trackers are merged.
-pytest.importorskip("integrations.trackers.github")
-pytest.importorskip("integrations.trackers.gitlab")
-from tests.integrations.pushing import copies  # noqa: E402 - needs the GitHub fake
+from tests.integrations.pushing import copies
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
