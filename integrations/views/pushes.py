@@ -66,7 +66,8 @@ def _previews(request, tickets, connection) -> dict:
             "edited": bool(push and push.state == Push.State.DONE
                            and push.sent_digest != selectors.ticket_digest(item.ticket)),
         })
-    return {"items": items,
+    blocked = [i["ticket"] for i in items if getattr(i["draft"], "blocking", None)]
+    return {"items": items, "blocked": blocked,
             "polling": any(i["push"] and i["push"].state in (Push.State.PENDING,
                                                             Push.State.SENDING) for i in items),
             "to_create": sum(1 for i in items if not i["push"] or i["push"].state == "failed"

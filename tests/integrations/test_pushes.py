@@ -39,7 +39,7 @@ def owner(offline):
 
 def _drive(push_ids: list[int], *, rounds: int = 12) -> None:
     """Play the worker: attempt every due push until none is pending (retries are due at
-    once in these tests)."""
+    once in these tests: delays and Retry-After are 0)."""
     for _ in range(rounds):
         pending = list(Push.objects.filter(pk__in=push_ids, state=Push.State.PENDING)
                        .values_list("pk", flat=True))
@@ -68,7 +68,7 @@ def test_a_ticket_lands_once_with_its_fields_and_costs_nothing(github, owner):
 @pytest.mark.parametrize("fault", FAULTS)
 def test_each_fault_ends_in_one_issue(github, owner, fault):
     ticket = finished_ticket(owner)
-    github.fail("POST", r"/issues$", fault)
+    github.fail("POST", r"/issues$", fault, retry_after=0)
     [push] = request_pushes(user=owner, tickets=[ticket], connection=connect_github(owner))
     _drive([push.pk])
     push.refresh_from_db()
@@ -85,9 +85,9 @@ def test_a_hundred_faulty_pushes_make_a_hundred_issues(github, owner):
     tickets = copies(finished_ticket(owner), 99)
     tickets.append(tickets[0].__class__.objects.filter(owner=owner).order_by("pk").first())
     for index in range(50):
-        github.fail("POST", r"/issues$", FAULTS[index % len(FAULTS)])
+        github.fail("POST", r"/issues$", FAULTS[index % len(FAULTS)], retry_after=0)
     for index in range(10):
-        github.fail("GET", r"/issues$", ("429", "drop_after")[index % 2])
+        github.fail("GET", r"/issues$", ("429", "drop_after")[index % 2], retry_after=0)
     pushes = request_pushes(user=owner, tickets=tickets, connection=connect_github(owner))
     assert len(pushes) == 100
     _drive([p.pk for p in pushes])
