@@ -166,29 +166,26 @@ def request_slack_push(*, link: SlackLink, public_id: str, kind: str, asked: Ask
             push = next(p for p in request_pushes(user=user, tickets=[ticket],
                                                   connection=connection)
                         if p.ticket_id == ticket.pk)
-            asked_row = SlackRequest.objects.create(
+            if push.state == Push.State.DONE:
+                # Already sent (pushing never makes a second issue): say where it is.
+                push.ticket, push.connection = ticket, connection
+                return messages.push_result(push)
+            SlackRequest.objects.create(
                 link=link, ticket=ticket, push=push, channel_id=asked.channel_id,
                 response_url=asked.response_url,
                 expires_at=timezone.now() + RESPONSE_URL_TTL)
-            if push.state == Push.State.DONE:
-                # Already sent (pushing never makes a second issue): say where it is.
-                answer_push(push=push, only=asked_row)
-                return messages.ephemeral(f"Already in {connection.get_kind_display()}.")
     except PushRefused as error:
         return messages.ephemeral(error.message)
     return messages.pushing(connection)
 
 
-def answer_push(*, push: Push, only: SlackRequest | None = None) -> list[SlackPost]:
+def answer_push(*, push: Push) -> list[SlackPost]:
     """Post a finished push's outcome to each Slack click that asked for it, once each.
 
     Writes the SlackRequests' `answered_at` (conditional updates) and a SlackPost each."""
     posts = []
     with transaction.atomic():
-        waiting = SlackRequest.objects.filter(push=push, answered_at__isnull=True)
-        if only is not None:
-            waiting = waiting.filter(pk=only.pk)
-        for asked in waiting:
+        for asked in SlackRequest.objects.filter(push=push, answered_at__isnull=True):
             if SlackRequest.objects.filter(pk=asked.pk, answered_at__isnull=True).update(
                     answered_at=timezone.now()):
                 posts.append(queue_post(message=messages.push_result(push),

@@ -203,3 +203,37 @@ def test_from_slack_to_a_github_issue_and_back_with_a_real_worker(fake_slack, of
         assert fake_slack.messages(response_url)[0].text.startswith("Pushing to GitHub")
     finally:
         github.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_from_slack_to_a_jira_issue_and_back_with_a_real_worker(fake_slack, jira_fake, offline,
+                                                                 celery_worker):
+    """The whole way with Jira: "Push to Jira" under the posted ticket, the worker creates
+    the issue on the Jira fake, "Created SHOP-1" comes back; clicking again makes no second
+    issue."""
+    from tests.integrations.fixtures_jira import jira_connection_to
+
+    user = funded_user(5)
+    link_slack_user(user)
+    jira_connection_to(jira_fake, user)
+    command = fake_slack.command("Let shoppers save their cart and come back to it later")
+    send_to_myba(client_for(), "/integrations/slack/commands/", command)
+    posted = wait_until(lambda: [m for m in fake_slack.messages(command["response_url"])
+                                 if m.buttons])[0]
+    button = next(b for b in posted.buttons if b["action_id"] == "push_jira")
+
+    response_url = click(fake_slack, button)
+
+    created = wait_until(lambda: [m for m in fake_slack.messages(response_url)
+                                  if m.text.startswith("Created")],
+                         message=lambda: f"{fake_slack.messages(response_url)}")
+    [issue] = jira_fake.issues(jira_fake.demo)
+    assert created[0].text == f"Created {issue['key']}"
+    assert f"{jira_fake.demo.url}/browse/{issue['key']}" in (
+        created[0].body["blocks"][0]["text"]["text"])
+
+    again = click(fake_slack, button)
+    [already] = wait_until(lambda: fake_slack.messages(again))
+    assert already.text == f"Created {issue['key']}"
+    assert len(jira_fake.issues(jira_fake.demo)) == 1
+    assert not Push.objects.exclude(state=Push.State.DONE).exists()
