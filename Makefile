@@ -24,7 +24,9 @@ $(MYBA_DATA_DIR)/secret_key:
 run: $(INSTALLED) $(MYBA_DATA_DIR)/secret_key
 	DEBUG=1 $(BIN)/python manage.py migrate --noinput -v 0
 	DEBUG=1 $(BIN)/python manage.py seed_demo
-	DEBUG=1 $(BIN)/python manage.py runserver 127.0.0.1:$${PORT:-8000}
+	DEBUG=1 $(BIN)/python manage.py run_local_fakes & fakes=$$!; \
+	trap 'kill $$fakes 2>/dev/null' EXIT INT TERM; \
+	DEBUG=1 LOCAL_FAKES=1 $(BIN)/python manage.py runserver 127.0.0.1:$${PORT:-8000}
 
 ## make test: the whole suite on PostgreSQL, Redis, a real Celery worker and Chromium.
 test: $(INSTALLED)

@@ -598,6 +598,20 @@ ATLASSIAN_API_URL = env.str("ATLASSIAN_API_URL", default="https://api.atlassian.
 SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
 SLACK_BOT_TOKEN = env.str("SLACK_BOT_TOKEN", default="")
 SLACK_API_URL = env.str("SLACK_API_URL", default="https://slack.com/api")
+# `make run` serves local fakes of GitHub, GitLab, Jira and Slack (manage.py run_local_fakes)
+# on LOCAL_FAKES_PORT and the three after it, and turns this on to send everything there.
+LOCAL_FAKES = DEBUG and env.bool("LOCAL_FAKES", default=False)
+LOCAL_FAKES_PORT = env.int("LOCAL_FAKES_PORT", default=8101)
+if LOCAL_FAKES:
+    _fake = "http://127.0.0.1:{}".format
+    GITHUB_API_URL = GITHUB_WEB_URL = _fake(LOCAL_FAKES_PORT)
+    GITLAB_URL = _fake(LOCAL_FAKES_PORT + 1)
+    GITLAB_OAUTH_CLIENT_ID = GITLAB_OAUTH_CLIENT_SECRET = "local-fake"
+    ATLASSIAN_AUTH_URL = ATLASSIAN_API_URL = _fake(LOCAL_FAKES_PORT + 2)
+    ATLASSIAN_CLIENT_ID = ATLASSIAN_CLIENT_SECRET = "local-fake"
+    SLACK_API_URL = _fake(LOCAL_FAKES_PORT + 3) + "/api"
+    SLACK_SIGNING_SECRET = SLACK_SIGNING_SECRET or "local-fake-signing-secret"
+    SLACK_BOT_TOKEN = SLACK_BOT_TOKEN or "xoxb-local-fake"
 # Pushes whose worker died mid-send, and retries too far ahead for a broker countdown.
 CELERY_BEAT_SCHEDULE["integrations-sweep-pushes"] = {
     "task": "integrations.sweep_pushes",

@@ -27,6 +27,7 @@ urlpatterns = [
     path("", include("bonuses.urls")),
     path("", include("gifts.urls")),
     path("", include("referrals.urls")),
+    path("", include("integrations.urls")),
     path("dashboard/", include("admin_dashboard.urls")),
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
     path("admin/", admin.site.urls),

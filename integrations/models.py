@@ -126,6 +126,7 @@ class Push(models.Model):
     remote_id = models.CharField(max_length=100, blank=True)  # their id (for API calls)
     remote_key = models.CharField(max_length=100, blank=True)  # what people read: SHOP-12, #34
     remote_url = models.URLField(max_length=500, blank=True)
+    remote_extra = models.JSONField(default=dict, blank=True)  # e.g. GitHub's numeric id
     # A digest of what was sent last: an edited ticket differs, and is offered an update.
     sent_digest = models.CharField(max_length=64, blank=True)
     error = models.CharField(max_length=300, blank=True)

@@ -9,9 +9,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BENCHES=(ledger web dashboard recovery usage team_limits api splits duplicates)
+BENCHES=(ledger web dashboard recovery usage team_limits api splits duplicates pushes)
 if [ $# -gt 0 ]; then
-    [ -f "bench/$1.py" ] || { echo "usage: $0 [ledger|web|dashboard|recovery|usage|team_limits|api|splits|duplicates [args...]]" >&2; exit 2; }
+    [ -f "bench/$1.py" ] || { echo "usage: $0 [ledger|web|dashboard|recovery|usage|team_limits|api|splits|duplicates|pushes [args...]]" >&2; exit 2; }
     BENCHES=("$1")
     shift
 fi
