@@ -4,7 +4,8 @@ checked against GitHub before anything is saved.
 
 URL names: `github_connect` (the page: both ways in, and the token form's POST),
 `github_install` (POST: off to GitHub's installation page) and `github_setup` (where GitHub
-sends the browser back after the installation: the App's "Setup URL").
+sends the browser back after the installation and the user's authorization of the app: the
+App's "Callback URL", with "Request user authorization (OAuth) during installation" on).
 """
 
 import re
@@ -110,7 +111,9 @@ def install(request):
 @require_GET
 def setup(request):
     """GitHub's redirect after the installation: the state must be the one this browser
-    left with; the installation is checked by minting a token for it before it is saved."""
+    left with, the installation one that the person's own GitHub account can see (the `code`
+    of the app's user authorization proves who they are), and a token is minted for it
+    before anything is saved."""
     if not client.app_configured():
         raise Http404("This site has no GitHub App.")
     selectors.workspace_for(request, manage=True)
@@ -130,6 +133,10 @@ def setup(request):
             "GitHub did not say which installation was made (it was cancelled?). Nothing "
             "was connected."))
     try:
+        if installation not in client.user_installations(request.GET.get("code", "")):
+            return _page(request, reconnect=reconnect, status=400, error=(
+                "That installation is not one your GitHub account can see. Nothing was "
+                "connected: install the app from here with an account of its owner."))
         grant = client.mint_installation_token(installation)
     except TrackerError as error:
         return _page(request, reconnect=reconnect, status=400,

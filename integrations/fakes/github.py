@@ -13,7 +13,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
 import jwt
 
@@ -39,25 +39,32 @@ class Repo:
 
 @dataclass
 class Grant:
-    """What a token may do: `repos` it sees (None: an installation's), write or read-only."""
+    """What a token may do: `repos` it sees (an installation's when `installation`), write
+    or read-only; a `user` token (of the person who installed the app) lists installations."""
 
     repos: set[str]
     push: bool = True
     installation: int | None = None
     expires_at: datetime | None = None
+    user: bool = False
 
 
 class FakeGitHub(FakeServer):
-    """`app_id` and `app_public_key` (PEM) make the App endpoints work; `setup_url` is where
-    the fake installation page sends the browser back (the App's "Setup URL")."""
+    """`app_id` and `app_public_key` (PEM) make the App endpoints work, `app_client_id` and
+    `app_client_secret` its user authorization; `setup_url` is where the fake installation
+    page sends the browser back (the App's callback URL), with a `code` that the person's
+    user token is had for, which lists the installations they can see."""
 
     name = "fake-github"
 
     def __init__(self, *, app_id: str = "", app_public_key: str = "", setup_url: str = "",
-                 **kwargs):
+                 app_client_id: str = "", app_client_secret: str = "", **kwargs):
         self.app_id = str(app_id)
         self.app_public_key = app_public_key
+        self.app_client = (app_client_id, app_client_secret)
         self.setup_url = setup_url
+        self.user_codes: set[str] = set()  # unused codes of the user authorization
+        self.user_installations: set[int] = set()  # what the person who allows can see
         self.repos: dict[str, Repo] = {}
         self.tokens: dict[str, Grant] = {}
         self.installations: dict[int, set[str]] = {}
@@ -119,6 +126,8 @@ class FakeGitHub(FakeServer):
         self.route("GET", issue + "/sub_issues", self._api(self.list_sub_issues))
         self.route("POST", issue + "/sub_issues", self._api(self.add_sub_issue))
         self.route("GET", "/installation/repositories", self._api(self.installation_repos))
+        self.route("GET", "/user/installations", self._api(self.list_user_installations))
+        self.route("POST", "/login/oauth/access_token", self.user_token)
         self.route("POST", r"/app/installations/(?P<installation>\d+)/access_tokens",
                    self.access_token)
         self.route("GET", r"/apps/(?P<slug>[^/]+)/installations/new", self.install_page)
@@ -346,6 +355,30 @@ class FakeGitHub(FakeServer):
                               "permissions": {"issues": "write", "metadata": "read"},
                               "repository_selection": "selected"})
 
+    def user_token(self, request: FakeRequest) -> Response:
+        """The code of the user authorization for a user token (errors answer 200, as
+        GitHub's do)."""
+        form = {k: v[0] for k, v in parse_qs(request.body.decode()).items()}
+        with self.lock:
+            if (form.get("client_id"), form.get("client_secret")) != self.app_client:
+                return Response(200, {"error": "incorrect_client_credentials"})
+            if form.get("code") not in self.user_codes:
+                return Response(200, {"error": "bad_verification_code",
+                                      "error_description": "The code passed is incorrect or "
+                                                           "expired."})
+            self.user_codes.discard(form["code"])
+            token = "ghu_" + secrets.token_hex(18)
+            self.tokens[token] = Grant(set(), user=True)
+        return Response(200, {"access_token": token, "token_type": "bearer", "scope": ""})
+
+    def list_user_installations(self, request, grant) -> Response:
+        if not grant.user:
+            return Response(403, {"message": "You must authenticate with an access token "
+                                  "authorized to a GitHub App in order to list installations"})
+        return Response(200, {"total_count": len(self.user_installations), "installations": [
+            {"id": installation, "account": {"login": "acme"}}
+            for installation in sorted(self.user_installations)]})
+
     # -- the installation page (a browser's) ------------------------------------------------
     def install_page(self, request: FakeRequest) -> Response:
         slug = html.escape(request.params["slug"])
@@ -360,8 +393,12 @@ class FakeGitHub(FakeServer):
 
     def install_allow(self, request: FakeRequest) -> Response:
         installation = self.add_installation(*self.repos)
-        query = urlencode({"installation_id": installation, "setup_action": "install",
-                           "state": request.arg("state")})
+        code = secrets.token_hex(10)
+        with self.lock:
+            self.user_installations.add(installation)
+            self.user_codes.add(code)
+        query = urlencode({"code": code, "installation_id": installation,
+                           "setup_action": "install", "state": request.arg("state")})
         return Response(302, "", {"Location": f"{self.setup_url}?{query}",
                                   "Content-Type": "text/html"})
 

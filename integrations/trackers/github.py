@@ -104,7 +104,35 @@ def app_jwt(*, now: float | None = None) -> str:
 
 def app_configured() -> bool:
     return bool(settings.GITHUB_APP_ID and settings.GITHUB_APP_SLUG
-                and settings.GITHUB_APP_PRIVATE_KEY)
+                and settings.GITHUB_APP_PRIVATE_KEY and settings.GITHUB_APP_CLIENT_ID
+                and settings.GITHUB_APP_CLIENT_SECRET)
+
+
+def user_installations(code: str, *, session: requests.Session | None = None) -> set[str]:
+    """The ids of the app's installations that the person who just authorized it can see:
+    `code` (from the redirect after installing) is exchanged for their user token, which
+    lists them. A bad or used code is an auth failure."""
+    session = github_session(session=session)
+    response = call(session, "POST", f"{settings.GITHUB_WEB_URL.rstrip('/')}/login/oauth/"
+                    "access_token", headers={"Accept": "application/json"},
+                    data={"client_id": settings.GITHUB_APP_CLIENT_ID,
+                          "client_secret": settings.GITHUB_APP_CLIENT_SECRET, "code": code},
+                    what="checking who installed the GitHub App")
+    token = response.json().get("access_token")  # errors come as 200 {"error": ...}
+    if not token:
+        raise TrackerError("auth", "GitHub did not confirm who installed the app (the code "
+                           "was wrong or used already).")
+    session.headers["Authorization"] = f"Bearer {token}"
+    found: set[str] = set()
+    url: str | None = f"{api_url()}/user/installations"
+    params: dict | None = {"per_page": 100}
+    while url:
+        response = call(session, "GET", url, params=params,
+                        what="listing your GitHub App installations")
+        found |= {str(item["id"]) for item in response.json().get("installations", [])}
+        match = LINK_NEXT_RE.search(response.headers.get("Link", ""))
+        url, params = (match.group(1), None) if match else (None, None)
+    return found
 
 
 def mint_installation_token(installation_id: str, *,

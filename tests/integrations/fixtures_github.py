@@ -29,6 +29,7 @@ def github_fake(settings, github_app_keys):
     at it and the test app configured."""
     private, public = github_app_keys
     with FakeGitHub(app_id=GITHUB_APP_ID, app_public_key=public, hold_seconds=1.5,
+                    app_client_id="Iv1.test", app_client_secret="app-secret",
                     setup_url="http://testserver/integrations/github/setup/") as fake:
         fake.seed_demo()
         settings.GITHUB_API_URL = fake.url
@@ -36,6 +37,8 @@ def github_fake(settings, github_app_keys):
         settings.GITHUB_APP_ID = GITHUB_APP_ID
         settings.GITHUB_APP_SLUG = "myba-test"
         settings.GITHUB_APP_PRIVATE_KEY = private
+        settings.GITHUB_APP_CLIENT_ID, settings.GITHUB_APP_CLIENT_SECRET = (
+            "Iv1.test", "app-secret")
         settings.INTEGRATIONS_TIMEOUT_SECONDS = 1.0
         yield fake
 

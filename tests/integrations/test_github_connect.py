@@ -78,6 +78,25 @@ def test_the_token_form_needs_csrf(github_fake, user):
     assert not Connection.objects.exists()
 
 
+def allow_on_github(github_fake, state: str) -> dict:
+    """Allow on the fake's installation page: the query GitHub sends the browser back with."""
+    back = requests.get(f"{github_fake.url}/apps/myba-test/installations/allow",
+                        params={"state": state}, allow_redirects=False, timeout=5)
+    return {key: values[0] for key, values in parse_qs(urlsplit(back.headers["Location"])
+                                                       .query).items()}
+
+
+def come_back(browser, github_fake, **changes):
+    """Install the app from the site, allow it on the fake, come back with the redirect's
+    query (`changes` edit it; None drops a key)."""
+    response = browser.post(reverse("integrations:github_install"))
+    query = allow_on_github(github_fake, parse_qs(urlsplit(response["Location"]).query)
+                            ["state"][0])
+    query.update(changes)
+    return browser.get(reverse("integrations:github_setup"),
+                       {key: value for key, value in query.items() if value is not None})
+
+
 def test_installing_the_app_through_github_connects_it(browser, user, github_fake):
     response = browser.post(reverse("integrations:github_install"))
     location = urlsplit(response["Location"])
@@ -88,46 +107,66 @@ def test_installing_the_app_through_github_connects_it(browser, user, github_fak
     # The browser on the fake installation page: Allow sends it back with the installation.
     page = requests.get(response["Location"], timeout=5)
     assert "Local fake of GitHub" in page.text and "Deny" in page.text
-    back = requests.get(f"{github_fake.url}/apps/myba-test/installations/allow",
-                        params={"state": state}, allow_redirects=False, timeout=5)
-    query = parse_qs(urlsplit(back.headers["Location"]).query)
-    assert query["state"] == [state] and query["setup_action"] == ["install"]
+    query = allow_on_github(github_fake, state)
+    assert query["state"] == state and query["setup_action"] == "install" and query["code"]
 
-    done = browser.get(reverse("integrations:github_setup"), {
-        "installation_id": query["installation_id"][0], "setup_action": "install",
-        "state": state})
+    done = browser.get(reverse("integrations:github_setup"), query)
     connection = Connection.objects.get()
     assert done["Location"] == reverse("integrations:target", args=[connection.pk])
-    assert connection.auth == "app" and connection.account_ref == query["installation_id"][0]
+    assert connection.auth == "app" and connection.account_ref == query["installation_id"]
     assert connection.access_token.startswith("ghs_") and connection.expires_at
     assert DEMO_REPO in browser.get(done["Location"]).content.decode()
+    # Who came back was checked with the app's own client credentials.
+    exchange = github_fake.calls("POST", r"^/login/oauth/access_token$")[0]
+    assert parse_qs(exchange.body.decode())["client_secret"] == ["app-secret"]
 
 
 def test_the_setup_page_refuses_a_state_it_did_not_give(browser, github_fake):
-    installation = github_fake.add_installation(DEMO_REPO)
-    forged = browser.get(reverse("integrations:github_setup"), {
-        "installation_id": installation, "setup_action": "install", "state": "forged"})
+    response = browser.post(reverse("integrations:github_install"))
+    state = parse_qs(urlsplit(response["Location"]).query)["state"][0]
+    query = allow_on_github(github_fake, state)
+    forged = browser.get(reverse("integrations:github_setup"), {**query, "state": "forged"})
     assert forged.status_code == 400 and "not started from this page" in forged.content.decode()
 
     response = browser.post(reverse("integrations:github_install"))
     state = parse_qs(urlsplit(response["Location"]).query)["state"][0]
-    setup = {"installation_id": installation, "setup_action": "install", "state": state}
-    assert browser.get(reverse("integrations:github_setup"), setup).status_code == 302
-    assert browser.get(reverse("integrations:github_setup"), setup).status_code == 400  # replay
+    query = allow_on_github(github_fake, state)
+    assert browser.get(reverse("integrations:github_setup"), query).status_code == 302
+    assert browser.get(reverse("integrations:github_setup"), query).status_code == 400  # replay
     assert Connection.objects.count() == 1
 
 
-@pytest.mark.parametrize(("query", "words"), [
-    ({"installation_id": "999999", "setup_action": "install"}, "no longer installed"),
-    ({"setup_action": "install"}, "did not say which installation"),
-    ({"installation_id": "../x", "setup_action": "install"}, "did not say which installation"),
-    ({"setup_action": "request"}, "approve the installation"),
+def test_someone_elses_installation_cannot_be_claimed(browser, github_fake):
+    """The redirect's installation_id is the browser's to edit: one the person's own GitHub
+    account cannot see (another organization's) connects nothing."""
+    theirs = github_fake.add_installation(DEMO_REPO)
+    page = come_back(browser, github_fake, installation_id=str(theirs))
+    assert page.status_code == 400
+    assert "not one your GitHub account can see" in page.content.decode()
+    assert not Connection.objects.exists()
+    assert not github_fake.calls("POST", r"/access_tokens$")
+
+
+@pytest.mark.parametrize(("changes", "words"), [
+    ({"code": "guessed"}, "did not confirm who installed"),
+    ({"code": None}, "did not confirm who installed"),
+    ({"installation_id": None}, "did not say which installation"),
+    ({"installation_id": "../x"}, "did not say which installation"),
+    ({"setup_action": "request", "installation_id": None}, "approve the installation"),
 ])
-def test_an_installation_that_cannot_be_used_saves_nothing(browser, query, words):
-    response = browser.post(reverse("integrations:github_install"))
-    state = parse_qs(urlsplit(response["Location"]).query)["state"][0]
-    page = browser.get(reverse("integrations:github_setup"), {**query, "state": state})
+def test_an_installation_that_cannot_be_used_saves_nothing(browser, github_fake, changes,
+                                                           words):
+    page = come_back(browser, github_fake, **changes)
     assert words in page.content.decode()
+    assert not Connection.objects.exists()
+
+
+def test_an_installation_removed_meanwhile_saves_nothing(browser, github_fake):
+    github_fake.installations.clear()  # uninstalled before the token could be minted
+    github_fake.add_installation = lambda *repos: 777  # the page's Allow names a gone one
+    github_fake.user_installations.add(777)
+    page = come_back(browser, github_fake)
+    assert page.status_code == 400 and "no longer installed" in page.content.decode()
     assert not Connection.objects.exists()
 
 
