@@ -8,6 +8,9 @@ import pytest
 import requests
 from django.urls import reverse
 
+from accounts.teams.models import Membership
+from accounts.teams.selectors import WORKSPACE_SESSION_KEY
+from accounts.teams.services import create_organization
 from integrations.fakes.github import DEMO_REPO, DEMO_TOKEN
 from integrations.models import Connection
 from tests.builders import client_for
@@ -200,3 +203,26 @@ def test_another_workspaces_connection_cannot_be_reconnected(github_fake, github
 def test_signed_out_visitors_are_sent_to_sign_in(github_fake):
     assert client_for().get(CONNECT).status_code == 302
     assert not Connection.objects.exists()
+
+
+def in_team(user, team):
+    """A signed-in browser of `user` working in `team`'s workspace."""
+    browser = client_for(user)
+    session = browser.session
+    session[WORKSPACE_SESSION_KEY] = team.slug
+    session.save()
+    return browser
+
+
+def test_a_teams_owner_connects_for_the_team_and_a_member_may_not(github_fake, prices):
+    owner, member = UserFactory(), UserFactory()
+    team = create_organization(user=owner, name="Acme")
+    Membership.objects.create(organization=team, user=member, role="member")
+
+    refused = post_token(in_team(member, team))
+    assert refused.status_code == 403 and not Connection.objects.exists()
+
+    assert post_token(in_team(owner, team)).status_code == 302
+    connection = Connection.objects.get()
+    assert connection.organization == team and connection.owner is None
+    assert connection.created_by == owner
