@@ -47,8 +47,11 @@ def access_token_for(connection: Connection) -> str:
         if _fresh(current):
             return current.access_token
         now = timezone.now()
+        # Only while the token is still the stale one read above: a worker that read it just
+        # before another finished refreshing must not refresh again with a spent token.
         claimed = Connection.objects.filter(
             Q(refreshing_until__isnull=True) | Q(refreshing_until__lt=now), pk=current.pk,
+            expires_at=current.expires_at, updated_at=current.updated_at,
         ).update(refreshing_until=now + timedelta(seconds=CLAIM_SECONDS))
         if claimed:
             return _refresh(current)
@@ -62,11 +65,12 @@ def _refresh(connection: Connection) -> str:
         grant = tracker_class(connection.kind)(connection, token=connection.access_token).refresh()
     except TrackerError as error:
         Connection.objects.filter(pk=connection.pk).update(refreshing_until=None)
-        if error.kind == "auth":
-            mark_broken(connection=connection, problem=(
-                f"{connection.get_kind_display()} refused to renew this connection's access "
-                "(it was revoked, or the app was removed). Reconnect it."))
-        raise
+        if error.kind != "auth":
+            raise
+        problem = (f"{connection.get_kind_display()} refused to renew this connection's "
+                   "access (it was revoked, or the app was removed). Reconnect it.")
+        mark_broken(connection=connection, problem=problem)
+        raise TrackerError("auth", problem) from error
     connection.access_token = grant.access_token
     connection.refresh_token = grant.refresh_token or connection.refresh_token
     connection.expires_at = grant.expires_at

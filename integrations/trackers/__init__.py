@@ -1,5 +1,7 @@
 """Tracker clients by kind (one module per tracker, over `requests`)."""
 
+from importlib import import_module
+
 from integrations.trackers.base import (
     Destination,
     Draft,
@@ -14,9 +16,9 @@ __all__ = ["Destination", "Draft", "Grant", "PreviewRow", "Remote", "Tracker", "
            "tracker_class"]
 
 
-def tracker_class(kind: str) -> type[Tracker]:
-    """The client class for a connection kind."""
-    from integrations.trackers import github, gitlab, jira
+CLASSES = {"github": "GitHubTracker", "gitlab": "GitLabTracker", "jira": "JiraTracker"}
 
-    return {"github": github.GitHubTracker, "gitlab": gitlab.GitLabTracker,
-            "jira": jira.JiraTracker}[kind]
+
+def tracker_class(kind: str) -> type[Tracker]:
+    """The client class for a connection kind (its module is imported when first needed)."""
+    return getattr(import_module(f"integrations.trackers.{kind}"), CLASSES[kind])

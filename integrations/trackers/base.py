@@ -217,6 +217,11 @@ class Tracker:
         """Where this connection can send issues (repositories, projects × issue types)."""
         raise NotImplementedError
 
+    def prepare_target(self, target: dict) -> dict:
+        """The destination as it is stored once chosen: a tracker that maps fields from the
+        destination's metadata (Jira's create screen) reads it here, once."""
+        return target
+
     def refresh(self) -> Grant:
         """New credentials (OAuth refresh, a new installation token). Raises TrackerError
         ("auth") when the grant was revoked."""

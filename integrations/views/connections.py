@@ -44,10 +44,11 @@ def choose_target(request, pk: int):
     """Where a connection sends issues: the destinations the tracker lists for it (asked
     again on POST, so only one of them can be chosen)."""
     connection = selectors.get_connection_for(request, pk)
-    destinations, error = [], ""
+    destinations, error, tracker = [], "", None
     try:
         token = access_token_for(connection)
-        destinations = tracker_class(connection.kind)(connection, token=token).destinations()
+        tracker = tracker_class(connection.kind)(connection, token=token)
+        destinations = tracker.destinations()
     except TrackerError as failure:
         error = failure.message
     if not destinations and not error:
@@ -59,8 +60,11 @@ def choose_target(request, pk: int):
             error = "Choose one of the destinations listed."
         else:
             try:
-                services.choose_target(connection=connection, target=chosen.target,
+                services.choose_target(connection=connection,
+                                       target=tracker.prepare_target(chosen.target),
                                        label=chosen.label)
+            except TrackerError as failure:
+                error = failure.message
             except ValueError as refused:
                 error = str(refused)
             else:

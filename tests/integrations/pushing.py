@@ -28,7 +28,7 @@ def connect_github(user, *, organization=None, token: str = TOKEN) -> Connection
     """A working GitHub connection of `user`'s personal workspace (or the team's)."""
     connection = create_connection(
         owner=user, organization=organization, created_by=user, kind="github",
-        auth="token", base_url="https://api.github.com", access_token=token)
+        auth="token", base_url="https://api.github.com", access_token=token, account_ref=REPO)
     return choose_target(connection=connection, target={"repo": REPO}, label=REPO)
 
 

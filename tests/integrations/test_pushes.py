@@ -186,19 +186,19 @@ def test_an_edited_ticket_updates_its_issue_instead_of_making_another(github, ow
 
 def test_an_epic_goes_first_and_its_stories_become_sub_issues(github, owner, celery_worker):
     epic = finished_ticket(owner, ticket_type="epic")
-    stories = copies(finished_ticket(owner), 3)
-    for position, story in enumerate(stories, start=1):
-        story.parent, story.position = epic, position
-        story.save(update_fields=["parent", "position"])
+    wait_until(lambda: epic.children.count() >= 3 and not epic.children.exclude(
+        status="succeeded").exists(), timeout=20)
+    stories = list(epic.children.order_by("position"))
     pushes = request_pushes(user=owner, tickets=[epic], connection=connect_github(owner))
     assert [p.ticket_id for p in pushes] == [epic.pk] + [s.pk for s in stories]
     wait_until(lambda: not Push.objects.exclude(state=Push.State.DONE).exists(), timeout=20)
-    issues = {i["title"]: i for i in github.issues(REPO)}
-    assert len(issues) == 4
-    parent = next(i for i in github.issues(REPO) if i["title"] == epic.title)
-    children = [i for i in github.issues(REPO) if i["id"] != parent["id"]]
+    issues = github.issues(REPO)
+    assert len(issues) == 1 + len(stories)
+    parent = next(i for i in issues if i["title"] == epic.title)
     repo = github.repos[REPO]
-    assert all(repo.parents.get(child["id"]) == parent["id"] for child in children)
+    assert all(repo.parents.get(child["id"]) == parent["id"]
+               for child in issues if child["id"] != parent["id"])
+    assert len(github.calls("POST", r"/sub_issues$")) == len(stories)
 
 
 def test_another_workspace_cannot_push_with_my_connection(github, owner):
