@@ -150,5 +150,5 @@ def setup(request):
 urlpatterns = [
     path("", connect, name="github_connect"),
     path("install/", install, name="github_install"),
-    path("setup/", setup, name="github_setup"),
+    path("installed/", setup, name="github_setup"),
 ]

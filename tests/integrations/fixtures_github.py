@@ -30,7 +30,7 @@ def github_fake(settings, github_app_keys):
     private, public = github_app_keys
     with FakeGitHub(app_id=GITHUB_APP_ID, app_public_key=public, hold_seconds=1.5,
                     app_client_id="Iv1.test", app_client_secret="app-secret",
-                    setup_url="http://testserver/integrations/github/setup/") as fake:
+                    setup_url="http://testserver/integrations/github/installed/") as fake:
         fake.seed_demo()
         settings.GITHUB_API_URL = fake.url
         settings.GITHUB_WEB_URL = fake.url
