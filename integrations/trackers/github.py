@@ -318,7 +318,8 @@ class GitHubTracker(Tracker):
         """The app installation's repositories, or the repository the token was given for
         (kept in `account_ref`)."""
         if self.connection.auth != "app":
-            return [_repository(self.session, self.connection.account_ref)]
+            repo = self.connection.account_ref or (self.connection.target or {}).get("repo")
+            return [_repository(self.session, repo or "")]
         found: list[Destination] = []
         url: str | None = f"{api_url()}/installation/repositories"
         params: dict | None = {"per_page": 100}

@@ -225,8 +225,8 @@ class GitLabTracker(Tracker):
         """The pasted token's project (`account_ref`), or every project the OAuth user may
         open issues in (Reporter or above)."""
         if self.connection.auth == "token":
-            return [check_project(self.base, self.token, self.connection.account_ref,
-                                  session=self.session)]
+            path = self.connection.account_ref or (self.connection.target or {}).get("path")
+            return [check_project(self.base, self.token, path or "", session=self.session)]
         found: list[Destination] = []
         params = {"membership": "true", "min_access_level": 20, "order_by": "last_activity_at",
                   "per_page": 100, "page": 1}
