@@ -583,6 +583,11 @@ GITHUB_WEB_URL = env.str("GITHUB_WEB_URL", default="https://github.com")
 GITHUB_APP_ID = env.str("GITHUB_APP_ID", default="")
 GITHUB_APP_SLUG = env.str("GITHUB_APP_SLUG", default="")
 GITHUB_APP_PRIVATE_KEY = env.str("GITHUB_APP_PRIVATE_KEY", default="", multiline=True)
+# The app's OAuth client ("Request user authorization (OAuth) during installation" on): the
+# page GitHub sends the browser back to checks that this person can see the installation
+# named in the redirect, which anyone could otherwise edit into someone else's.
+GITHUB_APP_CLIENT_ID = env.str("GITHUB_APP_CLIENT_ID", default="")
+GITHUB_APP_CLIENT_SECRET = env.str("GITHUB_APP_CLIENT_SECRET", default="")
 # GitLab: the default instance, and the OAuth application for "Connect with GitLab" (scope
 # `api`); project access tokens work without it, on any instance.
 GITLAB_URL = env.str("GITLAB_URL", default="https://gitlab.com")
