@@ -611,9 +611,9 @@ if LOCAL_FAKES:
     _fake = "http://127.0.0.1:{}".format
     GITHUB_API_URL = GITHUB_WEB_URL = _fake(LOCAL_FAKES_PORT)
     GITLAB_URL = _fake(LOCAL_FAKES_PORT + 1)
-    GITLAB_OAUTH_CLIENT_ID = GITLAB_OAUTH_CLIENT_SECRET = "local-fake"
+    GITLAB_OAUTH_CLIENT_ID = GITLAB_OAUTH_CLIENT_SECRET = "local-fake"  # noqa: S105 - the fake's
     ATLASSIAN_AUTH_URL = ATLASSIAN_API_URL = _fake(LOCAL_FAKES_PORT + 2)
-    ATLASSIAN_CLIENT_ID = ATLASSIAN_CLIENT_SECRET = "local-fake"
+    ATLASSIAN_CLIENT_ID = ATLASSIAN_CLIENT_SECRET = "local-fake"  # noqa: S105 - the fake's
     SLACK_API_URL = _fake(LOCAL_FAKES_PORT + 3) + "/api"
     SLACK_SIGNING_SECRET = SLACK_SIGNING_SECRET or "local-fake-signing-secret"
     SLACK_BOT_TOKEN = SLACK_BOT_TOKEN or "xoxb-local-fake"
