@@ -583,6 +583,11 @@ GITHUB_WEB_URL = env.str("GITHUB_WEB_URL", default="https://github.com")
 GITHUB_APP_ID = env.str("GITHUB_APP_ID", default="")
 GITHUB_APP_SLUG = env.str("GITHUB_APP_SLUG", default="")
 GITHUB_APP_PRIVATE_KEY = env.str("GITHUB_APP_PRIVATE_KEY", default="", multiline=True)
+# The app's OAuth client ("Request user authorization (OAuth) during installation" on): the
+# page GitHub sends the browser back to checks that this person can see the installation
+# named in the redirect, which anyone could otherwise edit into someone else's.
+GITHUB_APP_CLIENT_ID = env.str("GITHUB_APP_CLIENT_ID", default="")
+GITHUB_APP_CLIENT_SECRET = env.str("GITHUB_APP_CLIENT_SECRET", default="")
 # GitLab: the default instance, and the OAuth application for "Connect with GitLab" (scope
 # `api`); project access tokens work without it, on any instance.
 GITLAB_URL = env.str("GITLAB_URL", default="https://gitlab.com")
@@ -611,9 +616,9 @@ if LOCAL_FAKES:
     _fake = "http://127.0.0.1:{}".format
     GITHUB_API_URL = GITHUB_WEB_URL = _fake(LOCAL_FAKES_PORT)
     GITLAB_URL = _fake(LOCAL_FAKES_PORT + 1)
-    GITLAB_OAUTH_CLIENT_ID = GITLAB_OAUTH_CLIENT_SECRET = "local-fake"
+    GITLAB_OAUTH_CLIENT_ID = GITLAB_OAUTH_CLIENT_SECRET = "local-fake"  # noqa: S105 - the fake's
     ATLASSIAN_AUTH_URL = ATLASSIAN_API_URL = _fake(LOCAL_FAKES_PORT + 2)
-    ATLASSIAN_CLIENT_ID = ATLASSIAN_CLIENT_SECRET = "local-fake"
+    ATLASSIAN_CLIENT_ID = ATLASSIAN_CLIENT_SECRET = "local-fake"  # noqa: S105 - the fake's
     SLACK_API_URL = _fake(LOCAL_FAKES_PORT + 3) + "/api"
     SLACK_SIGNING_SECRET = SLACK_SIGNING_SECRET or "local-fake-signing-secret"
     SLACK_BOT_TOKEN = SLACK_BOT_TOKEN or "xoxb-local-fake"

@@ -8,6 +8,7 @@ did the work, and the client never heard (a read timeout, a dropped connection).
 
 import json
 import re
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,6 +62,14 @@ class Fault:
 Handler = Callable[[FakeRequest], Response]
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        """A client that gave up (its read timed out) closed the socket we answer on: that is
+        a fault under test, not an error of the fake."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 class FakeServer:
     """A threaded HTTP server on 127.0.0.1 with an ephemeral port.
 
@@ -77,7 +86,7 @@ class FakeServer:
         self.requests: list[FakeRequest] = []
         self.hold_seconds = hold_seconds
         self._release = threading.Event()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
+        self._server = _QuietServer((host, port), self._handler_class())
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
         self.register()

@@ -55,9 +55,14 @@ class Outcome:
 
 def _claim(push_ids: list[int], now: datetime) -> list[Push]:
     until = now + timedelta(seconds=claim_seconds(len(push_ids)))
+    # Whose epic is done is read first: a condition on the parent row would turn the UPDATE
+    # into `id IN (subquery)`, which PostgreSQL does not re-check after waiting for another
+    # worker's claim — both would claim. The claim itself tests only the row's own columns.
+    ready = list(Push.objects.filter(parent_ready(), pk__in=push_ids)
+                 .values_list("pk", flat=True))
     claimed = []
-    for push_id in push_ids:
-        if Push.objects.filter(parent_ready(), pk=push_id, state=State.PENDING,
+    for push_id in sorted(ready):
+        if Push.objects.filter(pk=push_id, state=State.PENDING,
                                next_attempt_at__lte=now + EARLY_SLACK).update(
                 state=State.SENDING, attempts=F("attempts") + 1, next_attempt_at=until):
             claimed.append(push_id)
