@@ -15,6 +15,7 @@ from integrations import selectors
 from integrations.connect import available_flows
 from integrations.services import connections as services
 from integrations.services.credentials import access_token_for
+from integrations.slack.selectors import list_links
 from integrations.trackers import TrackerError, tracker_class
 
 
@@ -30,6 +31,7 @@ def connections_page(request):
         "can_manage": not current.is_team or current.can_manage,
         "flows": available_flows(),
         "local_fakes": settings.LOCAL_FAKES,
+        "slack_links": list_links(user=request.user),
     })
 
 
