@@ -3,7 +3,10 @@ for, the `state` that ties a tracker's redirect back to the browser that left, a
 the user goes once the credentials are saved."""
 
 import secrets
+from functools import wraps
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
@@ -13,6 +16,28 @@ from django.utils.crypto import constant_time_compare
 from integrations import selectors
 from integrations.models import Connection
 from integrations.services.connections import create_connection
+
+
+def form_may_leave_to(setting: str):
+    """Let the page's forms send the browser on to the tracker named by `setting` (a URL).
+
+    The site's CSP allows forms to post only to itself, and Chromium applies `form-action`
+    to the redirect that follows a POST too: a connect page whose button POSTs here and is
+    redirected to the tracker's sign-in must name the tracker's origin, or the browser stops
+    at our redirect."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            response = view(request, *args, **kwargs)
+            parts = urlsplit(getattr(settings, setting))
+            if parts.scheme and parts.netloc:
+                response._csp_update = {"form-action": [f"{parts.scheme}://{parts.netloc}"]}
+            return response
+
+        return wrapped
+
+    return decorator
 
 
 def reconnecting(request: HttpRequest, kind: str) -> Connection | None:

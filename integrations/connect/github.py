@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from integrations import selectors
 from integrations.connect import flow
+from integrations.connect.flow import form_may_leave_to
 from integrations.trackers import TrackerError
 from integrations.trackers import github as client
 
@@ -59,6 +60,7 @@ def _page(request, *, form=None, error: str = "", reconnect=None, status: int = 
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@form_may_leave_to("GITHUB_WEB_URL")
 def connect(request):
     """Both ways in; POST checks the pasted token against the repository and saves it."""
     selectors.workspace_for(request, manage=True)

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from integrations import selectors
 from integrations.connect import flow
+from integrations.connect.flow import form_may_leave_to
 from integrations.trackers import TrackerError
 from integrations.trackers import gitlab as client
 
@@ -98,6 +99,7 @@ def _page(request, *, form=None, error: str = "", reconnect=None, status: int = 
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@form_may_leave_to("GITLAB_URL")
 def connect(request):
     """Both ways in; POST checks the pasted token against the project and saves it."""
     selectors.workspace_for(request, manage=True)
@@ -152,6 +154,7 @@ def authorize(request):
 @never_cache
 @login_required
 @require_GET
+@form_may_leave_to("GITLAB_URL")
 def callback(request):
     """GitLab's redirect back: the state must be the one this browser left with; the code
     is exchanged for the first token pair before anything is saved."""

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from config.encryption import decrypt, encrypt
 from integrations import selectors
+from integrations.connect.flow import form_may_leave_to
 from integrations.models import Connection, Kind
 from integrations.services.connections import create_connection
 from integrations.trackers.base import Grant, TrackerError
@@ -65,6 +66,7 @@ def _problem(request, message: str, *, status: int = 400):
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
+@form_may_leave_to("ATLASSIAN_AUTH_URL")
 def connect(request):
     workspace = selectors.workspace_for(request, manage=True)
     reconnect = _reconnecting(request, request.POST.get("reconnect")
@@ -85,6 +87,7 @@ def connect(request):
 @never_cache
 @login_required
 @require_GET
+@form_may_leave_to("ATLASSIAN_AUTH_URL")
 def callback(request):
     workspace = selectors.workspace_for(request, manage=True)
     started = request.session.pop(STARTED, None)  # one use: a replayed callback is refused

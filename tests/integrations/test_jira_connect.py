@@ -180,3 +180,4 @@ def test_someone_elses_connection_cannot_be_reconnected(jira_fake, user, verifie
 def test_signed_out_visitors_are_sent_to_sign_in(jira_fake, client):
     assert "/accounts/login/" in client.get(START)["Location"]
     assert "/accounts/login/" in client.get(CALLBACK)["Location"]
+
