@@ -89,9 +89,9 @@ def criteria_doc(criteria: list[dict]) -> Node:
     return doc(criteria_nodes(criteria))
 
 
-def criteria_text(criteria: list[dict]) -> str:
-    """Criteria for a single-line text field (no rich text there)."""
-    return "; ".join(
+def criteria_text(criteria: list[dict], *, separator: str = "; ") -> str:
+    """Criteria for a single-line text field (no rich text there), or the preview."""
+    return separator.join(
         c["then"] if _is_checklist(c) else f"Given {c['given']} when {c['when']} then {c['then']}"
         for c in criteria)
 
@@ -129,3 +129,30 @@ def description_doc(ticket, *, criteria: bool, estimate: bool) -> Node:
         content.append(paragraph(text("Estimate: ", "strong"),
                                  text(f"{ticket.story_points} story points")))
     return doc(content)
+
+
+
+LISTS = {"bulletList", "orderedList", "taskList"}
+BULLETS = {"listItem": "• ", "taskItem": "☐ "}
+BLOCKS = {"paragraph", "heading", "codeBlock", "blockquote", *BULLETS}
+
+
+def plain_text(doc: Node) -> str:
+    """The document as plain text for the preview: a line per block, list items indented
+    under a bullet (what Jira shows, without the styling)."""
+    lines: list[str] = []
+
+    def walk(node: Node, depth: int) -> None:
+        kind = node.get("type")
+        if kind == "text":
+            lines[-1] += node.get("text", "")
+            return
+        if kind in BLOCKS:
+            bare_bullet = lines and lines[-1].strip() in ("•", "☐")
+            if not (bare_bullet and kind not in BULLETS):
+                lines.append("  " * max(0, depth - 1) + BULLETS.get(kind, ""))
+        for child in node.get("content", []):
+            walk(child, depth + (kind in LISTS))
+
+    walk(doc, 0)
+    return "\n".join(line.rstrip() for line in lines if line.strip())

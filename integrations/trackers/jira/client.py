@@ -117,6 +117,9 @@ class JiraTracker(Tracker):
                     for t in [*types, *([subtask] if subtask else [])]}
         epic = _epic_type(types)
         found = []
+        # The type most tickets are first (it is preselected), the Epic type last: epics go
+        # to it anyway, and a story sent as an epic is rarely what anyone meant.
+        types.sort(key=lambda t: (t is epic, TYPE_ORDER.get(t["name"].lower(), len(TYPE_ORDER))))
         for issue_type in types:
             type_id = str(issue_type["id"])
             target = {"project_key": key, "project_id": str(project["id"]),
@@ -327,6 +330,9 @@ def label_of(value: str) -> str:
     return "-".join(value.split())[:255]
 
 
+TYPE_ORDER = {"story": 0, "task": 1, "bug": 2}
+
+
 def _build(ticket, *, mapping: dict, project: dict, issue_type: dict,
            parent: Remote | None, nest: bool) -> Draft:
     """The create body and the preview rows for `ticket` on this mapping (under `parent`
@@ -344,16 +350,17 @@ def _build(ticket, *, mapping: dict, project: dict, issue_type: dict,
     fields["description"] = adf.description_doc(
         ticket, criteria=not criteria_field, estimate=not points_field)
     rows.append(PreviewRow("Summary, user story and details", "Description",
-                           _first_line(ticket.summary or ticket.user_story), note="as rich text"))
+                           adf.plain_text(fields["description"]), note="as rich text"))
 
     if criteria and criteria_field:
         fields[criteria_field["id"]] = (adf.criteria_doc(criteria)
                                         if criteria_field["format"] == "adf"
                                         else adf.criteria_text(criteria)[:255])
         rows.append(PreviewRow("Acceptance criteria", criteria_field["name"],
-                               f"{len(criteria)} criteria"))
+                               adf.criteria_text(criteria, separator="\n")))
     elif criteria:
-        rows.append(PreviewRow("Acceptance criteria", "Description", f"{len(criteria)} criteria",
+        rows.append(PreviewRow("Acceptance criteria", "Description",
+                               adf.criteria_text(criteria, separator="\n"),
                                note="this issue type has no acceptance criteria field: they go "
                                     "in the description under a heading"))
 
@@ -397,8 +404,3 @@ def _build(ticket, *, mapping: dict, project: dict, issue_type: dict,
                              "Jira, or you connect another issue type.")
              for name in blocking]
     return JiraDraft(marker=marker, payload={"fields": fields}, rows=rows, blocking=blocking)
-
-
-def _first_line(value: str) -> str:
-    line = (value or "").strip().splitlines()[0] if (value or "").strip() else ""
-    return line[:120] + ("…" if len(line) > 120 else "")
