@@ -31,6 +31,7 @@ def connections_page(request):
         "can_manage": not current.is_team or current.can_manage,
         "flows": available_flows(),
         "local_fakes": settings.LOCAL_FAKES,
+        "local_fakes_slack_port": settings.LOCAL_FAKES_PORT + 3,
         "slack_links": list_links(user=request.user),
     })
 
