@@ -6,7 +6,7 @@ worker, and the page follows until the issue's link appears — at 1280 px in li
 import pytest
 from playwright.sync_api import expect
 
-from integrations.models import Push
+from integrations.models import Connection, Push
 from tests.builders import finished_ticket, funded_user
 from tests.helpers import check_page, sign_in_browser_as
 from tests.integrations.pushing import REPO, connect_github, issues_by_marker, start_github
@@ -26,24 +26,26 @@ def test_a_ticket_is_previewed_and_sent_once(make_page, live_server, offline, ce
                                              github, width, dark):
     user = funded_user(5)
     ticket = finished_ticket(user)
-    connect_github(user)
+    # A long destination name: every button and badge naming it must wrap on a phone.
+    label = "acme/shop-with-a-long-repository-name"
+    Connection.objects.filter(pk=connect_github(user).pk).update(label=label)
     page = make_page(width, axe=True, dark=dark)
     sign_in_browser_as(page, live_server, user)
     shot = f"push-{width}{'-dark' if dark else ''}"
 
     page.goto("/account/connections/")
-    expect(page.locator("[data-connection][data-health=ok]")).to_contain_text(REPO)
+    expect(page.locator("[data-connection][data-health=ok]")).to_contain_text(label)
     check_page(page, f"{shot}-connections")
 
     page.goto(f"/tickets/{ticket.public_id}/")
-    page.get_by_role("link", name=f"Send to GitHub · {REPO}").click()
+    page.get_by_role("link", name=f"Send to GitHub · {label}").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("to a tracker")
     rows = page.locator("[data-preview] tbody tr")
     expect(rows.filter(has_text="Acceptance criteria")).to_contain_text("body")
     check_page(page, f"{shot}-preview")
     assert not github.issues(REPO)  # nothing sent by looking
 
-    page.get_by_role("button", name=f"Create 1 issue in {REPO}").click()
+    page.get_by_role("button", name=f"Create 1 issue in {label}").click()
     expect(page.locator("[data-push-state=done]")).to_be_visible(timeout=20_000)
     push = Push.objects.get(ticket=ticket)
     expect(page.locator("[data-push-state=done] a")).to_have_attribute("href", push.remote_url)
