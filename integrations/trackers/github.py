@@ -30,8 +30,10 @@ from integrations.trackers.markdown import (
     criteria_text,
     has_marker,
     issue_body,
+    issue_facts,
     issue_labels,
     priority_label,
+    section_rows,
 )
 from tickets.kinds import get_kind
 
@@ -204,13 +206,7 @@ class GitHubTracker(Tracker):
 
         marker = marker_for(ticket.public_id)
         kind = get_kind(ticket.ticket_type)
-        facts = [f"Type: {kind.label}"]
-        if ticket.priority:
-            facts.append(f"Priority: {ticket.priority_label}")
-        if ticket.story_points:
-            facts.append(f"Story points: {ticket.story_points}")
-        if parent is not None:
-            facts.append(f"Part of {parent.key}")
+        facts = issue_facts(ticket, parent=parent)
         labels = issue_labels(ticket)
         payload = {"title": ticket.title, "body": issue_body(ticket, marker=marker, facts=facts),
                    "labels": labels}
@@ -233,26 +229,10 @@ class GitHubTracker(Tracker):
                        parent.key if parent else "",
                        "becomes a sub-issue of the epic's issue" if parent else "none"),
         ]
-        rows += self._extra_rows(ticket, kind)
+        rows += section_rows(ticket, where="body")
         rows.append(PreviewRow("MyBA ID", "body (hidden comment)", marker,
                                "finds the issue again, so it is never made twice"))
         return Draft(marker=marker, payload=payload, rows=rows)
-
-    @staticmethod
-    def _extra_rows(ticket, kind) -> list[PreviewRow]:
-        rows = []
-        if kind.reproduction:
-            rows += [PreviewRow("Steps to reproduce", "body",
-                                "\n".join(ticket.steps_to_reproduce)),
-                     PreviewRow("Expected behaviour", "body", ticket.expected_behaviour),
-                     PreviewRow("Actual behaviour", "body", ticket.actual_behaviour)]
-        if kind.epic:
-            rows += [PreviewRow(label, "body", "\n".join(getattr(ticket, field)))
-                     for field, label in (("scope", "Scope"), ("out_of_scope", "Out of scope"),
-                                          ("success_measures", "Success measures"))]
-        if ticket.technical_notes:
-            rows.append(PreviewRow("Technical notes", "body", ticket.technical_notes))
-        return rows
 
     def find(self, marker: str, *, since: datetime) -> Remote | None:
         """Newest first, back to `since`: `since` filters on last update, so an issue

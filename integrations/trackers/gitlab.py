@@ -28,8 +28,10 @@ from integrations.trackers.markdown import (
     criteria_text,
     has_marker,
     issue_body,
+    issue_facts,
     issue_labels,
     priority_label,
+    section_rows,
 )
 from tickets.kinds import get_kind
 
@@ -136,13 +138,7 @@ class GitLabTracker(Tracker):
 
         marker = marker_for(ticket.public_id)
         kind = get_kind(ticket.ticket_type)
-        facts = [f"Type: {kind.label}"]
-        if ticket.priority:
-            facts.append(f"Priority: {ticket.priority_label}")
-        if ticket.story_points:
-            facts.append(f"Story points: {ticket.story_points}")
-        if parent is not None:
-            facts.append(f"Part of {parent.key}")
+        facts = issue_facts(ticket, parent=parent)
         # A comma separates GitLab labels: one inside a label would split it in two.
         labels = [label.replace(",", " ") for label in issue_labels(ticket, limit=255)]
         payload = {"title": ticket.title,
@@ -171,7 +167,7 @@ class GitLabTracker(Tracker):
                        "linked to the epic’s issue: GitLab epics need Premium"
                        if parent else "none"),
         ]
-        rows += _extra_rows(ticket, kind)
+        rows += section_rows(ticket, where="description")
         rows.append(PreviewRow("MyBA ID", "description (hidden comment)", marker,
                                "finds the issue again, so it is never made twice"))
         return Draft(marker=marker, payload=payload, rows=rows)
@@ -259,18 +255,3 @@ def redirect_uri() -> str:
 
     return settings.SITE_URL.rstrip("/") + reverse("integrations:gitlab_callback")
 
-
-def _extra_rows(ticket, kind) -> list[PreviewRow]:
-    rows = []
-    if kind.reproduction:
-        rows += [PreviewRow("Steps to reproduce", "description",
-                            "\n".join(ticket.steps_to_reproduce)),
-                 PreviewRow("Expected behaviour", "description", ticket.expected_behaviour),
-                 PreviewRow("Actual behaviour", "description", ticket.actual_behaviour)]
-    if kind.epic:
-        rows += [PreviewRow(label, "description", "\n".join(getattr(ticket, field)))
-                 for field, label in (("scope", "Scope"), ("out_of_scope", "Out of scope"),
-                                      ("success_measures", "Success measures"))]
-    if ticket.technical_notes:
-        rows.append(PreviewRow("Technical notes", "description", ticket.technical_notes))
-    return rows

@@ -8,6 +8,7 @@ with `<!-- myba:<marker> -->`, invisible on the page; ticket text can never forg
 
 import re
 
+from integrations.trackers.base import PreviewRow, Remote
 from tickets.kinds import get_kind
 from tickets.models import Ticket
 
@@ -89,3 +90,32 @@ def issue_labels(ticket: Ticket, *, limit: int = 50) -> list[str]:
         if label and label not in labels:
             labels.append(label)
     return labels
+
+
+def issue_facts(ticket: Ticket, *, parent: Remote | None) -> list[str]:
+    """The short facts line of an issue body: type, priority, estimate, parent."""
+    facts = [f"Type: {get_kind(ticket.ticket_type).label}"]
+    if ticket.priority:
+        facts.append(f"Priority: {ticket.priority_label}")
+    if ticket.story_points:
+        facts.append(f"Story points: {ticket.story_points}")
+    if parent is not None:
+        facts.append(f"Part of {parent.key}")
+    return facts
+
+
+def section_rows(ticket: Ticket, *, where: str) -> list[PreviewRow]:
+    """Preview rows of the kind's own sections, all written into the body (`where`)."""
+    kind = get_kind(ticket.ticket_type)
+    rows = []
+    if kind.reproduction:
+        rows += [PreviewRow("Steps to reproduce", where, "\n".join(ticket.steps_to_reproduce)),
+                 PreviewRow("Expected behaviour", where, ticket.expected_behaviour),
+                 PreviewRow("Actual behaviour", where, ticket.actual_behaviour)]
+    if kind.epic:
+        rows += [PreviewRow(label, where, "\n".join(getattr(ticket, field)))
+                 for field, label in (("scope", "Scope"), ("out_of_scope", "Out of scope"),
+                                      ("success_measures", "Success measures"))]
+    if ticket.technical_notes:
+        rows.append(PreviewRow("Technical notes", where, ticket.technical_notes))
+    return rows

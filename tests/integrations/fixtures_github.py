@@ -61,3 +61,22 @@ def github_app_connection(github_fake, user):
         owner=user, kind=Kind.GITHUB, auth=Connection.Auth.APP, base_url=github_fake.url,
         account_ref=str(installation), target={"repo": DEMO_REPO}, label=DEMO_REPO,
         health=Connection.Health.OK)
+
+
+@pytest.fixture
+def github(settings):
+    """The push tests' GitHub: `acme/shop` open to tests.integrations.pushing.TOKEN, short
+    timeouts and retries due at once (tests.integrations.pushing.start_github)."""
+    from tests.integrations.pushing import start_github
+
+    fake = start_github(settings)
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def owner(offline):
+    """Someone with 10 tokens and the offline generator, to make tickets to push."""
+    from tests.builders import funded_user
+
+    return funded_user(10)

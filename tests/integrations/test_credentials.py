@@ -13,16 +13,11 @@ from integrations.services.credentials import access_token_for
 from integrations.services.pushing import request_pushes
 from integrations.services.sending import send_pushes
 from integrations.trackers import TrackerError
-from tests.builders import finished_ticket, funded_user
+from tests.builders import finished_ticket
 from tests.helpers import race
 from tests.integrations.fixtures_jira import jira_connection_to
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def owner(offline):
-    return funded_user(10)
 
 
 def _expire(fake, connection: Connection) -> str:

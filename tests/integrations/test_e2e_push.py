@@ -9,16 +9,9 @@ from playwright.sync_api import expect
 from integrations.models import Connection, Push
 from tests.builders import finished_ticket, funded_user
 from tests.helpers import check_page, sign_in_browser_as
-from tests.integrations.pushing import REPO, connect_github, issues_by_marker, start_github
+from tests.integrations.pushing import REPO, connect_github, issues_by_marker
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def github(settings):
-    fake = start_github(settings)
-    yield fake
-    fake.stop()
 
 
 @pytest.mark.parametrize(("width", "dark"), [(1280, False), (360, True)])

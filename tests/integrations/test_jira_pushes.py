@@ -12,17 +12,12 @@ from django.utils import timezone
 from integrations.models import Connection, Push
 from integrations.services.pushing import request_pushes
 from integrations.services.sending import send_pushes
-from tests.builders import client_for, finished_ticket, funded_user
+from tests.builders import client_for, finished_ticket
 from tests.helpers import race
 from tests.integrations.fixtures_jira import jira_connection_to
 from tests.integrations.pushing import copies
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def owner(offline):
-    return funded_user(10)
 
 
 @pytest.fixture

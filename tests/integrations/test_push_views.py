@@ -9,21 +9,9 @@ import pytest
 from integrations.models import Connection, Push
 from integrations.services.connections import create_connection
 from tests.builders import client_for, finished_ticket, funded_user
-from tests.integrations.pushing import REPO, TOKEN, connect_github, issues_by_marker, start_github
+from tests.integrations.pushing import REPO, TOKEN, connect_github, issues_by_marker
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def github(settings):
-    fake = start_github(settings)
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def owner(offline):
-    return funded_user(10)
 
 
 def test_the_preview_shows_each_field_and_creating_sends_it_once(github, owner, committing):

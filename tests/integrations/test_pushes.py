@@ -18,23 +18,10 @@ from tests.integrations.pushing import (
     connect_github,
     copies,
     issues_by_marker,
-    start_github,
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FAULTS = ("timeout_after", "drop_after", "500_after", "429", "500")
-
-
-@pytest.fixture
-def github(settings):
-    fake = start_github(settings)
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture
-def owner(offline):
-    return funded_user(10)
 
 
 def _drive(push_ids: list[int], *, rounds: int = 12) -> None:
