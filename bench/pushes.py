@@ -115,19 +115,20 @@ def drive(push_ids: list[int], threads: int) -> float:
 
 
 def bare_creates(fake: FakeGitHub, tickets: list[Ticket], threads: int, repo: str) -> float:
-    """The baseline: the same creates through the client, with no push record at all."""
+    """The baseline: the same creates through the client, with no push record at all — a
+    client (and its HTTP connection) per create, as each push attempt makes its own."""
     user = tickets[0].owner
     connection = connect(user, repo)
     queue = list(tickets)
     lock = threading.Lock()
 
     def work() -> None:
-        tracker = tracker_class("github")(connection, token=TOKEN)
         while True:
             with lock:
                 if not queue:
                     return
                 ticket = queue.pop()
+            tracker = tracker_class("github")(connection, token=TOKEN)
             tracker.create(tracker.draft(ticket))
 
     started = time.perf_counter()
