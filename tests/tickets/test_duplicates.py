@@ -111,6 +111,11 @@ def test_the_check_reads_candidates_through_the_trigram_and_full_text_indexes():
     Ticket.objects.bulk_create(rows)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE tickets_ticket")
+        # Whether the planner prefers the indexes at 3,000 rows also depends on what earlier
+        # tests on this xdist worker left in the table's pages (it chose a sequential scan
+        # once in CI): rule that out, so the test says what it is for — the query's shape can
+        # be answered from both indexes. bench/duplicates.py measures the speed at 10,000.
+        cursor.execute("SET LOCAL enable_seqscan = off")
     plan = "\n".join(explain(tickets_of_workspace(user_id=user.pk, organization_id=None),
                              PARAPHRASE, analyze=False))
     assert "Bitmap Index Scan on tickets_description_trgm" in plan, plan
