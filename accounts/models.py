@@ -49,6 +49,11 @@ class User(AbstractUser):
     welcomed_at = models.DateTimeField(null=True, blank=True)
     # The user's own day (the daily bonus's calendar day), an IANA name.
     time_zone = models.CharField(max_length=64, default="UTC")
+    # The interface language (a code of settings.LANGUAGES); empty: the browser's choice.
+    language = models.CharField(max_length=10, blank=True)
+    # The language new tickets are written in (accounts.languages.TICKET_LANGUAGES); empty:
+    # the interface language.
+    ticket_language = models.CharField(max_length=10, blank=True)
     # Set by the referral fraud gates (or staff): growth rewards (daily bonus, gifts,
     # referral rewards) are off while it is set.
     growth_flagged_at = models.DateTimeField(null=True, blank=True)

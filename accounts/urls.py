@@ -2,6 +2,7 @@ from django.urls import path
 
 from accounts import views
 from accounts.apikeys import views as apikeys
+from accounts.languages import views as languages
 from accounts.notifications import views as notifications
 from accounts.usage import views as usage
 
@@ -10,6 +11,8 @@ urlpatterns = [
     path("account/settings/", views.account_settings, name="settings"),
     path("account/delete/", views.delete_account, name="delete"),
     path("account/time-zone/", views.update_time_zone, name="time_zone"),
+    path("account/languages/", languages.update_languages, name="languages"),
+    path("language/", languages.switch_language, name="switch_language"),
     path("account/balance/", views.balance_badge, name="balance_badge"),
     path("account/welcome/", views.welcome, name="welcome"),
     path("account/welcome/dismiss/", views.dismiss_welcome, name="dismiss_welcome"),

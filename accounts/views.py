@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts import selectors, services
 from accounts.forms import DeleteAccountForm, TimeZoneForm
+from accounts.languages.forms import LanguageForm
 from accounts.notifications.selectors import email_preferences
 from accounts.notifications.sign_ins import list_sign_ins
 from accounts.teams.services import TeamError
@@ -38,9 +39,12 @@ def account_settings(request):
     return _settings_page(request)
 
 
-def _settings_page(request, *, time_zone_form: TimeZoneForm | None = None, status: int = 200):
+def _settings_page(request, *, time_zone_form: TimeZoneForm | None = None,
+                   language_form: LanguageForm | None = None, status: int = 200):
     user = request.user
     context = {
+        "language_form": language_form or LanguageForm(initial={
+            "language": user.language, "ticket_language": user.ticket_language}),
         "time_zone_form": time_zone_form or TimeZoneForm(initial={"time_zone": user.time_zone}),
         "emails": EmailAddress.objects.filter(user=user).order_by("-primary", "email"),
         "social_accounts": SocialAccount.objects.filter(user=user),

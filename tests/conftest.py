@@ -14,6 +14,7 @@ from urllib.parse import urlparse
 import pytest
 from django.conf import settings
 from django.core.cache import caches
+from django.utils import translation
 
 from billing.models import SubscriptionPlan, TokenPack
 from tests.builders import client_for, make_staff, make_verified_user
@@ -48,6 +49,15 @@ def _fresh_cache():
     yield
     for alias in ("default", "fragments"):
         caches[alias].clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """A request's language stays active in its thread after it: each test starts, as a
+    worker process does, in the default language."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

@@ -186,6 +186,10 @@ class Ticket(models.Model):
     out_of_scope = models.JSONField(default=list, blank=True)
     success_measures = models.JSONField(default=list, blank=True)
     generator = models.CharField(max_length=32, blank=True)  # openrouter | offline
+    # The language asked for (config.languages.TICKET_LANGUAGES): the owner's ticket-language
+    # setting or the interface language at submit. The offline generator writes English
+    # whatever it is (`written_language`).
+    language = models.CharField(max_length=10, default="en")
     model_name = models.CharField(max_length=200, blank=True)
     # The prompt that produced the content (tickets/providers/prompts.PROMPT_VERSION), or the
     # offline generator's version; empty for tickets made before versions were recorded.
@@ -332,6 +336,17 @@ class Ticket(models.Model):
         spec = self.template_spec
         word = spec.scheme.word(self.priority) if spec is not None and self.priority else ""
         return word or self.get_priority_display()
+
+    @property
+    def written_language(self) -> str:
+        """The language the content is in: the one asked for, except that the offline
+        generator writes English."""
+        return "en" if self.generator == "offline" else self.language
+
+    @property
+    def language_not_honoured(self) -> bool:
+        """Another language was asked for, but the offline generator wrote it in English."""
+        return self.written_language != self.language
 
     def content(self) -> dict:
         """The generated fields as the schema and the exports know them."""

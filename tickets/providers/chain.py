@@ -191,7 +191,8 @@ class _Reply:
 
 def _checked(content: dict, request: GenerationRequest, record: AttemptRecord) -> _Reply:
     scorecard = check_ticket(content, description=request.description,
-                             ticket_type=request.ticket_type, template=request.template)
+                             ticket_type=request.ticket_type, language=request.language,
+                             template=request.template)
     return _Reply(content=content, record=record, scorecard=scorecard)
 
 

@@ -9,7 +9,7 @@ import json
 
 from tickets.kinds import get_kind
 
-from .prompts import SYSTEM_PROMPT, GenerationRequest
+from .prompts import SYSTEM_PROMPT, GenerationRequest, language_instructions
 from .schema import json_shape
 from .template_prompt import template_instructions
 
@@ -44,6 +44,8 @@ def build_improve_messages(
     )
     if request.template is not None:
         user = "\n".join([user, *template_instructions(request.template)])
+    if extra := language_instructions(request.language):
+        user = "\n".join([user, *extra])
     return [
         {"role": "system", "content": SYSTEM_PROMPT.format(shape=json_shape())},
         {"role": "user", "content": user},

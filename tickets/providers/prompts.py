@@ -3,6 +3,7 @@ the quality check enforces), then the kind's instruction; and the repair round's
 
 from dataclasses import dataclass
 
+from config.languages import prompt_name
 from tickets.kinds import get_kind
 
 from .schema import json_shape
@@ -93,6 +94,8 @@ class GenerationRequest:
     template: object | None = None
     # The prompt version assigned to the ticket; None: the code's prompt (`code_prompt`).
     prompt: PromptTexts | None = None
+    # The language to write the ticket in (config.languages.TICKET_LANGUAGES).
+    language: str = "en"
 
     @property
     def prompt_texts(self) -> PromptTexts:
@@ -124,12 +127,22 @@ def build_messages(request: GenerationRequest) -> list[dict[str, str]]:
             ">>>",
             *answers,
             *template_instructions(request.template),
+            *language_instructions(request.language),
         ]
     )
     return [
         {"role": "system", "content": system_message(texts.system_prompt)},
         {"role": "user", "content": user},
     ]
+
+
+def language_instructions(language: str) -> list[str]:
+    """The line that asks for another language than English (none for English, so English
+    prompts stay as they were)."""
+    if language == "en":
+        return []
+    return [f"Write every field's text in {prompt_name(language)} (the JSON keys stay as "
+            "they are; Given/When/Then and the user story use that language's own words)."]
 
 
 def system_message(system_prompt: str) -> str:

@@ -146,7 +146,7 @@ def _rewrite(ticket: Ticket) -> Candidate:
     those fields into the current content. No transaction; raises GenerationFailed."""
     current = ticket.content()
     checked = {"description": ticket.description, "ticket_type": ticket.ticket_type,
-               "template": ticket.template_spec}
+               "template": ticket.template_spec, "language": ticket.written_language}
     before = check_ticket(current, **checked)
     fields = _fields_to_rewrite(before)
     request = GenerationRequest(
@@ -157,6 +157,7 @@ def _rewrite(ticket: Ticket) -> Candidate:
         tech_stack=ticket.tech_stack,
         clarifications=tuple(ticket.clarifications),
         template=ticket.template_spec,
+        language=ticket.written_language,
     )
     failures = [f"{result.label}: {result.message}" for result in before.failing]
     result = generate(

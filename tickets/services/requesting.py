@@ -11,13 +11,16 @@ import uuid
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import OuterRef, Subquery
 from django.http import HttpRequest
+from django.utils import translation
 
 from accounts.selectors import get_visitor_for_request
 from accounts.teams.limits import describe_limit_reached, get_payer
+from config.languages import TICKET_LANGUAGES
 from tickets.kinds import get_kind
 from tickets.models import Ticket
 from tickets.models.splits import MAX_CHILDREN
@@ -87,6 +90,7 @@ def request_ticket_generation(
     spender: str | None = None,
     max_children: int | None = None,
     template=None,
+    language: str | None = None,
 ) -> Ticket:
     """Create a queued ticket paid by `account` and enqueue its generation (with the answers
     to clarifying questions, `clarifications`, stored on it and read by the generator).
@@ -128,6 +132,7 @@ def request_ticket_generation(
             request_hash=fingerprint, max_children=max_children,
             template=template.template if template else None,
             template_snapshot=template.spec.to_dict() if template else None,
+            language=language or ticket_language(owner),
         )
     except IntegrityError:
         # The same request, sent at the same moment, committed its ticket after this one
@@ -138,6 +143,14 @@ def request_ticket_generation(
     if ticket.request_hash and ticket.request_hash != fingerprint:
         raise IdempotencyConflict(ticket)
     return ticket
+
+
+def ticket_language(owner) -> str:
+    """The language a new ticket is written in: the owner's ticket-language setting, else
+    their interface language, else the one this request is served in (the browser's)."""
+    chosen = (getattr(owner, "ticket_language", "") or getattr(owner, "language", "")
+              or translation.get_language() or settings.LANGUAGE_CODE)
+    return chosen if chosen in TICKET_LANGUAGES else "en"
 
 
 def _create_ticket(*, account: TokenAccount, owner, visitor, nonce: uuid.UUID, quality: str,

@@ -217,6 +217,7 @@ def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
         clarifications=tuple(ticket.clarifications),
         template=ticket.template_spec,
         prompt=prompt,
+        language=ticket.language,
     )
     with _heartbeat(ticket.pk, token):
         outcome = _generate(ticket, request)

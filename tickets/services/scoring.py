@@ -22,6 +22,7 @@ def score_ticket(*, ticket: Ticket) -> Scorecard:
     """
     scorecard = check_ticket(
         ticket.content(), description=ticket.description, ticket_type=ticket.ticket_type,
+        language=ticket.written_language,
         template=ticket.template_spec,  # its snapshot: a re-score checks what it was made with
     )
     ticket.quality_report = scorecard.to_dict()

@@ -121,7 +121,8 @@ def _apply_plan(split: Split, children: list[dict], *, planner: str) -> Split:
                 nonce=uuid.uuid5(parent.nonce, f"child:{slot.position}"),
                 ticket_type=split.child_type, quality=parent.quality,
                 description=child["description"], product_area=parent.product_area,
-                tech_stack=parent.tech_stack, parent=parent, position=slot.position)
+                tech_stack=parent.tech_stack, parent=parent, position=slot.position,
+                language=parent.language)
             slot.child = made[slot.position]
             slot.save(update_fields=["child"])
         for position, child in enumerate(children, 1):

@@ -1,0 +1,18 @@
+from django.utils import translation
+
+from config.languages import interface_codes
+
+
+class UserLanguageMiddleware:
+    """A signed-in person's own interface language wins over the cookie and the browser's
+    Accept-Language (which LocaleMiddleware, before this one, already applied)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and user.language and user.language in interface_codes():
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return self.get_response(request)
