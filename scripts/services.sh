@@ -16,6 +16,8 @@ _need_packages() {
     local missing=()
     ls -d /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || missing+=(postgresql)
     command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+    # xgettext: the test that the catalogues hold every marked string runs makemessages.
+    command -v xgettext >/dev/null 2>&1 || missing+=(gettext)
     if [ "${NEED_CHROMIUM:-1}" = "1" ] && ! [ -x /usr/bin/chromium ]; then missing+=(chromium); fi
     if [ "${NEED_WRK:-0}" = "1" ] && ! command -v wrk >/dev/null 2>&1; then missing+=(wrk); fi
     echo "${missing[@]:-}"
