@@ -10,10 +10,11 @@ from functools import wraps
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.selectors import staff_can_open_dashboard
 
-MFA_NEEDED = (
+MFA_NEEDED = gettext_noop(
     "Staff pages need two-factor authentication. Set up an authenticator app or a passkey "
     "here, then open the page again."
 )
@@ -26,7 +27,7 @@ def lacks_only_mfa(user) -> bool:
 
 
 def mfa_setup_redirect(request):
-    messages.error(request, MFA_NEEDED)
+    messages.error(request, gettext(MFA_NEEDED))
     return redirect("mfa_index")
 
 

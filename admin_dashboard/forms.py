@@ -3,16 +3,17 @@ from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.selectors import USER_SORTS
 
 
 class UserSearchForm(forms.Form):
-    q = forms.CharField(required=False, max_length=254, label="Email contains")
+    q = forms.CharField(required=False, max_length=254, label=_("Email contains"))
     sort = forms.ChoiceField(
         required=False,
-        choices=[("newest", "Newest"), ("balance", "Balance"), ("spend", "Spend"),
-                 ("activity", "Last activity")],
+        choices=[("newest", _("Newest")), ("balance", _("Balance")), ("spend", _("Spend")),
+                 ("activity", _("Last activity"))],
     )
 
     def clean_sort(self):
@@ -22,7 +23,7 @@ class UserSearchForm(forms.Form):
 
 class AdjustTokensForm(forms.Form):
     amount = forms.IntegerField(
-        help_text="Positive to credit, negative to debit.",
+        help_text=_("Positive to credit, negative to debit."),
         min_value=-1_000_000,
         max_value=1_000_000,
     )
@@ -33,13 +34,14 @@ class AdjustTokensForm(forms.Form):
     def clean_amount(self):
         amount = self.cleaned_data["amount"]
         if amount == 0:
-            raise forms.ValidationError("Enter a non-zero number of tokens.")
+            raise forms.ValidationError(_("Enter a non-zero number of tokens."))
         return amount
 
     def clean_reason(self):
         reason = self.cleaned_data["reason"].strip()
         if not reason:
-            raise forms.ValidationError("Say why: the reason goes into the ledger and audit log.")
+            raise forms.ValidationError(
+                _("Say why: the reason goes into the ledger and audit log."))
         return reason
 
 
@@ -60,25 +62,26 @@ class PromotionCodeForm(forms.Form):
 
     code = forms.RegexField(
         regex=r"\A[A-Za-z0-9-]{3,40}\Z", max_length=40,
-        help_text="3–40 letters, digits or dashes; customers type it in any case.",
-        error_messages={"invalid": "Use 3–40 letters, digits or dashes."})
+        label=_("Code"),
+        help_text=_("3–40 letters, digits or dashes; customers type it in any case."),
+        error_messages={"invalid": _("Use 3–40 letters, digits or dashes.")})
     percent_off = forms.IntegerField(required=False, min_value=1, max_value=100,
-                                     label="Percent off")
+                                     label=_("Percent off"))
     amount_off = forms.DecimalField(required=False, min_value=Decimal("0.01"),
                                     max_value=Decimal("10000"), decimal_places=2,
-                                    label="Amount off")
+                                    label=_("Amount off"))
     currency = forms.ChoiceField(choices=[("usd", "USD"), ("eur", "EUR"), ("gbp", "GBP")],
-                                 initial="usd")
+                                 initial="usd", label=_("Currency"))
     expires_at = forms.DateTimeField(
-        required=False, label="Expires (UTC)",
+        required=False, label=_("Expires (UTC)"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"))
     max_redemptions = forms.IntegerField(required=False, min_value=1, max_value=1_000_000,
-                                         label="Max redemptions")
-    first_time_only = forms.BooleanField(required=False, label="First purchase only")
+                                         label=_("Max redemptions"))
+    first_time_only = forms.BooleanField(required=False, label=_("First purchase only"))
     applies_to = forms.MultipleChoiceField(
-        choices=[("packs", "Token packs"), ("plans", "Plans")], initial=["packs"],
-        widget=forms.CheckboxSelectMultiple, label="Applies to",
-        error_messages={"required": "Choose what the code applies to."})
+        choices=[("packs", _("Token packs")), ("plans", _("Plans"))], initial=["packs"],
+        widget=forms.CheckboxSelectMultiple, label=_("Applies to"),
+        error_messages={"required": _("Choose what the code applies to.")})
     nonce = forms.UUIDField(widget=forms.HiddenInput, initial=uuid.uuid4)
 
     def clean_code(self):
@@ -87,7 +90,7 @@ class PromotionCodeForm(forms.Form):
     def clean_expires_at(self):
         expires_at = self.cleaned_data["expires_at"]
         if expires_at is not None and expires_at <= timezone.now():
-            raise forms.ValidationError("The expiry must be in the future.")
+            raise forms.ValidationError(_("The expiry must be in the future."))
         return expires_at
 
     def clean(self):
@@ -96,7 +99,8 @@ class PromotionCodeForm(forms.Form):
         if "percent_off" in self.errors or "amount_off" in self.errors:
             return data
         if (percent is None) == (amount is None):
-            raise forms.ValidationError("Give either a percent off or an amount off, not both.")
+            raise forms.ValidationError(
+                _("Give either a percent off or an amount off, not both."))
         return data
 
     def service_arguments(self) -> dict:

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts import selectors as accounts_selectors
 from admin_dashboard.periods import Period
@@ -138,28 +139,28 @@ def _overview(period: Period, source: SimpleNamespace) -> dict:
         source.sum_entries_by_day_and_kind(start=period.prev_start, end=period.end),
     )
     figures = [
-        Figure("Sign-ups", *signups),
-        Figure("Active users", *active),
-        Figure("New visitors", *visitors),
-        Figure("Tickets", tickets["current"]["total"], tickets["previous"]["total"]),
-        Figure("Tickets ready", tickets["current"]["succeeded"],
+        Figure(_("Sign-ups"), *signups),
+        Figure(_("Active users"), *active),
+        Figure(_("New visitors"), *visitors),
+        Figure(_("Tickets"), tickets["current"]["total"], tickets["previous"]["total"]),
+        Figure(_("Tickets ready"), tickets["current"]["succeeded"],
                tickets["previous"]["succeeded"]),
-        Figure("Tickets failed", tickets["current"]["failed"], tickets["previous"]["failed"]),
-        Figure("Median latency", latency["current"]["p50"], latency["previous"]["p50"], "ms"),
-        Figure("p95 latency", latency["current"]["p95"], latency["previous"]["p95"], "ms"),
-        Figure("Purchases", money["current"]["count"], money["previous"]["count"]),
-        Figure("Gross revenue", money["current"]["gross"], money["previous"]["gross"], "money"),
-        Figure("Refunded", money["current"]["refunded"], money["previous"]["refunded"], "money"),
-        Figure("Net revenue", money["current"]["net"], money["previous"]["net"], "money"),
+        Figure(_("Tickets failed"), tickets["current"]["failed"], tickets["previous"]["failed"]),
+        Figure(_("Median latency"), latency["current"]["p50"], latency["previous"]["p50"], "ms"),
+        Figure(_("p95 latency"), latency["current"]["p95"], latency["previous"]["p95"], "ms"),
+        Figure(_("Purchases"), money["current"]["count"], money["previous"]["count"]),
+        Figure(_("Gross revenue"), money["current"]["gross"], money["previous"]["gross"], "money"),
+        Figure(_("Refunded"), money["current"]["refunded"], money["previous"]["refunded"], "money"),
+        Figure(_("Net revenue"), money["current"]["net"], money["previous"]["net"], "money"),
     ]
     day_window = {"start": period.start, "end": period.end}
     signup_days = source.signups_by_day(**day_window)
     revenue_days = billing_selectors.revenue_by_day(**day_window)
     charts = [
-        line_chart("Sign-ups per day", _series(period, signup_days, "count")),
-        bar_chart("Tickets ready per day", _series(period, tickets["by_day"], "succeeded")),
-        bar_chart("Gross revenue per day ($)", _series(period, revenue_days, "gross", _dollars)),
-        line_chart("Tokens credited per day", _series(period, token_days, "credited")),
+        line_chart(_("Sign-ups per day"), _series(period, signup_days, "count")),
+        bar_chart(_("Tickets ready per day"), _series(period, tickets["by_day"], "succeeded")),
+        bar_chart(_("Gross revenue per day ($)"), _series(period, revenue_days, "gross", _dollars)),
+        line_chart(_("Tokens credited per day"), _series(period, token_days, "credited")),
     ]
     return {
         "figures": figures,

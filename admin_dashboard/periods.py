@@ -5,6 +5,7 @@ from datetime import date, datetime, time, timedelta
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 PRESETS = {"today": 1, "7": 7, "30": 30, "90": 90}
 MAX_DAYS = 366
@@ -51,12 +52,12 @@ class Period:
 
 class RangeForm(forms.Form):
     range = forms.ChoiceField(
-        choices=[("today", "Today"), ("7", "7 days"), ("30", "30 days"), ("90", "90 days"),
-                 ("custom", "Custom")],
+        choices=[("today", _("Today")), ("7", _("7 days")), ("30", _("30 days")),
+                 ("90", _("90 days")), ("custom", _("Custom"))],
         required=False,
     )
-    start = forms.DateField(required=False, label="From")
-    end = forms.DateField(required=False, label="To")
+    start = forms.DateField(required=False, label=_("From"))
+    end = forms.DateField(required=False, label=_("To"))
 
     def __init__(self, data=None, **kwargs):
         if data is not None:
@@ -70,17 +71,18 @@ class RangeForm(forms.Form):
             return cleaned
         start, end = cleaned.get("start"), cleaned.get("end")
         if not start or not end:
-            raise forms.ValidationError("A custom range needs both a start and an end date.")
+            raise forms.ValidationError(_("A custom range needs both a start and an end date."))
         if start < FIRST_DAY:
             raise forms.ValidationError(
-                f"The start date must be on or after {FIRST_DAY.isoformat()}."
+                _("The start date must be on or after %(day)s.") % {"day": FIRST_DAY.isoformat()}
             )
         if start > end:
-            raise forms.ValidationError("The start date must be on or before the end date.")
+            raise forms.ValidationError(_("The start date must be on or before the end date."))
         if (end - start).days + 1 > MAX_DAYS:
-            raise forms.ValidationError(f"A custom range can span at most {MAX_DAYS} days.")
+            raise forms.ValidationError(
+                _("A custom range can span at most %(days)s days.") % {"days": MAX_DAYS})
         if start > timezone.localdate():
-            raise forms.ValidationError("The start date is in the future.")
+            raise forms.ValidationError(_("The start date is in the future."))
         return cleaned
 
 

@@ -4,6 +4,8 @@ how many people come back for the daily bonus and send gifts."""
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from admin_dashboard.access import staff_only
@@ -16,9 +18,9 @@ from referrals.services import decide_held_referral
 from tokens.models import EntryKind
 from tokens.selectors import credited_by_kind
 
-GROWTH_KINDS = {EntryKind.REFERRAL: "Referral rewards and bonuses",
-                EntryKind.DAILY_BONUS: "Daily bonuses",
-                EntryKind.WELCOME: "Sign-up bonuses"}
+GROWTH_KINDS = {EntryKind.REFERRAL: gettext_lazy("Referral rewards and bonuses"),
+                EntryKind.DAILY_BONUS: gettext_lazy("Daily bonuses"),
+                EntryKind.WELCOME: gettext_lazy("Sign-up bonuses")}
 
 
 @staff_only
@@ -49,12 +51,15 @@ def decide_referral(request, pk: int):
     approve = request.POST.get("decision") == "approve"
     reason = request.POST.get("reason", "").strip()
     if not reason:
-        messages.error(request, "Give a reason: it goes in the audit log.")
+        messages.error(request, _("Give a reason: it goes in the audit log."))
         return redirect("admin_dashboard:growth")
     if referral.status != Referral.Status.HELD:
-        messages.error(request, "That referral was already decided.")
+        messages.error(request, _("That referral was already decided."))
         return redirect("admin_dashboard:growth")
     decide_held_referral(actor=request.user, referral=referral, approve=approve, reason=reason)
-    verb = "approved" if approve else "rejected"
-    messages.success(request, f"Referral of {referral.referee.email} {verb}.")
+    if approve:
+        message = _("Referral of %(email)s approved.")
+    else:
+        message = _("Referral of %(email)s rejected.")
+    messages.success(request, message % {"email": referral.referee.email})
     return redirect("admin_dashboard:growth")

@@ -1,6 +1,7 @@
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from admin_dashboard.access import staff_only
@@ -46,9 +47,10 @@ def retry_webhook(request, pk: int):
     form = RetryWebhookForm(request.POST)
     reason = (form.cleaned_data["reason"] if form.is_valid() else "") or RETRY_REASON
     if billing_services.queue_webhook_retry(trigger_id=pk, actor=request.user, reason=reason):
-        messages.success(request, f"Retry of delivery #{pk} queued.")
+        messages.success(request, _("Retry of delivery #%(id)s queued.") % {"id": pk})
     else:
-        messages.error(request, "Only a valid delivery that failed processing can be retried.")
+        messages.error(
+            request, _("Only a valid delivery that failed processing can be retried."))
     return redirect("admin_dashboard:webhooks")
 
 

@@ -1,5 +1,7 @@
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as accounts_selectors
@@ -19,7 +21,7 @@ def overview(request):
     data = snapshot.data
     if wants_csv(request):
         rows = [(f.label, f.current, f.previous, f.change) for f in data["figures"]]
-        rows += [(f"Tokens: {f.label}", f.current, f.previous, f.change)
+        rows += [(_("Tokens: %(kind)s") % {"kind": f.label}, f.current, f.previous, f.change)
                  for f in data["token_rows"]]
         return csv_response(
             f"overview-{period.first_day}-{period.last_day}",
@@ -43,11 +45,11 @@ def refresh_overview(request):
 
 # Nested: each step counts only visitors who reached the step before it.
 FUNNEL_STEPS = [
-    ("visitors", "New visitors"),
-    ("generated_count", "Generated a ticket"),
-    ("signed_up", "Then signed up"),
-    ("purchased", "Then bought tokens"),
-    ("repeat", "Then bought again"),
+    ("visitors", gettext_lazy("New visitors")),
+    ("generated_count", gettext_lazy("Generated a ticket")),
+    ("signed_up", gettext_lazy("Then signed up")),
+    ("purchased", gettext_lazy("Then bought tokens")),
+    ("repeat", gettext_lazy("Then bought again")),
 ]
 
 

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from admin_dashboard.access import staff_only
@@ -33,9 +34,10 @@ def promotions(request):
         except billing_services.PromotionUnavailable as error:
             form.add_error(None, error.message)
         else:
-            messages.success(request, f"Promotion code {promotion.code} created.")
+            messages.success(
+                request, _("Promotion code %(code)s created.") % {"code": promotion.code})
             return redirect("admin_dashboard:promotions")
-    messages.error(request, "The promotion code was not created: see the form below.")
+    messages.error(request, _("The promotion code was not created: see the form below."))
     return _page(request, form, status=400)
 
 
@@ -50,5 +52,6 @@ def deactivate_promotion(request, pk: int):
     except billing_services.PromotionUnavailable as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Promotion code {promotion.code} deactivated.")
+        messages.success(
+            request, _("Promotion code %(code)s deactivated.") % {"code": promotion.code})
     return redirect("admin_dashboard:promotions")

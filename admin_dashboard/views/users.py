@@ -3,6 +3,8 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts import selectors as accounts_selectors
@@ -118,14 +120,21 @@ def adjust_tokens(request, pk: int):
         except InsufficientTokens as error:
             form.add_error(
                 "amount",
-                f"Only {error.available} tokens are available (held tokens cannot be taken); "
-                f"a debit of {error.needed} is too large.",
+                ngettext(
+                    "Only %(available)s token is available (held tokens cannot be taken); "
+                    "a debit of %(needed)s is too large.",
+                    "Only %(available)s tokens are available (held tokens cannot be taken); "
+                    "a debit of %(needed)s is too large.",
+                    error.available,
+                ) % {"available": error.available, "needed": error.needed},
             )
         except LedgerError as error:
             form.add_error(None, str(error))
         else:
             messages.success(
-                request, f"Adjusted {amount:+d} tokens; balance is now {entry.balance_after}."
+                request,
+                _("Adjusted %(amount)s tokens; balance is now %(balance)s.")
+                % {"amount": f"{amount:+d}", "balance": entry.balance_after},
             )
             return redirect("admin_dashboard:user_detail", pk=user.pk)
     user.refresh_from_db()
@@ -147,9 +156,10 @@ def deactivate_user(request, pk: int):
             form.add_error(None, str(error))
         else:
             if changed:
-                messages.success(request, f"{user.email} is deactivated and signed out.")
+                messages.success(
+                    request, _("%(email)s is deactivated and signed out.") % {"email": user.email})
             else:
-                messages.info(request, f"{user.email} was already inactive.")
+                messages.info(request, _("%(email)s was already inactive.") % {"email": user.email})
             return redirect("admin_dashboard:user_detail", pk=user.pk)
     context = _detail_context(request, user, deactivate_form=form)
     return render(request, "admin_dashboard/user_detail.html", context, status=400)
