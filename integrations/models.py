@@ -9,6 +9,7 @@ creating the remote issue happen exactly once (see integrations/services/pushing
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from config.encryption import EncryptedTextField
 
@@ -33,13 +34,13 @@ class Connection(models.Model):
 
     class Auth(models.TextChoices):
         APP = "app", "GitHub App"
-        TOKEN = "token", "Access token"
+        TOKEN = "token", _("Access token")
         OAUTH = "oauth", "OAuth"
 
     class Health(models.TextChoices):
-        NEEDS_TARGET = "needs_target", "Choose where issues go"
-        OK = "ok", "Working"
-        BROKEN = "broken", "Needs attention"
+        NEEDS_TARGET = "needs_target", _("Choose where issues go")
+        OK = "ok", _("Working")
+        BROKEN = "broken", _("Needs attention")
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                               on_delete=models.CASCADE, related_name="connections")
@@ -101,14 +102,14 @@ class Push(models.Model):
     A child push (a story of a pushed epic) waits for its parent's issue."""
 
     class State(models.TextChoices):
-        PENDING = "pending", "Queued"
-        SENDING = "sending", "Sending"
-        DONE = "done", "Sent"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Queued")
+        SENDING = "sending", _("Sending")
+        DONE = "done", _("Sent")
+        FAILED = "failed", _("Failed")
 
     class Action(models.TextChoices):
-        CREATE = "create", "Create"
-        UPDATE = "update", "Update"
+        CREATE = "create", _("Create")
+        UPDATE = "update", _("Update")
 
     ticket = models.ForeignKey("tickets.Ticket", on_delete=models.CASCADE, related_name="pushes")
     connection = models.ForeignKey(Connection, on_delete=models.CASCADE, related_name="pushes")

@@ -12,6 +12,7 @@ import json
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 
 from accounts.teams.models import Membership
 from accounts.teams.roles import can_generate
@@ -26,7 +27,8 @@ def workspace_for(request: HttpRequest, *, manage: bool) -> dict:
     workspace = get_workspace(request)
     if workspace.is_team:
         if manage and not workspace.can_manage:
-            raise PermissionDenied("Only the team's owners and admins manage its connections.")
+            raise PermissionDenied(
+                _("Only the team's owners and admins manage its connections."))
         return {"organization": workspace.organization}
     return {"owner": request.user}
 

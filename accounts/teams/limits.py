@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.selectors import get_visitor_for_request
 from accounts.services import get_paying_account
@@ -53,7 +54,7 @@ def get_payer_for(request: HttpRequest, organization: Organization | None) -> Pa
     membership = (Membership.objects.select_related("organization__token_account")
                   .filter(user_id=request.user.pk, organization=organization).first())
     if membership is None:
-        raise PermissionDenied("You are not in this team.")
+        raise PermissionDenied(_("You are not in this team."))
     return _payer(request, membership)
 
 
@@ -62,8 +63,8 @@ def _payer(request: HttpRequest, membership: Membership | None) -> Payer:
     if membership is not None:
         if not can_generate(membership.role):
             raise PermissionDenied(
-                f"Viewers can read {membership.organization.name}'s tickets but not spend its "
-                "tokens. Ask an admin for the member role.")
+                _("Viewers can read %(team)s's tickets but not spend its tokens. Ask an admin "
+                  "for the member role.") % {"team": membership.organization.name})
         team = membership.organization
         return Payer(account=team.token_account, spender=f"user:{user.pk}", organization=team,
                      limits=member_limits(membership, now=timezone.now()))
@@ -78,7 +79,7 @@ def limits_for_spender(*, spender: str, organization: Organization | None,
     """The limits on `spender` (`user:<id>`, `apikey:<id>`) spending from `organization`'s
     pool (None: a personal account) at `now` — for work that starts after its request, a
     batch's rows. Raises PermissionDenied when a user spender can no longer spend the pool."""
-    kind, _, ident = spender.partition(":")
+    kind, _sep, ident = spender.partition(":")
     if kind == "apikey":
         from accounts.apikeys.limits import key_limits
 
@@ -88,7 +89,8 @@ def limits_for_spender(*, spender: str, organization: Organization | None,
     membership = (Membership.objects.select_related("organization")
                   .filter(organization=organization, user_id=int(ident)).first())
     if membership is None or not can_generate(membership.role):
-        raise PermissionDenied(f"You can no longer spend {organization.name}'s tokens.")
+        raise PermissionDenied(_("You can no longer spend %(team)s's tokens.")
+                               % {"team": organization.name})
     return member_limits(membership, now=now)
 
 

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
 
 from accounts.teams.roles import ASSIGNABLE, Role
 
@@ -103,22 +104,22 @@ class TeamEvent(models.Model):
     transaction as the change it records."""
 
     class Action(models.TextChoices):
-        CREATED = "created", "Created the team"
-        INVITED = "invited", "Invited"
-        RESENT = "resent", "Resent the invitation to"
-        REVOKED = "revoked", "Revoked the invitation of"
-        JOINED = "joined", "Joined"
-        ROLE_CHANGED = "role_changed", "Changed the role of"
-        OWNERSHIP_TRANSFERRED = "ownership_transferred", "Transferred ownership to"
-        REMOVED = "removed", "Removed"
-        LEFT = "left", "Left the team"
-        LIMITS_CHANGED = "limits_changed", "Changed the limits of"
-        BUDGET_CHANGED = "budget_changed", "Changed the team's monthly budget"
-        TICKET_MOVED = "ticket_moved", "Moved a ticket into the team"
-        BOUGHT = "bought", "Bought tokens for the team"
-        WEBHOOK_SET = "webhook_set", "Set the webhook endpoint to"
-        WEBHOOK_ROTATED = "webhook_rotated", "Rotated the signing secret of the webhook"
-        WEBHOOK_DELETED = "webhook_deleted", "Deleted the webhook endpoint"
+        CREATED = "created", _("Created the team")
+        INVITED = "invited", _("Invited")
+        RESENT = "resent", _("Resent the invitation to")
+        REVOKED = "revoked", _("Revoked the invitation of")
+        JOINED = "joined", _("Joined")
+        ROLE_CHANGED = "role_changed", _("Changed the role of")
+        OWNERSHIP_TRANSFERRED = "ownership_transferred", _("Transferred ownership to")
+        REMOVED = "removed", _("Removed")
+        LEFT = "left", _("Left the team")
+        LIMITS_CHANGED = "limits_changed", _("Changed the limits of")
+        BUDGET_CHANGED = "budget_changed", _("Changed the team's monthly budget")
+        TICKET_MOVED = "ticket_moved", _("Moved a ticket into the team")
+        BOUGHT = "bought", _("Bought tokens for the team")
+        WEBHOOK_SET = "webhook_set", _("Set the webhook endpoint to")
+        WEBHOOK_ROTATED = "webhook_rotated", _("Rotated the signing secret of the webhook")
+        WEBHOOK_DELETED = "webhook_deleted", _("Deleted the webhook endpoint")
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE,
                                      related_name="events")

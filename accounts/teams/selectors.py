@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 
 from accounts.teams.models import Invitation, Membership, Organization, TeamEvent
 from accounts.teams.roles import can_generate, can_manage
@@ -78,7 +79,7 @@ def get_membership_for(request: HttpRequest, slug: str, *, manage: bool = False)
     if membership is None:
         raise Http404("No such team.")
     if manage and not can_manage(membership.role):
-        raise PermissionDenied("Only the team's owners and admins can do that.")
+        raise PermissionDenied(_("Only the team's owners and admins can do that."))
     return membership
 
 

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from accounts.teams.models import (
     MAX_LIMIT,
@@ -52,9 +53,9 @@ def _lock(organization: Organization) -> Organization:
 def _actor_membership(organization: Organization, actor, *, manage: bool = True) -> Membership:
     membership = Membership.objects.filter(organization=organization, user=actor).first()
     if membership is None:
-        raise PermissionDenied("You are not in this team.")
+        raise PermissionDenied(_("You are not in this team."))
     if manage and not can_manage(membership.role):
-        raise PermissionDenied("Only the team's owners and admins can do that.")
+        raise PermissionDenied(_("Only the team's owners and admins can do that."))
     return membership
 
 
@@ -78,10 +79,10 @@ def create_organization(*, user, name: str, slug: str = "") -> Organization:
     """
     name = name.strip()
     if not name:
-        raise TeamError("Give the team a name.")
+        raise TeamError(_("Give the team a name."))
     slug = slugify(slug or name)[:50].strip("-")
     if not slug or slug in RESERVED_SLUGS:
-        raise TeamError("Choose another short name for the team's address.")
+        raise TeamError(_("Choose another short name for the team's address."))
     try:
         with transaction.atomic():
             team = Organization.objects.create(
@@ -90,7 +91,8 @@ def create_organization(*, user, name: str, slug: str = "") -> Organization:
             Membership.objects.create(organization=team, user=user, role=Role.OWNER)
             _record(team, user, TeamEvent.Action.CREATED, team.name)
     except IntegrityError as error:
-        raise TeamError(f"The address /teams/{slug}/ is taken: choose another.") from error
+        raise TeamError(_("The address /teams/%(slug)s/ is taken: choose another.")
+                        % {"slug": slug}) from error
     return team
 
 
@@ -124,13 +126,14 @@ def invite_member(*, actor, organization: Organization, email: str, role: str) -
     """
     email = email.strip().lower()
     if role not in ASSIGNABLE:
-        raise TeamError("Choose admin, member or viewer.")
+        raise TeamError(_("Choose admin, member or viewer."))
     with transaction.atomic():
         _lock(organization)
         _actor_membership(organization, actor)
         if Membership.objects.filter(organization=organization,
                                      user__email__iexact=email).exists():
-            raise TeamError(f"{email} is already in {organization.name}.")
+            raise TeamError(_("%(email)s is already in %(team)s.")
+                            % {"email": email, "team": organization.name})
         now = timezone.now()
         invitation = (Invitation.objects.select_for_update()
                       .filter(organization=organization, email__iexact=email,
@@ -154,7 +157,7 @@ def _open_invitation(actor, invitation: Invitation) -> Invitation:
     _actor_membership(invitation.organization, actor)
     locked = Invitation.objects.select_for_update().get(pk=invitation.pk)
     if locked.accepted_at is not None or locked.revoked_at is not None:
-        raise TeamError("That invitation was already accepted or revoked.")
+        raise TeamError(_("That invitation was already accepted or revoked."))
     return locked
 
 
@@ -193,22 +196,22 @@ def accept_invitation(*, user, key: str) -> Membership:
     """
     invitation = Invitation.objects.select_related("organization").filter(key=key).first()
     if invitation is None:
-        raise TeamError("This invitation link is not valid any more: ask for a new one.")
+        raise TeamError(_("This invitation link is not valid any more: ask for a new one."))
     team = invitation.organization
     with transaction.atomic():
         _lock(team)
         invitation.refresh_from_db()
         if invitation.revoked_at is not None:
-            raise TeamError("This invitation was revoked.")
+            raise TeamError(_("This invitation was revoked."))
         if invitation.accepted_at is not None:
-            raise TeamError("This invitation was already used.")
+            raise TeamError(_("This invitation was already used."))
         if invitation.expires_at <= timezone.now():
-            raise TeamError("This invitation has expired: ask an admin to resend it.")
+            raise TeamError(_("This invitation has expired: ask an admin to resend it."))
         if invitation.email.lower() != user.email.lower():
-            raise TeamError(f"This invitation is for {invitation.email}; you are signed in as "
-                            f"{user.email}.")
+            raise TeamError(_("This invitation is for %(email)s; you are signed in as %(current)s.")
+                            % {"email": invitation.email, "current": user.email})
         if Membership.objects.filter(organization=team, user=user).exists():
-            raise TeamError(f"You are already in {team.name}.")
+            raise TeamError(_("You are already in %(team)s.") % {"team": team.name})
         Invitation.objects.filter(pk=invitation.pk, accepted_at__isnull=True).update(
             accepted_at=timezone.now(), accepted_by=user)
         membership = Membership.objects.create(organization=team, user=user,
@@ -221,7 +224,7 @@ def _target(organization: Organization, membership: Membership) -> Membership:
     locked = (Membership.objects.select_for_update().select_related("user")
               .filter(pk=membership.pk, organization=organization).first())
     if locked is None:
-        raise TeamError("That person is no longer in the team.")
+        raise TeamError(_("That person is no longer in the team."))
     return locked
 
 
@@ -233,15 +236,15 @@ def change_member_role(*, actor, membership: Membership, role: str) -> Membershi
     role — and TeamError for an unknown role or the last owner.
     """
     if role not in ASSIGNABLE:
-        raise TeamError("Choose admin, member or viewer (ownership is transferred instead).")
+        raise TeamError(_("Choose admin, member or viewer (ownership is transferred instead)."))
     team = membership.organization
     with transaction.atomic():
         mine, target = _actor_and_target(team, actor, membership)
         if target.role == Role.OWNER:
             if mine.role != Role.OWNER:
-                raise PermissionDenied("Only an owner can change an owner's role.")
+                raise PermissionDenied(_("Only an owner can change an owner's role."))
             if _owner_count(team) == 1:
-                raise TeamError("A team needs an owner: transfer ownership first.")
+                raise TeamError(_("A team needs an owner: transfer ownership first."))
         before = target.role
         target.role = role
         target.save(update_fields=["role"])
@@ -261,10 +264,10 @@ def transfer_ownership(*, actor, membership: Membership) -> Membership:
         _lock(team)
         mine = _actor_membership(team, actor)
         if mine.role != Role.OWNER:
-            raise PermissionDenied("Only an owner can transfer ownership.")
+            raise PermissionDenied(_("Only an owner can transfer ownership."))
         target = _target(team, membership)
         if target.pk == mine.pk:
-            raise TeamError("You already own this team.")
+            raise TeamError(_("You already own this team."))
         target.role = Role.OWNER
         target.save(update_fields=["role"])
         mine.role = Role.ADMIN
@@ -284,11 +287,11 @@ def remove_member(*, actor, membership: Membership) -> None:
     with transaction.atomic():
         mine, target = _actor_and_target(team, actor, membership)
         if target.pk == mine.pk:
-            raise TeamError("To leave the team, use Leave team.")
+            raise TeamError(_("To leave the team, use Leave team."))
         if target.role == Role.OWNER and mine.role != Role.OWNER:
-            raise PermissionDenied("Only an owner can remove an owner.")
+            raise PermissionDenied(_("Only an owner can remove an owner."))
         if target.role == Role.OWNER and _owner_count(team) == 1:
-            raise TeamError("A team needs an owner.")
+            raise TeamError(_("A team needs an owner."))
         target.delete()
         _record(team, actor, TeamEvent.Action.REMOVED, target.user.email)
 
@@ -300,7 +303,7 @@ def leave_organization(*, user, organization: Organization, session=None) -> Non
         _lock(organization)
         mine = _actor_membership(organization, user, manage=False)
         if mine.role == Role.OWNER and _owner_count(organization) == 1:
-            raise TeamError("You are the team's only owner: transfer ownership before leaving.")
+            raise TeamError(_("You are the team's only owner: transfer ownership before leaving."))
         mine.delete()
         _record(organization, user, TeamEvent.Action.LEFT, user.email)
     if session is not None and session.get(WORKSPACE_SESSION_KEY) == organization.slug:
@@ -319,8 +322,9 @@ def leave_all_teams(*, user) -> int:
         team = _lock(membership.organization)
         others = Membership.objects.filter(organization=team).exclude(user=user)
         if (membership.role == Role.OWNER and _owner_count(team) == 1 and others.exists()):
-            raise TeamError(f"You are the only owner of {team.name}: make someone else its "
-                            "owner on the team's page before deleting your account.")
+            raise TeamError(_("You are the only owner of %(team)s: make someone else its owner "
+                              "on the team's page before deleting your account.")
+                            % {"team": team.name})
         membership.delete()
         _record(team, user, TeamEvent.Action.LEFT, user.email)
         left += 1
@@ -329,7 +333,8 @@ def leave_all_teams(*, user) -> int:
 
 def _check_limit(value: int | None, what: str) -> None:
     if value is not None and not 0 <= value <= MAX_LIMIT:
-        raise TeamError(f"{what} must be between 0 and {MAX_LIMIT:,} tokens, or no limit.")
+        raise TeamError(_("%(what)s must be between 0 and %(max)s tokens, or no limit.")
+                        % {"what": what, "max": f"{MAX_LIMIT:,}"})
 
 
 def set_member_limits(*, actor, membership: Membership, daily: int | None,
@@ -341,8 +346,8 @@ def set_member_limits(*, actor, membership: Membership, daily: int | None,
     PermissionDenied unless `actor` is an owner or admin, TeamError for a negative or absurd
     limit.
     """
-    _check_limit(daily, "A daily limit")
-    _check_limit(monthly, "A monthly limit")
+    _check_limit(daily, _("A daily limit"))
+    _check_limit(monthly, _("A monthly limit"))
     team = membership.organization
     with transaction.atomic():
         _mine, target = _actor_and_target(team, actor, membership)
@@ -356,7 +361,7 @@ def set_member_limits(*, actor, membership: Membership, daily: int | None,
 def set_monthly_budget(*, actor, organization: Organization, budget: int | None) -> None:
     """Set the tokens the whole team may spend per month (None: no budget). Writes the
     budget and a `budget_changed` event. Raises as `set_member_limits`."""
-    _check_limit(budget, "A monthly budget")
+    _check_limit(budget, _("A monthly budget"))
     with transaction.atomic():
         team = _lock(organization)
         _actor_membership(team, actor)
@@ -374,7 +379,7 @@ def switch_workspace(*, user, session, slug: str) -> Organization | None:
     membership = (Membership.objects.select_related("organization")
                   .filter(user=user, organization__slug=slug).first())
     if membership is None:
-        raise TeamError("You are not in that team.")
+        raise TeamError(_("You are not in that team."))
     session[WORKSPACE_SESSION_KEY] = slug
     return membership.organization
 

@@ -7,6 +7,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.teams.models import Invitation, Membership, TeamLimitAlert
 from accounts.teams.roles import MANAGERS
@@ -33,7 +34,8 @@ def send_invitation_task(invitation_id: int) -> bool:
     if invitation is None:
         return False
     link = settings.SITE_URL + reverse("teams:invitation", args=[invitation_token(invitation)])
-    _send(subject=f"Join {invitation.organization.name} on {settings.SITE_NAME}",
+    _send(subject=_("Join %(team)s on %(site)s") % {"team": invitation.organization.name,
+                                                   "site": settings.SITE_NAME},
           to=[invitation.email], template="invitation",
           context={"invitation": invitation, "link": link,
                    "inviter": invitation.invited_by.email if invitation.invited_by else "",
@@ -56,7 +58,7 @@ def send_team_alert_task(alert_id: int) -> bool:
     if not admins:
         return False
     try:
-        _send(subject=f"{team.name}: a token limit is filling up", to=admins,
+        _send(subject=_("%(team)s: a token limit is filling up") % {"team": team.name}, to=admins,
               template="limit_alert",
               context={"alert": alert, "team": team, "team_url": settings.SITE_URL
                        + reverse("teams:detail", args=[team.slug])})

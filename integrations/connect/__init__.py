@@ -6,6 +6,7 @@ issues go (`integrations:target`)."""
 from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
 
 
 @dataclass(frozen=True)
@@ -13,16 +14,16 @@ class Flow:
     kind: str
     label: str
     url: str
-    help: str
+    help: object  # a lazily translated str
 
 
 FLOWS = (
     ("github", "GitHub", "integrations:github_connect",
-     "A repository, through the MyBA GitHub App or a fine-grained personal access token."),
+     _("A repository, through the MyBA GitHub App or a fine-grained personal access token.")),
     ("gitlab", "GitLab", "integrations:gitlab_connect",
-     "A project on gitlab.com or your own GitLab, with OAuth or a project access token."),
+     _("A project on gitlab.com or your own GitLab, with OAuth or a project access token.")),
     ("jira", "Jira Cloud", "integrations:jira_connect",
-     "A Jira Cloud project and issue type, through Atlassian's sign-in (OAuth 2.0)."),
+     _("A Jira Cloud project and issue type, through Atlassian's sign-in (OAuth 2.0).")),
 )
 
 

@@ -12,6 +12,7 @@ from django.http import Http404, HttpRequest
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext as _
 
 from integrations import selectors
 from integrations.models import Connection
@@ -88,7 +89,7 @@ def save_and_continue(request: HttpRequest, *, kind: str, reconnect: Connection 
     connection = create_connection(**workspace, created_by=request.user, kind=kind,
                                    reconnect=reconnect, **credentials)
     if connection.target:
-        messages.success(request, f"{connection.get_kind_display()} reconnected: tickets go "
-                                  f"to {connection.label} again.")
+        messages.success(request, _("%(kind)s reconnected: tickets go to %(label)s again.")
+                         % {"kind": connection.get_kind_display(), "label": connection.label})
         return redirect("integrations:connections")
     return redirect(reverse("integrations:target", args=[connection.pk]))

@@ -17,6 +17,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -32,10 +34,10 @@ REPO_URL_RE = re.compile(r"^(?:https?://[^/]+/)?([^/\s]+/[^/\s]+?)(?:\.git)?/?$"
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label="Fine-grained personal access token", max_length=255, strip=True,
+        label=gettext_lazy("Fine-grained personal access token"), max_length=255, strip=True,
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
     repository = forms.CharField(
-        label="Repository", max_length=140, strip=True,
+        label=gettext_lazy("Repository"), max_length=140, strip=True,
         widget=forms.TextInput(attrs={"placeholder": "owner/name", "autocomplete": "off",
                                       "spellcheck": "false"}))
 
@@ -44,8 +46,8 @@ class TokenForm(forms.Form):
         match = REPO_URL_RE.match(self.cleaned_data["repository"])
         repo = match.group(1) if match else ""
         if not client.REPO_RE.match(repo):
-            raise forms.ValidationError("Write the repository as owner/name, for example "
-                                        "acme/shop.")
+            raise forms.ValidationError(_("Write the repository as owner/name, for example "
+                                          "acme/shop."))
         return repo
 
 
@@ -77,8 +79,9 @@ def connect(request):
                            _token_message(error, repo))
         else:
             if reconnect and reconnect.target and reconnect.target != destination.target:
-                form.add_error("repository", f"This connection sends to {reconnect.label}: "
-                                             "give a token for that repository.")
+                form.add_error("repository", _("This connection sends to %(label)s: give a "
+                                               "token for that repository.")
+                               % {"label": reconnect.label})
             else:
                 return flow.save_and_continue(
                     request, kind="github", reconnect=reconnect, auth="token",
@@ -89,10 +92,10 @@ def connect(request):
 
 def _token_message(error: TrackerError, repo: str) -> str:
     if error.kind == "missing":
-        return (f"GitHub has no repository {repo} that this token can see: check the name, "
-                "and that the token was given access to it.")
+        return (_("GitHub has no repository %(repo)s that this token can see: check the name, "
+                  "and that the token was given access to it.") % {"repo": repo})
     if error.status == 401:
-        return "GitHub does not accept this token: it may be mistyped, expired or revoked."
+        return _("GitHub does not accept this token: it may be mistyped, expired or revoked.")
     return error.message
 
 
@@ -122,27 +125,28 @@ def setup(request):
     kept = flow.finish(request, STATE_KEY)
     if kept is None:
         return _page(request, status=400, error=(
-            "This installation link was not started from this page, or was used already. "
-            "Nothing was connected: install the app again from here."))
+            _("This installation link was not started from this page, or was used already. "
+              "Nothing was connected: install the app again from here.")))
     reconnect = flow.kept_reconnect(request, kept)
     if request.GET.get("setup_action") == "request":
         return _page(request, reconnect=reconnect, error=(
-            "GitHub asked an owner of the organization to approve the installation. Once "
-            "they have, come back and install it again to connect."))
+            _("GitHub asked an owner of the organization to approve the installation. Once "
+              "they have, come back and install it again to connect.")))
     installation = request.GET.get("installation_id", "")
     if not installation.isdigit():
         return _page(request, reconnect=reconnect, status=400, error=(
-            "GitHub did not say which installation was made (it was cancelled?). Nothing "
-            "was connected."))
+            _("GitHub did not say which installation was made (it was cancelled?). Nothing "
+              "was connected.")))
     try:
         if installation not in client.user_installations(request.GET.get("code", "")):
             return _page(request, reconnect=reconnect, status=400, error=(
-                "That installation is not one your GitHub account can see. Nothing was "
-                "connected: install the app from here with an account of its owner."))
+                _("That installation is not one your GitHub account can see. Nothing was "
+                  "connected: install the app from here with an account of its owner.")))
         grant = client.mint_installation_token(installation)
     except TrackerError as error:
         return _page(request, reconnect=reconnect, status=400,
-                     error=f"The installation could not be used: {error.message}")
+                     error=_("The installation could not be used: %(error)s")
+                     % {"error": error.message})
     return flow.save_and_continue(
         request, kind="github", reconnect=reconnect, auth="app",
         base_url=settings.GITHUB_API_URL, account_ref=installation,

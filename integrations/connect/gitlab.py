@@ -19,6 +19,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -49,27 +51,29 @@ def public_instance(url: str) -> str:
         return url
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
-        raise forms.ValidationError("Write the instance's address as https://gitlab.example.com"
-                                    " (https, no path).")
+        raise forms.ValidationError(_("Write the instance's address as "
+                                      "https://gitlab.example.com (https, no path)."))
     try:
         addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
     except (OSError, UnicodeError):
-        raise forms.ValidationError(f"{parts.hostname} could not be found.") from None
+        raise forms.ValidationError(_("%(host)s could not be found.")
+                                    % {"host": parts.hostname}) from None
     if not all(ipaddress.ip_address(address.split("%")[0]).is_global for address in addresses):
-        raise forms.ValidationError("That address is on a private network: MyBA can only reach "
-                                    "GitLab instances on the internet.")
+        raise forms.ValidationError(_("That address is on a private network: MyBA can only "
+                                      "reach GitLab instances on the internet."))
     return f"https://{parts.netloc}"
 
 
 class TokenForm(forms.Form):
-    instance = forms.URLField(label="GitLab address", max_length=200, assume_scheme="https",
-                              help_text="gitlab.com, or your own instance.")
+    instance = forms.URLField(label=gettext_lazy("GitLab address"), max_length=200,
+                              assume_scheme="https",
+                              help_text=gettext_lazy("gitlab.com, or your own instance."))
     project = forms.CharField(
-        label="Project path", max_length=255, strip=True,
+        label=gettext_lazy("Project path"), max_length=255, strip=True,
         widget=forms.TextInput(attrs={"placeholder": "group/project", "autocomplete": "off",
                                       "spellcheck": "false"}))
     token = forms.CharField(
-        label="Project access token", max_length=255, strip=True,
+        label=gettext_lazy("Project access token"), max_length=255, strip=True,
         widget=forms.PasswordInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
 
     def clean_instance(self) -> str:
@@ -82,8 +86,8 @@ class TokenForm(forms.Form):
             value = urlsplit(value).path
         value = value.strip("/").removesuffix(".git").split("/-/")[0]
         if not PROJECT_RE.match(value):
-            raise forms.ValidationError("Write the project's path as group/project, for example "
-                                        "acme/shop.")
+            raise forms.ValidationError(_("Write the project's path as group/project, for "
+                                          "example acme/shop."))
         return value
 
 
@@ -117,8 +121,8 @@ def connect(request):
                            _token_message(error, project, base))
         else:
             if reconnect and reconnect.target and reconnect.target != destination.target:
-                form.add_error("project", f"This connection sends to {reconnect.label}: give a "
-                                          "token for that project.")
+                form.add_error("project", _("This connection sends to %(label)s: give a token "
+                                            "for that project.") % {"label": reconnect.label})
             else:
                 return flow.save_and_continue(
                     request, kind="gitlab", reconnect=reconnect, auth="token", base_url=base,
@@ -128,12 +132,14 @@ def connect(request):
 
 def _token_message(error: TrackerError, project: str, base: str) -> str:
     if error.kind == "missing":
-        return (f"{base} has no project {project} that this token can see: check the path, "
-                "and that the token belongs to that project.")
+        return (_("%(base)s has no project %(project)s that this token can see: check the "
+                  "path, and that the token belongs to that project.")
+                % {"base": base, "project": project})
     if error.status == 401:
-        return "GitLab does not accept this token: it may be mistyped, expired or revoked."
+        return _("GitLab does not accept this token: it may be mistyped, expired or revoked.")
     if error.kind == "retry":
-        return f"{base} did not answer as GitLab does: check the address. ({error.message})"
+        return (_("%(base)s did not answer as GitLab does: check the address. (%(error)s)")
+                % {"base": base, "error": error.message})
     return error.message
 
 
@@ -164,19 +170,20 @@ def callback(request):
     kept = flow.finish(request, STATE_KEY)
     if kept is None:
         return _page(request, status=400, error=(
-            "This sign-in was not started from this page, or was used already. Nothing was "
-            "connected: sign in with GitLab again from here."))
+            _("This sign-in was not started from this page, or was used already. Nothing was "
+              "connected: sign in with GitLab again from here.")))
     reconnect = flow.kept_reconnect(request, kept)
     if request.GET.get("error") or not request.GET.get("code"):
         return _page(request, reconnect=reconnect, status=400, error=(
-            "GitLab did not let MyBA in (the sign-in was denied or cancelled). Nothing was "
-            "connected."))
+            _("GitLab did not let MyBA in (the sign-in was denied or cancelled). Nothing was "
+              "connected.")))
     try:
         grant = client.exchange_code(default_instance(), code=request.GET["code"],
                                      redirect_uri=client.redirect_uri())
     except TrackerError as error:
         return _page(request, reconnect=reconnect, status=400,
-                     error=f"The sign-in could not be completed: {error.message}")
+                     error=_("The sign-in could not be completed: %(error)s")
+                     % {"error": error.message})
     return flow.save_and_continue(
         request, kind="gitlab", reconnect=reconnect, auth="oauth", base_url=default_instance(),
         access_token=grant.access_token, refresh_token=grant.refresh_token,

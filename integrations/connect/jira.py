@@ -18,6 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -75,8 +76,9 @@ def connect(request):
         return render(request, "integrations/jira_connect.html", {
             "configured": oauth.configured(), "reconnect": reconnect})
     if not oauth.configured():
-        return _problem(request, "Jira cannot be connected on this site yet: its Atlassian app "
-                                 "is not set up (ATLASSIAN_CLIENT_ID and ATLASSIAN_CLIENT_SECRET).")
+        return _problem(request, _("Jira cannot be connected on this site yet: its Atlassian "
+                                   "app is not set up (ATLASSIAN_CLIENT_ID and "
+                                   "ATLASSIAN_CLIENT_SECRET)."))
     state = secrets.token_urlsafe(24)
     request.session[STARTED] = {"state": state, "workspace": _workspace_key(workspace),
                                 "reconnect": reconnect.pk if reconnect else None}
@@ -94,33 +96,34 @@ def callback(request):
     state = request.GET.get("state", "")
     if (not started or not state or not secrets.compare_digest(state, started["state"])
             or started["workspace"] != _workspace_key(workspace)):
-        return _problem(request, "This answer from Atlassian does not belong to a connection "
-                                 "you started here (or it was already used). Nothing was "
-                                 "connected: start again.")
+        return _problem(request, _("This answer from Atlassian does not belong to a connection "
+                                   "you started here (or it was already used). Nothing was "
+                                   "connected: start again."))
     if request.GET.get("error"):
-        messages.warning(request, "You did not allow MyBA to use Jira, so nothing was "
-                                  "connected.")
+        messages.warning(request, _("You did not allow MyBA to use Jira, so nothing was "
+                                    "connected."))
         return redirect("integrations:connections")
     code = request.GET.get("code", "")
     if not code or len(code) > 2000:
-        return _problem(request, "Atlassian sent no authorization code. Nothing was connected: "
-                                 "start again.")
+        return _problem(request, _("Atlassian sent no authorization code. Nothing was "
+                                   "connected: start again."))
     try:
         grant = oauth.exchange_code(requests.Session(), code=code,
                                     redirect_uri=_redirect_uri(request))
         sites = oauth.accessible_sites(requests.Session(), access_token=grant.access_token)
     except TrackerError as error:
-        return _problem(request, f"{error.message} Nothing was connected.", status=502)
+        return _problem(request, _("%(error)s Nothing was connected.") % {"error": error.message},
+                        status=502)
     reconnect = _reconnecting(request, started["reconnect"])
     if reconnect is not None:
         sites = [site for site in sites if site.cloud_id == reconnect.account_ref]
         if not sites:
-            return _problem(request, "The Atlassian account you allowed cannot reach this "
-                                     "connection's Jira site any more. Nothing was changed: "
-                                     "sign in as someone who can, or add a new connection.")
+            return _problem(request, _("The Atlassian account you allowed cannot reach this "
+                                       "connection's Jira site any more. Nothing was changed: "
+                                       "sign in as someone who can, or add a new connection."))
     if not sites:
-        return _problem(request, "Your Atlassian account has no Jira Cloud site MyBA may use. "
-                                 "Nothing was connected.")
+        return _problem(request, _("Your Atlassian account has no Jira Cloud site MyBA may "
+                                   "use. Nothing was connected."))
     if len(sites) == 1:
         return _finish(request, workspace, grant, sites[0], reconnect)
     request.session[PICKING] = {
@@ -140,7 +143,7 @@ def choose_site(request):
     workspace = selectors.workspace_for(request, manage=True)
     picking = request.session.get(PICKING)
     if not picking or picking["workspace"] != _workspace_key(workspace):
-        messages.info(request, "Start by connecting Jira: MyBA then lists your sites.")
+        messages.info(request, _("Start by connecting Jira: MyBA then lists your sites."))
         return redirect("integrations:jira_connect")
     sites = [oauth.Site(**site) for site in picking["sites"]]
     error = ""
@@ -154,7 +157,7 @@ def choose_site(request):
                           expires_at=(datetime.fromisoformat(saved["expires_at"])
                                       if saved["expires_at"] else None))
             return _finish(request, workspace, grant, chosen, None)
-        error = "Choose one of the sites listed."
+        error = _("Choose one of the sites listed.")
     return render(request, "integrations/jira_sites.html", {"sites": sites, "error": error},
                   status=400 if error else 200)
 
@@ -166,7 +169,8 @@ def _finish(request, workspace: dict, grant: Grant, site: oauth.Site,
         base_url=site.url, account_ref=site.cloud_id, access_token=grant.access_token,
         refresh_token=grant.refresh_token, expires_at=grant.expires_at, reconnect=reconnect)
     if reconnect is not None and connection.target:
-        messages.success(request, f"Jira reconnected: {connection.label} works again.")
+        messages.success(request, _("Jira reconnected: %(label)s works again.")
+                         % {"label": connection.label})
         return redirect("integrations:connections")
     return redirect(reverse("integrations:target", args=[connection.pk]))
 

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from integrations.models import Connection
 
@@ -50,8 +51,8 @@ def choose_target(*, connection: Connection, target: dict, label: str) -> Connec
     Writes the connection (locked) and marks it working. Raises ValueError once it pushed."""
     connection = Connection.objects.select_for_update().get(pk=connection.pk)
     if connection.target and connection.pushes.exists():
-        raise ValueError("This connection has sent tickets: add another connection for "
-                         "another destination.")
+        raise ValueError(_("This connection has sent tickets: add another connection for "
+                           "another destination."))
     connection.target, connection.label = target, label[:200]
     if connection.health == Health.NEEDS_TARGET:
         connection.health = Health.OK

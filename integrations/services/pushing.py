@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
 from integrations.models import Connection, Push
@@ -43,17 +44,19 @@ def plan_pushes(*, user, tickets: list[Ticket], connection: Connection) -> list[
     ticket is not finished."""
     if connection.health != Connection.Health.OK:
         raise PushRefused("connection_unusable", connection.problem or (
-            "Choose where this connection sends issues first."))
+            _("Choose where this connection sends issues first.")))
     if not tickets:
-        raise PushRefused("nothing_selected", "Choose at least one ticket to send.")
+        raise PushRefused("nothing_selected", _("Choose at least one ticket to send."))
     allowed = set(connections_for_ticket(tickets[0]).values_list("pk", flat=True))
     planned: dict[int, Planned] = {}
     for ticket in tickets:
         if not may_push(user, ticket) or connection.pk not in allowed or (
                 ticket.organization_id != tickets[0].organization_id):
-            raise PushRefused("forbidden", "These tickets cannot be sent with this connection.")
+            raise PushRefused("forbidden",
+                              _("These tickets cannot be sent with this connection."))
         if ticket.status != TicketStatus.SUCCEEDED:
-            raise PushRefused("not_ready", f"“{ticket}” is not finished yet.")
+            raise PushRefused("not_ready",
+                              _("“%(ticket)s” is not finished yet.") % {"ticket": ticket})
         parent = ticket.parent if ticket.parent_id and ticket.parent.status == (
             TicketStatus.SUCCEEDED) and any(t.pk == ticket.parent_id for t in tickets) else None
         planned.setdefault(ticket.pk, Planned(ticket, parent))

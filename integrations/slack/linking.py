@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.teams.models import Organization
 from integrations.slack.models import SlackLink, SlackLinkClaim
@@ -57,14 +58,14 @@ def read_link_token(token: str) -> Invite:
                         nonce=uuid.UUID(data["n"]), user_name=str(data.get("un", "")),
                         team_domain=str(data.get("td", "")))
     except signing.SignatureExpired:
-        raise LinkRefused("This link has expired (links work for 15 minutes). Run /myba in "
-                          "Slack again for a new one.") from None
+        raise LinkRefused(_("This link has expired (links work for 15 minutes). Run /myba in "
+                            "Slack again for a new one.")) from None
     except (signing.BadSignature, KeyError, TypeError, ValueError):
-        raise LinkRefused("This link is not valid. Run /myba in Slack again for a new "
-                          "one.") from None
+        raise LinkRefused(_("This link is not valid. Run /myba in Slack again for a new "
+                            "one.")) from None
     if SlackLinkClaim.objects.filter(nonce=invite.nonce).exists():
-        raise LinkRefused("This link was already used. Run /myba in Slack again if you "
-                          "need a new one.")
+        raise LinkRefused(_("This link was already used. Run /myba in Slack again if you "
+                            "need a new one."))
     return invite
 
 
@@ -76,7 +77,7 @@ def link_slack_user(*, user, invite: Invite, organization: Organization | None) 
     when `user` may not spend `organization`'s pool, LinkRefused when the token was used
     meanwhile or this Slack user is already linked (to anyone): nothing is written then."""
     if organization is not None and organization not in payable_teams(user):
-        raise PermissionDenied("You cannot spend this team's tokens.")
+        raise PermissionDenied(_("You cannot spend this team's tokens."))
     try:
         with transaction.atomic():
             SlackLinkClaim.objects.create(nonce=invite.nonce)
@@ -86,9 +87,9 @@ def link_slack_user(*, user, invite: Invite, organization: Organization | None) 
                 user=user, organization=organization)
     except IntegrityError:
         if SlackLinkClaim.objects.filter(nonce=invite.nonce).exists():
-            raise LinkRefused("This link was already used.") from None
-        raise LinkRefused("This Slack account is already linked to a MyBA account. Unlink it "
-                          "there first.") from None
+            raise LinkRefused(_("This link was already used.")) from None
+        raise LinkRefused(_("This Slack account is already linked to a MyBA account. Unlink "
+                            "it there first.")) from None
 
 
 def unlink_slack_user(*, link: SlackLink) -> None:

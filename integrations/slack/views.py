@@ -14,6 +14,7 @@ from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -129,8 +130,8 @@ def link_account(request, token: str):
         return render(request, "integrations/slack_link.html", context, status=400)
     context["invite"] = invite
     if selectors.find_link(team_id=invite.team_id, user_id=invite.user_id) is not None:
-        context["error"] = ("This Slack account is already linked to a MyBA account. Unlink "
-                            "it there first.")
+        context["error"] = _("This Slack account is already linked to a MyBA account. Unlink "
+                             "it there first.")
         return render(request, "integrations/slack_link.html", context, status=400)
     if request.method == "GET":
         return render(request, "integrations/slack_link.html", context)
@@ -138,14 +139,14 @@ def link_account(request, token: str):
     context["choice"] = choice
     organization = next((t for t in teams if str(t.pk) == choice), None)
     if choice != "personal" and organization is None:
-        context["form_error"] = "Choose who pays for the tickets you make from Slack."
+        context["form_error"] = _("Choose who pays for the tickets you make from Slack.")
         return render(request, "integrations/slack_link.html", context, status=400)
     try:
         linking.link_slack_user(user=request.user, invite=invite, organization=organization)
     except (linking.LinkRefused, PermissionDenied) as error:
         context["error"] = str(error)
         return render(request, "integrations/slack_link.html", context, status=400)
-    flash.success(request, "Slack is linked. Go back to Slack and run /myba again.")
+    flash.success(request, _("Slack is linked. Go back to Slack and run /myba again."))
     return redirect("integrations:slack_settings")
 
 
@@ -162,7 +163,7 @@ def slack_settings(request):
 def unlink(request, pk: int):
     link = selectors.get_link_for(user=request.user, pk=pk)
     linking.unlink_slack_user(link=link)
-    flash.success(request, "Slack is unlinked: the next /myba there asks to link again.")
+    flash.success(request, _("Slack is unlinked: the next /myba there asks to link again."))
     back = request.POST.get("next", "")
     if url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
                                        require_https=request.is_secure()):

@@ -14,6 +14,7 @@ import jwt
 import requests
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from integrations.trackers.base import (
     Destination,
@@ -211,27 +212,28 @@ class GitHubTracker(Tracker):
         payload = {"title": ticket.title, "body": issue_body(ticket, marker=marker, facts=facts),
                    "labels": labels}
         rows = [
-            PreviewRow("Title", "title", ticket.title),
-            PreviewRow("Summary", "body", ticket.summary),
-            PreviewRow("User story", "body" if ticket.user_story else "", ticket.user_story,
-                       "" if ticket.user_story else "empty"),
-            PreviewRow("Acceptance criteria", "body (task list)", criteria_text(ticket)),
-            PreviewRow("Priority", "labels" if ticket.priority else "",
-                       priority_label(ticket), "as a label" if ticket.priority else "none set"),
-            PreviewRow("Labels", "labels", ", ".join(ticket.labels),
-                       "created in the repository when new"),
-            PreviewRow("Story points", "body" if ticket.story_points else "",
+            PreviewRow(_("Title"), "title", ticket.title),
+            PreviewRow(_("Summary"), "body", ticket.summary),
+            PreviewRow(_("User story"), "body" if ticket.user_story else "", ticket.user_story,
+                       "" if ticket.user_story else _("empty")),
+            PreviewRow(_("Acceptance criteria"), _("body (task list)"), criteria_text(ticket)),
+            PreviewRow(_("Priority"), "labels" if ticket.priority else "",
+                       priority_label(ticket),
+                       _("as a label") if ticket.priority else _("none set")),
+            PreviewRow(_("Labels"), "labels", ", ".join(ticket.labels),
+                       _("created in the repository when new")),
+            PreviewRow(_("Story points"), "body" if ticket.story_points else "",
                        str(ticket.story_points or ""),
-                       "GitHub issues have no estimate field"),
-            PreviewRow("Type", "labels", ticket.ticket_type,
-                       f"as a label ({kind.label})"),
-            PreviewRow("Parent", "parent issue (sub-issue)" if parent else "",
+                       _("GitHub issues have no estimate field")),
+            PreviewRow(_("Type"), "labels", ticket.ticket_type,
+                       _("as a label (%(kind)s)") % {"kind": kind.label}),
+            PreviewRow(_("Parent"), _("parent issue (sub-issue)") if parent else "",
                        parent.key if parent else "",
-                       "becomes a sub-issue of the epic's issue" if parent else "none"),
+                       _("becomes a sub-issue of the epic's issue") if parent else _("none")),
         ]
         rows += section_rows(ticket, where="body")
-        rows.append(PreviewRow("MyBA ID", "body (hidden comment)", marker,
-                               "finds the issue again, so it is never made twice"))
+        rows.append(PreviewRow(_("MyBA ID"), _("body (hidden comment)"), marker,
+                               _("finds the issue again, so it is never made twice")))
         return Draft(marker=marker, payload=payload, rows=rows)
 
     def find(self, marker: str, *, since: datetime) -> Remote | None:
@@ -242,7 +244,7 @@ class GitHubTracker(Tracker):
         params: dict | None = {"state": "all", "sort": "created", "direction": "desc",
                                "since": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                                "per_page": 100}
-        for _ in range(MAX_FIND_PAGES):
+        for _page in range(MAX_FIND_PAGES):
             response = call(self.session, "GET", url, params=params,
                             what="looking for the issue")
             for issue in response.json():

@@ -13,6 +13,7 @@ from urllib.parse import quote
 import requests
 from django.conf import settings
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
 
 from integrations.trackers.base import (
     Destination,
@@ -147,29 +148,32 @@ class GitLabTracker(Tracker):
         if ticket.story_points:
             payload["weight"] = ticket.story_points
         rows = [
-            PreviewRow("Title", "title", ticket.title),
-            PreviewRow("Summary", "description", ticket.summary),
-            PreviewRow("User story", "description" if ticket.user_story else "",
-                       ticket.user_story, "" if ticket.user_story else "empty"),
-            PreviewRow("Acceptance criteria", "description (task list)", criteria_text(ticket)),
-            PreviewRow("Priority", "labels" if ticket.priority else "", priority_label(ticket),
-                       "as a label" if ticket.priority else "none set"),
-            PreviewRow("Labels", "labels",
+            PreviewRow(_("Title"), "title", ticket.title),
+            PreviewRow(_("Summary"), "description", ticket.summary),
+            PreviewRow(_("User story"), "description" if ticket.user_story else "",
+                       ticket.user_story, "" if ticket.user_story else _("empty")),
+            PreviewRow(_("Acceptance criteria"), _("description (task list)"),
+                       criteria_text(ticket)),
+            PreviewRow(_("Priority"), "labels" if ticket.priority else "", priority_label(ticket),
+                       _("as a label") if ticket.priority else _("none set")),
+            PreviewRow(_("Labels"), "labels",
                        ", ".join(str(label).replace(",", " ") for label in ticket.labels),
-                       "created in the project when new"),
-            PreviewRow("Story points", "weight (GitLab Premium)" if ticket.story_points else "",
+                       _("created in the project when new")),
+            PreviewRow(_("Story points"),
+                       _("weight (GitLab Premium)") if ticket.story_points else "",
                        str(ticket.story_points or ""),
-                       "also in the description: GitLab Free ignores weight"),
-            PreviewRow("Type", "labels", ticket.ticket_type,
-                       f"as a label ({kind.label}); the issue type is “issue”"),
-            PreviewRow("Parent", "linked issue (relates to)" if parent else "",
+                       _("also in the description: GitLab Free ignores weight")),
+            PreviewRow(_("Type"), "labels", ticket.ticket_type,
+                       _("as a label (%(kind)s); the issue type is “issue”")
+                       % {"kind": kind.label}),
+            PreviewRow(_("Parent"), _("linked issue (relates to)") if parent else "",
                        parent.key if parent else "",
-                       "linked to the epic’s issue: GitLab epics need Premium"
-                       if parent else "none"),
+                       _("linked to the epic’s issue: GitLab epics need Premium")
+                       if parent else _("none")),
         ]
         rows += section_rows(ticket, where="description")
-        rows.append(PreviewRow("MyBA ID", "description (hidden comment)", marker,
-                               "finds the issue again, so it is never made twice"))
+        rows.append(PreviewRow(_("MyBA ID"), _("description (hidden comment)"), marker,
+                               _("finds the issue again, so it is never made twice")))
         return Draft(marker=marker, payload=payload, rows=rows)
 
     def find(self, marker: str, *, since: datetime) -> Remote | None:
@@ -178,7 +182,7 @@ class GitLabTracker(Tracker):
         params = {"order_by": "created_at", "sort": "desc", "scope": "all",
                   "created_after": since.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
                   "per_page": 100, "page": 1}
-        for _ in range(MAX_FIND_PAGES):
+        for _page in range(MAX_FIND_PAGES):
             response = call(self.session, "GET", url, params=params,
                             what="looking for the issue")
             for issue in response.json():
@@ -226,7 +230,7 @@ class GitLabTracker(Tracker):
         found: list[Destination] = []
         params = {"membership": "true", "min_access_level": 20, "order_by": "last_activity_at",
                   "per_page": 100, "page": 1}
-        for _ in range(MAX_FIND_PAGES):
+        for _page in range(MAX_FIND_PAGES):
             response = call(self.session, "GET", f"{self.base}/api/v4/projects", params=params,
                             what="listing your projects")
             found += [destination_of(project, self.base) for project in response.json()

@@ -8,6 +8,8 @@ with `<!-- myba:<marker> -->`, invisible on the page; ticket text can never forg
 
 import re
 
+from django.utils.translation import gettext as _
+
 from integrations.trackers.base import PreviewRow, Remote
 from tickets.kinds import get_kind
 from tickets.models import Ticket
@@ -109,13 +111,13 @@ def section_rows(ticket: Ticket, *, where: str) -> list[PreviewRow]:
     kind = get_kind(ticket.ticket_type)
     rows = []
     if kind.reproduction:
-        rows += [PreviewRow("Steps to reproduce", where, "\n".join(ticket.steps_to_reproduce)),
-                 PreviewRow("Expected behaviour", where, ticket.expected_behaviour),
-                 PreviewRow("Actual behaviour", where, ticket.actual_behaviour)]
+        rows += [PreviewRow(_("Steps to reproduce"), where, "\n".join(ticket.steps_to_reproduce)),
+                 PreviewRow(_("Expected behaviour"), where, ticket.expected_behaviour),
+                 PreviewRow(_("Actual behaviour"), where, ticket.actual_behaviour)]
     if kind.epic:
         rows += [PreviewRow(label, where, "\n".join(getattr(ticket, field)))
-                 for field, label in (("scope", "Scope"), ("out_of_scope", "Out of scope"),
-                                      ("success_measures", "Success measures"))]
+                 for field, label in (("scope", _("Scope")), ("out_of_scope", _("Out of scope")),
+                                      ("success_measures", _("Success measures")))]
     if ticket.technical_notes:
-        rows.append(PreviewRow("Technical notes", where, ticket.technical_notes))
+        rows.append(PreviewRow(_("Technical notes"), where, ticket.technical_notes))
     return rows

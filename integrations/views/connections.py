@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -55,12 +56,12 @@ def choose_target(request, pk: int):
     except TrackerError as failure:
         error = failure.message
     if not destinations and not error:
-        error = ("This connection cannot see any repository or project it may create issues "
-                 "in. Give it access on the tracker's side, then reload this page.")
+        error = _("This connection cannot see any repository or project it may create issues "
+                  "in. Give it access on the tracker's side, then reload this page.")
     if request.method == "POST" and destinations:
         chosen = {_key(d.target): d for d in destinations}.get(request.POST.get("target", ""))
         if chosen is None:
-            error = "Choose one of the destinations listed."
+            error = _("Choose one of the destinations listed.")
         else:
             try:
                 services.choose_target(connection=connection,
@@ -71,8 +72,9 @@ def choose_target(request, pk: int):
             except ValueError as refused:
                 error = str(refused)
             else:
-                messages.success(request, f"{connection.get_kind_display()} connected: tickets "
-                                          f"you send go to {chosen.label}.")
+                messages.success(request, _("%(kind)s connected: tickets you send go to "
+                                            "%(label)s.") % {"kind": connection.get_kind_display(),
+                                                             "label": chosen.label})
                 return redirect("integrations:connections")
     return render(request, "integrations/target.html", {
         "connection": connection, "error": error,
@@ -86,6 +88,7 @@ def choose_target(request, pk: int):
 def delete(request, pk: int):
     connection = selectors.get_connection_for(request, pk)
     services.delete_connection(connection=connection)
-    messages.success(request, f"{connection} removed. The issues it created stay in "
-                              f"{connection.get_kind_display()}.")
+    messages.success(request, _("%(connection)s removed. The issues it created stay in "
+                                "%(kind)s.") % {"connection": connection,
+                                                "kind": connection.get_kind_display()})
     return redirect("integrations:connections")

@@ -10,6 +10,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,9 +21,12 @@ from integrations.services.pushing import PushRefused, plan_pushes, request_push
 from integrations.trackers import Remote, tracker_class
 from tickets.models import Ticket, is_public_id
 
-# What a story's preview shows for the parent it goes under before the epic's issue exists.
-PARENT_PLACEHOLDER = Remote(id="", key="the epic’s new issue", url="")
 MAX_SELECTED = 200
+
+
+def _parent_placeholder() -> Remote:
+    """The parent a preview shows for a story whose epic is not in the tracker yet."""
+    return Remote(id="", key=_("the epic’s new issue"), url="")
 
 
 def _pushable(request, public_ids: list[str]) -> list[Ticket]:
@@ -59,7 +64,7 @@ def _previews(request, tickets, connection) -> dict:
         parent = (Remote(parent_push.remote_id, parent_push.remote_key, parent_push.remote_url,
                          parent_push.remote_extra)
                   if parent_push and parent_push.remote_id else
-                  PARENT_PLACEHOLDER if item.parent else None)
+                  _parent_placeholder() if item.parent else None)
         items.append({
             "ticket": item.ticket, "parent": item.parent, "push": push,
             "draft": tracker.draft(item.ticket, parent=parent),
@@ -92,16 +97,23 @@ def _send(request, tickets):
     connection = _connection(request, tickets, request.POST.get("connection"))
     if connection is None:
         return _render_preview(request, tickets, status=400,
-                               error="Choose where to send the tickets.")
+                               error=_("Choose where to send the tickets."))
     update = request.POST.get("action") == "update"
     try:
         pushes = request_pushes(user=request.user, tickets=tickets, connection=connection,
                                 update=update)
     except PushRefused as refused:
         return _render_preview(request, tickets, status=400, error=refused.message)
-    verb = "Updating" if update else "Sending"
-    messages.success(request, f"{verb} {len(pushes)} issue{'s' if len(pushes) != 1 else ''} "
-                              f"in {connection.label}: this page shows when each is there.")
+    values = {"count": len(pushes), "label": connection.label}
+    if update:
+        message = ngettext("Updating %(count)s issue in %(label)s: this page shows when each "
+                           "is there.", "Updating %(count)s issues in %(label)s: this page shows "
+                           "when each is there.", len(pushes))
+    else:
+        message = ngettext("Sending %(count)s issue in %(label)s: this page shows when each "
+                           "is there.", "Sending %(count)s issues in %(label)s: this page shows "
+                           "when each is there.", len(pushes))
+    messages.success(request, message % values)
     query = "&".join(f"ids={t.public_id}" for t in tickets)
     return redirect(f"{reverse('integrations:preview_many')}?{query}"
                     f"&connection={connection.pk}")
@@ -124,7 +136,7 @@ def preview_many(request):
     source = request.POST if request.method == "POST" else request.GET
     ids = source.getlist("ids")
     if not ids:
-        messages.error(request, "Select the tickets to send first.")
+        messages.error(request, _("Select the tickets to send first."))
         return redirect("tickets:list")
     tickets = _pushable(request, ids)
     if request.method == "POST":
@@ -150,5 +162,5 @@ def retry(request, pk: int):
     except PushRefused as refused:
         messages.error(request, refused.message)
     else:
-        messages.success(request, f"Trying {push.ticket} again.")
+        messages.success(request, _("Trying %(ticket)s again.") % {"ticket": push.ticket})
     return redirect("tickets:detail", push.ticket.public_id)

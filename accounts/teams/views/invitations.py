@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.teams import selectors, services
@@ -17,21 +18,21 @@ from accounts.teams import selectors, services
 
 def _problem(invitation) -> str:
     if invitation is None:
-        return "This invitation link is not valid any more: ask for a new one."
+        return _("This invitation link is not valid any more: ask for a new one.")
     if invitation.revoked_at is not None:
-        return "This invitation was revoked."
+        return _("This invitation was revoked.")
     if invitation.accepted_at is not None:
-        return "This invitation was already used."
+        return _("This invitation was already used.")
     if invitation.expires_at <= timezone.now():
-        return "This invitation has expired: ask an admin to resend it."
+        return _("This invitation has expired: ask an admin to resend it.")
     return ""
 
 
 def _joined(request, membership):
     team = membership.organization
     services.switch_workspace(user=request.user, session=request.session, slug=team.slug)
-    messages.success(request, f"Welcome to {team.name}. You are working in its workspace: "
-                              "what you generate spends the team's pool.")
+    messages.success(request, _("Welcome to %(team)s. You are working in its workspace: what "
+                                "you generate spends the team's pool.") % {"team": team.name})
     return redirect("teams:detail", slug=team.slug)
 
 

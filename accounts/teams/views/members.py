@@ -8,6 +8,8 @@ and a 400, having changed nothing; a role that may not act gets the 403 page.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.teams import selectors, services
@@ -54,15 +56,15 @@ def invite(request, slug):
     mine = selectors.get_membership_for(request, slug, manage=True)
     form = InviteForm(request.POST)
     if not form.is_valid():
-        return _refused(request, mine, "The invitation was not sent: check the form.",
+        return _refused(request, mine, _("The invitation was not sent: check the form."),
                         invite_form=form)
     try:
         invitation = services.invite_member(actor=request.user, organization=mine.organization,
                                             **form.cleaned_data)
     except services.TeamError as error:
         return _refused(request, mine, error.message, invite_form=form)
-    messages.success(request, f"Invitation sent to {invitation.email}. The link works for "
-                              f"{services.INVITATION_DAYS} days.")
+    messages.success(request, _("Invitation sent to %(email)s. The link works for %(days)s days.")
+                     % {"email": invitation.email, "days": services.INVITATION_DAYS})
     return _back(mine)
 
 
@@ -73,8 +75,8 @@ def resend(request, slug, invitation_id):
     invitation = _invitation(mine, invitation_id)
     return _apply(request, mine,
                   lambda: services.resend_invitation(actor=request.user, invitation=invitation),
-                  f"Invitation sent again to {invitation.email}; the earlier link no longer "
-                  "works.")
+                  _("Invitation sent again to %(email)s; the earlier link no longer works.")
+                  % {"email": invitation.email})
 
 
 @login_required
@@ -84,7 +86,7 @@ def revoke(request, slug, invitation_id):
     invitation = _invitation(mine, invitation_id)
     return _apply(request, mine,
                   lambda: services.revoke_invitation(actor=request.user, invitation=invitation),
-                  f"The invitation to {invitation.email} was revoked.")
+                  _("The invitation to %(email)s was revoked.") % {"email": invitation.email})
 
 
 @login_required
@@ -94,12 +96,13 @@ def change_role(request, slug, member_id):
     member = _member(mine, member_id)
     form = RoleForm(request.POST, prefix=f"m{member.pk}")
     if not form.is_valid():
-        return _refused(request, mine, "Choose admin, member or viewer.")
+        return _refused(request, mine, _("Choose admin, member or viewer."))
     role = form.cleaned_data["role"]
     return _apply(request, mine,
                   lambda: services.change_member_role(actor=request.user, membership=member,
                                                       role=role),
-                  f"{member.user.email} is now {Role(role).label.lower()}.")
+                  _("%(email)s is now %(role)s.") % {"email": member.user.email,
+                                                      "role": str(Role(role).label).lower()})
 
 
 @login_required
@@ -110,15 +113,15 @@ def set_limits(request, slug, member_id):
     form = LimitsForm(request.POST, prefix=f"m{member.pk}")
     if not form.is_valid():
         errors = "; ".join(e for field in form.errors.values() for e in field)
-        return _refused(request, mine, f"The limits of {member.user.email} were not changed: "
-                                       f"{errors}")
+        return _refused(request, mine, _("The limits of %(email)s were not changed: %(errors)s")
+                        % {"email": member.user.email, "errors": errors})
     return _apply(request, mine,
                   lambda: services.set_member_limits(
                       actor=request.user, membership=member,
                       daily=form.cleaned_data["daily_limit"],
                       monthly=form.cleaned_data["monthly_limit"]),
-                  f"The limits of {member.user.email} are saved; they apply to their next "
-                  "generation.")
+                  _("The limits of %(email)s are saved; they apply to their next generation.")
+                  % {"email": member.user.email})
 
 
 @login_required
@@ -128,8 +131,8 @@ def remove(request, slug, member_id):
     member = _member(mine, member_id)
     return _apply(request, mine,
                   lambda: services.remove_member(actor=request.user, membership=member),
-                  f"{member.user.email} was removed from the team. The tickets they made stay "
-                  "the team's.")
+                  _("%(email)s was removed from the team. The tickets they made stay the "
+                    "team's.") % {"email": member.user.email})
 
 
 @login_required
@@ -139,7 +142,8 @@ def transfer(request, slug, member_id):
     member = _member(mine, member_id)
     return _apply(request, mine,
                   lambda: services.transfer_ownership(actor=request.user, membership=member),
-                  f"{member.user.email} owns the team now; you are an admin.")
+                  _("%(email)s owns the team now; you are an admin.")
+                  % {"email": member.user.email})
 
 
 @login_required
@@ -148,7 +152,7 @@ def set_budget(request, slug):
     mine = selectors.get_membership_for(request, slug, manage=True)
     form = BudgetForm(request.POST)
     if not form.is_valid():
-        return _refused(request, mine, "The budget was not changed: check the form.",
+        return _refused(request, mine, _("The budget was not changed: check the form."),
                         budget_form=form)
     try:
         services.set_monthly_budget(actor=request.user, organization=mine.organization,
@@ -156,8 +160,10 @@ def set_budget(request, slug):
     except services.TeamError as error:
         return _refused(request, mine, error.message, budget_form=form)
     budget = form.cleaned_data["monthly_budget"]
-    messages.success(request, "The team has no monthly budget now." if budget is None else
-                     f"The team may spend {budget} tokens per month (UTC).")
+    messages.success(request, _("The team has no monthly budget now.") if budget is None else
+                     ngettext("The team may spend %(count)s token per month (UTC).",
+                              "The team may spend %(count)s tokens per month (UTC).",
+                              budget) % {"count": budget})
     return _back(mine)
 
 
@@ -171,5 +177,6 @@ def leave(request, slug):
                                     session=request.session)
     except services.TeamError as error:
         return _refused(request, mine, error.message)
-    messages.success(request, f"You left {team.name}. Its tickets stay with the team.")
+    messages.success(request, _("You left %(team)s. Its tickets stay with the team.")
+                     % {"team": team.name})
     return redirect("teams:list")

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.teams import selectors, services
@@ -34,8 +35,8 @@ def team_list(request):
             else:
                 services.switch_workspace(user=request.user, session=request.session,
                                           slug=team.slug)
-                messages.success(request, f"{team.name} is ready. Invite your teammates, then "
-                                          "buy tokens for its pool.")
+                messages.success(request, _("%(team)s is ready. Invite your teammates, then "
+                                            "buy tokens for its pool.") % {"team": team.name})
                 return redirect("teams:detail", slug=team.slug)
         status = 400
     return render(request, "teams/list.html", {
@@ -89,8 +90,9 @@ def switch(request):
     except services.TeamError as error:
         messages.error(request, error.message)
         return redirect("teams:list")
-    messages.success(request, f"Now working in {team.name}: generating spends its pool."
-                     if team else "Now working in your personal account.")
+    messages.success(request, _("Now working in %(team)s: generating spends its pool.")
+                     % {"team": team.name} if team else
+                     _("Now working in your personal account."))
     back = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
                                            require_https=request.is_secure()):
@@ -111,7 +113,7 @@ def audit_log(request, slug):
 
 def _months(today: date) -> list[date]:
     months, month = [], today.replace(day=1)
-    for _ in range(USAGE_MONTHS):
+    for _month in range(USAGE_MONTHS):
         months.append(month)
         month = (month.replace(day=1) - timezone.timedelta(days=1)).replace(day=1)
     return months

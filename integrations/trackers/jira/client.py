@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from integrations.models import marker_for
 from integrations.trackers.base import (
@@ -341,66 +342,68 @@ def _build(ticket, *, mapping: dict, project: dict, issue_type: dict,
     title = " ".join(ticket.title.split())[:SUMMARY_MAX] or f"MyBA ticket {ticket.public_id}"
     fields: dict = {"project": {"key": project["project_key"]},
                     "issuetype": {"id": issue_type["id"]}, "summary": title}
-    rows = [PreviewRow("Title", "Summary", title),
-            PreviewRow("Type", "Issue type", f"{issue_type['name']} in {project['project_key']}")]
+    rows = [PreviewRow(_("Title"), _("Summary"), title),
+            PreviewRow(_("Type"), _("Issue type"), _("%(type)s in %(project)s") % {
+                "type": issue_type["name"], "project": project["project_key"]})]
 
     criteria_field = mapping.get("acceptance_criteria")
     points_field = mapping.get("story_points")
     criteria = ticket.acceptance_criteria or []
     fields["description"] = adf.description_doc(
         ticket, criteria=not criteria_field, estimate=not points_field)
-    rows.append(PreviewRow("Summary, user story and details", "Description",
-                           adf.plain_text(fields["description"]), note="as rich text"))
+    rows.append(PreviewRow(_("Summary, user story and details"), _("Description"),
+                           adf.plain_text(fields["description"]), note=_("as rich text")))
 
     if criteria and criteria_field:
         fields[criteria_field["id"]] = (adf.criteria_doc(criteria)
                                         if criteria_field["format"] == "adf"
                                         else adf.criteria_text(criteria)[:255])
-        rows.append(PreviewRow("Acceptance criteria", criteria_field["name"],
+        rows.append(PreviewRow(_("Acceptance criteria"), criteria_field["name"],
                                adf.criteria_text(criteria, separator="\n")))
     elif criteria:
-        rows.append(PreviewRow("Acceptance criteria", "Description",
+        rows.append(PreviewRow(_("Acceptance criteria"), _("Description"),
                                adf.criteria_text(criteria, separator="\n"),
-                               note="this issue type has no acceptance criteria field: they go "
-                                    "in the description under a heading"))
+                               note=_("this issue type has no acceptance criteria field: they go "
+                                    "in the description under a heading")))
 
     if ticket.story_points and points_field:
         fields[points_field["id"]] = ticket.story_points
-        rows.append(PreviewRow("Story points", points_field["name"], str(ticket.story_points)))
+        rows.append(PreviewRow(_("Story points"), points_field["name"], str(ticket.story_points)))
     elif ticket.story_points:
-        rows.append(PreviewRow("Story points", "Description", str(ticket.story_points),
-                               note="no story points field on this issue type: written in the "
-                                    "description"))
+        rows.append(PreviewRow(_("Story points"), _("Description"), str(ticket.story_points),
+                               note=_("no story points field on this issue type: written in the "
+                                    "description")))
 
     priority = mapping.get("priority")
     if ticket.priority and priority and priority["names"].get(ticket.priority):
         fields[priority["id"]] = {"name": priority["names"][ticket.priority]}
-        rows.append(PreviewRow("Priority", "Priority", priority["names"][ticket.priority]))
+        rows.append(PreviewRow(_("Priority"), _("Priority"), priority["names"][ticket.priority]))
     elif ticket.priority:
-        rows.append(PreviewRow("Priority", "", ticket.get_priority_display(),
-                               note="priority is not on this issue type's create screen"))
+        rows.append(PreviewRow(_("Priority"), "", ticket.get_priority_display(),
+                               note=_("priority is not on this issue type's create screen")))
 
     labels = [marker] + [label for label in dict.fromkeys(label_of(x) for x in ticket.labels)
                          if label and label != marker]
     if mapping.get("labels"):
         fields["labels"] = labels
-        rows.append(PreviewRow("Labels", "Labels", ", ".join(labels),
-                               note=f"{marker} finds the issue again; keep it"))
+        rows.append(PreviewRow(_("Labels"), _("Labels"), ", ".join(labels),
+                               note=_("%(marker)s finds the issue again; keep it")
+                               % {"marker": marker}))
     else:
-        rows.append(PreviewRow("Labels", "", ", ".join(labels),
-                               note="labels are not on this issue type's create screen, so a "
-                                    "retry cannot find an issue made before a timeout"))
+        rows.append(PreviewRow(_("Labels"), "", ", ".join(labels),
+                               note=_("labels are not on this issue type's create screen, so a "
+                                    "retry cannot find an issue made before a timeout")))
 
     if parent is not None and nest and mapping.get("parent"):
         fields["parent"] = {"key": parent.key}
-        rows.append(PreviewRow("Parent", "Parent", parent.key))
+        rows.append(PreviewRow(_("Parent"), _("Parent"), parent.key))
     elif parent is not None:
-        rows.append(PreviewRow("Parent", "", parent.key,
-                               note="this issue type cannot have a parent here"))
+        rows.append(PreviewRow(_("Parent"), "", parent.key,
+                               note=_("this issue type cannot have a parent here")))
     blocking = tuple(field["name"] for field in mapping.get("blocking", []))
-    rows += [PreviewRow("Required by Jira", name, "MyBA cannot fill it",
-                        note="Jira requires this field and MyBA has nothing to put in it: "
+    rows += [PreviewRow(_("Required by Jira"), name, _("MyBA cannot fill it"),
+                        note=_("Jira requires this field and MyBA has nothing to put in it: "
                              "sending is refused until it is optional or has a default in "
-                             "Jira, or you connect another issue type.")
+                             "Jira, or you connect another issue type."))
              for name in blocking]
     return JiraDraft(marker=marker, payload={"fields": fields}, rows=rows, blocking=blocking)
