@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-BENCHES=(ledger web dashboard recovery usage team_limits api splits duplicates pushes)
+BENCHES=(ledger web dashboard recovery usage team_limits api splits duplicates pushes a11y)
 if [ $# -gt 0 ]; then
     [ -f "bench/$1.py" ] || { echo "usage: $0 [ledger|web|dashboard|recovery|usage|team_limits|api|splits|duplicates|pushes [args...]]" >&2; exit 2; }
     BENCHES=("$1")

@@ -9,8 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.languages import in_language_of
 from accounts.teams.models import Invitation, Membership, TeamLimitAlert
-from accounts.teams.roles import MANAGERS
+from accounts.teams.roles import MANAGERS, Role
 
 
 def _send(*, subject: str, to: list[str], template: str, context: dict) -> None:
@@ -34,13 +35,18 @@ def send_invitation_task(invitation_id: int) -> bool:
     if invitation is None:
         return False
     link = settings.SITE_URL + reverse("teams:invitation", args=[invitation_token(invitation)])
+    with in_language_of(invitation.invited_by):  # the inviter's words, in their language
+        _send_invitation(invitation, link)
+    return True
+
+
+def _send_invitation(invitation, link: str) -> None:
     _send(subject=_("Join %(team)s on %(site)s") % {"team": invitation.organization.name,
                                                    "site": settings.SITE_NAME},
           to=[invitation.email], template="invitation",
           context={"invitation": invitation, "link": link,
                    "inviter": invitation.invited_by.email if invitation.invited_by else "",
                    "expires": timezone.localtime(invitation.expires_at)})
-    return True
 
 
 @shared_task(name="teams.send_limit_alert", autoretry_for=(OSError,), retry_backoff=5,
@@ -57,11 +63,14 @@ def send_team_alert_task(alert_id: int) -> bool:
                   .values_list("user__email", flat=True))
     if not admins:
         return False
+    owner = Membership.objects.filter(organization=team, role=Role.OWNER).select_related(
+        "user").first()
     try:
-        _send(subject=_("%(team)s: a token limit is filling up") % {"team": team.name}, to=admins,
-              template="limit_alert",
-              context={"alert": alert, "team": team, "team_url": settings.SITE_URL
-                       + reverse("teams:detail", args=[team.slug])})
+        with in_language_of(owner.user if owner else None):
+            _send(subject=_("%(team)s: a token limit is filling up") % {"team": team.name},
+                  to=admins, template="limit_alert",
+                  context={"alert": alert, "team": team, "team_url": settings.SITE_URL
+                           + reverse("teams:detail", args=[team.slug])})
     except OSError:
         TeamLimitAlert.objects.filter(pk=alert_id).update(emailed_at=None)
         raise
