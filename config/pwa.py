@@ -16,7 +16,7 @@ from django.template.loader import get_template
 from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 # The light theme's page background and header colour (static/css/app.css, :root).
 BACKGROUND_COLOR = "#f7f8fb"
@@ -49,7 +49,7 @@ CORE_ASSETS = [
 ]
 
 
-@require_GET
+@require_safe
 @cache_control(no_cache=True)
 def manifest(request):
     data = {
@@ -75,7 +75,7 @@ def precache_urls() -> list[str]:
     return [reverse("offline")] + [static(path) for path in CORE_ASSETS if finders.find(path)]
 
 
-@require_GET
+@require_safe
 @cache_control(no_cache=True)
 def service_worker(request):
     template = get_template("pwa/sw.js")
@@ -94,7 +94,7 @@ def service_worker(request):
     return HttpResponse(body, content_type="application/javascript; charset=utf-8")
 
 
-@require_GET
+@require_safe
 def offline(request):
     """Public, the same for everyone: the service worker keeps a copy to show when the network
     is gone. It must never show anything about the person (no balance, no name)."""

@@ -40,7 +40,7 @@ self.addEventListener("activate", (event) => {
 
 function isCacheableStatic(response) {
   const type = (response.headers.get("Content-Type") || "").toLowerCase();
-  return response.ok && response.type === "basic" && !type.startsWith("text/html");
+  return response.status === 200 && response.type === "basic" && !type.startsWith("text/html");
 }
 
 async function staticResponse(event) {
