@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView, TemplateView
 
 from admin_dashboard.views import health, metrics
+from config import pwa
 from config.api import api, api_not_found
 
 # A lost database answers 503 with Retry-After; anything else the usual 500 page.
@@ -15,6 +16,10 @@ urlpatterns = [
     # The unhashed static name is stable across releases, so the redirect can be permanent.
     path("favicon.ico",
          RedirectView.as_view(url=f"{settings.STATIC_URL}img/favicon.ico", permanent=True)),
+    # The installable app: served from the root so the service worker's scope is the site.
+    path("manifest.webmanifest", pwa.manifest, name="pwa-manifest"),
+    path("sw.js", pwa.service_worker, name="pwa-service-worker"),
+    path("offline/", pwa.offline, name="offline"),
     path("health/", health, name="health"),
     path("metrics", metrics, name="metrics"),
     path("accounts/", include("allauth.urls")),
