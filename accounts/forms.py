@@ -1,13 +1,14 @@
 from zoneinfo import available_timezones
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 
 class DeleteAccountForm(forms.Form):
     """Deleting an account asks the user to type their email address."""
 
     email = forms.CharField(
-        label="Type your email address to confirm",
+        label=_("Type your email address to confirm"),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
 
@@ -18,7 +19,8 @@ class DeleteAccountForm(forms.Form):
     def clean_email(self):
         typed = self.cleaned_data["email"].strip()
         if typed.lower() != self.user.email.lower():
-            raise forms.ValidationError("That is not your email address; nothing was deleted.")
+            raise forms.ValidationError(
+                _("That is not your email address; nothing was deleted."))
         return typed
 
 
@@ -29,5 +31,5 @@ def time_zone_choices() -> list[tuple[str, str]]:
 
 
 class TimeZoneForm(forms.Form):
-    time_zone = forms.ChoiceField(label="Time zone", choices=time_zone_choices,
-                                  help_text="Your day for the daily bonus.")
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices,
+                                  help_text=_("Your day for the daily bonus."))

@@ -207,10 +207,10 @@ class EmailKind(models.TextChoices):
     """The emails a user may turn off (settings page, or the link in each email). The banner
     in the app stays whatever the choice."""
 
-    LOW_BALANCE = "low_balance", "Low balance"
-    RUNWAY = "runway", "Tokens running out"
-    EXPIRY = "expiry", "Tokens about to expire"
-    SECURITY = "security", "Sign-in from a new browser or device"
+    LOW_BALANCE = "low_balance", _("Low balance")
+    RUNWAY = "runway", _("Tokens running out")
+    EXPIRY = "expiry", _("Tokens about to expire")
+    SECURITY = "security", _("Sign-in from a new browser or device")
 
 
 class EmailOptOut(models.Model):

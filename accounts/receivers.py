@@ -5,6 +5,7 @@ from django.apps import apps as global_apps
 from django.contrib import messages
 from django.db import DEFAULT_DB_ALIAS
 from django.dispatch import receiver
+from django.utils.translation import ngettext
 
 from accounts import services
 from accounts.notifications import services as notifications
@@ -35,7 +36,9 @@ def carry_over_on_sign_in(sender, request, user, **kwargs):
         return
     carried = services.on_user_signed_in(user=user, request=request)
     if carried:
-        messages.success(request, f"{carried} tokens carried over from your free trial.")
+        messages.success(request, ngettext(
+            "%(count)s token carried over from your free trial.",
+            "%(count)s tokens carried over from your free trial.", carried) % {"count": carried})
 
 
 def sync_site_on_migrate(sender, using=DEFAULT_DB_ALIAS, apps=global_apps, **kwargs):

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from accounts import selectors
 from accounts.models import (
@@ -213,19 +214,25 @@ class SignupBonus:
     @property
     def message(self) -> str:
         if self.returning:
-            message = (
+            message = gettext(
                 "Welcome back! This email address had its welcome tokens on an earlier "
                 "account, so none were added this time."
             )
             if self.carried_over:
-                message += f" {self.carried_over} tokens carried over from your free trial."
+                message += " " + ngettext(
+                    "%(count)s token carried over from your free trial.",
+                    "%(count)s tokens carried over from your free trial.",
+                    self.carried_over) % {"count": self.carried_over}
             return message
         if self.carried_over:
-            return (
-                f"Welcome! {self.welcome} tokens added, plus {self.carried_over} carried over "
-                "from your free trial."
-            )
-        return f"Welcome! {self.welcome} tokens added."
+            return ngettext(
+                "Welcome! %(welcome)s tokens added, plus %(count)s carried over from your "
+                "free trial.",
+                "Welcome! %(welcome)s tokens added, plus %(count)s carried over from your "
+                "free trial.",
+                self.carried_over) % {"welcome": self.welcome, "count": self.carried_over}
+        return ngettext("Welcome! %(count)s token added.", "Welcome! %(count)s tokens added.",
+                        self.welcome) % {"count": self.welcome}
 
 
 def on_user_signed_up(*, user: User, request: HttpRequest) -> SignupBonus:

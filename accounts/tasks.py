@@ -5,17 +5,18 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import BalanceAlert, EmailKind, SignInRecord
 from accounts.notifications import services
 from accounts.templatetags.accounts_tags import device_label
 
 SUBJECTS = {
-    EmailKind.LOW_BALANCE: "Your MyBA tokens are running low",
-    EmailKind.RUNWAY: "Your MyBA tokens run out soon",
-    EmailKind.EXPIRY: "Some of your MyBA tokens expire soon",
-    EmailKind.SECURITY: "New sign-in to your MyBA account",
+    EmailKind.LOW_BALANCE: _("Your MyBA tokens are running low"),
+    EmailKind.RUNWAY: _("Your MyBA tokens run out soon"),
+    EmailKind.EXPIRY: _("Some of your MyBA tokens expire soon"),
+    EmailKind.SECURITY: _("New sign-in to your MyBA account"),
 }
 
 
@@ -32,13 +33,16 @@ def _email_once(model, pk: int, *, kind, template: str, context) -> bool:
         return False
     unsubscribe = settings.SITE_URL + reverse(
         "accounts:unsubscribe", args=[services.unsubscribe_token(row.user, kind)])
-    values = {**context(row), "unsubscribe_url": unsubscribe, "site_name": settings.SITE_NAME}
-    message = EmailMultiAlternatives(
-        subject=SUBJECTS[kind], to=[row.user.email],
-        body=render_to_string(f"accounts/email/{template}.txt", values),
-        headers={"List-Unsubscribe": f"<{unsubscribe}>"})
-    message.attach_alternative(render_to_string(f"accounts/email/{template}.html", values),
-                               "text/html")
+    # In the person's own interface language (English when they have not chosen one).
+    with translation.override(getattr(row.user, "language", "") or settings.LANGUAGE_CODE):
+        values = {**context(row), "unsubscribe_url": unsubscribe,
+                  "site_name": settings.SITE_NAME}
+        message = EmailMultiAlternatives(
+            subject=str(SUBJECTS[kind]), to=[row.user.email],
+            body=render_to_string(f"accounts/email/{template}.txt", values),
+            headers={"List-Unsubscribe": f"<{unsubscribe}>"})
+        message.attach_alternative(
+            render_to_string(f"accounts/email/{template}.html", values), "text/html")
     try:
         message.send()
     except OSError:

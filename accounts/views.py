@@ -7,6 +7,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -63,10 +64,11 @@ def _settings_page(request, *, time_zone_form: TimeZoneForm | None = None,
 def update_time_zone(request):
     form = TimeZoneForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Your time zone was not changed: choose one from the list.")
+        messages.error(request, _("Your time zone was not changed: choose one from the list."))
         return _settings_page(request, time_zone_form=form, status=400)
     services.set_time_zone(user=request.user, time_zone=form.cleaned_data["time_zone"])
-    messages.success(request, f"Your time zone is now {form.cleaned_data['time_zone']}.")
+    messages.success(request, _("Your time zone is now %(time_zone)s.")
+                     % {"time_zone": form.cleaned_data["time_zone"]})
     return redirect("accounts:settings")
 
 
@@ -85,12 +87,12 @@ def delete_account(request):
         except PendingHolds:
             form.add_error(
                 None,
-                "A ticket is still being generated with your tokens. Wait until it is ready "
-                "(usually under a minute), then delete your account.",
+                _("A ticket is still being generated with your tokens. Wait until it is ready "
+                  "(usually under a minute), then delete your account."),
             )
             return render(request, "accounts/delete.html", {"form": form})
         logout(request)
-        messages.success(request, "Your account has been deleted and you have been signed out.")
+        messages.success(request, _("Your account has been deleted and you have been signed out."))
         return redirect("home")
     return render(request, "accounts/delete.html", {"form": form})
 
@@ -100,9 +102,9 @@ def delete_account(request):
 def end_session(request, session_id: int):
     """Ends one of the user's other sessions (the list is allauth's usersessions page)."""
     if services.end_user_session(user=request.user, session_id=session_id):
-        messages.success(request, "That session has been signed out.")
+        messages.success(request, _("That session has been signed out."))
     else:
-        messages.error(request, "That session no longer exists.")
+        messages.error(request, _("That session no longer exists."))
     return redirect("usersessions_list")
 
 

@@ -6,12 +6,17 @@ elements (templates/allauth/elements/), page titles (templates/allauth/layouts/b
 and email subjects (accounts.adapters.AccountAdapter). Rewriting the rendered text in those
 few places covers every allauth page and email, including ones added by later allauth
 versions, without copying each of their templates.
+
+Only English is rewritten: allauth's catalogues for other languages already follow their
+language's own capitalization (German capitalizes every noun), which lowercasing would break.
 """
 
 from __future__ import annotations
 
 import re
 from functools import cache
+
+from django.utils.translation import get_language
 
 # Markup is copied as it is; only the text between tags is rewritten.
 _TAG = re.compile(r"(<[^>]*>)")
@@ -34,7 +39,10 @@ def _proper_nouns() -> frozenset[str]:
 def sentence_case(text: str) -> str:
     """`text` with every capitalized word lowercased except the first word of a sentence and
     proper nouns. Tags and entities are left alone, so rendered HTML may go through it (the
-    template filter keeps it marked safe)."""
+    template filter keeps it marked safe). Text in any other language than English is
+    returned as it is."""
+    if not (get_language() or "en").startswith("en"):
+        return text
     parts = _TAG.split(str(text))
     seen = ""  # the text so far, without tags
     for index, part in enumerate(parts):

@@ -9,15 +9,16 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 KEY_PREFIX_LENGTH = 8
 MAX_BUDGET = 1_000_000
 
 
 class Scope(models.TextChoices):
-    TICKETS_READ = "tickets:read", "Read tickets"
-    TICKETS_WRITE = "tickets:write", "Create, edit and delete tickets (spends tokens)"
-    USAGE_READ = "usage:read", "Read balance, prices and usage"
+    TICKETS_READ = "tickets:read", _("Read tickets")
+    TICKETS_WRITE = "tickets:write", _("Create, edit and delete tickets (spends tokens)")
+    USAGE_READ = "usage:read", _("Read balance, prices and usage")
 
 
 class ApiKey(models.Model):
@@ -74,9 +75,9 @@ class ApiKeyEvent(models.Model):
     """Every action on a key (created, revoked), by whom and from where. Append-only."""
 
     class Action(models.TextChoices):
-        CREATED = "created", "Created"
-        REVOKED = "revoked", "Revoked"
-        REVOKED_BY_STAFF = "revoked_by_staff", "Revoked by staff"
+        CREATED = "created", _("Created")
+        REVOKED = "revoked", _("Revoked")
+        REVOKED_BY_STAFF = "revoked_by_staff", _("Revoked by staff")
 
     key = models.ForeignKey(ApiKey, on_delete=models.CASCADE, related_name="events")
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL,

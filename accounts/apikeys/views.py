@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.apikeys import selectors, services
@@ -32,7 +33,7 @@ def api_keys(request):
     form = ApiKeyForm(request.POST if request.method == "POST" and manager else None)
     if request.method == "POST":
         if not manager:
-            messages.error(request, "Only the team's owners and admins manage its API keys.")
+            messages.error(request, _("Only the team's owners and admins manage its API keys."))
             return redirect("accounts:api_keys")
         if form.is_valid():
             data = form.cleaned_data
@@ -64,7 +65,8 @@ def revoke_key(request, key_id: int):
     if key is None or not manager:
         raise Http404
     if services.revoke_api_key(key=key, actor=request.user, ip=get_client_ip(request)):
-        messages.success(request, f"Revoked “{key.name}”: it stops working now.")
+        messages.success(request, _("Revoked “%(name)s”: it stops working now.")
+                         % {"name": key.name})
     else:
-        messages.info(request, f"“{key.name}” was already revoked.")
+        messages.info(request, _("“%(name)s” was already revoked.") % {"name": key.name})
     return redirect("accounts:api_keys")

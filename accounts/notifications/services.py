@@ -4,9 +4,13 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.dateformat import format as format_date
+from django.utils.formats import number_format
+from django.utils.translation import ngettext
 
 from accounts.models import BalanceAlert, EmailKind, EmailOptOut, User
 from tokens.models import EntryKind, LedgerEntry, Lot
@@ -73,6 +77,12 @@ def dismiss_alert(*, user: User, alert_id: int) -> bool:
                 .update(dismissed_at=timezone.now()))
 
 
+def _in_language(user: User):
+    """Alert text is written once, stored and emailed: in the person's own interface
+    language (English when they have not chosen one)."""
+    return translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE)
+
+
 def _owner(account_id: int) -> User | None:
     return User.objects.filter(token_account_id=account_id, is_active=True).first()
 
@@ -83,10 +93,14 @@ def alert_low_balance(*, account_id: int, available: int, threshold: int) -> Bal
     user = _owner(account_id)
     if user is None:
         return None
+    with _in_language(user):
+        message = ngettext(
+            "You have %(available)s token left, fewer than your alert level of %(threshold)s.",
+            "You have %(available)s tokens left, fewer than your alert level of %(threshold)s.",
+            available) % {"available": available, "threshold": threshold}
     return raise_alert(
         user=user, kind=EmailKind.LOW_BALANCE, key=f"low_balance:{account_id}:{uuid.uuid4()}",
-        message=f"You have {available} token{'s' if available != 1 else ''} left, fewer than "
-                f"your alert level of {threshold}.")
+        message=message)
 
 
 def alert_short_runways(*, now: datetime | None = None) -> int:
@@ -105,11 +119,17 @@ def alert_short_runways(*, now: datetime | None = None) -> int:
         if forecast.status != "enough" or forecast.days >= RUNWAY_ALERT_DAYS:
             continue
         days = max(int(forecast.days), 0)
+        with _in_language(user):
+            message = ngettext(
+                "At your pace (≈ %(per_day)s tokens a day) your %(available)s tokens run out "
+                "in about %(days)s day.",
+                "At your pace (≈ %(per_day)s tokens a day) your %(available)s tokens run out "
+                "in about %(days)s days.",
+                days) % {"per_day": number_format(forecast.per_day, 1),
+                         "available": forecast.available, "days": days}
         raised += raise_alert(
             user=user, kind=EmailKind.RUNWAY, key=f"runway:{user.pk}:{year}-W{week:02d}",
-            message=f"At your pace (≈ {forecast.per_day:.1f} tokens a day) your "
-                    f"{forecast.available} tokens run out in about {days} "
-                    f"day{'s' if days != 1 else ''}.") is not None
+            message=message) is not None
     return raised
 
 
@@ -127,10 +147,13 @@ def warn_expiring_lots(*, now: datetime | None = None) -> int:
         user = owners.get(account_id)
         if user is None:
             continue
+        with _in_language(user):
+            message = ngettext(
+                "%(count)s token expires on %(date)s: use them before then.",
+                "%(count)s tokens expire on %(date)s: use them before then.",
+                remaining) % {"count": remaining,
+                              "date": format_date(timezone.localtime(expires_at), "j M Y")}
         raised += raise_alert(
-            user=user, kind=EmailKind.EXPIRY, key=f"expiry:lot:{lot_id}",
-            message=f"{remaining} token{'s' if remaining != 1 else ''} expire"
-                    f"{'s' if remaining == 1 else ''} on "
-                    f"{timezone.localtime(expires_at):%-d %b %Y}: use them before then.",
+            user=user, kind=EmailKind.EXPIRY, key=f"expiry:lot:{lot_id}", message=message,
         ) is not None
     return raised

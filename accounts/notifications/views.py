@@ -6,6 +6,7 @@ from django.core import signing
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.models import EmailKind
@@ -18,7 +19,7 @@ from accounts.notifications.selectors import email_preferences
 def update_email_preferences(request):
     enabled = {kind for kind in request.POST.getlist("kinds") if kind in EmailKind.values}
     services.set_email_preferences(user=request.user, enabled=enabled)
-    messages.success(request, "Your email preferences are saved.")
+    messages.success(request, _("Your email preferences are saved."))
     return redirect("accounts:settings")
 
 

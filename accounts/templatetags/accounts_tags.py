@@ -1,5 +1,6 @@
 from django import template
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from accounts import wording
 from accounts.notifications.selectors import list_banner_alerts
@@ -42,8 +43,8 @@ def device_label(user_agent: str) -> str:
     browser = next((name for marker, name in _BROWSERS if marker in user_agent), "")
     system = next((name for marker, name in _SYSTEMS if marker in user_agent), "")
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or (user_agent[:40] or "Unknown browser")
+        return _("%(browser)s on %(system)s") % {"browser": browser, "system": system}
+    return browser or system or (user_agent[:40] or _("Unknown browser"))
 
 
 @register.filter(is_safe=True)
