@@ -4,8 +4,11 @@ import uuid
 from django import template
 from django.core.cache import caches
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from tickets import quotes, selectors
 
@@ -57,6 +60,17 @@ def ticket_children(context, ticket) -> dict:
     never split)."""
     return {"ticket": ticket, "progress": selectors.get_split_progress(ticket),
             "title_level": context.get("title_level")}
+
+
+@register.simple_tag
+def dependency_links(needs, linked: bool = True) -> str:
+    """{% dependency_links needs as links %}: the tickets a ticket needs first, as
+    "#1 Title, #2 Title" links (or "#1, #2" with linked=False), for a translated sentence."""
+    if not linked:
+        return format_html_join(", ", "#{}", ((need.position,) for need in needs))
+    return format_html_join(", ", '<a href="{}">#{} {}</a>', (
+        (reverse("tickets:detail", args=[need.public_id]), need.position,
+         need.title or _("(being written)")) for need in needs))
 
 
 @register.simple_tag
