@@ -11,6 +11,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from tickets import quotes, selectors
+from tickets.kinds import KINDS
 
 register = template.Library()
 
@@ -60,6 +61,13 @@ def ticket_children(context, ticket) -> dict:
     never split)."""
     return {"ticket": ticket, "progress": selectors.get_split_progress(ticket),
             "title_level": context.get("title_level")}
+
+
+@register.filter
+def kind_label(value: str) -> str:
+    """{{ ticket_type|kind_label }}: a ticket type's label in the reader's language."""
+    kind = KINDS.get(value)
+    return kind.display_label if kind else value
 
 
 @register.simple_tag
