@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tickets import quotes, selectors
 from tickets.kinds import KINDS
+from tickets.quality import messages as quality_messages
 
 register = template.Library()
 
@@ -61,6 +62,13 @@ def ticket_children(context, ticket) -> dict:
     never split)."""
     return {"ticket": ticket, "progress": selectors.get_split_progress(ticket),
             "title_level": context.get("title_level")}
+
+
+@register.filter
+def scorecard_text(text: str) -> str:
+    """{{ rule.message|scorecard_text }}: a stored (English) scorecard label or message in the
+    reader's language."""
+    return quality_messages.translate(text)
 
 
 @register.filter
