@@ -6,6 +6,8 @@ from typing import NoReturn
 from django import forms
 from django.core import signing
 from django.utils.functional import cached_property, lazy
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from tickets import clarifying
 from tickets.kinds import KIND_FIELDS, KINDS, TicketKind, get_kind, kind_choices, kinds_in_words
@@ -75,7 +77,7 @@ class DescriptionField(forms.CharField):
         length = count_characters(value or "")
         text = f"{format_count(length)} / {format_count(self.max_chars)}"
         if 0 < length < self.min_chars:
-            text += f" · at least {format_count(self.min_chars)}"
+            text += " · " + gettext("at least %(count)s") % {"count": format_count(self.min_chars)}
         return text
 
 
@@ -85,47 +87,50 @@ class GenerateForm(forms.Form):
         max_chars=DESCRIPTION_MAX,
         widget=forms.Textarea(attrs={"rows": 7, "data-counter": "description-counter"}),
         error_messages={
-            "required": "Describe the work in a few sentences.",
-            "min_length": "Add a little more detail: at least %(limit_value)s characters "
-                          "(you wrote %(show_value)s).",
-            "max_length": "Keep it under %(limit_value)s characters (you wrote %(show_value)s).",
+            "required": _("Describe the work in a few sentences."),
+            "min_length": _("Add a little more detail: at least %(limit_value)s characters "
+                            "(you wrote %(show_value)s)."),
+            "max_length": _("Keep it under %(limit_value)s characters "
+                            "(you wrote %(show_value)s)."),
         },
     )
     # Choices and message are read from the kind registry when a form is used.
     ticket_type = forms.ChoiceField(
         choices=kind_choices, initial=TicketType.STORY, widget=forms.RadioSelect,
-        label="Ticket type",
-        error_messages={"invalid_choice": lazy(lambda: f"Choose {kinds_in_words()}.", str)()},
+        label=_("Ticket type"),
+        error_messages={"invalid_choice": lazy(
+            lambda: gettext("Choose %(kinds)s.") % {"kinds": kinds_in_words()}, str)()},
     )
     quality = forms.ChoiceField(
         choices=Quality.choices, initial=Quality.STANDARD, widget=forms.RadioSelect,
-        error_messages={"invalid_choice": "Choose Standard or Advanced."},
+        error_messages={"invalid_choice": _("Choose Standard or Advanced.")},
     )
     # An epic's stories, at most (each reserved when confirming; the unused ones released).
     max_children = forms.TypedChoiceField(
         choices=[(n, str(n)) for n in range(MIN_CHILDREN, MAX_CHILDREN + 1)], coerce=int,
-        initial=MAX_CHILDREN, required=False, empty_value=None, label="Stories, at most",
-        error_messages={"invalid_choice": f"Choose between {MIN_CHILDREN} and {MAX_CHILDREN} "
-                                          "stories."},
+        initial=MAX_CHILDREN, required=False, empty_value=None, label=_("Stories, at most"),
+        error_messages={"invalid_choice": lazy(
+            lambda: gettext("Choose between %(min)s and %(max)s stories.")
+            % {"min": MIN_CHILDREN, "max": MAX_CHILDREN}, str)()},
     )
     product_area = forms.CharField(
-        max_length=100, required=False, label="Product area",
-        widget=forms.TextInput(attrs={"placeholder": "e.g. Billing, Onboarding"}),
+        max_length=100, required=False, label=_("Product area"),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Billing, Onboarding")}),
     )
     tech_stack = forms.CharField(
-        max_length=200, required=False, label="Tech stack",
-        widget=forms.TextInput(attrs={"placeholder": "e.g. Django, React, PostgreSQL"}),
+        max_length=200, required=False, label=_("Tech stack"),
+        widget=forms.TextInput(attrs={"placeholder": _("e.g. Django, React, PostgreSQL")}),
     )
     nonce = forms.UUIDField(
         widget=forms.HiddenInput,
-        error_messages={"required": "This form has expired: reload the page and try again.",
-                        "invalid": "This form has expired: reload the page and try again."},
+        error_messages={"required": _("This form has expired: reload the page and try again."),
+                        "invalid": _("This form has expired: reload the page and try again.")},
     )
     confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
     # A ticket template (tickets/ticket_templates): a built-in's id, or one of the templates
     # saved in `template_scope`'s workspace; anything else posted (another person's or team's
     # id) is refused. The select is rendered from `builtin_templates` / `saved_templates`.
-    template = forms.CharField(required=False, max_length=40, label="Template")
+    template = forms.CharField(required=False, max_length=40, label=_("Template"))
     # Clarify first: set once the questions were answered or skipped (they are not asked
     # again), with the answers signed (tickets/clarifying.py).
     clarified = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -146,18 +151,19 @@ class GenerateForm(forms.Form):
         choice = find_template(value, **(self.template_scope or {"user_id": None,
                                                                  "organization_id": None}))
         if choice is None:
-            raise forms.ValidationError("That template is not available in this workspace: "
-                                        "choose one from the list.")
+            raise forms.ValidationError(gettext("That template is not available in this "
+                                                "workspace: choose one from the list."))
         return choice
 
     def clean(self):
         cleaned = super().clean()
         choice, kind = cleaned.get("template"), cleaned.get("ticket_type")
         if choice is not None and kind and kind != choice.spec.ticket_type:
-            self.add_error("template", f"The “{choice.spec.name}” template is for "
-                                       f"{choice.spec.kind_label.lower()} tickets: choose "
-                                       f"{choice.spec.kind_label} as the type, or another "
-                                       "template.")
+            label = get_kind(choice.spec.ticket_type).display_label
+            self.add_error("template", gettext(
+                "The “%(name)s” template is for %(kind)s tickets: choose %(Kind)s as the type, "
+                "or another template.") % {"name": choice.spec.name, "kind": label.lower(),
+                                           "Kind": label})
         return cleaned
 
     @property
@@ -181,7 +187,7 @@ class GenerateForm(forms.Form):
             return clarifying.unsign(value)
         except signing.BadSignature:
             raise forms.ValidationError(
-                "This form has expired: reload the page and try again.") from None
+                gettext("This form has expired: reload the page and try again.")) from None
 
     @property
     def description_counter(self) -> str:
@@ -196,28 +202,29 @@ class GenerateForm(forms.Form):
         quality = self.cleaned_data["quality"]
         if quality == Quality.ADVANCED and is_offline_mode():
             raise forms.ValidationError(
-                "Advanced needs the AI service, which is not configured here. Use Standard."
+                gettext("Advanced needs the AI service, which is not configured here. "
+                        "Use Standard.")
             )
         return quality
 
 
 # The library's quality filter (tickets.selectors.list_tickets): a ticket passes when every
 # check of its stored scorecard does; tickets never checked match neither.
-QUALITY_FILTER_CHOICES = [("passing", "Passes every check"), ("needs_work", "Needs work")]
+QUALITY_FILTER_CHOICES = [("passing", _("Passes every check")), ("needs_work", _("Needs work"))]
 
 
 class LibraryFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Search",
+    q = forms.CharField(required=False, max_length=200, label=_("Search"),
                         widget=forms.TextInput(attrs={"type": "search",
-                                                      "placeholder": "Search tickets"}))
-    type = forms.ChoiceField(choices=lambda: [("", "All types"), *kind_choices()],
+                                                      "placeholder": _("Search tickets")}))
+    type = forms.ChoiceField(choices=lambda: [("", _("All types")), *kind_choices()],
                              required=False)
-    created_from = forms.DateField(required=False, label="From",
+    created_from = forms.DateField(required=False, label=pgettext_lazy("date range", "From"),
                                    widget=forms.DateInput(attrs={"type": "date"}))
-    created_to = forms.DateField(required=False, label="To",
+    created_to = forms.DateField(required=False, label=pgettext_lazy("date range", "To"),
                                  widget=forms.DateInput(attrs={"type": "date"}))
-    quality = forms.ChoiceField(choices=[("", "All"), *QUALITY_FILTER_CHOICES], required=False,
-                                label="Quality check")
+    quality = forms.ChoiceField(choices=[("", _("All")), *QUALITY_FILTER_CHOICES],
+                                required=False, label=_("Quality check"))
 
 
 _CLAUSE_RE = re.compile(r"^\s*(given|when|then)\b[\s:,]*(.*)$", re.IGNORECASE)
@@ -279,36 +286,40 @@ def keep_origins(edited: list[dict], before: list[dict]) -> list[dict]:
 
 
 class TicketEditForm(forms.Form):
-    title = forms.CharField(max_length=120)
-    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=2000)
+    title = forms.CharField(max_length=120, label=_("Title"))
+    summary = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), max_length=2000,
+                              label=_("Summary"))
     user_story = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False,
-                                 label="User story")
+                                 label=_("User story"))
     acceptance_criteria = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}),
-        label="Acceptance criteria",
-        help_text="One criterion per block: Given …, When …, Then … — blank line between.",
+        label=_("Acceptance criteria"),
+        help_text=_("One criterion per block: Given …, When …, Then … — blank line between."),
     )
-    priority = forms.ChoiceField(choices=Priority.choices)
-    labels = forms.CharField(required=False, help_text="Comma-separated.")
+    priority = forms.ChoiceField(
+        choices=[(value, _(label)) for value, label in Priority.choices],
+        label=_("Priority"))
+    labels = forms.CharField(required=False, label=_("Labels"),
+                             help_text=_("Comma-separated."))
     story_points = forms.TypedChoiceField(
         choices=[("", "—"), *[(p, p) for p in STORY_POINTS]], coerce=int, empty_value=None,
-        required=False, label="Story points",
+        required=False, label=_("Story points"),
     )
     technical_notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                                      label="Technical notes")
+                                      label=_("Technical notes"))
     steps_to_reproduce = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}),
-                                         required=False, label="Steps to reproduce",
-                                         help_text="One step per line.")
+                                         required=False, label=_("Steps to reproduce"),
+                                         help_text=_("One step per line."))
     expected_behaviour = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
-                                         required=False, label="Expected behavior")
+                                         required=False, label=_("Expected behavior"))
     actual_behaviour = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}),
-                                       required=False, label="Actual behavior")
+                                       required=False, label=_("Actual behavior"))
     scope = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
-                            help_text="One item per line.")
+                            label=_("Scope"), help_text=_("One item per line."))
     out_of_scope = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                                   label="Out of scope", help_text="One item per line.")
+                                   label=_("Out of scope"), help_text=_("One item per line."))
     success_measures = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False,
-                                       label="Success measures", help_text="One per line.")
+                                       label=_("Success measures"), help_text=_("One per line."))
 
     # Fields edited as one item per line.
     LINE_LISTS = ("steps_to_reproduce", "scope", "out_of_scope", "success_measures")
@@ -328,7 +339,7 @@ class TicketEditForm(forms.Form):
         super().__init__(*args, **kwargs)
         kind = get_kind(ticket.ticket_type)
         if kind.epic:
-            self.fields["summary"].label = "Goal"
+            self.fields["summary"].label = _("Goal")
         used = kind.fields
         for name in KIND_FIELDS:
             if name not in used:
@@ -338,7 +349,7 @@ class TicketEditForm(forms.Form):
                 self.fields.pop(name, None)
             self.fields["priority"].choices = self.template.scheme.choices()
             if checklist:
-                self.fields["acceptance_criteria"].help_text = "One outcome per line."
+                self.fields["acceptance_criteria"].help_text = _("One outcome per line.")
 
     def clean(self):
         cleaned = super().clean()
@@ -365,11 +376,15 @@ class TicketEditForm(forms.Form):
 
 
 class RateForm(forms.Form):
-    helpful = forms.TypedChoiceField(choices=[("yes", "Helpful"), ("no", "Not helpful")],
+    helpful = forms.TypedChoiceField(choices=[("yes", _("Helpful")), ("no", _("Not helpful"))],
                                      coerce=lambda value: value == "yes")
-    comment = forms.CharField(max_length=1000, required=False,
-                              widget=forms.Textarea(attrs={"rows": 2,
-                                                           "placeholder": "What could be better?"}))
+    comment = forms.CharField(max_length=1000, required=False, label=_("Comment"),
+                              widget=forms.Textarea(attrs={
+                                  "rows": 2, "placeholder": _("What could be better?")}))
+
+
+_SUB_TASKS_BETWEEN = lazy(lambda: gettext("Choose between %(min)s and %(max)s sub-tasks.")
+                          % {"min": MIN_CHILDREN, "max": MAX_CHILDREN}, str)()
 
 
 class SplitForm(forms.Form):
@@ -377,11 +392,8 @@ class SplitForm(forms.Form):
 
     max_children = forms.TypedChoiceField(
         choices=[(n, str(n)) for n in range(MIN_CHILDREN, MAX_CHILDREN + 1)], coerce=int,
-        initial=5, label="Sub-tasks, at most",
-        error_messages={"required": f"Choose between {MIN_CHILDREN} and {MAX_CHILDREN} "
-                                    "sub-tasks.",
-                        "invalid_choice": f"Choose between {MIN_CHILDREN} and {MAX_CHILDREN} "
-                                          "sub-tasks."},
+        initial=5, label=_("Sub-tasks, at most"),
+        error_messages={"required": _SUB_TASKS_BETWEEN, "invalid_choice": _SUB_TASKS_BETWEEN},
     )
 
 
@@ -389,6 +401,6 @@ class ImproveForm(forms.Form):
     """The Improve button: its nonce makes a double click or a resent form one improvement."""
 
     nonce = forms.UUIDField(
-        error_messages={"required": "This page has expired: reload it and try again.",
-                        "invalid": "This page has expired: reload it and try again."},
+        error_messages={"required": _("This page has expired: reload it and try again."),
+                        "invalid": _("This page has expired: reload it and try again.")},
     )

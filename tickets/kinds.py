@@ -9,10 +9,15 @@ kind is one entry here plus its card partial (and the migration `makemigrations`
 the new choice).
 
 Imports nothing from the project: everything else in tickets imports it.
+
+`label` and `example` stay English (prompts, exports and trackers read them); pages show
+`display_label` and `display_example`, in the reader's language.
 """
 
 from dataclasses import dataclass, field
 from typing import Literal
+
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 USER_STORY_FIELDS = ("user_story",)
 REPRODUCTION_FIELDS = ("steps_to_reproduce", "expected_behaviour", "actual_behaviour")
@@ -59,6 +64,16 @@ class TicketKind:
     splits_into: str = ""
 
     @property
+    def display_label(self) -> str:
+        """The label in the active language (pages; `label` stays English)."""
+        return gettext(self.label)
+
+    @property
+    def display_example(self) -> str:
+        """The example description in the active language (the empty generator)."""
+        return gettext(self.example)
+
+    @property
     def fields(self) -> tuple[str, ...]:
         """The kind-specific content fields this kind fills (the rest stay empty)."""
         return ((USER_STORY_FIELDS if self.user_story else ())
@@ -75,7 +90,7 @@ KINDS: dict[str, TicketKind] = {
     for kind in (
         TicketKind(
             value="bug",
-            label="Bug",
+            label=gettext_noop("Bug"),
             user_story=False,
             reproduction=True,
             instruction=(
@@ -87,7 +102,7 @@ KINDS: dict[str, TicketKind] = {
             ),
             jira_issue_type="Bug",
             card_template="tickets/partials/kinds/bug.html",
-            example=(
+            example=gettext_noop(
                 "On the checkout page in Safari on iPhone, tapping “Pay now” does nothing once "
                 "the card details are filled in. It works in Chrome on a laptop. Mobile "
                 "customers cannot finish their orders."
@@ -96,7 +111,7 @@ KINDS: dict[str, TicketKind] = {
         ),
         TicketKind(
             value="feature",
-            label="Feature",
+            label=gettext_noop("Feature"),
             user_story=True,
             reproduction=False,
             instruction=(
@@ -108,7 +123,7 @@ KINDS: dict[str, TicketKind] = {
             jira_issue_type="Story",
             card_template=_USER_STORY_CARD,
             splits_into="task",
-            example=(
+            example=gettext_noop(
                 "Let team admins invite colleagues by email from the Members page and choose "
                 "their role (viewer or editor), so new people can join a workspace without "
                 "asking support."
@@ -116,7 +131,7 @@ KINDS: dict[str, TicketKind] = {
         ),
         TicketKind(
             value="task",
-            label="Task",
+            label=gettext_noop("Task"),
             user_story=False,
             reproduction=False,
             instruction=(
@@ -126,7 +141,7 @@ KINDS: dict[str, TicketKind] = {
             ),
             jira_issue_type="Task",
             card_template="tickets/partials/kinds/task.html",
-            example=(
+            example=gettext_noop(
                 "Upgrade the production database from PostgreSQL 13 to 16 before version 13 "
                 "reaches end of life in November: rehearse on staging, test a restore from "
                 "backup, and plan a short maintenance window."
@@ -135,7 +150,7 @@ KINDS: dict[str, TicketKind] = {
         ),
         TicketKind(
             value="story",
-            label="Story",
+            label=gettext_noop("Story"),
             user_story=True,
             reproduction=False,
             instruction=(
@@ -146,7 +161,7 @@ KINDS: dict[str, TicketKind] = {
             ),
             jira_issue_type="Story",
             card_template=_USER_STORY_CARD,
-            example=(
+            example=gettext_noop(
                 "As a returning shopper, I want the items in my cart saved when I sign out, so "
                 "that I can finish buying them later on another device."
             ),
@@ -155,7 +170,7 @@ KINDS: dict[str, TicketKind] = {
         ),
         TicketKind(
             value="epic",
-            label="Epic",
+            label=gettext_noop("Epic"),
             user_story=False,
             reproduction=False,
             epic=True,
@@ -172,7 +187,7 @@ KINDS: dict[str, TicketKind] = {
             ),
             jira_issue_type="Epic",
             card_template="tickets/partials/kinds/epic.html",
-            example=(
+            example=gettext_noop(
                 "Let shoppers pay with saved cards: save a card at checkout, choose a saved "
                 "card next time, remove cards from the account page, and keep card data with "
                 "our payment provider only, so repeat customers check out in under a minute."
@@ -205,10 +220,13 @@ def kind_values() -> tuple[str, ...]:
 
 
 def kind_choices() -> list[tuple[str, str]]:
-    return [(kind.value, kind.label) for kind in KINDS.values()]
+    """(value, label) with the label translated when shown (equal to the English label)."""
+    return [(kind.value, gettext_lazy(kind.label)) for kind in KINDS.values()]
 
 
 def kinds_in_words() -> str:
     """"bug, feature, task or story": the kinds as a phrase for a message."""
     *rest, last = kind_values()
-    return f"{', '.join(rest)} or {last}" if rest else last
+    if not rest:
+        return last
+    return gettext("%(kinds)s or %(last)s") % {"kinds": ", ".join(rest), "last": last}

@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from tickets.kinds import kind_choices, kind_values
 from tickets.providers.schema import STORY_POINTS
@@ -23,23 +25,25 @@ TicketType = models.TextChoices(
 
 
 class Quality(models.TextChoices):
-    STANDARD = "standard", "Standard"
-    ADVANCED = "advanced", "Advanced"
+    STANDARD = "standard", _("Standard")
+    ADVANCED = "advanced", _("Advanced")
 
 
 class Status(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Generating"
-    SUCCEEDED = "succeeded", "Ready"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Generating")
+    SUCCEEDED = "succeeded", _("Ready")
+    FAILED = "failed", _("Failed")
 
 
+# English labels on purpose: exports (Jira CSV) and trackers send them as they are. Pages
+# show `Ticket.priority_display`, translated.
 class Priority(models.TextChoices):
-    LOWEST = "lowest", "Lowest"
-    LOW = "low", "Low"
-    MEDIUM = "medium", "Medium"
-    HIGH = "high", "High"
-    HIGHEST = "highest", "Highest"
+    LOWEST = "lowest", gettext_noop("Lowest")
+    LOW = "low", gettext_noop("Low")
+    MEDIUM = "medium", gettext_noop("Medium")
+    HIGH = "high", gettext_noop("High")
+    HIGHEST = "highest", gettext_noop("Highest")
 
 
 # A ticket's name in URLs, exports and on pages (DESIGN.md: never the database id, which tells
@@ -347,6 +351,12 @@ class Ticket(models.Model):
     def language_not_honoured(self) -> bool:
         """Another language was asked for, but the offline generator wrote it in English."""
         return self.written_language != self.language
+
+    @property
+    def priority_display(self) -> str:
+        """`priority_label` for pages: the template's own word, else ours translated."""
+        label, ours = self.priority_label, self.get_priority_display()
+        return gettext(ours) if label == ours else label
 
     def content(self) -> dict:
         """The generated fields as the schema and the exports know them."""

@@ -9,27 +9,28 @@ waits for its turn (DESIGN.md, "Several tickets at once").
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from tickets.models import PUBLIC_ID_LENGTH, PUBLIC_ID_REGEX, Quality, new_public_id
 
 
 class BatchStatus(models.TextChoices):
-    DRAFT = "draft", "Preview"
-    RUNNING = "running", "Running"
-    FINISHED = "finished", "Finished"
-    CANCELLED = "cancelled", "Cancelled"
+    DRAFT = "draft", _("Preview")
+    RUNNING = "running", _("Running")
+    FINISHED = "finished", _("Finished")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 class RowStatus(models.TextChoices):
-    INVALID = "invalid", "Invalid"
-    VALID = "valid", "Ready"  # a draft's row that passed validation
-    PENDING = "pending", "Waiting"
-    STARTED = "started", "Generating"
-    SUCCEEDED = "succeeded", "Done"
-    FAILED = "failed", "Failed"
-    NOT_ENOUGH = "not_enough", "Not enough tokens"
-    LIMIT_REACHED = "limit_reached", "Limit reached"
-    CANCELLED = "cancelled", "Cancelled"
+    INVALID = "invalid", _("Invalid")
+    VALID = "valid", _("Ready")  # a draft's row that passed validation
+    PENDING = "pending", _("Waiting")
+    STARTED = "started", _("Generating")
+    SUCCEEDED = "succeeded", _("Done")
+    FAILED = "failed", _("Failed")
+    NOT_ENOUGH = "not_enough", _("Not enough tokens")
+    LIMIT_REACHED = "limit_reached", _("Limit reached")
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # Rows that will never change again (a batch with only these and invalid rows is done).

@@ -9,13 +9,15 @@ released otherwise (tickets/services/improving.py).
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 
 class VersionSource(models.TextChoices):
-    GENERATED = "generated", "Generated"
-    EDITED = "edited", "Edited"
-    IMPROVED = "improved", "Improved"
-    RESTORED = "restored", "Restored"
+    GENERATED = "generated", _("Generated")
+    EDITED = "edited", _("Edited")
+    IMPROVED = "improved", _("Improved")
+    RESTORED = "restored", _("Restored")
 
 
 class TicketVersion(models.Model):
@@ -48,11 +50,11 @@ class TicketVersion(models.Model):
 
 
 class ImprovementStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Improving"
-    IMPROVED = "improved", "Improved"
-    NOT_BETTER = "not_better", "No better version"
-    FAILED = "failed", "Failed"
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Improving")
+    IMPROVED = "improved", _("Improved")
+    NOT_BETTER = "not_better", _("No better version")
+    FAILED = "failed", _("Failed")
 
 
 ACTIVE_IMPROVEMENT = (ImprovementStatus.QUEUED, ImprovementStatus.RUNNING)
@@ -124,19 +126,22 @@ class TicketImprovement(models.Model):
     @property
     def outcome(self) -> str:
         """What the user reads once it finished (empty while it runs)."""
-        tokens = f"{self.cost} token{'s' if self.cost != 1 else ''}"
         if self.status == ImprovementStatus.IMPROVED:
-            return (f"Improved: quality {self.score_before} → {self.score_after}. "
-                    f"{tokens} charged.")
+            return ngettext(
+                "Improved: quality %(before)s → %(after)s. %(count)s token charged.",
+                "Improved: quality %(before)s → %(after)s. %(count)s tokens charged.",
+                self.cost,
+            ) % {"before": self.score_before, "after": self.score_after, "count": self.cost}
         if self.status == ImprovementStatus.NOT_BETTER and self.error_code == "changed":
-            return ("The ticket was edited while it was being improved, so the rewrite was not "
-                    "applied. You were not charged.")
+            return gettext("The ticket was edited while it was being improved, so the rewrite "
+                           "was not applied. You were not charged.")
         if self.status == ImprovementStatus.NOT_BETTER:
-            return (f"No better version found (the rewrite scored {self.score_after}, yours "
-                    f"{self.score_before}). You were not charged; your ticket is unchanged.")
+            return gettext("No better version found (the rewrite scored %(after)s, yours "
+                           "%(before)s). You were not charged; your ticket is unchanged.") % {
+                "after": self.score_after, "before": self.score_before}
         if self.status == ImprovementStatus.FAILED:
-            return ("The ticket could not be improved right now. You were not charged; your "
-                    "ticket is unchanged. Try again in a minute.")
+            return gettext("The ticket could not be improved right now. You were not charged; "
+                           "your ticket is unchanged. Try again in a minute.")
         return ""
 
     @property

@@ -11,15 +11,16 @@ pays for exactly the children delivered (DESIGN.md, "Several tickets at once").
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 MIN_CHILDREN = 3
 MAX_CHILDREN = 8
 
 
 class SplitStatus(models.TextChoices):
-    PLANNING = "planning", "Planning"  # slots reserved; waiting for the parent and the plan
-    PLANNED = "planned", "Planned"  # children made; each settles on its own
-    FAILED = "failed", "Failed"  # no plan: every slot released
+    PLANNING = "planning", _("Planning")  # slots reserved; waiting for the parent and the plan
+    PLANNED = "planned", _("Planned")  # children made; each settles on its own
+    FAILED = "failed", _("Failed")  # no plan: every slot released
 
 
 class Split(models.Model):

@@ -3,6 +3,8 @@ different from actual, and the environment the description names."""
 
 import re
 
+from django.utils.translation import gettext_noop
+
 from tickets.kinds import KINDS
 from tickets.quality import english
 from tickets.quality.facts import environment
@@ -47,7 +49,7 @@ def _is_action(step: str, ticket: CheckedTicket) -> bool:
     return verb and second not in english.STATE_WORDS
 
 
-@rule("bug_steps", "Steps are actions", ("steps_to_reproduce",), kinds=BUG_KINDS)
+@rule("bug_steps", gettext_noop("Steps are actions"), ("steps_to_reproduce",), kinds=BUG_KINDS)
 def bug_steps(ticket: CheckedTicket) -> str:
     steps = ticket.steps
     if len(steps) < STEPS_MIN:
@@ -66,7 +68,7 @@ def bug_steps(ticket: CheckedTicket) -> str:
     return ""
 
 
-@rule("bug_expected_actual", "Expected differs from actual",
+@rule("bug_expected_actual", gettext_noop("Expected differs from actual"),
       ("expected_behaviour", "actual_behaviour"), kinds=BUG_KINDS)
 def bug_expected_actual(ticket: CheckedTicket) -> str:
     expected = ticket.normalised(ticket.field("expected_behaviour"))
@@ -75,11 +77,12 @@ def bug_expected_actual(ticket: CheckedTicket) -> str:
         missing = "Expected" if not expected else "Actual"
         return f"{missing} behaviour is missing; say what should happen and what happens now."
     if expected == actual:
-        return "Expected and actual behaviour say the same thing; say how they differ."
+        return gettext_noop("Expected and actual behaviour say the same thing; "
+                            "say how they differ.")
     return ""
 
 
-@rule("bug_environment", "Environment named",
+@rule("bug_environment", gettext_noop("Environment named"),
       ("summary", "steps_to_reproduce", "actual_behaviour", "acceptance_criteria"),
       kinds=BUG_KINDS)
 def bug_environment(ticket: CheckedTicket) -> str | None:

@@ -3,6 +3,8 @@ alike, and the description's facts carried into them."""
 
 import re
 
+from django.utils.translation import gettext_noop
+
 from tickets.quality.english import VAGUE_RE
 from tickets.quality.registry import rule
 from tickets.quality.text import jaccard
@@ -43,7 +45,7 @@ def _quoted(labels: list[str], limit: int = 3) -> str:
     return ", ".join(shown[:-1]) + " and " + shown[-1] if len(shown) > 1 else shown[0]
 
 
-@rule("criteria_count", "Number of criteria", _FIELDS)
+@rule("criteria_count", gettext_noop("Number of criteria"), _FIELDS)
 def criteria_count(ticket: CheckedTicket) -> str:
     count = len(ticket.criteria)
     if count < CRITERIA_MIN:
@@ -56,7 +58,7 @@ def criteria_count(ticket: CheckedTicket) -> str:
     return ""
 
 
-@rule("criteria_one_when", "One When each", _FIELDS)
+@rule("criteria_one_when", gettext_noop("One When each"), _FIELDS)
 def criteria_one_when(ticket: CheckedTicket) -> str | None:
     language = ticket.language.split("-")[0].casefold()
     if language not in _WHEN_RES or not ticket.criteria or ticket.checklist:
@@ -83,7 +85,7 @@ def criteria_one_when(ticket: CheckedTicket) -> str | None:
     return ""
 
 
-@rule("criteria_observable", "Observable outcomes", _FIELDS, english_only=True)
+@rule("criteria_observable", gettext_noop("Observable outcomes"), _FIELDS, english_only=True)
 def criteria_observable(ticket: CheckedTicket) -> str | None:
     if not ticket.criteria:
         return None
@@ -102,7 +104,7 @@ def criteria_observable(ticket: CheckedTicket) -> str | None:
             "check; say what is seen or measured (e.g. “within 2 seconds”).")
 
 
-@rule("criteria_distinct", "Distinct criteria", _FIELDS)
+@rule("criteria_distinct", gettext_noop("Distinct criteria"), _FIELDS)
 def criteria_distinct(ticket: CheckedTicket) -> str | None:
     if len(ticket.criteria) < 2:
         return None
@@ -116,7 +118,7 @@ def criteria_distinct(ticket: CheckedTicket) -> str | None:
     return ""
 
 
-@rule("criteria_facts", "Facts carried over", _FIELDS)
+@rule("criteria_facts", gettext_noop("Facts carried over"), _FIELDS)
 def criteria_facts(ticket: CheckedTicket) -> str | None:
     wanted = ticket.description_facts
     if not wanted:

@@ -1,6 +1,8 @@
 """Rules on the ticket as a whole, in any language: an estimate that fits the scope, and no
 field pasted from the description or from another field."""
 
+from django.utils.translation import gettext_noop
+
 from tickets.quality.registry import rule
 from tickets.quality.text import runs
 from tickets.quality.ticket import CheckedTicket
@@ -36,7 +38,7 @@ def _name(part: str) -> str:
     return part if part[-1].isdigit() else "the " + part.replace("_", " ")
 
 
-@rule("estimate", "Estimate fits", ("story_points", "acceptance_criteria"))
+@rule("estimate", gettext_noop("Estimate fits"), ("story_points", "acceptance_criteria"))
 def estimate(ticket: CheckedTicket) -> str:
     points = ticket.story_points
     scale = ", ".join(map(str, STORY_POINTS[:-1])) + f" or {STORY_POINTS[-1]}"
@@ -102,7 +104,7 @@ def _copied_between(parts: list[_Part]) -> tuple[str, str] | None:
     return None
 
 
-@rule("no_copy", "No copy-paste",
+@rule("no_copy", gettext_noop("No copy-paste"),
       ("summary", "user_story", "technical_notes", "steps_to_reproduce", "expected_behaviour",
        "actual_behaviour", "acceptance_criteria"))
 def no_copy(ticket: CheckedTicket) -> str:

@@ -1,6 +1,8 @@
 """Rules on the user story of the kinds that have one (feature, story): its form, its role and
 its benefit. All read English wording."""
 
+from django.utils.translation import gettext_noop
+
 from tickets.kinds import KINDS
 from tickets.quality import english
 from tickets.quality.registry import rule
@@ -18,20 +20,22 @@ def _story_role(ticket: CheckedTicket) -> str:
     return match.group("role") if match else ""
 
 
-@rule("story_form", "Story form", _FIELDS, kinds=STORY_KINDS, english_only=True)
+@rule("story_form", gettext_noop("Story form"), _FIELDS, kinds=STORY_KINDS, english_only=True)
 def story_form(ticket: CheckedTicket) -> str:
     story = ticket.user_story
     if not story:
-        return "There is no user story; write “As a <role>, I want <goal> so that <benefit>”."
+        return gettext_noop(
+            "There is no user story; write “As a <role>, I want <goal> so that <benefit>”.")
     so_thats = len(english.SO_THAT_RE.findall(story.lower()))
     if so_thats > 1:
         return f"The user story has {so_thats} “so that” clauses; keep one benefit."
     if not ticket.story_parts:
-        return "The user story does not read “As a <role>, I want <goal> so that <benefit>”."
+        return gettext_noop(
+            "The user story does not read “As a <role>, I want <goal> so that <benefit>”.")
     return ""
 
 
-@rule("story_role", "Story role", _FIELDS, kinds=STORY_KINDS, english_only=True)
+@rule("story_role", gettext_noop("Story role"), _FIELDS, kinds=STORY_KINDS, english_only=True)
 def story_role(ticket: CheckedTicket) -> str | None:
     role = _story_role(ticket)
     if not role:
@@ -49,11 +53,11 @@ def story_role(ticket: CheckedTicket) -> str | None:
     return ""
 
 
-@rule("story_benefit", "Story benefit", _FIELDS, kinds=STORY_KINDS, english_only=True)
+@rule("story_benefit", gettext_noop("Story benefit"), _FIELDS, kinds=STORY_KINDS, english_only=True)
 def story_benefit(ticket: CheckedTicket) -> str | None:
     story = ticket.user_story
     if len(english.SO_RE.findall(story.lower())) > 1:
-        return "The user story says “so” twice; keep a single “so that” benefit."
+        return gettext_noop("The user story says “so” twice; keep a single “so that” benefit.")
     match = ticket.story_parts
     if not match:
         return None  # no benefit to judge: story_form says what is wrong
@@ -65,5 +69,5 @@ def story_benefit(ticket: CheckedTicket) -> str | None:
     goal = {word for word in words(match.group("goal")) if word not in english.STOPWORDS}
     gains = [word for word in gains if word not in english.STOPWORDS]
     if gains and sum(word in goal for word in gains) >= CIRCULAR_SHARE * len(gains):
-        return "The benefit repeats the goal; say why the user wants it."
+        return gettext_noop("The benefit repeats the goal; say why the user wants it.")
     return ""

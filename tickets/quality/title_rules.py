@@ -1,5 +1,7 @@
 """Rules on the title: its length, and whether it names the change in its own words."""
 
+from django.utils.translation import gettext_noop
+
 from tickets.quality.english import GENERIC_TITLE_WORDS, STOPWORDS
 from tickets.quality.registry import rule
 from tickets.quality.text import alike
@@ -13,7 +15,7 @@ CUT_PREFIX_WORDS = 8
 _CUT_ENDINGS = ("…", "...")
 
 
-@rule("title_length", "Title length", ("title",))
+@rule("title_length", gettext_noop("Title length"), ("title",))
 def title_length(ticket: CheckedTicket) -> str:
     length = len(ticket.title)
     if not length:
@@ -28,13 +30,13 @@ def title_length(ticket: CheckedTicket) -> str:
     return ""
 
 
-@rule("title_specific", "Specific title", ("title",), english_only=True)
+@rule("title_specific", gettext_noop("Specific title"), ("title",), english_only=True)
 def title_specific(ticket: CheckedTicket) -> str:
     title = ticket.title
     if not title:
-        return "There is no title; name the change or the broken behaviour."
+        return gettext_noop("There is no title; name the change or the broken behaviour.")
     if title.endswith(_CUT_ENDINGS):
-        return "The title is cut off with “…”; end it after a complete phrase."
+        return gettext_noop("The title is cut off with “…”; end it after a complete phrase.")
     title_words = ticket.words(title)
     described = ticket.description_words
     if title_words and alike(title_words, described, COPY_LIKENESS):

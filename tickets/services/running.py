@@ -19,6 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from tickets.kinds import get_kind
 from tickets.models import (
@@ -53,19 +54,20 @@ from tokens.services import capture_hold, lock_hold_account, release_hold
 logger = logging.getLogger(__name__)
 
 # What users read when a generation fails. Every one says they were not charged, because
-# a failure always releases the hold.
+# a failure always releases the hold. Stored in English; pages translate them when shown.
 FAILURE_MESSAGES = {
-    "busy": "The AI service is busy; you were not charged. Try again.",
-    "timeout": "The AI service took too long to answer; you were not charged. Try again.",
-    "invalid_output": (
-        "The AI service returned a ticket we could not use; you were not charged. Try again."
-    ),
-    "unavailable": (
-        "The AI service is unavailable right now; you were not charged. Try again in a minute."
-    ),
-    "expired": "The generation took too long and was stopped; you were not charged. Try again.",
-    "interrupted": "The generation was interrupted; you were not charged. Try again.",
-    "internal": "Something went wrong on our side; you were not charged. Try again.",
+    "busy": gettext_noop("The AI service is busy; you were not charged. Try again."),
+    "timeout": gettext_noop(
+        "The AI service took too long to answer; you were not charged. Try again."),
+    "invalid_output": gettext_noop(
+        "The AI service returned a ticket we could not use; you were not charged. Try again."),
+    "unavailable": gettext_noop(
+        "The AI service is unavailable right now; you were not charged. Try again in a minute."),
+    "expired": gettext_noop(
+        "The generation took too long and was stopped; you were not charged. Try again."),
+    "interrupted": gettext_noop(
+        "The generation was interrupted; you were not charged. Try again."),
+    "internal": gettext_noop("Something went wrong on our side; you were not charged. Try again."),
 }
 # A ticket whose runs keep dying (a poison input, a crashing worker) is given up after this
 # many claims instead of taking workers down forever.

@@ -4,10 +4,15 @@ import uuid
 from django import template
 from django.core.cache import caches
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import format_html_join
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 from tickets import quotes, selectors
+from tickets.kinds import KINDS
+from tickets.quality import messages as quality_messages
 
 register = template.Library()
 
@@ -57,6 +62,31 @@ def ticket_children(context, ticket) -> dict:
     never split)."""
     return {"ticket": ticket, "progress": selectors.get_split_progress(ticket),
             "title_level": context.get("title_level")}
+
+
+@register.filter
+def scorecard_text(text: str) -> str:
+    """{{ rule.message|scorecard_text }}: a stored (English) scorecard label or message in the
+    reader's language."""
+    return quality_messages.translate(text)
+
+
+@register.filter
+def kind_label(value: str) -> str:
+    """{{ ticket_type|kind_label }}: a ticket type's label in the reader's language."""
+    kind = KINDS.get(value)
+    return kind.display_label if kind else value
+
+
+@register.simple_tag
+def dependency_links(needs, linked: bool = True) -> str:
+    """{% dependency_links needs as links %}: the tickets a ticket needs first, as
+    "#1 Title, #2 Title" links (or "#1, #2" with linked=False), for a translated sentence."""
+    if not linked:
+        return format_html_join(", ", "#{}", ((need.position,) for need in needs))
+    return format_html_join(", ", '<a href="{}">#{} {}</a>', (
+        (reverse("tickets:detail", args=[need.public_id]), need.position,
+         need.title or _("(being written)")) for need in needs))
 
 
 @register.simple_tag
