@@ -100,7 +100,7 @@ def test_the_last_free_token_asks_first_and_says_what_signing_up_gives(
     as_visitor(client, make_visitor(ip="127.0.0.1", spend=2))
     html = client.post(NEW, ticket_form()).content.decode()
     assert "data-confirm-step" in html
-    assert "You have\n      <strong>1 free token</strong>." in html
+    assert "You have <strong>1 free token</strong>." in " ".join(html.split())
     assert "This uses your last token. Sign up afterwards for 7 more, free." in html
 
 
