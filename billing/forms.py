@@ -30,6 +30,11 @@ class AutoTopUpForm(forms.Form):
         queryset=TokenPack.objects.filter(active=True), required=False, label=_("Pack to buy"),
         empty_label=None, error_messages={"invalid_choice": _("Choose a pack that is on sale.")})
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pack"].label_from_instance = lambda pack: _(
+            "%(name)s (%(tokens)s tokens)") % {"name": pack.name, "tokens": pack.tokens}
+
     def clean(self):
         data = super().clean()
         if data.get("enabled") and not data.get("pack") and "pack" not in self.errors:
