@@ -2,13 +2,15 @@
 
 from django import forms
 from django.core.validators import RegexValidator
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from billing.models import TokenPack
 from billing.quotes import MAX_QUANTITY
 
 # Stripe's Checkout Session ids (`cs_test_…`, `cs_live_…`), the local test checkout's included.
 checkout_session_id = RegexValidator(
-    r"\Acs_(test|live)_[A-Za-z0-9_]+\Z", "That is not a checkout session id."
+    r"\Acs_(test|live)_[A-Za-z0-9_]+\Z", _("That is not a checkout session id.")
 )
 
 
@@ -25,13 +27,18 @@ class AutoTopUpForm(forms.Form):
 
     enabled = forms.BooleanField(required=False)
     pack = forms.ModelChoiceField(
-        queryset=TokenPack.objects.filter(active=True), required=False, label="Pack to buy",
-        empty_label=None, error_messages={"invalid_choice": "Choose a pack that is on sale."})
+        queryset=TokenPack.objects.filter(active=True), required=False, label=_("Pack to buy"),
+        empty_label=None, error_messages={"invalid_choice": _("Choose a pack that is on sale.")})
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["pack"].label_from_instance = lambda pack: _(
+            "%(name)s (%(tokens)s tokens)") % {"name": pack.name, "tokens": pack.tokens}
 
     def clean(self):
         data = super().clean()
         if data.get("enabled") and not data.get("pack") and "pack" not in self.errors:
-            self.add_error("pack", "Choose the pack to buy.")
+            self.add_error("pack", _("Choose the pack to buy."))
         return data
 
 
@@ -39,7 +46,7 @@ class CancelPlanForm(forms.Form):
     """Cancel at the period end, with an optional reason (kept with the subscription and
     sent to Stripe)."""
 
-    reason = forms.CharField(max_length=500, required=False, label="Why are you leaving?",
+    reason = forms.CharField(max_length=500, required=False, label=_("Why are you leaving?"),
                              widget=forms.Textarea(attrs={"rows": 2}))
 
 
@@ -47,8 +54,11 @@ class TestSubscriptionActionForm(forms.Form):
     """What the local test mode does to a test subscription."""
 
     action = forms.ChoiceField(choices=[
-        ("renew", "Next period"), ("fail", "Fail the renewal"), ("recover", "Recover"),
-        ("give_up", "Give up after retries")])
+        ("renew", _("Next period")), ("fail", _("Fail the renewal")), ("recover", _("Recover")),
+        ("give_up", _("Give up after retries"))])
+
+
+QUANTITY_ERROR = format_lazy(_("Choose from 1 to {max} packs."), max=MAX_QUANTITY)
 
 
 class CheckoutForm(forms.Form):
@@ -56,10 +66,8 @@ class CheckoutForm(forms.Form):
 
     quantity = forms.IntegerField(
         min_value=1, max_value=MAX_QUANTITY, initial=1, required=False,
-        error_messages={"min_value": f"Choose from 1 to {MAX_QUANTITY} packs.",
-                        "max_value": f"Choose from 1 to {MAX_QUANTITY} packs.",
-                        "invalid": f"Choose from 1 to {MAX_QUANTITY} packs.",
-                        "required": f"Choose from 1 to {MAX_QUANTITY} packs."})
+        error_messages=dict.fromkeys(("min_value", "max_value", "invalid", "required"),
+                                     QUANTITY_ERROR))
 
     def clean_quantity(self):
         return self.cleaned_data["quantity"] or 1  # a form without the selector buys one
@@ -68,4 +76,4 @@ class CheckoutForm(forms.Form):
 class PromotionCodeEntryForm(forms.Form):
     """A code typed on the local test checkout (empty removes the one applied)."""
 
-    code = forms.CharField(max_length=40, required=False, label="Promotion code")
+    code = forms.CharField(max_length=40, required=False, label=_("Promotion code"))

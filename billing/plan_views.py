@@ -6,6 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from billing import selectors, services, subscription_selectors
@@ -54,7 +57,7 @@ def pricing_context(user, workspace) -> dict:
 def subscribe(request, slug):
     plan = subscription_selectors.get_active_plan(slug)
     if plan is None:
-        messages.error(request, "That plan is not on sale. Please choose one of these.")
+        messages.error(request, _("That plan is not on sale. Please choose one of these."))
         return redirect("billing:pricing")
     team = buying_for_team(request)
     try:
@@ -102,8 +105,8 @@ def portal(request):
 def cancel_plan(request):
     form = CancelPlanForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Your plan was not changed: "
-                       + " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, _("Your plan was not changed: %(errors)s") % {
+            "errors": " ".join(e for errors in form.errors.values() for e in errors)})
         return redirect("billing:history")
     try:
         row = lifecycle.set_cancel_at_period_end(account=billing_account(request)[0],
@@ -112,9 +115,10 @@ def cancel_plan(request):
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Your {row.plan.name} plan ends on "
-                                  f"{row.current_period_end:%B %-d, %Y}. Its tokens stay until "
-                                  "then, and you can resume it before that day.")
+        day = formats.date_format(timezone.localtime(row.current_period_end), "DATE_FORMAT")
+        messages.success(request, _("Your %(plan)s plan ends on %(day)s. Its tokens stay until "
+                                    "then, and you can resume it before that day.")
+                         % {"plan": row.plan.name, "day": day})
     return redirect("billing:history")
 
 
@@ -127,7 +131,8 @@ def resume_plan(request):
     except services.CheckoutUnavailable as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"Your {row.plan.name} plan renews as usual.")
+        messages.success(request,
+                         _("Your %(plan)s plan renews as usual.") % {"plan": row.plan.name})
     return redirect("billing:history")
 
 
@@ -146,10 +151,10 @@ def test_subscribe(request, session_id):
         raise Http404("No such checkout.")
     if request.method == "POST":
         if local.complete_local_subscription(checkout=checkout) is None:
-            messages.info(request, "That checkout was already completed or replaced.")
+            messages.info(request, _("That checkout was already completed or replaced."))
         return redirect(reverse("billing:subscribed") + f"?session_id={session_id}")
     if checkout.status != SubscriptionCheckout.Status.OPEN:
-        messages.info(request, "That checkout was already completed or replaced.")
+        messages.info(request, _("That checkout was already completed or replaced."))
         return redirect("billing:history")
     account = checkout.token_account
     return render(request, "billing/test_subscribe.html", {
@@ -159,10 +164,12 @@ def test_subscribe(request, session_id):
 
 
 LOCAL_ACTIONS = {
-    "renew": (local.advance_local_period, "The next period started."),
-    "fail": (local.fail_local_renewal, "The renewal failed: the plan is past due."),
-    "recover": (local.recover_local_renewal, "The failed renewal was paid."),
-    "give_up": (local.end_local_after_failures, "Every retry failed: the plan was canceled."),
+    "renew": (local.advance_local_period, gettext_lazy("The next period started.")),
+    "fail": (local.fail_local_renewal,
+             gettext_lazy("The renewal failed: the plan is past due.")),
+    "recover": (local.recover_local_renewal, gettext_lazy("The failed renewal was paid.")),
+    "give_up": (local.end_local_after_failures,
+                gettext_lazy("Every retry failed: the plan was canceled.")),
 }
 
 
@@ -174,7 +181,7 @@ def test_subscription_action(request):
     account, _team = billing_account(request)
     live = subscription_selectors.get_live_subscription(account.pk)
     if not form.is_valid() or live is None:
-        messages.error(request, "Choose a test action for a test plan.")
+        messages.error(request, _("Choose a test action for a test plan."))
         return redirect("billing:history")
     action, done = LOCAL_ACTIONS[form.cleaned_data["action"]]
     try:
@@ -182,5 +189,5 @@ def test_subscription_action(request):
     except local.LocalActionRefused as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"Test mode: {done}")
+        messages.success(request, _("Test mode: %(done)s") % {"done": done})
     return redirect("billing:history")

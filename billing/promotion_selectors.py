@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils.translation import gettext as _
 
 from billing.models import PromotionCode, Purchase, SubscriptionCheckout
 
@@ -75,19 +76,19 @@ def redemption_error(promotion: PromotionCode | None, *, purchase: Purchase,
     from billing.selectors import has_completed_purchase
 
     if promotion is None or not promotion.active:
-        return "That code is not valid."
+        return _("That code is not valid.")
     if purchase.first_purchase_discount:
-        return ("Your first-purchase discount is already applied; it cannot be combined "
-                "with a promotion code.")
+        return _("Your first-purchase discount is already applied; it cannot be combined "
+                 "with a promotion code.")
     if promotion.expires_at is not None and promotion.expires_at <= now:
-        return "That code has expired."
+        return _("That code has expired.")
     if not promotion.applies_to_packs:
-        return "That code is not valid for token packs."
+        return _("That code is not valid for token packs.")
     if promotion.amount_off and promotion.currency != purchase.currency:
-        return "That code is not valid in this currency."
+        return _("That code is not valid in this currency.")
     if promotion.first_time_only and has_completed_purchase(purchase.user):
-        return "That code is only for a first purchase."
+        return _("That code is only for a first purchase.")
     if promotion.max_redemptions is not None and \
             count_redemptions(promotion, excluding=purchase) >= promotion.max_redemptions:
-        return "That code has been used the maximum number of times."
+        return _("That code has been used the maximum number of times.")
     return ""

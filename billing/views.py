@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -64,7 +65,7 @@ def pricing(request):
 def checkout(request, slug):
     pack = selectors.get_active_pack(slug)
     if pack is None:
-        messages.error(request, "That pack is not on sale. Please choose one of these.")
+        messages.error(request, _("That pack is not on sale. Please choose one of these."))
         return redirect("billing:pricing")
     form = CheckoutForm(request.POST)
     if not form.is_valid():
@@ -91,7 +92,8 @@ def test_checkout(request, public_id):
     if purchase is None or not purchase.test_mode:
         raise Http404("No such checkout.")
     if purchase.status == Purchase.Status.EXPIRED:
-        messages.info(request, "That checkout was replaced by a newer one. Please start again.")
+        messages.info(request,
+                      _("That checkout was replaced by a newer one. Please start again."))
         return redirect("billing:pricing")
     code_form = PromotionCodeEntryForm(request.POST if "apply_code" in request.POST else None)
     if code_form.is_bound and purchase.status == Purchase.Status.OPEN:
@@ -116,7 +118,7 @@ def _apply_test_code(request, purchase, code_form):
     re-renders the page with the reason and changes nothing."""
     try:
         if not code_form.is_valid():
-            raise services.PromotionRefused("That code is not valid.")
+            raise services.PromotionRefused(_("That code is not valid."))
         purchase = services.apply_local_promotion_code(
             purchase=purchase, code=code_form.cleaned_data["code"], now=timezone.now())
     except services.PromotionRefused as error:
@@ -124,7 +126,8 @@ def _apply_test_code(request, purchase, code_form):
         return render(request, "billing/test_checkout.html",
                       {"purchase": purchase, "code_form": code_form}, status=400)
     if purchase.promotion_code_id:
-        messages.success(request, f"Code {purchase.promotion_code.code} applied.")
+        messages.success(request,
+                         _("Code %(code)s applied.") % {"code": purchase.promotion_code.code})
     return redirect("billing:test_checkout", purchase.public_id)
 
 
@@ -184,7 +187,8 @@ def _history_page(request, *, top_up_form: AutoTopUpForm | None = None, status: 
 @login_required
 def history(request):
     if request.GET.get("card") == "saved":
-        messages.success(request, "Your card is saved. It can take a few seconds to show here.")
+        messages.success(request,
+                         _("Your card is saved. It can take a few seconds to show here."))
     return _history_page(request)
 
 
@@ -204,19 +208,19 @@ def update_auto_top_up(request):
         else:
             messages.success(request, _top_up_saved_message(change))
             return redirect("billing:history")
-    messages.error(request, "Automatic top-up was not changed: "
-                            + " ".join(e for errors in form.errors.values() for e in errors))
+    messages.error(request, _("Automatic top-up was not changed: %(errors)s") % {
+        "errors": " ".join(e for errors in form.errors.values() for e in errors)})
     return _history_page(request, top_up_form=form, status=400)
 
 
 def _top_up_saved_message(change: auto_top_up.AutoTopUpChange) -> str:
     top_up = change.top_up
     if not top_up.enabled:
-        return "Automatic top-up is off."
-    message = (f"Automatic top-up is on: we buy the {top_up.pack.name} pack when you run low, "
-               "at most once a day.")
+        return _("Automatic top-up is off.")
+    message = _("Automatic top-up is on: we buy the %(pack)s pack when you run low, "
+                "at most once a day.") % {"pack": top_up.pack.name}
     if change.buying_now:
-        message += " You are below your alert level now, so we are buying it now."
+        message += " " + _("You are below your alert level now, so we are buying it now.")
     return message
 
 
@@ -227,8 +231,8 @@ def save_card(request):
     the local test checkout is on (nothing is ever charged to it)."""
     if selectors.is_local_checkout_enabled():
         auto_top_up.save_card(user=request.user, payment_method_id=auto_top_up.TEST_CARD,
-                              card_label="Test card (nothing is charged)", test_mode=True)
-        messages.success(request, "A test card is saved: top-ups are simulated.")
+                              card_label=_("Test card (nothing is charged)"), test_mode=True)
+        messages.success(request, _("A test card is saved: top-ups are simulated."))
         return redirect("billing:history")
     try:
         url = auto_top_up.open_card_setup(

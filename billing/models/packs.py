@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from billing.money import format_money
 
@@ -58,12 +59,12 @@ class Purchase(models.Model):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", "Awaiting payment"
-        PAID = "paid", "Paid"
-        PARTIALLY_REFUNDED = "partially_refunded", "Partially refunded"
-        REFUNDED = "refunded", "Refunded"
-        EXPIRED = "expired", "Not completed"
-        FAILED = "failed", "Payment failed"
+        OPEN = "open", _("Awaiting payment")
+        PAID = "paid", _("Paid")
+        PARTIALLY_REFUNDED = "partially_refunded", _("Partially refunded")
+        REFUNDED = "refunded", _("Refunded")
+        EXPIRED = "expired", _("Not completed")
+        FAILED = "failed", _("Payment failed")
 
     # The customer paid (a refund gives money back but the purchase stays paid).
     PAID_STATUSES = (Status.PAID, Status.PARTIALLY_REFUNDED, Status.REFUNDED)

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from billing.models.packs import TokenPack
 from billing.money import format_money
@@ -74,8 +75,8 @@ class PromotionCode(models.Model):
     @property
     def discount_label(self) -> str:
         if self.percent_off:
-            return f"{self.percent_off}% off"
-        return f"{format_money(self.amount_off, self.currency)} off"
+            return _("%(percent)s%% off") % {"percent": self.percent_off}
+        return _("%(amount)s off") % {"amount": format_money(self.amount_off, self.currency)}
 
     @property
     def applies_to_label(self) -> str:

@@ -13,6 +13,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from billing.money import format_money
 
@@ -25,8 +26,8 @@ class SubscriptionPlan(models.Model):
     """
 
     class Interval(models.TextChoices):
-        MONTH = "month", "Monthly"
-        YEAR = "year", "Yearly"
+        MONTH = "month", _("Monthly")
+        YEAR = "year", _("Yearly")
 
     slug = models.SlugField(unique=True)
     name = models.CharField(max_length=80)
@@ -106,9 +107,9 @@ class SubscriptionCheckout(models.Model):
     completed one keeps what the first payment was and the promotion code it redeemed."""
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        COMPLETE = "complete", "Complete"
-        EXPIRED = "expired", "Expired"
+        OPEN = "open", _("Open")
+        COMPLETE = "complete", _("Complete")
+        EXPIRED = "expired", _("Expired")
 
     token_account = models.ForeignKey("tokens.TokenAccount", on_delete=models.PROTECT,
                                       related_name="subscription_checkouts")
@@ -139,14 +140,14 @@ class PlanSubscription(models.Model):
     """
 
     class Status(models.TextChoices):
-        INCOMPLETE = "incomplete", "Incomplete"
-        TRIALING = "trialing", "Trial"
-        ACTIVE = "active", "Active"
-        PAST_DUE = "past_due", "Past due"
-        UNPAID = "unpaid", "Unpaid"
-        CANCELED = "canceled", "Canceled"
-        INCOMPLETE_EXPIRED = "incomplete_expired", "Not started"
-        PAUSED = "paused", "Paused"
+        INCOMPLETE = "incomplete", _("Incomplete")
+        TRIALING = "trialing", _("Trial")
+        ACTIVE = "active", _("Active")
+        PAST_DUE = "past_due", _("Past due")
+        UNPAID = "unpaid", _("Unpaid")
+        CANCELED = "canceled", _("Canceled")
+        INCOMPLETE_EXPIRED = "incomplete_expired", _("Not started")
+        PAUSED = "paused", _("Paused")
 
     LIVE = (Status.TRIALING, Status.ACTIVE, Status.PAST_DUE, Status.UNPAID)
 
@@ -213,9 +214,9 @@ class SubscriptionInvoice(models.Model):
     """
 
     class Kind(models.TextChoices):
-        TRIAL = "trial", "Trial"
-        PERIOD = "period", "Billing period"
-        PRORATION = "proration", "Upgrade"
+        TRIAL = "trial", _("Trial")
+        PERIOD = "period", _("Billing period")
+        PRORATION = "proration", _("Upgrade")
 
     subscription = models.ForeignKey(PlanSubscription, on_delete=models.PROTECT,
                                      related_name="invoices")
@@ -260,10 +261,10 @@ class AllowanceGrant(models.Model):
     `stripe:invoice:<id>:m<month>`, or `...:m<month>:rollover` for tokens carried over)."""
 
     class Kind(models.TextChoices):
-        TRIAL = "trial", "Trial allowance"
-        ALLOWANCE = "allowance", "Monthly allowance"
-        PRORATION = "proration", "Upgrade difference"
-        ROLLOVER = "rollover", "Carried over"
+        TRIAL = "trial", _("Trial allowance")
+        ALLOWANCE = "allowance", _("Monthly allowance")
+        PRORATION = "proration", _("Upgrade difference")
+        ROLLOVER = "rollover", _("Carried over")
 
     invoice = models.ForeignKey(SubscriptionInvoice, on_delete=models.PROTECT,
                                 related_name="grants")

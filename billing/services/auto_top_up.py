@@ -30,6 +30,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing import selectors, stripe_api
 from billing.models import AUTO_TOP_UP_INTERVAL, AutoTopUp, Purchase, TokenPack
@@ -83,11 +84,11 @@ def configure_auto_top_up(*, user, enabled: bool, pack: TokenPack | None) -> Aut
     crossing that already happened. Raises AutoTopUpUnavailable, changing nothing, when
     turning it on without a saved card or an on-sale pack."""
     if enabled and (pack is None or not pack.active):
-        raise AutoTopUpUnavailable("Choose a pack that is on sale.")
+        raise AutoTopUpUnavailable(_("Choose a pack that is on sale."))
     with transaction.atomic():
         top_up = AutoTopUp.objects.select_for_update().get(pk=get_settings(user).pk)
         if enabled and not top_up.payment_method_id:
-            raise AutoTopUpUnavailable("Save a card first: automatic top-up pays with it.")
+            raise AutoTopUpUnavailable(_("Save a card first: automatic top-up pays with it."))
         turned_on = enabled and not top_up.enabled
         top_up.enabled = enabled
         top_up.pack = pack or top_up.pack
@@ -111,7 +112,7 @@ def open_card_setup(*, user, base_url: str) -> str:
     """Where to send the user to save a card: a Stripe Checkout Session in `setup` mode (the
     card is kept when its `checkout.session.completed` arrives). Raises CheckoutUnavailable."""
     if not stripe_api.is_configured():
-        raise CheckoutUnavailable("Saving a card is not available right now.")
+        raise CheckoutUnavailable(_("Saving a card is not available right now."))
     customer = ensure_customer(user=user)
     try:
         session = stripe.checkout.Session.create(
@@ -126,7 +127,7 @@ def open_card_setup(*, user, base_url: str) -> str:
     except stripe.StripeError as error:
         logger.exception("Could not open the card setup for user %s", user.pk)
         raise CheckoutUnavailable(
-            "We could not reach our payment provider. Please try again.") from error
+            _("We could not reach our payment provider. Please try again.")) from error
     return session.url
 
 
@@ -335,7 +336,7 @@ def send_auto_top_up_failed_email(*, user_id: int) -> bool:
     context = {"top_up": top_up, "reason": top_up.last_failure, "site_name": settings.SITE_NAME,
                "billing_url": settings.SITE_URL + reverse("billing:history")}
     message = EmailMultiAlternatives(
-        subject=f"Your {settings.SITE_NAME} automatic top-up failed",
+        subject=_("Your %(site)s automatic top-up failed") % {"site": settings.SITE_NAME},
         body=render_to_string("billing/email/auto_top_up_failed.txt", context),
         to=[top_up.user.email])
     message.attach_alternative(

@@ -9,6 +9,7 @@ import stripe
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from djstripe.models import Customer
 
 from accounts.services import get_or_open_user_account
@@ -52,7 +53,7 @@ def ensure_customer(*, user) -> Customer:
     except stripe.StripeError as error:
         logger.exception("Could not create the Stripe customer for user %s", user.pk)
         raise CheckoutUnavailable(
-            "We could not reach our payment provider. Nothing was charged; please try again."
+            _("We could not reach our payment provider. Nothing was charged; please try again.")
         ) from error
     account = get_or_open_user_account(user=user)
     BillingCustomer.objects.get_or_create(token_account=account,
@@ -78,7 +79,7 @@ def ensure_team_customer(*, organization: Organization, user) -> str:
     except stripe.StripeError as error:
         logger.exception("Could not create the Stripe customer for team %s", organization.pk)
         raise CheckoutUnavailable(
-            "We could not reach our payment provider. Nothing was charged; please try again."
+            _("We could not reach our payment provider. Nothing was charged; please try again.")
         ) from error
     billing, _created = BillingCustomer.objects.get_or_create(
         token_account_id=organization.token_account_id,
@@ -201,9 +202,9 @@ def create_checkout_session(
     quantity is not 1..MAX_QUANTITY.
     """
     if not pack.active:
-        raise CheckoutUnavailable("That pack is no longer on sale.")
+        raise CheckoutUnavailable(_("That pack is no longer on sale."))
     if not 1 <= quantity <= MAX_QUANTITY:
-        raise CheckoutUnavailable(f"Choose from 1 to {MAX_QUANTITY} packs.")
+        raise CheckoutUnavailable(_("Choose from 1 to {max} packs.").format(max=MAX_QUANTITY))
     now = now or timezone.now()
     quote = quote_pack(pack=pack, quantity=quantity,
                        sale=selectors.get_active_sales(now=now).get(pack.pk))
@@ -212,10 +213,10 @@ def create_checkout_session(
     for_team = organization is not None
     local = selectors.is_local_checkout_enabled()
     if not local and not stripe_api.is_configured():
-        raise CheckoutUnavailable("Purchases are not available right now.")
+        raise CheckoutUnavailable(_("Purchases are not available right now."))
     if not local and not (pack.stripe_price_id and pack.stripe_product_id):
         logger.error("Pack %s has no Stripe price: run manage.py sync_stripe_catalog", pack.slug)
-        raise CheckoutUnavailable("Purchases are not available right now.")
+        raise CheckoutUnavailable(_("Purchases are not available right now."))
 
     if local:
         if not for_team:
@@ -272,7 +273,7 @@ def create_checkout_session(
         logger.exception("Stripe refused a checkout session for purchase %s", purchase.pk)
         Purchase.objects.filter(pk=purchase.pk).update(status=Purchase.Status.EXPIRED)
         raise CheckoutUnavailable(
-            "We could not open the payment page. Nothing was charged; please try again."
+            _("We could not open the payment page. Nothing was charged; please try again.")
         ) from error
     purchase.stripe_checkout_session_id = session["id"]
     purchase.checkout_url = session["url"]

@@ -1,6 +1,7 @@
 """The local test checkout (development without Stripe keys): nothing is charged."""
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing import promotion_selectors, selectors
 from billing.models import Purchase
@@ -29,7 +30,8 @@ def complete_local_checkout(*, purchase: Purchase) -> Purchase | None:
             purchase.promotion_code, purchase=purchase, now=timezone.now())
         if error:
             apply_local_promotion_code(purchase=purchase, code="", now=timezone.now())
-            raise PromotionRefused(f"{error} It was removed; check the price and pay again.")
+            raise PromotionRefused(
+                error + " " + _("It was removed; check the price and pay again."))
     promotion = purchase.promotion_code
     session = {
         "id": purchase.stripe_checkout_session_id,

@@ -8,6 +8,7 @@ from datetime import datetime
 import stripe
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing import promotion_selectors, selectors, stripe_api
 from billing.models import PromotionCode, Purchase, SubscriptionPlan, TokenPack
@@ -191,7 +192,7 @@ def apply_local_promotion_code(*, purchase: Purchase, code: str, now: datetime) 
     with transaction.atomic():
         purchase = Purchase.objects.select_for_update().get(pk=purchase.pk)
         if purchase.status != Purchase.Status.OPEN or not purchase.test_mode:
-            raise PromotionRefused("This checkout is closed.")
+            raise PromotionRefused(_("This checkout is closed."))
         promotion = None
         if code.strip():
             promotion = promotion_selectors.find_active_promotion(code)

@@ -8,8 +8,9 @@ register = template.Library()
 
 @register.filter
 def money(amount, currency=DEFAULT_CURRENCY):
-    """An amount in the smallest currency unit: {{ 2000|money:"usd" }} -> "$20.00"."""
-    return format_money(amount, currency)
+    """An amount in the smallest currency unit: {{ 2000|money:"usd" }} -> "$20.00"
+    (the number in the active language's format: "$20,00" in German)."""
+    return format_money(amount, currency, localize=True)
 
 
 @register.inclusion_tag("billing/partials/billing_alert.html", takes_context=True)

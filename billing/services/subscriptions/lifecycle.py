@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 import stripe
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accounts.services import get_or_open_user_account
 from accounts.teams.models import Organization
@@ -28,7 +30,8 @@ from tokens.models import TokenAccount
 
 logger = logging.getLogger(__name__)
 
-UNREACHABLE = "We could not reach our payment provider. Nothing was changed; please try again."
+UNREACHABLE = gettext_lazy(
+    "We could not reach our payment provider. Nothing was changed; please try again.")
 
 
 @dataclass(frozen=True)
@@ -57,16 +60,18 @@ def start_subscription(*, user, plan: SubscriptionPlan, base_url: str,
     while Stripe is called. Raises `CheckoutUnavailable` (nothing changed) when Stripe fails.
     """
     if not plan.active:
-        raise CheckoutUnavailable("That plan is no longer on sale.")
+        raise CheckoutUnavailable(_("That plan is no longer on sale."))
     account = (organization.token_account if organization is not None
                else get_or_open_user_account(user=user))
     live = subscription_selectors.get_live_subscription(account.pk)
     local_mode = selectors.is_local_checkout_enabled()
     if live is not None:
         if local_mode or live.test_mode:
-            raise CheckoutUnavailable(
-                f"{'The team has' if organization else 'You already have'} the "
-                f"{live.plan.name} plan. Cancel it before choosing another.")
+            message = (_("The team has the %(plan)s plan. Cancel it before choosing another.")
+                       if organization else
+                       _("You already have the %(plan)s plan. Cancel it before choosing "
+                         "another."))
+            raise CheckoutUnavailable(message % {"plan": live.plan.name})
         return SubscriptionRedirect(
             url=open_billing_portal(user=user, base_url=base_url, update=live,
                                     account=account), kind="portal")
@@ -81,7 +86,7 @@ def start_subscription(*, user, plan: SubscriptionPlan, base_url: str,
             kind="checkout")
     if not stripe_api.is_configured() or not plan.stripe_price_id:
         logger.error("Plan %s has no Stripe price: run manage.py sync_stripe_catalog", plan.slug)
-        raise CheckoutUnavailable("Subscriptions are not available right now.")
+        raise CheckoutUnavailable(_("Subscriptions are not available right now."))
     customer_id = (ensure_team_customer(organization=organization, user=user)
                    if organization is not None else ensure_customer(user=user).id)
     metadata = {"plan": plan.slug, "token_account": str(account.pk), "user": str(user.pk),
@@ -110,7 +115,7 @@ def start_subscription(*, user, plan: SubscriptionPlan, base_url: str,
         )
     except stripe.StripeError as error:
         logger.exception("Stripe refused a subscription checkout for account %s", account.pk)
-        raise CheckoutUnavailable(UNREACHABLE) from error
+        raise CheckoutUnavailable(str(UNREACHABLE)) from error
     SubscriptionCheckout.objects.create(token_account=account, user=user, plan=plan,
                                         stripe_checkout_session_id=session["id"])
     return SubscriptionRedirect(url=session["url"], kind="checkout")
@@ -125,7 +130,7 @@ def open_billing_portal(*, user, base_url: str, update: PlanSubscription | None 
     account = account or get_or_open_user_account(user=user)
     link = BillingCustomer.objects.filter(token_account=account).first()
     if link is None or not stripe_api.is_configured():
-        raise CheckoutUnavailable("There is nothing to manage yet: you have not paid us.")
+        raise CheckoutUnavailable(_("There is nothing to manage yet: you have not paid us."))
     params = {"customer": link.stripe_customer_id,
               "return_url": base_url + reverse("billing:history")}
     if update is not None:
@@ -136,7 +141,7 @@ def open_billing_portal(*, user, base_url: str, update: PlanSubscription | None 
         session = stripe.billing_portal.Session.create(api_key=stripe_api.api_key(), **params)
     except stripe.StripeError as error:
         logger.exception("Stripe refused a portal session for account %s", account.pk)
-        raise CheckoutUnavailable(UNREACHABLE) from error
+        raise CheckoutUnavailable(str(UNREACHABLE)) from error
     return session["url"]
 
 
@@ -149,7 +154,7 @@ def set_cancel_at_period_end(*, account: TokenAccount, cancel: bool,
     Raises `CheckoutUnavailable` when there is no live plan or Stripe fails."""
     live = subscription_selectors.get_live_subscription(account.pk)
     if live is None:
-        raise CheckoutUnavailable("You have no plan to change.")
+        raise CheckoutUnavailable(_("You have no plan to change."))
     if live.test_mode:
         return local.set_local_cancel(subscription=live, cancel=cancel, reason=reason)
     try:
@@ -159,5 +164,5 @@ def set_cancel_at_period_end(*, account: TokenAccount, cancel: bool,
             cancellation_details={"comment": reason[:500] if cancel else ""})
     except stripe.StripeError as error:
         logger.exception("Stripe refused to change subscription %s", live.stripe_subscription_id)
-        raise CheckoutUnavailable(UNREACHABLE) from error
+        raise CheckoutUnavailable(str(UNREACHABLE)) from error
     return sync_subscription(subscription=updated) or live

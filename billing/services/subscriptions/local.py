@@ -11,6 +11,7 @@ from datetime import datetime
 
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from billing import selectors
 from billing.models import PlanSubscription, SubscriptionCheckout
@@ -24,7 +25,7 @@ class LocalActionRefused(Exception):
 def _check(subscription: PlanSubscription | None = None) -> None:
     if not selectors.is_local_checkout_enabled() or (
             subscription is not None and not subscription.test_mode):
-        raise LocalActionRefused("The test mode is only available in local development.")
+        raise LocalActionRefused(_("The test mode is only available in local development."))
 
 
 def _subscription(row: PlanSubscription, **changes) -> dict:
@@ -91,7 +92,7 @@ def complete_local_subscription(*, checkout: SubscriptionCheckout,
     changes nothing."""
     _check()
     if not checkout.stripe_checkout_session_id.startswith("cs_test_local_"):
-        raise LocalActionRefused("That is not a test checkout.")
+        raise LocalActionRefused(_("That is not a test checkout."))
     now = now or timezone.now()
     plan = checkout.plan
     trial = plan.trial_days and not PlanSubscription.objects.filter(
@@ -120,7 +121,7 @@ def advance_local_period(*, subscription: PlanSubscription,
     invoice (or the trial's conversion) is paid and the next period starts."""
     _check(subscription)
     if subscription.status not in ("trialing", "active"):
-        raise LocalActionRefused("Only a trial or an active plan renews.")
+        raise LocalActionRefused(_("Only a trial or an active plan renews."))
     now = now or timezone.now()
     if subscription.cancel_at_period_end:
         return sync_subscription(subscription=_subscription(subscription, status="canceled"))
@@ -141,7 +142,7 @@ def fail_local_renewal(*, subscription: PlanSubscription,
 
     _check(subscription)
     if subscription.status not in ("trialing", "active"):
-        raise LocalActionRefused("Only a trial or an active plan renews.")
+        raise LocalActionRefused(_("Only a trial or an active plan renews."))
     now = now or timezone.now()
     plan = subscription.plan
     end = now + relativedelta(months=plan.months)
@@ -155,7 +156,7 @@ def recover_local_renewal(*, subscription: PlanSubscription) -> PlanSubscription
     """A retry (or a new card) pays the failed renewal: the period's allowance is granted."""
     _check(subscription)
     if subscription.status != "past_due" or not subscription.last_failed_invoice_id:
-        raise LocalActionRefused("Only a past-due plan can recover.")
+        raise LocalActionRefused(_("Only a past-due plan can recover."))
     state = _subscription(subscription, status="active")
     _paid(_invoice(state, plan=subscription.plan, start=subscription.current_period_start,
                    end=subscription.current_period_end, reason="subscription_cycle",
@@ -169,7 +170,8 @@ def end_local_after_failures(*, subscription: PlanSubscription) -> PlanSubscript
     """Stripe gave up retrying: the subscription is canceled and its owner told."""
     _check(subscription)
     if subscription.status != "past_due":
-        raise LocalActionRefused("Only a past-due plan is canceled after failed retries.")
+        raise LocalActionRefused(
+            _("Only a past-due plan is canceled after failed retries."))
     return sync_subscription(subscription=_subscription(
         subscription, status="canceled", reason="Payment failed after every retry"))
 

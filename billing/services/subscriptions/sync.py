@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from accounts.teams.models import Organization
 from billing import stripe_api
@@ -246,9 +247,9 @@ def end_subscriptions_of_closed_account(*, account_id: int) -> int:
 
 
 EMAILS = {
-    "payment_failed": "We could not renew your {site} plan",
-    "ended": "Your {site} plan has ended",
-    "duplicate": "You already had a {site} plan: we refunded the second one",
+    "payment_failed": gettext_lazy("We could not renew your %(site)s plan"),
+    "ended": gettext_lazy("Your %(site)s plan has ended"),
+    "duplicate": gettext_lazy("You already had a %(site)s plan: we refunded the second one"),
 }
 
 
@@ -273,7 +274,7 @@ def send_subscription_email(*, subscription_id: int, reason: str) -> bool:
                "billing_url": settings.SITE_URL + reverse("billing:history"),
                "portal_url": settings.SITE_URL + reverse("billing:portal")}
     message = EmailMultiAlternatives(
-        subject=EMAILS[reason].format(site=settings.SITE_NAME),
+        subject=str(EMAILS[reason]) % {"site": settings.SITE_NAME},
         body=render_to_string("billing/email/subscription.txt", context), to=[user.email])
     message.attach_alternative(
         render_to_string("billing/email/subscription.html", context), "text/html")
