@@ -5,9 +5,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.languages import in_language_of
 from accounts.models import BalanceAlert, EmailKind, SignInRecord
 from accounts.notifications import services
 from accounts.templatetags.accounts_tags import device_label
@@ -33,8 +34,7 @@ def _email_once(model, pk: int, *, kind, template: str, context) -> bool:
         return False
     unsubscribe = settings.SITE_URL + reverse(
         "accounts:unsubscribe", args=[services.unsubscribe_token(row.user, kind)])
-    # In the person's own interface language (English when they have not chosen one).
-    with translation.override(getattr(row.user, "language", "") or settings.LANGUAGE_CODE):
+    with in_language_of(row.user):
         values = {**context(row), "unsubscribe_url": unsubscribe,
                   "site_name": settings.SITE_NAME}
         message = EmailMultiAlternatives(

@@ -4,14 +4,14 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.dateformat import format as format_date
 from django.utils.formats import number_format
 from django.utils.translation import ngettext
 
+from accounts.languages import in_language_of
 from accounts.models import BalanceAlert, EmailKind, EmailOptOut, User
 from tokens.models import EntryKind, LedgerEntry, Lot
 from tokens.selectors.usage import forecast_runway
@@ -77,12 +77,6 @@ def dismiss_alert(*, user: User, alert_id: int) -> bool:
                 .update(dismissed_at=timezone.now()))
 
 
-def _in_language(user: User):
-    """Alert text is written once, stored and emailed: in the person's own interface
-    language (English when they have not chosen one)."""
-    return translation.override(getattr(user, "language", "") or settings.LANGUAGE_CODE)
-
-
 def _owner(account_id: int) -> User | None:
     return User.objects.filter(token_account_id=account_id, is_active=True).first()
 
@@ -93,7 +87,7 @@ def alert_low_balance(*, account_id: int, available: int, threshold: int) -> Bal
     user = _owner(account_id)
     if user is None:
         return None
-    with _in_language(user):
+    with in_language_of(user):  # stored and emailed in their language
         message = ngettext(
             "You have %(available)s token left, fewer than your alert level of %(threshold)s.",
             "You have %(available)s tokens left, fewer than your alert level of %(threshold)s.",
@@ -119,7 +113,7 @@ def alert_short_runways(*, now: datetime | None = None) -> int:
         if forecast.status != "enough" or forecast.days >= RUNWAY_ALERT_DAYS:
             continue
         days = max(int(forecast.days), 0)
-        with _in_language(user):
+        with in_language_of(user):  # stored and emailed in their language
             message = ngettext(
                 "At your pace (≈ %(per_day)s tokens a day) your %(available)s tokens run out "
                 "in about %(days)s day.",
@@ -147,7 +141,7 @@ def warn_expiring_lots(*, now: datetime | None = None) -> int:
         user = owners.get(account_id)
         if user is None:
             continue
-        with _in_language(user):
+        with in_language_of(user):  # stored and emailed in their language
             message = ngettext(
                 "%(count)s token expires on %(date)s: use them before then.",
                 "%(count)s tokens expire on %(date)s: use them before then.",

@@ -32,6 +32,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.languages import in_language_of
 from billing import selectors, stripe_api
 from billing.models import AUTO_TOP_UP_INTERVAL, AutoTopUp, Purchase, TokenPack
 from billing.services.checkout import CheckoutUnavailable, ensure_customer
@@ -335,12 +336,13 @@ def send_auto_top_up_failed_email(*, user_id: int) -> bool:
         return False
     context = {"top_up": top_up, "reason": top_up.last_failure, "site_name": settings.SITE_NAME,
                "billing_url": settings.SITE_URL + reverse("billing:history")}
-    message = EmailMultiAlternatives(
-        subject=_("Your %(site)s automatic top-up failed") % {"site": settings.SITE_NAME},
-        body=render_to_string("billing/email/auto_top_up_failed.txt", context),
-        to=[top_up.user.email])
-    message.attach_alternative(
-        render_to_string("billing/email/auto_top_up_failed.html", context), "text/html")
+    with in_language_of(top_up.user):
+        message = EmailMultiAlternatives(
+            subject=_("Your %(site)s automatic top-up failed") % {"site": settings.SITE_NAME},
+            body=render_to_string("billing/email/auto_top_up_failed.txt", context),
+            to=[top_up.user.email])
+        message.attach_alternative(
+            render_to_string("billing/email/auto_top_up_failed.html", context), "text/html")
     try:
         message.send()
     except OSError:

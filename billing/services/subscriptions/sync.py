@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
+from accounts.languages import in_language_of
 from accounts.teams.models import Organization
 from billing import stripe_api
 from billing.models import (
@@ -273,11 +274,12 @@ def send_subscription_email(*, subscription_id: int, reason: str) -> bool:
     context = {"subscription": row, "reason": reason, "site_name": settings.SITE_NAME,
                "billing_url": settings.SITE_URL + reverse("billing:history"),
                "portal_url": settings.SITE_URL + reverse("billing:portal")}
-    message = EmailMultiAlternatives(
-        subject=str(EMAILS[reason]) % {"site": settings.SITE_NAME},
-        body=render_to_string("billing/email/subscription.txt", context), to=[user.email])
-    message.attach_alternative(
-        render_to_string("billing/email/subscription.html", context), "text/html")
+    with in_language_of(user):
+        message = EmailMultiAlternatives(
+            subject=str(EMAILS[reason]) % {"site": settings.SITE_NAME},
+            body=render_to_string("billing/email/subscription.txt", context), to=[user.email])
+        message.attach_alternative(
+            render_to_string("billing/email/subscription.html", context), "text/html")
     try:
         message.send()
     except OSError:
