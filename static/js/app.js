@@ -10,6 +10,7 @@
  *   form[data-busy]         one submission at a time, for plain and htmx forms alike: see busy()
  *   [data-copy="#id"]       copies the text (or a field's value) of #id to the clipboard
  *
+ * Their text comes from templates/partials/js_strings.html (the page's language).
  * Toasts raised here (a copy, a failed htmx request) are clones of the markup that
  * templates/partials/messages.html renders for Django messages.
  */
@@ -17,6 +18,38 @@
   "use strict";
 
   var TOAST_MS = 6000;
+
+  /* The page's text for the JS, in its language (templates/partials/js_strings.html):
+     text("key", {n: 5}) fills "{n}"; a plural entry picks the form for `vars.n`
+     (Intl.PluralRules). English when the block is missing. */
+  var STRINGS = null;
+  function text(key, vars, fallback) {
+    if (STRINGS === null) {
+      var node = document.getElementById("js-strings");
+      try {
+        STRINGS = node ? JSON.parse(node.textContent) : {};
+      } catch (error) {
+        STRINGS = {};
+      }
+    }
+    var value = STRINGS[key];
+    vars = vars || {};
+    if (value && typeof value === "object") {
+      var category = "other";
+      try {
+        category = new Intl.PluralRules(document.documentElement.lang || "en").select(vars.n);
+      } catch (error) {
+        category = vars.n === 1 ? "one" : "other";
+      }
+      value = value[category] || value.other;
+    }
+    if (typeof value !== "string") {
+      value = fallback;
+    }
+    return value.replace(/\{(\w+)\}/g, function (match, name) {
+      return name in vars ? String(vars[name]) : match;
+    });
+  }
 
   function toastRegion() {
     return document.getElementById("toasts");
@@ -143,10 +176,11 @@
         var text = "value" in source ? source.value : source.innerText;
         navigator.clipboard.writeText(text.trim()).then(
           function () {
-            toast("Copied to the clipboard.", "success");
+            toast(text("copied", null, "Copied to the clipboard."), "success");
           },
           function () {
-            toast("Could not copy: your browser refused clipboard access.", "error");
+            toast(text("copyFailed", null,
+              "Could not copy: your browser refused clipboard access."), "error");
           }
         );
       }
@@ -203,14 +237,15 @@
     var status = event.detail.xhr ? event.detail.xhr.status : 0;
     toast(
       status === 429
-        ? "Too many requests. Please wait a moment and try again."
-        : "Something went wrong (" + status + "). Please try again.",
+        ? text("tooMany", null, "Too many requests. Please wait a moment and try again.")
+        : text("failed", {status: status}, "Something went wrong ({status}). Please try again."),
       "error"
     );
   });
 
   document.body.addEventListener("htmx:sendError", function () {
-    toast("Network error: check your connection and try again.", "error");
+    toast(text("network", null, "Network error: check your connection and try again."),
+      "error");
   });
 
   document.body.addEventListener("htmx:beforeHistorySave", function () {

@@ -17,6 +17,38 @@
 
   // The numbers as tickets/forms.py `format_count` writes them in its messages.
   var format = new Intl.NumberFormat("en-US");
+  /* The page's text for the JS, in its language (templates/partials/js_strings.html):
+     text("key", {n: 5}) fills "{n}"; a plural entry picks the form for `vars.n`
+     (Intl.PluralRules). English when the block is missing. */
+  var STRINGS = null;
+  function text(key, vars, fallback) {
+    if (STRINGS === null) {
+      var node = document.getElementById("js-strings");
+      try {
+        STRINGS = node ? JSON.parse(node.textContent) : {};
+      } catch (error) {
+        STRINGS = {};
+      }
+    }
+    var value = STRINGS[key];
+    vars = vars || {};
+    if (value && typeof value === "object") {
+      var category = "other";
+      try {
+        category = new Intl.PluralRules(document.documentElement.lang || "en").select(vars.n);
+      } catch (error) {
+        category = vars.n === 1 ? "one" : "other";
+      }
+      value = value[category] || value.other;
+    }
+    if (typeof value !== "string") {
+      value = fallback;
+    }
+    return value.replace(/\{(\w+)\}/g, function (match, name) {
+      return name in vars ? String(vars[name]) : match;
+    });
+  }
+
   // What Python's str.strip() removes: the server counts the description without it.
   var EDGE_SPACE = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
@@ -33,11 +65,11 @@
     var min = parseInt(counter.getAttribute("data-min"), 10) || 0;
     var max = parseInt(counter.getAttribute("data-max"), 10) || 0;
     var length = countCharacters(textarea.value);
-    var text = format.format(length) + " / " + format.format(max);
+    var shown = format.format(length) + " / " + format.format(max);
     if (length > 0 && length < min) {
-      text += " · at least " + format.format(min);
+      shown += " · " + text("atLeast", {n: format.format(min)}, "at least {n}");
     }
-    counter.textContent = text;
+    counter.textContent = shown;
     counter.classList.toggle("field-error", length > max || (length > 0 && length < min));
   }
 
@@ -54,10 +86,11 @@
       var own = parseInt(stories.getAttribute("data-own-" + checked.value), 10) || 0;
       var each = parseInt(stories.getAttribute("data-each-" + checked.value), 10) || 0;
       cost = own + each * (parseInt(stories.value, 10) || 0);
-      label.textContent = "up to " + cost + " tokens";
+      label.textContent = text("upToTokens", {n: cost},
+        cost === 1 ? "up to {n} token" : "up to {n} tokens");
       return;
     }
-    label.textContent = cost + (cost === 1 ? " token" : " tokens");
+    label.textContent = text("tokens", {n: cost}, cost === 1 ? "{n} token" : "{n} tokens");
   }
 
   /* The examples stay while the description is empty or one of them, so the user can try

@@ -17,6 +17,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import push_url, trigger_client_event
 
@@ -49,9 +51,11 @@ STEP_PARTS = {
     services.SubmitStep.CONFLICT: "ticket_form",
 }
 STEP_ERRORS = {
-    services.SubmitStep.UNAVAILABLE: ("quality", "This quality is not available right now."),
+    services.SubmitStep.UNAVAILABLE: (
+        "quality", gettext_lazy("This quality is not available right now.")
+    ),
     services.SubmitStep.ACCOUNT_CLOSED: (
-        None, "Your token account is closed, so it cannot pay for tickets."
+        None, gettext_lazy("Your token account is closed, so it cannot pay for tickets.")
     ),
 }
 
@@ -117,8 +121,8 @@ def _changeable_ticket(request, public_id: str, **filters) -> Ticket:
     viewer, or a member and another member's ticket)."""
     ticket = _visible_ticket(request, public_id, **filters)
     if not selectors.can_change_ticket(request, ticket):
-        raise PermissionDenied("Only the team's owners and admins, or the member who made it, "
-                               "can change this ticket.")
+        raise PermissionDenied(_("Only the team's owners and admins, or the member who made it, "
+                                 "can change this ticket."))
     return ticket
 
 
@@ -179,8 +183,9 @@ def new_ticket(request):
             return _render_questions(request, form, source,
                                      clarifying.read_answers(questions, {}))
     if _over_generate_rate(request):
-        form.add_error(None, f"You are making tickets very fast: try again in "
-                             f"{request.rate_limit.retry_after} seconds.")
+        form.add_error(None, _("You are making tickets very fast: try again in "
+                               "%(seconds)s seconds.")
+                       % {"seconds": request.rate_limit.retry_after})
         return _render_generator(request, "ticket_form", _generator_context(
             request, form, source=source, clarified_signed=clarifying.sign(clarifications)),
             status=200 if request.htmx else 429)
@@ -304,10 +309,10 @@ def ticket_edit(request, public_id: str):
         try:
             services.update_ticket_content(ticket=ticket, content=form.content)
         except services.ImprovementInProgress:
-            form.add_error(None, "This ticket is being improved right now; save your changes "
-                                 "again in a few seconds, once that is done.")
+            form.add_error(None, _("This ticket is being improved right now; save your changes "
+                                   "again in a few seconds, once that is done."))
         else:
-            messages.success(request, "Ticket saved.")
+            messages.success(request, _("Ticket saved."))
             return redirect("tickets:detail", public_id=ticket.public_id)
     return render(request, "tickets/edit.html", {"ticket": ticket, "form": form})
 
@@ -317,9 +322,9 @@ def ticket_delete(request, public_id: str):
     ticket = _changeable_ticket(request, public_id)
     if request.method == "POST":
         if services.delete_ticket(ticket=ticket):
-            messages.success(request, f"Deleted “{ticket}”.")
+            messages.success(request, _("Deleted “%(ticket)s”.") % {"ticket": ticket})
             return redirect("tickets:list")
-        messages.warning(request, "This ticket is still being generated; delete it once done.")
+        messages.warning(request, _("This ticket is still being generated; delete it once done."))
         return redirect("tickets:detail", public_id=ticket.public_id)
     return render(request, "tickets/delete.html", {"ticket": ticket})
 
@@ -333,10 +338,11 @@ def ticket_move(request, public_id: str):
     membership = list_memberships(request.user).filter(
         organization__slug=request.POST.get("team", "")).first()
     if membership is None:
-        messages.error(request, "Choose one of your teams.")
+        messages.error(request, _("Choose one of your teams."))
     elif services.move_ticket_to_team(ticket=ticket, user=request.user,
                                       organization=membership.organization):
-        messages.success(request, f"Moved “{ticket}” into {membership.organization.name}.")
+        messages.success(request, _("Moved “%(ticket)s” into %(team)s.") % {
+            "ticket": ticket, "team": membership.organization.name})
     return redirect("tickets:detail", public_id=ticket.public_id)
 
 
@@ -349,12 +355,13 @@ def ticket_rate(request, public_id: str):
         services.rate_ticket(ticket=ticket, helpful=form.cleaned_data["helpful"],
                              comment=form.cleaned_data["comment"])
         if not request.htmx:
-            messages.success(request, "Thanks for the feedback.")
+            messages.success(request, _("Thanks for the feedback."))
     if request.htmx:
         return render(request, "tickets/partials/ticket_rating.html",
                       {"ticket": ticket, "rate_form": form, "thanks": form.is_valid()})
     if not form.is_valid():
-        messages.error(request, "Choose helpful or not helpful (comments up to 1,000 characters).")
+        messages.error(request, _(
+            "Choose helpful or not helpful (comments up to 1,000 characters)."))
     return redirect("tickets:detail", public_id=ticket.public_id)
 
 

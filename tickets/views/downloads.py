@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tickets import exports, selectors
@@ -46,6 +47,6 @@ def tickets_export(request):
             raise Http404("No such ticket.")
     tickets = list(tickets.order_by("-created_at", "-id")[:500])
     if not tickets:
-        messages.info(request, "There are no finished tickets to export yet.")
+        messages.info(request, _("There are no finished tickets to export yet."))
         return redirect("tickets:list")
     return _download(tickets, export, f"tickets-{timezone.now():%Y%m%d}")

@@ -9,6 +9,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -35,18 +37,20 @@ def _improve_error(request, ticket, form: ImproveForm) -> tuple[str, bool]:
                                             spender=payer.spender, limits=payer.limits,
                                             nonce=form.cleaned_data["nonce"])
     except services.NothingToImprove:
-        return "This ticket already passes every check: there is nothing to improve.", False
+        return _("This ticket already passes every check: there is nothing to improve."), False
     except services.AlreadyImproving:
-        return "This ticket is already being improved; its result will show here.", False
+        return _("This ticket is already being improved; its result will show here."), False
     except UnknownPrice:
-        return "Improve is not available right now.", False
+        return _("Improve is not available right now."), False
     except AccountClosed:
-        return "Your token account is closed, so it cannot pay for improvements.", False
+        return _("Your token account is closed, so it cannot pay for improvements."), False
     except LimitReached as error:
         return describe_limit_reached(error.limit, used=error.used, needed=error.needed), False
     except InsufficientTokens as error:
-        return (f"Improve costs {error.needed} token{'s' if error.needed != 1 else ''}; you "
-                f"have {error.available}."), True
+        return ngettext("Improve costs %(needed)s token; you have %(available)s.",
+                        "Improve costs %(needed)s tokens; you have %(available)s.",
+                        error.needed) % {"needed": error.needed,
+                                         "available": error.available}, True
     return "", False
 
 
@@ -60,8 +64,8 @@ def ticket_improve(request, public_id: str):
             messages.error(request, error)
             return redirect(f"{reverse('tickets:detail', args=[ticket.public_id])}#improve-"
                             f"{ticket.public_id}")
-        messages.info(request, "Improving the failing fields: the result shows here in a "
-                               "few seconds.")
+        messages.info(request, _("Improving the failing fields: the result shows here in a "
+                                 "few seconds."))
         return redirect("tickets:detail", public_id=ticket.public_id)
     if not error:
         return _progress(request, ticket)
@@ -126,12 +130,14 @@ def ticket_restore(request, public_id: str, number: int):
     ticket = _changeable_ticket(request, public_id, status=Status.SUCCEEDED)
     version = get_object_or_404(selectors.list_versions(ticket), number=number)
     if version.number == ticket.version:
-        messages.info(request, f"Version {number} is already the current one.")
+        messages.info(request, _("Version %(number)s is already the current one.")
+                      % {"number": number})
         return redirect("tickets:versions", public_id=ticket.public_id)
     try:
         services.restore_ticket_version(ticket=ticket, version=version)
     except services.ImprovementInProgress:
-        messages.error(request, "This ticket is being improved; restore it once that is done.")
+        messages.error(request, _("This ticket is being improved; restore it once that is done."))
         return redirect("tickets:versions", public_id=ticket.public_id)
-    messages.success(request, f"Restored version {number} as version {ticket.version}.")
+    messages.success(request, _("Restored version %(number)s as version %(version)s.")
+                     % {"number": number, "version": ticket.version})
     return redirect(reverse("tickets:detail", args=[ticket.public_id]))

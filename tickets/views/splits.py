@@ -7,6 +7,8 @@ splitting also needs the right to change it. One service call per view.
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.teams.limits import describe_limit_reached, get_payer_for
@@ -40,16 +42,21 @@ def _split_error(request, ticket, form: SplitForm) -> str:
     except services.CannotSplit as error:
         return str(error)
     except UnknownPrice:
-        return "Splitting is not available right now."
+        return _("Splitting is not available right now.")
     except AccountClosed:
-        return "Your token account is closed, so it cannot pay for sub-tasks."
+        return _("Your token account is closed, so it cannot pay for sub-tasks.")
     except LimitReached as error:
         return describe_limit_reached(error.limit, used=error.used, needed=error.needed)
     except InsufficientTokens:
         # Nothing was reserved: what the account has now is what it had.
         payer.account.refresh_from_db()
-        return (f"Up to {max_children} sub-tasks reserve {price.each * max_children} tokens; "
-                f"you have {payer.account.available}. Choose fewer, or get more tokens.")
+        return ngettext(
+            "Up to %(count)s sub-task reserves %(tokens)s tokens; you have %(available)s. "
+            "Choose fewer, or get more tokens.",
+            "Up to %(count)s sub-tasks reserve %(tokens)s tokens; you have %(available)s. "
+            "Choose fewer, or get more tokens.",
+            max_children) % {"count": max_children, "tokens": price.each * max_children,
+                             "available": payer.account.available}
     return ""
 
 
@@ -61,6 +68,6 @@ def ticket_split(request, public_id: str):
     if error:
         messages.error(request, error)
     else:
-        messages.success(request, "Splitting into sub-tasks: they appear below as they are "
-                                  "written. You pay only for the ones delivered.")
+        messages.success(request, _("Splitting into sub-tasks: they appear below as they are "
+                                    "written. You pay only for the ones delivered."))
     return redirect(reverse("tickets:detail", args=[ticket.public_id]) + "#children")
