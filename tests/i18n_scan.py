@@ -29,17 +29,20 @@ UNTRANSLATED_WORDS = {
 }
 VISIBLE_ATTRIBUTES = {"placeholder", "title", "alt", "aria-label", "aria-description",
                       "aria-roledescription", "aria-valuetext", "label", "summary"}
-PLACEHOLDER = "\x00"
+PLACEHOLDER = " "
+# Not prose: scripts, styles, and code samples (a curl command reads the same everywhere).
+HIDDEN = {"script", "style", "code", "pre", "kbd", "samp"}
 LETTER = re.compile(r"[^\W\d_]", re.UNICODE)
 WORD = re.compile(r"[^\W\d_][\w.\-']*", re.UNICODE)
 BLOCK_START = re.compile(r"^(blocktranslate|blocktrans)\b")
 BLOCK_END = re.compile(r"^(endblocktranslate|endblocktrans)\b")
-INLINE = re.compile(r"^(translate|trans)\s")
+# Text that ends inside an element's name: "<", "</", "<h".
+TAG_NAME_END = re.compile(r"</?[a-zA-Z]*$")
 
 
 def _visible(text: str) -> str | None:
     """The text a reader would see that has words needing translation, or None."""
-    text = text.replace(PLACEHOLDER, " ").strip()
+    text = text.strip()
     if not LETTER.search(text):
         return None
     words = WORD.findall(text)
@@ -55,7 +58,7 @@ class _TextNodes(HTMLParser):
         self._hidden = 0
 
     def handle_starttag(self, tag, attrs):
-        if tag in ("script", "style"):
+        if tag in HIDDEN:
             self._hidden += 1
         attrs = dict(attrs)
         for name, value in attrs.items():
@@ -66,7 +69,7 @@ class _TextNodes(HTMLParser):
                 self.found.append(f'{name}="{text}"')
 
     def handle_endtag(self, tag):
-        if tag in ("script", "style") and self._hidden:
+        if tag in HIDDEN and self._hidden:
             self._hidden -= 1
 
     def handle_data(self, data):
@@ -75,11 +78,19 @@ class _TextNodes(HTMLParser):
 
 
 def skeleton(source: str) -> str:
-    """The template with translated text removed and every other tag a placeholder."""
+    """The template with translated text removed and every other tag a placeholder (or, where
+    a tag builds an element's name, `<h{{ level }}>` or `<{% if %}a{% else %}button{% endif %}`,
+    a letter or nothing, so that the element still reads as one)."""
     parts: list[str] = []
     translating = commenting = False
     for token in Lexer(source).tokenize():
         contents = token.contents.strip()
+        in_name = bool(parts) and TAG_NAME_END.search(parts[-1]) is not None
+        if in_name and token.token_type in (TokenType.BLOCK, TokenType.VAR) and not (
+                translating or commenting):
+            branch = contents.split()[0] in ("else", "elif") if contents else False
+            parts.append("x" if token.token_type == TokenType.VAR else " " if branch else "")
+            continue
         if token.token_type == TokenType.BLOCK:
             if BLOCK_START.match(contents):
                 translating = True
