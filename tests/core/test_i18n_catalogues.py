@@ -32,7 +32,7 @@ NOT_MAIN = (
 # What makemessages does not read: the catalogues themselves, tests, benchmarks, local state.
 SKIPPED = {"locale", "tests", "bench", ".venv", ".data", ".git", "node_modules", "backups"}
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{\{\s*\w+\s*\}\}")
-TAG = re.compile(r"</?([a-z]+)\b")
+TAG = re.compile(r"</?(a|abbr|b|br|code|em|i|kbd|li|mark|ol|p|small|span|strong|sub|sup|time|ul)\b")
 
 
 def catalogue(language: str) -> polib.POFile:
