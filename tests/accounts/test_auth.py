@@ -1,5 +1,6 @@
 """OAuth with verified-email matching, MFA (TOTP), sessions, rate limits, staff checks."""
 
+import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -215,3 +216,20 @@ def test_sign_up_and_password_reset_are_rate_limited(client):
             302,
         )
     assert client.post("/accounts/password/reset/", {"email": "a@example.com"}).status_code == 429
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("language", ["en", "de", "ar"])
+def test_the_totp_qr_codes_alt_text_describes_it_and_never_reads_out_the_secret(
+        client, verified_user, language):
+    sign_in(client, verified_user.email)
+    reauthenticate(client)
+    response = client.get("/accounts/2fa/totp/activate/", HTTP_ACCEPT_LANGUAGE=language)
+    secret = response.context["form"].secret
+    alts = re.findall(r'<img[^>]*\balt="([^"]*)"', response.content.decode())
+    qr_alt = next(alt for alt in alts if alt)
+    assert secret not in qr_alt and secret not in "".join(alts)
+    if language == "en":
+        assert qr_alt == "QR code to scan with your authenticator app"
+    else:
+        assert qr_alt != "QR code to scan with your authenticator app"

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from accounts.teams.services import create_organization
 from tests.builders import finished_ticket, funded_user
-from tests.helpers import check_page, sign_in_browser_as
+from tests.helpers import assert_fits_width, check_page, sign_in_browser_as
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -88,6 +88,26 @@ def test_the_main_journeys_pages_in_arabic_and_german_on_a_phone(make_page, live
               label=f"{language}-visitor-")
     sign_in_browser_as(page, live_server, user)
     visit_all(page, [path.format(**names) for path in MAIN_PAGES], label=f"{language}-user-")
+
+
+def test_the_main_pages_zoomed_to_200_percent_scroll_only_down(browser, live_server, person):
+    """A 1280 px window zoomed to 200 % lays pages out in 640 CSS pixels, twice as large:
+    nothing may need a sideways scroll (WCAG 1.4.4 and 1.4.10)."""
+    user, names = person
+    context = browser.new_context(base_url=live_server.url,
+                                  viewport={"width": 640, "height": 450},
+                                  device_scale_factor=2)
+    page = context.new_page()
+    try:
+        for path in ["/", "/pricing/", "/accounts/signup/"]:
+            page.goto(path)
+            assert_fits_width(page)
+        sign_in_browser_as(page, live_server, user)
+        for path in MAIN_PAGES:
+            page.goto(path.format(**names))
+            assert_fits_width(page)
+    finally:
+        context.close()
 
 
 if os.environ.get("MYBA_A11Y_MATRIX"):
