@@ -1,6 +1,7 @@
 /* Tables wider than a phone scroll sideways inside .table-wrap: a region that scrolls must be
    reachable with the keyboard (WCAG 2.1.1), so each one that actually overflows becomes a
-   focusable region named after its table's caption or its card's heading. Run on load, on
+   focusable region named after its table's caption or its card's heading (or, inside a
+   section already named, simply focusable). Run on load, on
    every htmx swap and when the window is resized. */
 (function () {
   "use strict";
@@ -23,7 +24,11 @@
       if (!wrap.hasAttribute("tabindex")) {
         wrap.setAttribute("tabindex", "0");
       }
-      var name = label(wrap);
+      // Inside a section already named by the same heading, a second landmark of that name
+      // would only repeat it: being reachable is what the table needs.
+      var named = wrap.parentElement && wrap.parentElement.closest(
+        "section[aria-labelledby], section[aria-label], [role=region]");
+      var name = named ? null : label(wrap);
       if (!wrap.hasAttribute("role") && name) {
         if (!name.id) {
           name.id = "table-label-" + Math.random().toString(36).slice(2, 9);

@@ -66,7 +66,7 @@ def no_pointer_events(page) -> None:
     assert page.evaluate("window.__pointerEvents") == 0
 
 
-def test_generate_a_ticket_with_the_keyboard(keyboard_page, live_server, offline):
+def test_generate_a_ticket_with_the_keyboard(keyboard_page, live_server, offline, celery_worker):
     page = keyboard_page(1280)
     page.goto("/tickets/new/")
     tab_to(page, "textarea[name=description]")
