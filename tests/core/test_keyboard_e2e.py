@@ -109,9 +109,6 @@ def test_sign_up_with_the_keyboard(keyboard_page, live_server, prices):
 def test_buy_a_pack_with_the_keyboard(keyboard_page, live_server, packs, settings):
     settings.DEBUG = True
     settings.STRIPE_TEST_SECRET_KEY = settings.STRIPE_LIVE_SECRET_KEY = ""
-    from tests.builders import make_verified_user
-    from tests.helpers import sign_in_browser_as
-
     buyer = make_verified_user(email="buyer@example.com")
     page = keyboard_page(1280)
     sign_in_browser_as(page, live_server, buyer)
