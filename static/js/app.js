@@ -50,6 +50,8 @@
       return name in vars ? String(vars[name]) : match;
     });
   }
+  // Shared with the page scripts that need text too (tickets-generator.js).
+  window.MyBA = Object.assign(window.MyBA || {}, { text: text });
 
   function toastRegion() {
     return document.getElementById("toasts");

@@ -17,36 +17,9 @@
 
   // The numbers as tickets/forms.py `format_count` writes them in its messages.
   var format = new Intl.NumberFormat("en-US");
-  /* The page's text for the JS, in its language (templates/partials/js_strings.html):
-     text("key", {n: 5}) fills "{n}"; a plural entry picks the form for `vars.n`
-     (Intl.PluralRules). English when the block is missing. */
-  var STRINGS = null;
+  /* The page's text in its language: app.js's `text` (loaded first, both deferred). */
   function text(key, vars, fallback) {
-    if (STRINGS === null) {
-      var node = document.getElementById("js-strings");
-      try {
-        STRINGS = node ? JSON.parse(node.textContent) : {};
-      } catch (error) {
-        STRINGS = {};
-      }
-    }
-    var value = STRINGS[key];
-    vars = vars || {};
-    if (value && typeof value === "object") {
-      var category = "other";
-      try {
-        category = new Intl.PluralRules(document.documentElement.lang || "en").select(vars.n);
-      } catch (error) {
-        category = vars.n === 1 ? "one" : "other";
-      }
-      value = value[category] || value.other;
-    }
-    if (typeof value !== "string") {
-      value = fallback;
-    }
-    return value.replace(/\{(\w+)\}/g, function (match, name) {
-      return name in vars ? String(vars[name]) : match;
-    });
+    return window.MyBA.text(key, vars, fallback);
   }
 
   // What Python's str.strip() removes: the server counts the description without it.
