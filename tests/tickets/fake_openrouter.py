@@ -2,13 +2,17 @@
 
 Real HTTP on 127.0.0.1 in a thread, so the provider code under test runs exactly as in
 production (requests, timeouts, headers). Each model has a queue of replies; when a model's
-queue is empty the server answers with `default` (a valid ticket unless changed).
+queue is empty the server answers with `default` (a valid ticket unless changed). A test that
+must not depend on the order calls arrive in (a client retrying after a read timeout on a
+loaded machine takes one more reply) sets `responder` instead: it sees each request's body and
+returns the reply, or None for the queue.
 """
 
 import json
 import threading
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -102,6 +106,7 @@ class FakeOpenRouter:
     def __init__(self):
         self.queues: dict[str, deque[Reply]] = defaultdict(deque)
         self.default = success()
+        self.responder: Callable[[dict], Reply | None] | None = None
         self.requests: list[dict] = []
         self.in_flight = threading.Event()
         self._lock = threading.Lock()
@@ -129,9 +134,12 @@ class FakeOpenRouter:
         self._server.shutdown()
         self._server.server_close()
 
-    def _next(self, model: str) -> Reply:
+    def _next(self, body: dict) -> Reply:
+        reply = self.responder(body) if self.responder else None
+        if reply is not None:
+            return reply
         with self._lock:
-            queue = self.queues[model]
+            queue = self.queues[body.get("model", "")]
             return queue.popleft() if queue else self.default
 
     def _handler_class(self):
@@ -152,7 +160,7 @@ class FakeOpenRouter:
                 if self.path != "/api/v1/chat/completions":
                     self._send(404, json.dumps({"error": {"message": "not found"}}), {})
                     return
-                reply = fake._next(body.get("model", ""))
+                reply = fake._next(body)
                 if reply.gate is not None:
                     fake.in_flight.set()
                     reply.gate.wait(timeout=30)
