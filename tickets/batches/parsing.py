@@ -9,6 +9,8 @@ import io
 from dataclasses import dataclass, field
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from tickets.batches import MAX_FILE_BYTES, max_rows
 from tickets.forms import GenerateForm
@@ -73,38 +75,42 @@ class BatchRowForm(GenerateForm):
         ticket_type = self.cleaned_data["ticket_type"]
         if get_kind(ticket_type).epic:
             raise forms.ValidationError(
-                "An epic splits into stories, so it is made on its own: use the generator or "
-                "POST /api/v1/tickets with type epic.")
+                _("An epic splits into stories, so it is made on its own: use the generator or "
+                  "POST /api/v1/tickets with type epic."))
         return ticket_type
 
 
 def parse_batch_csv(data: bytes) -> list[ParsedRow]:
     """The rows of an uploaded CSV, each validated; raises BatchInvalid for the file."""
     if len(data) > MAX_FILE_BYTES:
-        raise BatchInvalid(f"The file is {len(data) / 1024 / 1024:.1f} MB; the limit is 1 MB. "
-                           "Split it into smaller files.")
+        raise BatchInvalid(_("The file is %(size)s MB; the limit is 1 MB. Split it into smaller "
+                             "files.") % {"size": f"{len(data) / 1024 / 1024:.1f}"})
     text = _decode(data)
     if not text.strip():
-        raise BatchInvalid("The file is empty. Add a header row and one row per ticket.")
+        raise BatchInvalid(_("The file is empty. Add a header row and one row per ticket."))
     try:
         records = list(csv.reader(io.StringIO(text, newline="")))
     except csv.Error as error:
-        raise BatchInvalid(f"This is not a CSV file we can read ({error}). "
-                           "Save it as CSV (comma-separated, UTF-8).") from None
+        raise BatchInvalid(_("This is not a CSV file we can read (%(error)s). Save it as CSV "
+                             "(comma-separated, UTF-8).") % {"error": error}) from None
     header = [_column(name) for name in records[0]]
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if missing:
-        raise BatchInvalid(
-            f"The header row needs the column{'s' if len(missing) > 1 else ''} "
-            f"{', '.join(missing)} (found: {', '.join(filter(None, header)) or 'nothing'}). "
-            "Download the sample CSV to see the layout.")
+        found = ", ".join(filter(None, header)) or _("nothing")
+        raise BatchInvalid(ngettext(
+            "The header row needs the column %(columns)s (found: %(found)s). Download the "
+            "sample CSV to see the layout.",
+            "The header row needs the columns %(columns)s (found: %(found)s). Download the "
+            "sample CSV to see the layout.", len(missing))
+            % {"columns": ", ".join(missing), "found": found})
     records = [record for record in records[1:] if any(cell.strip() for cell in record)]
     if not records:
-        raise BatchInvalid("The file has a header but no rows: add one row per ticket.")
+        raise BatchInvalid(_("The file has a header but no rows: add one row per ticket."))
     limit = max_rows()
     if len(records) > limit:
-        raise BatchInvalid(f"The file has {len(records)} rows; a batch takes at most {limit}. "
-                           "Split it into several files.")
+        raise BatchInvalid(_("The file has %(count)s rows; a batch takes at most %(limit)s. "
+                             "Split it into several files.")
+                           % {"count": len(records), "limit": limit})
     return [_parse_row(number, header, record) for number, record in enumerate(records, 1)]
 
 
@@ -113,11 +119,11 @@ def _decode(data: bytes) -> str:
         # utf-8-sig also reads plain UTF-8: it only drops the byte-order mark Excel writes.
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise BatchInvalid("This is not a UTF-8 CSV file. In your spreadsheet, save it as "
-                           "“CSV UTF-8 (comma-delimited)”.") from None
+        raise BatchInvalid(_("This is not a UTF-8 CSV file. In your spreadsheet, save it as "
+                             "“CSV UTF-8 (comma-delimited)”.")) from None
     if "\x00" in text:
-        raise BatchInvalid("This is not a CSV file (it contains binary data). "
-                           "Save your spreadsheet as CSV.")
+        raise BatchInvalid(_("This is not a CSV file (it contains binary data). Save your "
+                             "spreadsheet as CSV."))
     return text
 
 
@@ -132,8 +138,9 @@ def _parse_row(number: int, header: list[str], record: list[str]) -> ParsedRow:
     row = ParsedRow(number=number, labels=[
         label.strip() for label in cells.get("labels", "").split(";") if label.strip()])
     if len(record) > len(header):
-        row.errors.append(f"This row has {len(record)} cells but the header has "
-                          f"{len(header)} columns: quote cells that contain commas.")
+        row.errors.append(_("This row has %(cells)s cells but the header has %(columns)s "
+                            "columns: quote cells that contain commas.")
+                          % {"cells": len(record), "columns": len(header)})
     form = BatchRowForm(data={
         "description": cells.get("description", ""),
         "ticket_type": cells.get("type", "").lower(),
@@ -155,10 +162,10 @@ def _parse_row(number: int, header: list[str], record: list[str]) -> ParsedRow:
             column = COLUMN_FOR_FIELD.get(form_field, form_field)
             row.errors += [f"{column}: {message}" for message in messages]
     if len(row.labels) > LABELS_MAX:
-        row.errors.append(f"labels: at most {LABELS_MAX} labels (this row has "
-                          f"{len(row.labels)}).")
+        row.errors.append(_("labels: at most %(max)s labels (this row has %(count)s).")
+                          % {"max": LABELS_MAX, "count": len(row.labels)})
     long_labels = [label for label in row.labels if len(label) > LABEL_MAX]
     if long_labels:
-        row.errors.append(f"labels: keep each label under {LABEL_MAX} characters "
-                          f"(“{long_labels[0][:20]}…” is longer).")
+        row.errors.append(_("labels: keep each label under %(max)s characters (“%(label)s…” "
+                            "is longer).") % {"max": LABEL_MAX, "label": long_labels[0][:20]})
     return row

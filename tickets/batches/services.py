@@ -12,8 +12,10 @@ import uuid
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from kombu.exceptions import OperationalError as BrokerUnavailable
 
+from accounts.languages import in_language_of
 from accounts.teams.limits import describe_limit_reached, limits_for_spender
 from tickets.batches import concurrency
 from tickets.batches.parsing import BatchInvalid, parse_batch_csv
@@ -98,14 +100,14 @@ def confirm_batch(*, batch: Batch) -> Batch:
         # Read under the lock: a confirm that got it first has committed by now.
         current = Batch.objects.get(pk=batch.pk)
         if current.status == BatchStatus.CANCELLED:
-            raise BatchNotRunnable("This batch was cancelled.")
+            raise BatchNotRunnable(_("This batch was cancelled."))
         if current.status != BatchStatus.DRAFT:
             if current.status == BatchStatus.RUNNING:
                 _advance_on_commit(batch.pk)  # harmless, and restarts one the broker missed
             return current
         if not current.rows.filter(status=RowStatus.VALID).exists():
-            raise BatchNotRunnable("No row of this file can be generated: fix the rows marked "
-                                   "invalid and upload it again.")
+            raise BatchNotRunnable(_("No row of this file can be generated: fix the rows marked "
+                                     "invalid and upload it again."))
         if account.closed_at is not None:
             raise AccountClosed(account.pk)
         required = batch_cost(current)
@@ -130,7 +132,8 @@ def advance_batch(*, batch_id: int) -> int:
     ends `not_enough` or `limit_reached`, one the spender may no longer pay for `failed`, all
     at no cost. When no row is pending or generating the batch is `finished` (a cancelled
     batch keeps its status and gets its `finished_at`). Safe to call any number of times,
-    in parallel: the account lock and conditional updates start each row once.
+    in parallel: the account lock and conditional updates start each row once. Row messages
+    are written in the uploader's language (a worker has no request to take it from).
     """
     batch = Batch.objects.select_related("organization", "owner").filter(pk=batch_id).first()
     if batch is None or batch.status == BatchStatus.DRAFT:
@@ -139,7 +142,8 @@ def advance_batch(*, batch_id: int) -> int:
                                             batch_row__status=RowStatus.STARTED)
                       .exclude(status__in=ACTIVE_STATUSES).values_list("pk", flat=True)):
         settle_batch_row(ticket_id=ticket_id)
-    started = _start_rows(batch) if batch.status == BatchStatus.RUNNING else 0
+    with in_language_of(batch.owner):
+        started = _start_rows(batch) if batch.status == BatchStatus.RUNNING else 0
     _finish_if_settled(batch)
     return started
 
@@ -185,18 +189,19 @@ def _start_row(*, batch: Batch, row: BatchRow, account: TokenAccount,
             nonce=row_nonce(batch, row.number))
     except InsufficientTokens as error:
         return _end_row(row, RowStatus.NOT_ENOUGH, (
-            f"Not enough tokens when its turn came: {error.needed} needed, {error.available} "
-            "available. Nothing was charged."))
+            _("Not enough tokens when its turn came: %(needed)s needed, %(available)s "
+              "available. Nothing was charged.")
+            % {"needed": error.needed, "available": error.available}))
     except LimitReached as error:
         return _end_row(row, RowStatus.LIMIT_REACHED, describe_limit_reached(
             error.limit, used=error.used, needed=error.needed))
     except AccountClosed:
-        return _end_row(row, RowStatus.FAILED, "The paying account is closed.")
+        return _end_row(row, RowStatus.FAILED, _("The paying account is closed."))
     except UnknownPrice:
         return _end_row(row, RowStatus.FAILED,
-                        "This quality is not available right now. Nothing was charged.")
+                        _("This quality is not available right now. Nothing was charged."))
     except IdempotencyConflict:
-        return _end_row(row, RowStatus.FAILED, "This row was already started differently.")
+        return _end_row(row, RowStatus.FAILED, _("This row was already started differently."))
     BatchRow.objects.filter(pk=row.pk, status=RowStatus.PENDING).update(
         status=RowStatus.STARTED, ticket=ticket, started_at=timezone.now())
     if not ticket.is_active:

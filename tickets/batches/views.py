@@ -13,6 +13,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -32,9 +34,12 @@ PAGE_SIZE = 20
 
 class UploadForm(forms.Form):
     file = forms.FileField(
-        label="CSV file", widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
-        error_messages={"required": "Choose a CSV file to upload.",
-                        "empty": "The file is empty. Add a header row and one row per ticket."})
+        label=gettext_lazy("CSV file"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+        error_messages={
+            "required": gettext_lazy("Choose a CSV file to upload."),
+            "empty": gettext_lazy("The file is empty. Add a header row and one row per ticket."),
+        })
 
 
 def _batch_or_404(request, public_id: str) -> Batch:
@@ -129,21 +134,22 @@ def batch_detail(request, public_id: str):
 def batch_confirm(request, public_id: str):
     batch = _batch_or_404(request, public_id)
     if not _can_change(request, batch):
-        raise PermissionDenied("Only the person who uploaded this batch can start it.")
+        raise PermissionDenied(_("Only the person who uploaded this batch can start it."))
     try:
         services.confirm_batch(batch=batch)
     except InsufficientTokens as error:
-        messages.error(request, f"Not enough tokens: this batch needs {error.needed} and "
-                                f"{error.available} are available. Nothing was charged.")
+        messages.error(request, _("Not enough tokens: this batch needs %(needed)s and "
+                                  "%(available)s are available. Nothing was charged.")
+                       % {"needed": error.needed, "available": error.available})
     except (services.BatchNotRunnable, PermissionDenied) as error:
         messages.error(request, str(error))
     except AccountClosed:
-        messages.error(request, "The paying account is closed.")
+        messages.error(request, _("The paying account is closed."))
     except UnknownPrice:
-        messages.error(request, "A quality in this batch is not available right now.")
+        messages.error(request, _("A quality in this batch is not available right now."))
     else:
-        messages.success(request, "Batch started: rows are generating. You can leave this "
-                                  "page; each ticket lands in your library.")
+        messages.success(request, _("Batch started: rows are generating. You can leave this "
+                                    "page; each ticket lands in your library."))
     return redirect("batches:detail", public_id=batch.public_id)
 
 
@@ -152,10 +158,10 @@ def batch_confirm(request, public_id: str):
 def batch_cancel(request, public_id: str):
     batch = _batch_or_404(request, public_id)
     if not _can_change(request, batch):
-        raise PermissionDenied("Only the person who uploaded this batch can cancel it.")
+        raise PermissionDenied(_("Only the person who uploaded this batch can cancel it."))
     batch = services.cancel_batch(batch=batch)
-    messages.info(request, "Batch cancelled. Rows already generating will finish; the others "
-                           "will not run and cost nothing.")
+    messages.info(request, _("Batch cancelled. Rows already generating will finish; the "
+                             "others will not run and cost nothing."))
     return redirect("batches:detail", public_id=batch.public_id)
 
 
