@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
+from django.utils.translation import gettext as _
 
 MAX_URL_LENGTH = 500
 LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1"}
@@ -35,26 +36,27 @@ def validate_webhook_url(url: str) -> str:
     """`url` stripped, or WebhookError saying what is wrong with it."""
     url = (url or "").strip()
     if not url:
-        raise WebhookError("Enter the URL to send events to.")
+        raise WebhookError(_("Enter the URL to send events to."))
     if len(url) > MAX_URL_LENGTH:
-        raise WebhookError(f"The URL is too long (at most {MAX_URL_LENGTH} characters).")
+        raise WebhookError(_("The URL is too long (at most %(max)s characters).")
+                           % {"max": MAX_URL_LENGTH})
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError:
-        raise WebhookError("Enter a full URL, like https://example.com/hooks/myba.") from None
+        raise WebhookError(_("Enter a full URL, like https://example.com/hooks/myba.")) from None
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
     local = host in LOCAL_HOSTS
     if parts.scheme != "https" and not (local and local_allowed()):
-        raise WebhookError("The URL must start with https:// (events carry your tickets).")
+        raise WebhookError(_("The URL must start with https:// (events carry your tickets)."))
     if local and not local_allowed():
-        raise WebhookError("Events cannot be sent to this server's own address.")
+        raise WebhookError(_("Events cannot be sent to this server's own address."))
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
         return url
     if not _allowed(address):
-        raise WebhookError("Events can only be sent to a public address.")
+        raise WebhookError(_("Events can only be sent to a public address."))
     return url
 
 

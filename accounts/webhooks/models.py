@@ -3,14 +3,15 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from config.encryption import EncryptedTextField
 
 
 class WebhookEvent(models.TextChoices):
-    TICKET_COMPLETED = "ticket.completed", "Ticket completed"
-    TICKET_FAILED = "ticket.failed", "Ticket failed"
-    PING = "ping", "Test event"
+    TICKET_COMPLETED = "ticket.completed", _("Ticket completed")
+    TICKET_FAILED = "ticket.failed", _("Ticket failed")
+    PING = "ping", _("Test event")
 
 
 # What an endpoint may subscribe to (a test event is sent on request, whatever it subscribes).
@@ -59,10 +60,10 @@ class WebhookDelivery(models.Model):
     when a delivering one's claim lapses (its worker died; the sweep puts it back)."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        DELIVERING = "delivering", "Sending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
+        PENDING = "pending", _("Pending")
+        DELIVERING = "delivering", _("Sending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
 
     endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE,
                                  related_name="deliveries")

@@ -18,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.teams.models import Membership, Organization, TeamEvent
 from accounts.teams.roles import can_manage
@@ -48,9 +49,9 @@ def _check_manager(*, actor, owner, organization: Organization | None) -> None:
     if organization is not None:
         membership = Membership.objects.filter(organization=organization, user=actor).first()
         if membership is None or not can_manage(membership.role):
-            raise PermissionDenied("Only the team's owners and admins manage its webhook.")
+            raise PermissionDenied(_("Only the team's owners and admins manage its webhook."))
     elif actor is None or owner.pk != actor.pk:
-        raise PermissionDenied("You can only manage your own webhook.")
+        raise PermissionDenied(_("You can only manage your own webhook."))
 
 
 def _audit(endpoint: WebhookEndpoint, actor, action: str) -> None:
@@ -65,9 +66,9 @@ def _audit(endpoint: WebhookEndpoint, actor, action: str) -> None:
 def _clean_events(events) -> list[str]:
     chosen = sorted(set(events or ()))
     if not chosen:
-        raise WebhookError("Choose at least one event to send.")
+        raise WebhookError(_("Choose at least one event to send."))
     if not set(chosen) <= set(SUBSCRIBABLE):
-        raise WebhookError("Choose events from the list.")
+        raise WebhookError(_("Choose events from the list."))
     return chosen
 
 
@@ -105,7 +106,8 @@ def save_webhook_endpoint(*, owner=None, organization: Organization | None = Non
                 endpoint.save(update_fields=["url", "events", "active"])
             _audit(endpoint, actor, TeamEvent.Action.WEBHOOK_SET)
     except IntegrityError:
-        raise WebhookError("The webhook was just set by someone else: reload the page.") from None
+        raise WebhookError(_("The webhook was just set by someone else: reload the page.")) \
+            from None
     return endpoint
 
 

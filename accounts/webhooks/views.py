@@ -14,6 +14,7 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -33,7 +34,7 @@ def _workspace(request) -> dict:
     workspace = get_workspace(request)
     if workspace.is_team:
         if not workspace.can_manage:
-            raise PermissionDenied("Only the team's owners and admins manage its webhook.")
+            raise PermissionDenied(_("Only the team's owners and admins manage its webhook."))
         return {"organization": workspace.organization}
     return {"owner": request.user}
 
@@ -91,9 +92,9 @@ def webhooks_page(request):
             except services.WebhookError as error:
                 form.add_error(None, error.message)
             else:
-                messages.success(request, "Webhook endpoint saved." + (
-                    " Reveal its signing secret below to check the signatures." if created
-                    else ""))
+                messages.success(request, _(
+                    "Webhook endpoint saved. Reveal its signing secret below to check the "
+                    "signatures.") if created else _("Webhook endpoint saved."))
                 return redirect("webhooks:page")
         return _render(request, workspace, endpoint, form, status=400)
     return _render(request, workspace, endpoint, form)
@@ -116,8 +117,8 @@ def reveal_secret(request):
 def rotate_secret(request):
     endpoint = _endpoint_or_404(request)
     services.rotate_webhook_secret(endpoint=endpoint, actor=request.user)
-    messages.success(request, "New signing secret made; the old one no longer signs anything. "
-                              "Reveal it and update your receiver.")
+    messages.success(request, _("New signing secret made; the old one no longer signs "
+                                "anything. Reveal it and update your receiver."))
     return redirect("webhooks:page")
 
 
@@ -126,7 +127,7 @@ def rotate_secret(request):
 def send_test(request):
     endpoint = _endpoint_or_404(request)
     services.send_test_event(endpoint=endpoint, actor=request.user)
-    messages.success(request, "Test event queued: it appears in the deliveries below.")
+    messages.success(request, _("Test event queued: it appears in the deliveries below."))
     return redirect("webhooks:page")
 
 
@@ -135,7 +136,7 @@ def send_test(request):
 def delete_endpoint(request):
     endpoint = _endpoint_or_404(request)
     services.delete_webhook_endpoint(endpoint=endpoint, actor=request.user)
-    messages.success(request, "Webhook endpoint deleted: no more events will be sent.")
+    messages.success(request, _("Webhook endpoint deleted: no more events will be sent."))
     return redirect("webhooks:page")
 
 
@@ -146,7 +147,8 @@ def resend(request, event_id: str):
     if delivery is None:
         raise Http404("No such delivery.")
     if services.resend_delivery(delivery=delivery):
-        messages.success(request, f"Sending {delivery.event_id} again.")
+        messages.success(request, _("Sending %(event)s again.") % {"event": delivery.event_id})
     else:
-        messages.warning(request, f"{delivery.event_id} is being sent right now.")
+        messages.warning(request, _("%(event)s is being sent right now.")
+                         % {"event": delivery.event_id})
     return redirect("webhooks:page")

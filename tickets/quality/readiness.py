@@ -11,6 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, gettext_noop, ngettext
+
 from tickets.quality.scorecard import RuleResult
 from tickets.quality.ticket import CheckedTicket
 
@@ -50,6 +52,20 @@ class ReadyItem:
             return self.text
         check = READY_CHECKS.get(self.check)
         return check.rule_label(self) if check else self.check
+
+    @property
+    def display_label(self) -> str:
+        """What the item asks, in the reader's language, for the template's page (`label`
+        stays English: it goes to the model and onto the stored scorecard)."""
+        check = READY_CHECKS.get(self.check)
+        if check is None:
+            return self.text or self.check
+        if check.takes_number:
+            wanted = self.n or MIN_CRITERIA_DEFAULT
+            return ngettext("Has at least %(count)s acceptance criterion",
+                            "Has at least %(count)s acceptance criteria", wanted) % {
+                "count": wanted}
+        return gettext(check.label)
 
 
 Judge = Callable[[CheckedTicket, ReadyItem, tuple[str, ...]], str]
@@ -121,15 +137,18 @@ def _reproduction(ticket: CheckedTicket, item: ReadyItem, vocabulary: tuple[str,
 READY_CHECKS = {
     check.key: check
     for check in (
-        ReadyCheck("estimate", "Has an estimate (story points)", ("story_points",), _estimate),
-        ReadyCheck("min_criteria", "Has at least N acceptance criteria",
+        ReadyCheck("estimate", gettext_noop("Has an estimate (story points)"), ("story_points",),
+                   _estimate),
+        ReadyCheck("min_criteria", gettext_noop("Has at least N acceptance criteria"),
                    ("acceptance_criteria",), _min_criteria, takes_number=True),
-        ReadyCheck("area_label", "Names the affected component or area in a label",
+        ReadyCheck("area_label", gettext_noop("Names the affected component or area in a label"),
                    ("labels",), _area_label),
-        ReadyCheck("user_story", "Has a user story", ("user_story",), _user_story),
-        ReadyCheck("no_open_questions", "No open questions left in the technical notes",
+        ReadyCheck("user_story", gettext_noop("Has a user story"), ("user_story",), _user_story),
+        ReadyCheck("no_open_questions",
+                   gettext_noop("No open questions left in the technical notes"),
                    ("technical_notes",), _no_open_questions),
-        ReadyCheck("reproduction", "Has steps to reproduce, expected and actual behaviour",
+        ReadyCheck("reproduction",
+                   gettext_noop("Has steps to reproduce, expected and actual behaviour"),
                    ("steps_to_reproduce", "expected_behaviour", "actual_behaviour"),
                    _reproduction),
     )

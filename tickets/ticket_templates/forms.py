@@ -3,6 +3,8 @@
 import re
 
 from django import forms
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tickets.kinds import kind_choices
 from tickets.models.templates import NAME_MAX
@@ -16,10 +18,10 @@ from tickets.ticket_templates.spec import (
     CRITERIA_STYLES,
     HOUSE_RULES_MAX,
     LABEL_VOCABULARY_MAX,
-    PRIORITY_SCHEMES,
     READY_ITEMS_MAX,
     SECTIONS,
     TemplateSpec,
+    priority_scheme_choices,
     ready_check_choices,
 )
 
@@ -27,44 +29,50 @@ LABEL_MAX = 40  # as the ticket schema keeps labels
 _LABEL_STRIP_RE = re.compile(r"[^a-z0-9._-]+")
 
 
+NAME_REQUIRED = gettext_lazy("Give the template a name, e.g. “Checkout bugs”.")
+
+
 class TemplateForm(forms.Form):
-    name = forms.CharField(max_length=NAME_MAX, error_messages={
-        "required": "Give the template a name, e.g. “Checkout bugs”."})
+    name = forms.CharField(max_length=NAME_MAX, label=gettext_lazy("Name"),
+                           error_messages={"required": NAME_REQUIRED})
     ticket_type = forms.ChoiceField(choices=kind_choices, widget=forms.RadioSelect,
-                                    label="For tickets of type", initial="story")
+                                    label=gettext_lazy("For tickets of type"), initial="story")
     sections = forms.MultipleChoiceField(
         choices=list(SECTIONS.items()), widget=forms.CheckboxSelectMultiple, required=False,
-        label="Optional sections that appear",
-        help_text="Unticked sections stay empty on the ticket, in exports and on the card. "
-                  "The user story only exists on features and stories.")
+        label=gettext_lazy("Optional sections that appear"),
+        help_text=gettext_lazy("Unticked sections stay empty on the ticket, in exports and on "
+                               "the card. The user story only exists on features and stories."))
     labels = forms.CharField(
-        required=False, label="Label vocabulary", max_length=1200,
-        widget=forms.TextInput(attrs={"placeholder": "e.g. frontend, backend, payments"}),
-        help_text="Comma-separated. The generator picks labels only from these; leave empty "
-                  "for any label.")
+        required=False, label=gettext_lazy("Label vocabulary"), max_length=1200,
+        widget=forms.TextInput(attrs={"placeholder": gettext_lazy(
+            "e.g. frontend, backend, payments")}),
+        help_text=gettext_lazy("Comma-separated. The generator picks labels only from these; "
+                               "leave empty for any label."))
     priority_scheme = forms.ChoiceField(
-        choices=[(key, scheme.label) for key, scheme in PRIORITY_SCHEMES.items()],
-        widget=forms.RadioSelect, initial="standard", label="Priority scheme")
+        choices=priority_scheme_choices, widget=forms.RadioSelect, initial="standard",
+        label=gettext_lazy("Priority scheme"))
     criteria_style = forms.ChoiceField(choices=list(CRITERIA_STYLES.items()),
                                        widget=forms.RadioSelect, initial="gwt",
-                                       label="Acceptance criteria")
+                                       label=gettext_lazy("Acceptance criteria"))
     ready_checks = forms.MultipleChoiceField(
         choices=ready_check_choices, widget=forms.CheckboxSelectMultiple, required=False,
-        label="Checked by the quality check")
+        label=gettext_lazy("Checked by the quality check"))
     ready_min_criteria = forms.IntegerField(
         required=False, min_value=MIN_CRITERIA_RANGE[0], max_value=MIN_CRITERIA_RANGE[1],
-        label="N (acceptance criteria)", initial=MIN_CRITERIA_DEFAULT,
+        label=gettext_lazy("N (acceptance criteria)"), initial=MIN_CRITERIA_DEFAULT,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
     ready_other = forms.CharField(
-        required=False, label="To confirm by the team", max_length=2600,
+        required=False, label=gettext_lazy("To confirm by the team"), max_length=2600,
         widget=forms.Textarea(attrs={"rows": 3,
-                                     "placeholder": "e.g. Designs are linked"}),
-        help_text="One item per line. Shown on every ticket's scorecard; not scored.")
+                                     "placeholder": gettext_lazy("e.g. Designs are linked")}),
+        help_text=gettext_lazy("One item per line. Shown on every ticket's scorecard; not "
+                               "scored."))
     house_rules = forms.CharField(
-        required=False, max_length=HOUSE_RULES_MAX, label="House rules",
-        widget=forms.Textarea(attrs={"rows": 4, "placeholder":
-                                     "e.g. We write titles in the imperative."}),
-        help_text="Free text the AI model follows (the offline generator cannot).")
+        required=False, max_length=HOUSE_RULES_MAX, label=gettext_lazy("House rules"),
+        widget=forms.Textarea(attrs={"rows": 4, "placeholder": gettext_lazy(
+            "e.g. We write titles in the imperative.")}),
+        help_text=gettext_lazy("Free text the AI model follows (the offline generator "
+                               "cannot)."))
 
     @classmethod
     def initial_from(cls, spec: TemplateSpec) -> dict:
@@ -83,7 +91,7 @@ class TemplateForm(forms.Form):
     def clean_name(self) -> str:
         name = " ".join(self.cleaned_data["name"].split())
         if not name:
-            raise forms.ValidationError("Give the template a name, e.g. “Checkout bugs”.")
+            raise forms.ValidationError(NAME_REQUIRED)
         return name
 
     def clean_labels(self) -> list[str]:
@@ -92,13 +100,14 @@ class TemplateForm(forms.Form):
             label = _LABEL_STRIP_RE.sub("-", raw.strip().lower()).strip("-")
             if len(label) > LABEL_MAX:
                 raise forms.ValidationError(
-                    f"“{raw.strip()[:50]}” is too long for a label: at most {LABEL_MAX} "
-                    "characters.")
+                    _("“%(label)s” is too long for a label: at most %(max)s characters.")
+                    % {"label": raw.strip()[:50], "max": LABEL_MAX})
             if label and label not in labels:
                 labels.append(label)
         if len(labels) > LABEL_VOCABULARY_MAX:
-            raise forms.ValidationError(f"Keep the vocabulary to {LABEL_VOCABULARY_MAX} labels "
-                                        f"(you listed {len(labels)}).")
+            raise forms.ValidationError(
+                _("Keep the vocabulary to %(max)s labels (you listed %(count)s).")
+                % {"max": LABEL_VOCABULARY_MAX, "count": len(labels)})
         return labels
 
     def clean_ready_other(self) -> list[str]:
@@ -108,8 +117,8 @@ class TemplateForm(forms.Form):
         for line in lines:
             if len(line) > READY_TEXT_MAX:
                 raise forms.ValidationError(
-                    f"Keep each item under {READY_TEXT_MAX} characters: “{line[:40]}…” is "
-                    f"{len(line)}.")
+                    _("Keep each item under %(max)s characters: “%(item)s…” is %(length)s.")
+                    % {"max": READY_TEXT_MAX, "item": line[:40], "length": len(line)})
         return lines
 
     def clean_house_rules(self) -> str:
@@ -120,13 +129,14 @@ class TemplateForm(forms.Form):
         checks = cleaned.get("ready_checks") or []
         other = cleaned.get("ready_other") or []
         if len(checks) + len(other) > READY_ITEMS_MAX:
-            self.add_error("ready_other", f"A Definition of Ready of more than "
-                                          f"{READY_ITEMS_MAX} items is not read: keep the ones "
-                                          "that matter.")
+            self.add_error("ready_other", _(
+                "A Definition of Ready of more than %(max)s items is not read: keep the ones "
+                "that matter.") % {"max": READY_ITEMS_MAX})
         if "min_criteria" in checks and cleaned.get("ready_min_criteria") is None \
                 and "ready_min_criteria" not in self.errors:
-            self.add_error("ready_min_criteria", "Say how many acceptance criteria a ready "
-                                                 "ticket has (1 to 12).")
+            self.add_error("ready_min_criteria", _(
+                "Say how many acceptance criteria a ready ticket has (%(min)s to %(max)s).")
+                % {"min": MIN_CRITERIA_RANGE[0], "max": MIN_CRITERIA_RANGE[1]})
         return cleaned
 
     def settings(self) -> dict:

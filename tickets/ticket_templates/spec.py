@@ -9,17 +9,19 @@ stores as its snapshot (`Ticket.template_snapshot`); `from_dict` reads it back d
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
+
 from tickets.kinds import KINDS
 from tickets.quality.readiness import READY_CHECKS, ReadyItem
 
 # The optional sections a template may hide, in the order forms show them. Hidden means
 # stored empty (so the exports and the card leave them out, as they do any empty field), never
-# asked of the model and never judged by the quality check.
+# asked of the model and never judged by the quality check. The labels are only shown.
 SECTIONS = {
-    "user_story": "User story",
-    "labels": "Labels",
-    "story_points": "Story points",
-    "technical_notes": "Technical notes",
+    "user_story": gettext_lazy("User story"),
+    "labels": gettext_lazy("Labels"),
+    "story_points": gettext_lazy("Story points"),
+    "technical_notes": gettext_lazy("Technical notes"),
 }
 EMPTY_SECTION = {"user_story": "", "labels": [], "story_points": None, "technical_notes": ""}
 
@@ -38,8 +40,13 @@ class PriorityLevel:
 @dataclass(frozen=True)
 class PriorityScheme:
     key: str
-    label: str
+    label: str  # English: the prompt names the scheme with it
     levels: tuple[PriorityLevel, ...]  # most urgent first
+
+    @property
+    def display_label(self) -> str:
+        """The label in the reader's language (pages)."""
+        return gettext(self.label)
 
     def level(self, value: str) -> PriorityLevel | None:
         return next((level for level in self.levels if value in level.covers), None)
@@ -68,15 +75,15 @@ def _standard(*words: str) -> tuple[PriorityLevel, ...]:
 PRIORITY_SCHEMES = {
     scheme.key: scheme
     for scheme in (
-        PriorityScheme("standard", "Highest, High, Medium, Low, Lowest",
+        PriorityScheme("standard", gettext_noop("Highest, High, Medium, Low, Lowest"),
                        _standard("Highest", "High", "Medium", "Low", "Lowest")),
-        PriorityScheme("p_levels", "P0 (drop everything) to P3", (
+        PriorityScheme("p_levels", gettext_noop("P0 (drop everything) to P3"), (
             PriorityLevel("P0", "highest", ("highest",)),
             PriorityLevel("P1", "high", ("high",)),
             PriorityLevel("P2", "medium", ("medium",)),
             PriorityLevel("P3", "low", ("low", "lowest")),
         )),
-        PriorityScheme("moscow", "MoSCoW: Must, Should, Could, Won't", (
+        PriorityScheme("moscow", gettext_noop("MoSCoW: Must, Should, Could, Won't"), (
             PriorityLevel("Must have", "highest", ("highest",)),
             PriorityLevel("Should have", "high", ("high",)),
             PriorityLevel("Could have", "medium", ("medium", "low")),
@@ -87,8 +94,8 @@ PRIORITY_SCHEMES = {
 DEFAULT_SCHEME = PRIORITY_SCHEMES["standard"]
 
 CRITERIA_STYLES = {
-    "gwt": "Given / When / Then",
-    "checklist": "Checklist: one observable outcome each",
+    "gwt": gettext_lazy("Given / When / Then"),
+    "checklist": gettext_lazy("Checklist: one observable outcome each"),
 }
 
 
@@ -123,7 +130,7 @@ class TemplateSpec:
     @property
     def kind_label(self) -> str:
         kind = KINDS.get(self.ticket_type)
-        return kind.label if kind else self.ticket_type
+        return kind.display_label if kind else self.ticket_type
 
     @property
     def shown_sections(self) -> list[str]:
@@ -189,4 +196,8 @@ class TemplateSpec:
 
 
 def ready_check_choices() -> list[tuple[str, str]]:
-    return [(key, check.label) for key, check in READY_CHECKS.items()]
+    return [(key, gettext(check.label)) for key, check in READY_CHECKS.items()]
+
+
+def priority_scheme_choices() -> list[tuple[str, str]]:
+    return [(key, scheme.display_label) for key, scheme in PRIORITY_SCHEMES.items()]

@@ -8,6 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.teams.selectors import get_workspace
@@ -22,7 +24,7 @@ from tickets.ticket_templates.selectors import (
 )
 from tickets.ticket_templates.spec import SECTIONS
 
-NOT_ALLOWED = "Only the team’s owners and admins can change its templates."
+NOT_ALLOWED = gettext_lazy("Only the team’s owners and admins can change its templates.")
 
 
 def _can_edit(request) -> bool:
@@ -92,9 +94,9 @@ def _save(request, form, choice: TemplateChoice | None):
             settings=form.settings(), actor=request.user,
             template=choice.template if choice else None, **_owner(request))
     except services.TemplateNameTaken:
-        form.add_error("name", "This workspace already has a template with this name.")
+        form.add_error("name", _("This workspace already has a template with this name."))
         return _render_form(request, form, choice, status=400)
-    messages.success(request, f"Saved the “{template.name}” template.")
+    messages.success(request, _("Saved the “%(name)s” template.") % {"name": template.name})
     return redirect("tickets:template_detail", template_id=template.public_id)
 
 
@@ -132,10 +134,11 @@ def template_copy(request, template_id: str):
     try:
         copy = services.copy_template(source=choice.spec, actor=request.user, **_owner(request))
     except services.TemplateNameTaken:
-        messages.error(request, "Could not name the copy: rename one of the copies and try "
-                                "again.")
+        messages.error(request, _("Could not name the copy: rename one of the copies and try "
+                                  "again."))
         return redirect("tickets:templates")
-    messages.success(request, f"Copied “{choice.spec.name}”: change it as you need.")
+    messages.success(request, _("Copied “%(name)s”: change it as you need.")
+                     % {"name": choice.spec.name})
     return redirect("tickets:template_edit", template_id=copy.public_id)
 
 
@@ -146,7 +149,8 @@ def template_delete(request, template_id: str):
     choice = _saved(request, template_id)
     if request.method == "POST":
         services.delete_template(template=choice.template)
-        messages.success(request, f"Deleted the “{choice.spec.name}” template. Tickets made "
-                                  "with it keep the settings they were made with.")
+        messages.success(request, _("Deleted the “%(name)s” template. Tickets made with it "
+                                    "keep the settings they were made with.")
+                         % {"name": choice.spec.name})
         return redirect("tickets:templates")
     return render(request, "tickets/templates/delete.html", {"choice": choice})
