@@ -9,6 +9,7 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db.models import Count, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from bonuses.models import DailyBonusClaim
 
@@ -32,12 +33,12 @@ def refusal_reason(user) -> str:
     """Why `user` may not claim at all ("" when they may): the bonus is off, their email is
     not verified, or the growth fraud gates flagged them."""
     if not settings.DAILY_BONUS_ENABLED:
-        return "The daily bonus is turned off."
+        return _("The daily bonus is turned off.")
     if user.growth_flagged_at is not None:
-        return "The daily bonus is not available on this account. Contact support if you " \
-               "think this is a mistake."
+        return _("The daily bonus is not available on this account. Contact support if you "
+                 "think this is a mistake.")
     if not EmailAddress.objects.filter(user=user, verified=True).exists():
-        return "Verify your email address to claim the daily bonus."
+        return _("Verify your email address to claim the daily bonus.")
     return ""
 
 

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.services import get_or_open_user_account
 from bonuses import selectors
@@ -39,7 +40,7 @@ def claim_daily_bonus(*, user, now: datetime | None = None) -> DailyBonusClaim:
         TokenAccount.objects.select_for_update(no_key=True).filter(pk=account.pk).first()
         latest = DailyBonusClaim.objects.filter(user=user).order_by("-day").first()
         if latest is not None and latest.day >= day:
-            raise BonusRefused("You have already claimed today's bonus. Come back tomorrow.")
+            raise BonusRefused(_("You have already claimed today's bonus. Come back tomorrow."))
         streak = latest.streak + 1 if latest and latest.day == day - timedelta(days=1) else 1
         key = f"daily:{user.pk}:{day.isoformat()}"
         entry = grant_tokens(

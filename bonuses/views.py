@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import trigger_client_event
 
@@ -25,7 +26,9 @@ def claim(request):
     except services.BonusRefused as error:
         made, note = None, error.message
     else:
-        note = f"+{made.tokens} tokens. Day {made.streak} in a row!"
+        note = ngettext("+%(tokens)s token. Day %(streak)s in a row!",
+                        "+%(tokens)s tokens. Day %(streak)s in a row!",
+                        made.tokens) % {"tokens": made.tokens, "streak": made.streak}
     if request.htmx:
         response = render(request, "bonuses/partials/claim_card.html", {
             "bonus": selectors.bonus_status(request.user), "note": note,

@@ -11,13 +11,14 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 class Gift(models.Model):
     class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting for sign-up"
-        DELIVERED = "delivered", "Delivered"
-        RETURNED = "returned", "Returned to sender"
+        WAITING = "waiting", gettext_lazy("Waiting for sign-up")
+        DELIVERED = "delivered", pgettext_lazy("gift status", "Delivered")
+        RETURNED = "returned", gettext_lazy("Returned to sender")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,

@@ -5,6 +5,8 @@ from datetime import datetime, timedelta
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from gifts.models import Gift
 
@@ -14,14 +16,16 @@ DAY = timedelta(days=1)
 def sending_refusal(user, *, now: datetime) -> str:
     """Why `user` may not send gifts at all ("" when they may)."""
     if user.growth_flagged_at is not None:
-        return "Gifts are not available on this account. Contact support if you think " \
-               "this is a mistake."
+        return _("Gifts are not available on this account. Contact support if you think "
+                 "this is a mistake.")
     if not EmailAddress.objects.filter(user=user, verified=True).exists():
-        return "Verify your email address to send gifts."
+        return _("Verify your email address to send gifts.")
     min_age = timedelta(days=settings.GIFT_MIN_ACCOUNT_AGE_DAYS)
     if user.date_joined > now - min_age:
         days = settings.GIFT_MIN_ACCOUNT_AGE_DAYS
-        return f"You can send gifts once your account is {days} day{'s' if days != 1 else ''} old."
+        return ngettext("You can send gifts once your account is %(days)s day old.",
+                        "You can send gifts once your account is %(days)s days old.",
+                        days) % {"days": days}
     return ""
 
 

@@ -11,7 +11,10 @@ from django.db.models import Sum
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from accounts.languages import in_language_of
 from accounts.services import get_or_open_user_account
 from gifts import selectors
 from gifts.models import Gift
@@ -40,11 +43,11 @@ def _check(sender, email: str, tokens: int, now: datetime) -> None:
     if refusal:
         raise GiftRefused(refusal)
     if not settings.GIFT_MIN_TOKENS <= tokens <= settings.GIFT_MAX_TOKENS:
-        raise GiftRefused(f"A gift is {settings.GIFT_MIN_TOKENS} to {settings.GIFT_MAX_TOKENS} "
-                          "tokens.")
+        raise GiftRefused(_("A gift is %(low)s to %(high)s tokens.") % {
+            "low": settings.GIFT_MIN_TOKENS, "high": settings.GIFT_MAX_TOKENS})
     if sender.emailaddress_set.filter(email__iexact=email).exists() or \
             sender.email.lower() == email:
-        raise GiftRefused("You cannot send a gift to yourself.")
+        raise GiftRefused(_("You cannot send a gift to yourself."))
 
 
 def send_gift(*, sender, email: str, tokens: int, message: str, request_key,
@@ -70,11 +73,14 @@ def send_gift(*, sender, email: str, tokens: int, message: str, request_key,
         existing = Gift.objects.filter(request_key=request_key).first()
         if existing is not None:
             if existing.sender_id != sender.pk:
-                raise GiftRefused("This form was already used. Reload the page and try again.")
+                raise GiftRefused(_("This form was already used. Reload the page and try "
+                                    "again."))
             return existing
         if selectors.sent_in_last_day(sender, now=now) >= settings.GIFT_DAILY_LIMIT:
-            raise GiftRefused(f"You can send at most {settings.GIFT_DAILY_LIMIT} gifts in 24 "
-                              "hours. Try again later.")
+            raise GiftRefused(ngettext(
+                "You can send at most %(limit)s gift in 24 hours. Try again later.",
+                "You can send at most %(limit)s gifts in 24 hours. Try again later.",
+                settings.GIFT_DAILY_LIMIT) % {"limit": settings.GIFT_DAILY_LIMIT})
         escrow = open_account(label="gift escrow")
         gift = Gift.objects.create(
             sender=sender, recipient_email=email, tokens=tokens, message=message.strip(),
@@ -85,8 +91,10 @@ def send_gift(*, sender, email: str, tokens: int, message: str, request_key,
             transfer_tokens(source=account, destination=escrow, amount=tokens,
                             idempotency_key=f"gift:{gift.pk}:send")
         except InsufficientTokens as error:
-            raise GiftRefused(f"You have {error.available} tokens available: not enough "
-                              f"for a gift of {tokens}.") from None
+            raise GiftRefused(ngettext(
+                "You have %(available)s token available: not enough for a gift of %(tokens)s.",
+                "You have %(available)s tokens available: not enough for a gift of %(tokens)s.",
+                error.available) % {"available": error.available, "tokens": tokens}) from None
         if recipient is not None:
             _deliver(gift, recipient, recipient_account, now)
     transaction.on_commit(lambda: _email_recipient(gift.pk))
@@ -192,18 +200,25 @@ def _site_url(path: str) -> str:
 
 
 def _email_recipient(gift_id: int) -> None:
-    gift = Gift.objects.select_related("sender").get(pk=gift_id)
+    gift = Gift.objects.select_related("sender", "recipient").get(pk=gift_id)
     context = {"gift": gift, "url": _site_url(
         reverse("gifts:gifts") if gift.status == Gift.Status.DELIVERED
         else reverse("account_signup"))}
-    send_mail(f"{gift.sender.email} sent you {gift.tokens} MyBA tokens",
-              render_to_string("gifts/email/received.txt", context),
-              None, [gift.recipient_email])
+    # In the recipient's language; an address without an account gets the sender's.
+    with in_language_of(gift.recipient or gift.sender):
+        subject = ngettext("%(sender)s sent you %(count)s MyBA token",
+                           "%(sender)s sent you %(count)s MyBA tokens",
+                           gift.tokens) % {"sender": gift.sender.email, "count": gift.tokens}
+        body = render_to_string("gifts/email/received.txt", context)
+    send_mail(subject, body, None, [gift.recipient_email])
 
 
 def _email_sender_returned(gift_id: int) -> None:
     gift = Gift.objects.select_related("sender").get(pk=gift_id)
-    send_mail(f"Your gift of {gift.tokens} tokens came back",
-              render_to_string("gifts/email/returned.txt",
-                               {"gift": gift, "url": _site_url(reverse("gifts:gifts"))}),
-              None, [gift.sender.email])
+    with in_language_of(gift.sender):
+        subject = ngettext("Your gift of %(count)s token came back",
+                           "Your gift of %(count)s tokens came back",
+                           gift.tokens) % {"count": gift.tokens}
+        body = render_to_string("gifts/email/returned.txt",
+                                {"gift": gift, "url": _site_url(reverse("gifts:gifts"))})
+    send_mail(subject, body, None, [gift.sender.email])

@@ -3,6 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from accounts.selectors import get_header_balance
@@ -36,7 +37,13 @@ def gifts(request):
         except services.GiftRefused as error:
             form.add_error(None, error.message)
         else:
-            where = "delivered to" if gift.status == gift.Status.DELIVERED else "on its way to"
-            messages.success(request, f"{gift.tokens} tokens {where} {gift.recipient_email}.")
+            if gift.status == gift.Status.DELIVERED:
+                text = ngettext("%(count)s token delivered to %(email)s.",
+                                "%(count)s tokens delivered to %(email)s.", gift.tokens)
+            else:
+                text = ngettext("%(count)s token on its way to %(email)s.",
+                                "%(count)s tokens on its way to %(email)s.", gift.tokens)
+            messages.success(request, text % {"count": gift.tokens,
+                                              "email": gift.recipient_email})
             return redirect("gifts:gifts")
     return _page(request, form, status=400)

@@ -9,6 +9,7 @@ import secrets
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 
 def new_code() -> str:
@@ -42,11 +43,11 @@ class ReferralOpen(models.Model):
 
 class Referral(models.Model):
     class Status(models.TextChoices):
-        SIGNED_UP = "signed_up", "Signed up"
-        QUALIFIED = "qualified", "Qualified"
-        REWARDED = "rewarded", "Rewarded"
-        HELD = "held", "Held for review"
-        REFUSED = "refused", "Refused"
+        SIGNED_UP = "signed_up", gettext_lazy("Signed up")
+        QUALIFIED = "qualified", pgettext_lazy("referral status", "Qualified")
+        REWARDED = "rewarded", pgettext_lazy("referral status", "Rewarded")
+        HELD = "held", gettext_lazy("Held for review")
+        REFUSED = "refused", pgettext_lazy("referral status", "Refused")
 
     referrer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
                                  related_name="referrals_made")

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext as _
 
 from referrals.models import Referral, ReferralOpen, ReferralProfile
 from tokens.models import EntryKind, LedgerEntry
@@ -31,7 +32,7 @@ def leaderboard(*, since: datetime, limit: int = 10) -> list[dict]:
                                     referrer__referral_profile__on_leaderboard=True)
             .values("referrer", "referrer__referral_profile__display_name")
             .annotate(qualified=Count("id")).order_by("-qualified", "referrer")[:limit])
-    return [{"name": row["referrer__referral_profile__display_name"] or "anonymous",
+    return [{"name": row["referrer__referral_profile__display_name"] or _("anonymous"),
              "qualified": row["qualified"], "user_id": row["referrer"]} for row in rows]
 
 

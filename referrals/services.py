@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from accounts.models import SignInRecord, StaffAction, User
 from accounts.network import get_client_ip, hash_network
@@ -30,7 +31,7 @@ DISPOSABLE_DOMAINS = Path(__file__).parent / "data" / "disposable_domains.txt"
 
 def get_profile(*, user: User) -> ReferralProfile:
     """The user's referral profile, made with a fresh code on first use."""
-    profile, _ = ReferralProfile.objects.get_or_create(user=user)
+    profile, _created = ReferralProfile.objects.get_or_create(user=user)
     return profile
 
 
@@ -93,16 +94,16 @@ def _domain(email: str) -> str:
 def _gate(referrer: User, referee: User, request: HttpRequest, now: datetime) -> tuple[str, str]:
     """(status, reason) for a new referral: refused, held for review or signed up."""
     if is_disposable(referee.email):
-        return Status.REFUSED, "Disposable email addresses do not earn referral rewards."
+        return Status.REFUSED, _("Disposable email addresses do not earn referral rewards.")
     network = hash_network(get_client_ip(request) or "")
     if _referrers_browser(referrer, request) or (
             _domain(referrer.email) == _domain(referee.email)
             and network in _referrer_networks(referrer)):
-        return Status.REFUSED, "Looks like the same person: you cannot refer yourself."
+        return Status.REFUSED, _("Looks like the same person: you cannot refer yourself.")
     window = now - timedelta(hours=settings.REFERRAL_SAME_NETWORK_HOURS)
     if network in _referrer_networks(referrer, since=window):
-        return Status.HELD, "Signed up from the same network as the referrer: we check " \
-                            "these by hand."
+        return Status.HELD, _("Signed up from the same network as the referrer: we check "
+                              "these by hand.")
     return Status.SIGNED_UP, ""
 
 
@@ -203,11 +204,11 @@ def reward_referral(*, referral_id: int, purchase_id: int | None = None,
         rewarded = Referral.objects.filter(referrer=referrer, status=Status.REWARDED,
                                            rewarded_at__gte=month).count()
         if referrer.growth_flagged_at is not None:
-            referral.status, referral.reason = Status.QUALIFIED, "The referrer's account is " \
-                                                                 "under review."
+            referral.status, referral.reason = Status.QUALIFIED, _(
+                "The referrer's account is under review.")
         elif rewarded >= settings.REFERRAL_MONTHLY_CAP:
-            referral.status, referral.reason = Status.QUALIFIED, "Qualified, but this " \
-                "month's limit of rewarded referrals was already reached."
+            referral.status, referral.reason = Status.QUALIFIED, _(
+                "Qualified, but this month's limit of rewarded referrals was already reached.")
         else:
             referral.referrer_entry = grant_tokens(
                 account=account, amount=settings.REFERRAL_REFERRER_REWARD,
@@ -249,7 +250,7 @@ def claw_back_referral(*, purchase_id: int, fully_refunded: bool) -> Referral | 
         TokenAccount.objects.select_for_update(no_key=True).filter(
             pk=referral.referrer_entry.account_id).first()
         if not Referral.objects.filter(pk=referral.pk, clawed_back_at__isnull=True).update(
-                clawed_back_at=timezone.now(), reason="The referred purchase was refunded."):
+                clawed_back_at=timezone.now(), reason=_("The referred purchase was refunded.")):
             return referral
         entry = clawback_lot(lot_entry=referral.referrer_entry,
                              amount=settings.REFERRAL_REFERRER_REWARD,

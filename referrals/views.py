@@ -6,12 +6,14 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from referrals import selectors, services
 
-SHARE_TEXT = "I write my tickets with MyBA: a short description becomes a full story with " \
-             "acceptance criteria. Try it:"
+SHARE_TEXT = gettext_lazy("I write my tickets with MyBA: a short description becomes a full "
+                          "story with acceptance criteria. Try it:")
 
 
 @require_GET
@@ -36,7 +38,7 @@ def referrals(request):
     return render(request, "referrals/referrals.html", {
         "profile": profile, "link": link,
         "twitter": "https://twitter.com/intent/tweet?" + urlencode(
-            {"text": SHARE_TEXT, "url": link}),
+            {"text": str(SHARE_TEXT), "url": link}),
         "linkedin": "https://www.linkedin.com/sharing/share-offsite/?" + urlencode(
             {"url": link}),
         "made": selectors.referrals_made(request.user)[:100],
@@ -54,7 +56,7 @@ def referrals(request):
 @require_POST
 def regenerate(request):
     services.regenerate_code(user=request.user)
-    messages.success(request, "Your referral link is new; the old one no longer works.")
+    messages.success(request, _("Your referral link is new; the old one no longer works."))
     return redirect("referrals:referrals")
 
 
@@ -63,10 +65,10 @@ def regenerate(request):
 def leaderboard(request):
     name = request.POST.get("display_name", "").strip()
     if len(name) > 40:
-        messages.error(request, "A display name is at most 40 characters.")
+        messages.error(request, _("A display name is at most 40 characters."))
         return redirect("referrals:referrals")
     on = request.POST.get("on_leaderboard") == "on"
     services.set_leaderboard(user=request.user, on=on, display_name=name)
-    messages.success(request, "You are on the leaderboard." if on
-                     else "You are not on the leaderboard.")
+    messages.success(request, _("You are on the leaderboard.") if on
+                     else _("You are not on the leaderboard."))
     return redirect("referrals:referrals")

@@ -1,5 +1,7 @@
 """The ledger references accounts owns, in words (registered in AccountsConfig.ready)."""
 
+from django.utils.translation import gettext as _
+
 from accounts.models import AnonymousVisitor
 from tokens.references import Described
 
@@ -12,6 +14,6 @@ def describe_account_references(references: list[str]) -> dict[str, Described]:
         token_account_id__in=[pk for pk in ids.values() if pk.isdigit()],
     ).values_list("token_account_id", flat=True))
     return {
-        reference: Described(text="Carried over from your free trial")
+        reference: Described(text=_("Carried over from your free trial"))
         for reference, pk in ids.items() if pk.isdigit() and int(pk) in visitors
     }

@@ -15,6 +15,8 @@ from datetime import UTC
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 from fpdf import FPDF
 
 from config.pdf import latin1, pdf_fonts
@@ -79,41 +81,45 @@ def statement_pdf(statement: Statement, *, owner: str) -> bytes:
         sans, text = "Sans", str
     else:
         sans, text = "Helvetica", latin1
-    month = statement.month.strftime("%B %Y")
-    pdf.set_title(f"MyBA token statement, {month}")
+    month = date_format(statement.month, "F Y")
+    pdf.set_title(_("MyBA token statement, %(month)s") % {"month": month})
     pdf.add_page()
     pdf.set_text_color(*INK)
     pdf.set_font(sans, "B", 16)
-    pdf.cell(0, 9, text(f"Token statement · {month}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 9, text(_("Token statement · %(month)s") % {"month": month}),
+             new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(sans, "", 9)
     pdf.set_text_color(*MUTED)
-    pdf.cell(0, 5, text(f"{owner} · made {timezone.localtime():%d %b %Y %H:%M}"),
+    made = date_format(timezone.localtime(), "d M Y H:i")
+    pdf.cell(0, 5, text(_("%(owner)s · made %(made)s") % {"owner": owner, "made": made}),
              new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
     pdf.set_text_color(*INK)
     pdf.set_font(sans, "", 10)
-    summary = (("Opening balance", statement.opening), ("Credits", statement.credits),
-               ("Debits", statement.debits), ("Closing balance", statement.closing))
+    # (label, value, signed)
+    summary = ((_("Opening balance"), statement.opening, False),
+               (_("Credits"), statement.credits, True),
+               (_("Debits"), statement.debits, True),
+               (_("Closing balance"), statement.closing, False))
     with pdf.table(col_widths=(60, 30), width=90, align="LEFT", first_row_as_headings=False,
                    borders_layout="HORIZONTAL_LINES", line_height=6) as table:
-        for label, value in summary:
+        for label, value, signed in summary:
             row = table.row()
             row.cell(text(label))
-            row.cell(f"{value:+,}" if label in ("Credits", "Debits") else f"{value:,}",
-                     align="RIGHT")
+            row.cell(f"{value:+,}" if signed else f"{value:,}", align="RIGHT")
     pdf.ln(6)
     pdf.set_font(sans, "", 8.5)
     if not statement.movements:
-        pdf.cell(0, 6, text("No movements this month."), new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, text(_("No movements this month.")), new_x="LMARGIN", new_y="NEXT")
     else:
         with pdf.table(col_widths=(24, 100, 24, 26), borders_layout="HORIZONTAL_LINES",
                        line_height=5, text_align=("LEFT", "LEFT", "RIGHT", "RIGHT")) as table:
             heading = table.row()
-            for label in ("Date", "Movement", "Tokens", "Balance"):
-                heading.cell(label)
+            for label in (_("Date"), _("Movement"), _("Tokens"), _("Balance")):
+                heading.cell(text(label))
             for movement in statement.movements:
                 row = table.row()
-                row.cell(f"{timezone.localtime(movement.created_at):%d %b %H:%M}")
+                row.cell(text(date_format(timezone.localtime(movement.created_at), "d M H:i")))
                 detail = movement.title
                 if movement.feature_label and movement.kind == "spend":
                     detail += f" · {movement.feature_label}"
@@ -126,9 +132,11 @@ def statement_pdf(statement: Statement, *, owner: str) -> bytes:
     pdf.set_font(sans, "", 9)
     pdf.set_text_color(*MUTED)
     pdf.multi_cell(0, 5, text(
-        f"Opening balance {statement.opening:,} + credits {statement.credits:,} "
-        f"- debits {-statement.debits:,} = closing balance {statement.closing:,}, "
-        "as recorded in the ledger."), new_x="LMARGIN", new_y="NEXT")
+        _("Opening balance %(opening)s + credits %(credits)s - debits %(debits)s = closing "
+          "balance %(closing)s, as recorded in the ledger.") % {
+            "opening": f"{statement.opening:,}", "credits": f"{statement.credits:,}",
+            "debits": f"{-statement.debits:,}", "closing": f"{statement.closing:,}"}),
+        new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())
 
 

@@ -9,10 +9,19 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.usage import exports
-from accounts.usage.forms import HistoryFilterForm, PeriodForm, StatementForm, ThresholdForm
+from accounts.usage.forms import (
+    BUCKET_LABELS,
+    HistoryFilterForm,
+    PeriodForm,
+    StatementForm,
+    ThresholdForm,
+)
 from config.charts import bar_chart, grouped_bar_chart
 from tokens.exceptions import InvalidAmount
 from tokens.selectors import usage as ledger
@@ -20,7 +29,7 @@ from tokens.services import set_low_balance_threshold
 
 # How far back each spending chart looks.
 PERIODS = {"day": ("day", 30), "week": ("week", 12), "month": ("month", 12)}
-_LABEL_FORMATS = {"day": "%-d %b", "week": "%-d %b", "month": "%b %Y"}
+_LABEL_FORMATS = {"day": "j M", "week": "j M", "month": "M Y"}
 USAGE_CHART_WIDTH = 440
 
 
@@ -31,7 +40,7 @@ def chart_range(bucket: str, today: date) -> tuple[date, date]:
     if unit == "week":
         return ledger.bucket_start(today, "week") - timedelta(weeks=count - 1), today
     start = today.replace(day=1)
-    for _ in range(count - 1):
+    for _month in range(count - 1):
         start = (start - timedelta(days=1)).replace(day=1)
     return start, today
 
@@ -46,21 +55,25 @@ def usage_charts(rollup: ledger.Rollup, *, labels: dict[str, str]) -> dict:
     credits = rollup.credits_by_month()
     groups = list(dict.fromkeys(ledger.CREDIT_GROUPS.values()))
     # Narrower than the dashboard's: two charts side by side, and readable on a phone.
-    tokens = {"series": [{"name": "Tokens", "color": "#3b82f6"}], "width": USAGE_CHART_WIDTH}
+    tokens = {"series": [{"name": _("Tokens"), "color": "#3b82f6"}],
+              "width": USAGE_CHART_WIDTH}
+    titles = {"day": _("Tokens spent per day"), "week": _("Tokens spent per week"),
+              "month": _("Tokens spent per month")}
     return {
         "start": rollup.start, "end": rollup.end,
-        "spent": bar_chart(f"Tokens spent per {bucket}",
-                           [(day.strftime(fmt), value) for day, value in spent],
-                           label_heading=bucket.capitalize(), **tokens),
-        "by_feature": bar_chart("Spent by feature", [(label, v) for _, label, v in by_feature],
-                                label_heading="Feature", **tokens),
-        "by_tier": bar_chart("Spent by model tier", ledger.spend_by_tier(by_feature),
-                             label_heading="Tier", **tokens),
+        "spent": bar_chart(titles[bucket],
+                           [(date_format(day, fmt), value) for day, value in spent],
+                           label_heading=str(BUCKET_LABELS[bucket]), **tokens),
+        "by_feature": bar_chart(_("Spent by feature"),
+                                [(label, v) for _key, label, v in by_feature],
+                                label_heading=_("Feature"), **tokens),
+        "by_tier": bar_chart(_("Spent by model tier"), ledger.spend_by_tier(by_feature),
+                             label_heading=_("Tier"), **tokens),
         "credits": grouped_bar_chart(
-            "Tokens received per month", [day.strftime("%b %Y") for day, _ in credits],
-            {group: [row[group] for _, row in credits] for group in groups},
-            label_heading="Month", width=USAGE_CHART_WIDTH),
-        "total_spent": sum(value for _, value in spent),
+            _("Tokens received per month"), [date_format(day, "M Y") for day, _row in credits],
+            {group: [row[group] for _day, row in credits] for group in groups},
+            label_heading=_("Month"), width=USAGE_CHART_WIDTH),
+        "total_spent": sum(value for _day, value in spent),
     }
 
 
@@ -142,11 +155,13 @@ def update_threshold(request):
             messages.error(request, str(error))
         else:
             level = form.cleaned_data["threshold"]
-            messages.success(request, f"We will tell you when you have fewer than {level} "
-                                      f"token{'s' if level != 1 else ''} available."
-                             if level else "Low-balance alerts are off.")
+            messages.success(request, ngettext(
+                "We will tell you when you have fewer than %(level)s token available.",
+                "We will tell you when you have fewer than %(level)s tokens available.",
+                level) % {"level": level} if level else _("Low-balance alerts are off."))
     else:
-        messages.error(request, " ".join(form.errors.get("threshold", ["No token account."])))
+        messages.error(request, " ".join(form.errors.get("threshold",
+                                                         [_("No token account.")])))
     return redirect("accounts:usage")
 
 
@@ -157,8 +172,8 @@ def usage_csv(request):
     labels = ledger.feature_labels()
     form = _history_form(request, labels)
     if form.is_bound and not form.is_valid():
-        return HttpResponse("These filters are not valid: " + "; ".join(
-            f"{name}: {' '.join(errors)}" for name, errors in form.errors.items()),
+        return HttpResponse(_("These filters are not valid: %(errors)s") % {"errors": "; ".join(
+            f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())},
             status=400, content_type="text/plain; charset=utf-8")
     filters = form.history_filter() if form.is_bound else ledger.HistoryFilter()
     movements = ledger.iter_movements(account, filters=filters, labels=labels) if account \
@@ -175,14 +190,14 @@ def usage_statement(request):
     form = StatementForm(request.GET)
     account = _account(request)
     if account is None or not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("month", ["Pick a month."])))
+        messages.error(request, " ".join(form.errors.get("month", [_("Pick a month.")])))
         return redirect("accounts:usage")
     month = form.cleaned_data["month"]
     statement = ledger.get_statement(account, month=month)
     if not statement.reconciles:
         # The ledger audit would flag the account too: never hand out figures that disagree.
-        messages.error(request, "This statement could not be reconciled with the ledger; "
-                                "our team has been told. Try again later.")
+        messages.error(request, _("This statement could not be reconciled with the ledger; "
+                                  "our team has been told. Try again later."))
         return redirect("accounts:usage")
     return _download(HttpResponse(exports.statement_pdf(statement, owner=request.user.email),
                                   content_type="application/pdf"),
