@@ -66,15 +66,17 @@ def _allowed(address) -> bool:
 
 def check_destination(url: str) -> str:
     """Why the URL's host may not be called now ("" when it may): it resolves to no
-    address, or to a private, loopback or reserved one."""
+    address, or to a private, loopback or reserved one. Shown on the deliveries page, in the
+    active language."""
     parts = urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = socket.getaddrinfo(parts.hostname, port, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        return "The host name does not resolve."
+        return _("The host name does not resolve.")
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if not _allowed(address):
-            return f"The host resolves to a non-public address ({address})."
+            return _("The host resolves to a non-public address (%(address)s).") % {
+                "address": address}
     return ""

@@ -6,6 +6,10 @@ outside any transaction; the outcome is written by another conditional update th
 applies while this claim still holds. Delivery is at least once: a worker that dies after
 the POST but before recording it leaves a claim that lapses, and the event is sent again
 (receivers dedupe on the event id).
+
+The error an attempt records (`last_error`, shown on the webhooks page) is written in the
+language of the endpoint's person: its owner, or for a team's endpoint whoever set it up (a
+worker has no request to take the language from).
 """
 
 import json
@@ -19,7 +23,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
+from accounts.languages import in_language_of
 from accounts.webhooks.addresses import check_destination
 from accounts.webhooks.models import WebhookDelivery
 from accounts.webhooks.signing import SIGNATURE_HEADER, sign
@@ -56,7 +63,19 @@ def _claim(delivery_id: int, now: datetime) -> WebhookDelivery | None:
              next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
     if not claimed:
         return None
-    return WebhookDelivery.objects.select_related("endpoint").get(pk=delivery_id)
+    return WebhookDelivery.objects.select_related(
+        "endpoint__owner", "endpoint__created_by").get(pk=delivery_id)
+
+
+def _reader(endpoint):
+    """Whose language the endpoint's delivery errors are written in (None: English)."""
+    return endpoint.owner or endpoint.created_by
+
+
+def _no_answer(timeout: float) -> str:
+    count = int(timeout) if float(timeout).is_integer() else 2  # 0.5 s: the plural
+    return ngettext("No answer within %(seconds)s second.",
+                    "No answer within %(seconds)s seconds.", count) % {"seconds": f"{timeout:g}"}
 
 
 def _retry_after(response: requests.Response, now: datetime) -> float:
@@ -91,12 +110,13 @@ def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float]:
                            timeout=(min(timeout, 5.0), timeout), allow_redirects=False,
                            stream=True) as response:
             code = response.status_code
-            error = "" if 200 <= code < 300 else f"The endpoint answered HTTP {code}."
+            error = ("" if 200 <= code < 300
+                     else _("The endpoint answered HTTP %(code)s.") % {"code": code})
             return code, error, _retry_after(response, timezone.now())
     except requests.Timeout:
-        return None, f"No answer within {timeout:g} seconds.", 0.0
+        return None, _no_answer(timeout), 0.0
     except requests.RequestException as exc:
-        return None, f"Could not connect ({type(exc).__name__}).", 0.0
+        return None, _("Could not connect (%(error)s).") % {"error": type(exc).__name__}, 0.0
 
 
 def deliver_webhook(*, delivery_id: int) -> Outcome:
@@ -112,7 +132,8 @@ def deliver_webhook(*, delivery_id: int) -> Outcome:
     delivery = _claim(delivery_id, timezone.now())
     if delivery is None:
         return Outcome(status="skipped")
-    code, error, retry_after = _post(delivery)
+    with in_language_of(_reader(delivery.endpoint)):
+        code, error, retry_after = _post(delivery)
     now = timezone.now()
     mine = WebhookDelivery.objects.filter(pk=delivery.pk, status=Status.DELIVERING,
                                           attempts=delivery.attempts)
@@ -143,11 +164,15 @@ def sweep_deliveries(*, now: datetime | None = None, limit: int = 500) -> list[i
         lapsed = list(WebhookDelivery.objects.select_for_update(skip_locked=True)
                       .filter(status=Status.DELIVERING, next_attempt_at__lte=now)
                       .values_list("pk", "attempts")[:limit])
+        readers = {delivery.pk: _reader(delivery.endpoint) for delivery in
+                   WebhookDelivery.objects.filter(pk__in=[pk for pk, _attempts in lapsed])
+                   .select_related("endpoint__owner", "endpoint__created_by")}
         for pk, attempts in lapsed:
             last = attempts >= max_attempts()
+            with in_language_of(readers.get(pk)):
+                error = _("The attempt was interrupted (the worker stopped).")
             WebhookDelivery.objects.filter(pk=pk, status=Status.DELIVERING).update(
                 status=Status.FAILED if last else Status.PENDING,
-                next_attempt_at=None if last else now,
-                last_error="The attempt was interrupted (the worker stopped).")
+                next_attempt_at=None if last else now, last_error=error[:200])
     return list(WebhookDelivery.objects.filter(status=Status.PENDING, next_attempt_at__lte=now)
                 .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])

@@ -2,6 +2,7 @@
 workspace's role); these only keep names unique per workspace and the settings valid."""
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from tickets.models import TicketTemplate
 from tickets.ticket_templates.spec import TemplateSpec
@@ -38,9 +39,11 @@ def save_template(*, settings: dict, actor, template: TicketTemplate | None = No
 
 
 def _free_name(name: str, taken: set[str]) -> str:
-    candidate, number = f"{name} (copy)", 2
+    """The copy's name, "<name> (copy)" (numbered when taken), in the active language."""
+    candidate, number = _("%(name)s (copy)") % {"name": name}, 2
     while candidate.casefold() in taken:
-        candidate, number = f"{name} (copy {number})", number + 1
+        candidate = _("%(name)s (copy %(number)s)") % {"name": name, "number": number}
+        number += 1
     return candidate[:80]
 
 
@@ -52,7 +55,7 @@ def copy_template(*, source: TemplateSpec, actor, owner=None,
     existing = (TicketTemplate.objects.filter(organization=organization) if organization
                 else TicketTemplate.objects.filter(owner=owner, organization__isnull=True))
     settings = {**source.to_dict()}
-    for _ in range(3):
+    for _attempt in range(3):
         settings["name"] = _free_name(source.name, {name.casefold() for name in
                                                     existing.values_list("name", flat=True)})
         try:
