@@ -71,7 +71,7 @@ def usage_charts(rollup: ledger.Rollup, *, labels: dict[str, str]) -> dict:
                              label_heading=_("Tier"), **tokens),
         "credits": grouped_bar_chart(
             _("Tokens received per month"), [date_format(day, "M Y") for day, _row in credits],
-            {group: [row[group] for _day, row in credits] for group in groups},
+            {_(group): [row[group] for _day, row in credits] for group in groups},
             label_heading=_("Month"), width=USAGE_CHART_WIDTH),
         "total_spent": sum(value for _day, value in spent),
     }

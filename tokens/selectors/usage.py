@@ -17,35 +17,38 @@ from datetime import UTC, date, datetime, timedelta
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce, Trunc
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from tokens.models import EntryKind, Hold, HoldStatus, LedgerEntry, Lot, LotConsumption, Price
 from tokens.references import Described, describe_references
 
-# Where tokens came from, by the kind of the entry that credited them.
+# Where tokens came from, by the kind of the entry that credited them. The labels and titles
+# below are English here and translated where they are read (`source_label`, `title`, the
+# usage charts), so a key stays the same in every language.
 SOURCE_LABELS = {
-    EntryKind.PURCHASE: "Purchased",
-    EntryKind.SUBSCRIPTION: "Plan allowance",
-    EntryKind.PURCHASE_BONUS: "Purchase bonus",
-    EntryKind.WELCOME: "Welcome bonus",
-    EntryKind.VISITOR_GRANT: "Free trial",
-    EntryKind.TRANSFER_IN: "Carried over",
-    EntryKind.PROMO: "Promotion",
-    EntryKind.ADJUSTMENT: "Added by support",
-    EntryKind.REFERRAL: "Referral reward",
-    EntryKind.DAILY_BONUS: "Daily bonus",
-    EntryKind.GIFT: "Gift",
+    EntryKind.PURCHASE: gettext_noop("Purchased"),
+    EntryKind.SUBSCRIPTION: gettext_noop("Plan allowance"),
+    EntryKind.PURCHASE_BONUS: gettext_noop("Purchase bonus"),
+    EntryKind.WELCOME: gettext_noop("Welcome bonus"),
+    EntryKind.VISITOR_GRANT: gettext_noop("Free trial"),
+    EntryKind.TRANSFER_IN: gettext_noop("Carried over"),
+    EntryKind.PROMO: gettext_noop("Promotion"),
+    EntryKind.ADJUSTMENT: gettext_noop("Added by support"),
+    EntryKind.REFERRAL: gettext_noop("Referral reward"),
+    EntryKind.DAILY_BONUS: gettext_noop("Daily bonus"),
+    EntryKind.GIFT: gettext_noop("Gift"),
 }
 # The history's kind filter: each category, the entry kinds it takes and whether only their
 # credits (a positive adjustment is a grant; a negative one is not).
 CATEGORIES = {
-    "spent": ("Spent", (EntryKind.SPEND,), False),
-    "bought": ("Bought", (EntryKind.PURCHASE, EntryKind.SUBSCRIPTION), False),
-    "granted": ("Granted", (EntryKind.WELCOME, EntryKind.VISITOR_GRANT, EntryKind.PROMO,
-                            EntryKind.PURCHASE_BONUS, EntryKind.TRANSFER_IN,
-                            EntryKind.ADJUSTMENT, EntryKind.REFERRAL, EntryKind.DAILY_BONUS,
-                            EntryKind.GIFT), True),
-    "refunded": ("Refunded", (EntryKind.REFUND_CLAWBACK,), False),
-    "expired": ("Expired", (EntryKind.EXPIRY,), False),
+    "spent": (gettext_lazy("Spent"), (EntryKind.SPEND,), False),
+    "bought": (gettext_lazy("Bought"), (EntryKind.PURCHASE, EntryKind.SUBSCRIPTION), False),
+    "granted": (gettext_lazy("Granted"), (
+        EntryKind.WELCOME, EntryKind.VISITOR_GRANT, EntryKind.PROMO, EntryKind.PURCHASE_BONUS,
+        EntryKind.TRANSFER_IN, EntryKind.ADJUSTMENT, EntryKind.REFERRAL, EntryKind.DAILY_BONUS,
+        EntryKind.GIFT), True),
+    "refunded": (gettext_lazy("Refunded"), (EntryKind.REFUND_CLAWBACK,), False),
+    "expired": (gettext_lazy("Expired"), (EntryKind.EXPIRY,), False),
 }
 
 
@@ -71,38 +74,38 @@ def category_of(kind: str, amount: int) -> str:
 
 # How a movement reads when no app describes its reference.
 _DEFAULT_TITLES = {
-    EntryKind.SPEND: "Spent",
-    EntryKind.PURCHASE: "Bought tokens",
-    EntryKind.SUBSCRIPTION: "Plan allowance",
-    EntryKind.PURCHASE_BONUS: "Bonus tokens",
-    EntryKind.REFUND_CLAWBACK: "Refund",
-    EntryKind.EXPIRY: "Tokens expired",
-    EntryKind.TRANSFER_IN: "Transferred in",
-    EntryKind.TRANSFER_OUT: "Transferred out",
-    EntryKind.ADJUSTMENT: "Adjustment by support",
-    EntryKind.REFERRAL: "Referral reward",
-    EntryKind.DAILY_BONUS: "Daily bonus",
-    EntryKind.GIFT: "Gift received",
+    EntryKind.SPEND: gettext_noop("Spent"),
+    EntryKind.PURCHASE: gettext_noop("Bought tokens"),
+    EntryKind.SUBSCRIPTION: gettext_noop("Plan allowance"),
+    EntryKind.PURCHASE_BONUS: gettext_noop("Bonus tokens"),
+    EntryKind.REFUND_CLAWBACK: gettext_noop("Refund"),
+    EntryKind.EXPIRY: gettext_noop("Tokens expired"),
+    EntryKind.TRANSFER_IN: gettext_noop("Transferred in"),
+    EntryKind.TRANSFER_OUT: gettext_noop("Transferred out"),
+    EntryKind.ADJUSTMENT: gettext_noop("Adjustment by support"),
+    EntryKind.REFERRAL: gettext_noop("Referral reward"),
+    EntryKind.DAILY_BONUS: gettext_noop("Daily bonus"),
+    EntryKind.GIFT: gettext_noop("Gift received"),
 }
 # How a described movement reads: "Bought Professional pack", "Refund of Professional pack".
 _DESCRIBED_TITLES = {
-    EntryKind.PURCHASE: "Bought {}",
-    EntryKind.PURCHASE_BONUS: "Bonus with {}",
-    EntryKind.REFUND_CLAWBACK: "Refund of {}",
+    EntryKind.PURCHASE: gettext_noop("Bought %(item)s"),
+    EntryKind.PURCHASE_BONUS: gettext_noop("Bonus with %(item)s"),
+    EntryKind.REFUND_CLAWBACK: gettext_noop("Refund of %(item)s"),
 }
 # Credits over time, in three groups.
 CREDIT_GROUPS = {
-    EntryKind.PURCHASE: "Purchased",
-    EntryKind.SUBSCRIPTION: "Purchased",
-    EntryKind.TRANSFER_IN: "Transferred",
-    EntryKind.WELCOME: "Granted",
-    EntryKind.VISITOR_GRANT: "Granted",
-    EntryKind.PROMO: "Granted",
-    EntryKind.PURCHASE_BONUS: "Granted",
-    EntryKind.ADJUSTMENT: "Granted",
-    EntryKind.REFERRAL: "Granted",
-    EntryKind.DAILY_BONUS: "Granted",
-    EntryKind.GIFT: "Transferred",
+    EntryKind.PURCHASE: gettext_noop("Purchased"),
+    EntryKind.SUBSCRIPTION: gettext_noop("Purchased"),
+    EntryKind.TRANSFER_IN: gettext_noop("Transferred"),
+    EntryKind.WELCOME: gettext_noop("Granted"),
+    EntryKind.VISITOR_GRANT: gettext_noop("Granted"),
+    EntryKind.PROMO: gettext_noop("Granted"),
+    EntryKind.PURCHASE_BONUS: gettext_noop("Granted"),
+    EntryKind.ADJUSTMENT: gettext_noop("Granted"),
+    EntryKind.REFERRAL: gettext_noop("Granted"),
+    EntryKind.DAILY_BONUS: gettext_noop("Granted"),
+    EntryKind.GIFT: gettext_noop("Transferred"),
 }
 BUCKETS = ("day", "week", "month")
 HISTORY_PAGE = 25
@@ -113,9 +116,10 @@ FORECAST_HORIZON_DAYS = 365
 
 
 def source_label(kind: str) -> str:
-    """Where tokens credited by an entry of this kind came from, in words."""
+    """Where tokens credited by an entry of this kind came from, in words (the active
+    language)."""
     if kind in SOURCE_LABELS:
-        return SOURCE_LABELS[kind]
+        return gettext(SOURCE_LABELS[kind])
     return EntryKind(kind).label if kind in EntryKind.values else kind
 
 
@@ -233,11 +237,14 @@ class Movement:
     @property
     def title(self) -> str:
         if self.described is not None:
-            return _DESCRIBED_TITLES.get(self.kind, "{}").format(self.described.text)
+            pattern = _DESCRIBED_TITLES.get(self.kind)
+            return (gettext(pattern) % {"item": self.described.text} if pattern
+                    else self.described.text)
         if self.kind in (EntryKind.WELCOME, EntryKind.VISITOR_GRANT, EntryKind.PROMO) \
                 and self.memo:
             return self.memo
-        return _DEFAULT_TITLES.get(self.kind, source_label(self.kind))
+        title = _DEFAULT_TITLES.get(self.kind)
+        return gettext(title) if title else source_label(self.kind)
 
     @property
     def category(self) -> str:
