@@ -23,9 +23,11 @@ OTHER = "__other__"
 
 
 def questions_for(description: str, ticket_type: str) -> list[Question]:
-    """The questions to ask before generating; [] when the description says enough, or
-    when the model that should word them fails (skipped rather than blocking)."""
-    questions = find_questions(description, ticket_type)
+    """The questions to ask before generating, in the active language (the person answers
+    them); [] when the description says enough, or when the model that should word them
+    fails (skipped rather than blocking)."""
+    questions = [question.localized()
+                 for question in find_questions(description, ticket_type)]
     if not questions or is_offline_mode():
         return questions
     try:

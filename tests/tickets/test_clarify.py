@@ -199,6 +199,22 @@ def test_the_questions_step_reserves_nothing_not_even_a_visitor(client, offline)
     assert not AnonymousVisitor.objects.exists()
 
 
+def test_questions_are_asked_in_the_readers_language_and_stored_as_asked(
+        offline, tasks_inline, django_capture_on_commit_callbacks):
+    user = funded_user(5)
+    client = client_for(user)
+    form = ticket_form(description=VAGUE, ticket_type="story")
+    response = client.post(NEW, form, HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="es")
+    page = response.content.decode()
+    assert "¿Para quién es?" in page and "Administradores de equipo" in page
+    assert "Who is this for?" not in page and "La aplicación web" in page
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(NEW, {**form, "questions": signed_questions(page),
+                          "answer_platform": "La aplicación web"}, HTTP_ACCEPT_LANGUAGE="es")
+    assert Ticket.objects.get().clarifications == [
+        {"key": "platform", "question": "¿Dónde se aplica?", "answer": "La aplicación web"}]
+
+
 def test_answers_go_into_the_ticket_and_its_criteria(offline, tasks_inline,
                                                      django_capture_on_commit_callbacks):
     user = funded_user(5)
@@ -326,8 +342,20 @@ def test_a_model_words_the_questions_in_one_uncharged_call(fake_openrouter):
     assert fake_openrouter.models_called() == [PRIMARY]
     attempt = GenerationAttempt.objects.get()
     assert (attempt.ticket, attempt.outcome, attempt.prompt_version) == (
-        None, "success", "clarify-v1")
+        None, "success", "clarify-v2")
     assert balance_of(user.token_account) == 5 and not Hold.objects.exists()
+
+
+def test_the_model_is_asked_to_word_the_questions_in_the_readers_language(fake_openrouter):
+    fake_openrouter.queue(PRIMARY, worded([
+        {"key": "role", "text": "¿Quién activará el modo oscuro?",
+         "options": ["Enfermeras de noche", "Pacientes"]}]))
+    response = client_for(funded_user(5)).post(
+        NEW, ticket_form(description=VAGUE), HTTP_HX_REQUEST="true", HTTP_ACCEPT_LANGUAGE="de")
+    assert "¿Quién activará el modo oscuro?" in response.content.decode()
+    prompt = json.dumps(fake_openrouter.requests[-1]["body"]["messages"], ensure_ascii=False)
+    assert "Write the questions and options in German" in prompt
+    assert "Für wen ist das?" in prompt  # the questions to reword, already in German
 
 
 @pytest.mark.parametrize("reply", [server_error(), Reply(content="not json at all"),

@@ -11,7 +11,9 @@ import json
 from dataclasses import replace
 
 from django.conf import settings
+from django.utils.translation import get_language
 
+from config.languages import prompt_name
 from tickets.quality.clarify import MAX_QUESTIONS, Question
 
 from . import openrouter
@@ -24,12 +26,13 @@ from .single_call import call_once
 # the generator's Generate button.
 CLARIFY_TIMEOUT = 8.0
 OPTIONS_MIN, OPTIONS_MAX, TEXT_MAX = 2, 4, 120
-PROMPT_VERSION = "clarify-v1"
+PROMPT_VERSION = "clarify-v2"
 
 PROMPT = """You help a product manager write a software ticket. Before writing it, a few short
 multiple-choice questions are asked, because the description below leaves them open. Reword
 each question and its options so they fit this description (keep each question's "key" and
 its meaning; 2 to 4 short options each; the user can always write their own answer).
+Write the questions and options in {language}: the person answering reads {language}.
 
 Reply with ONE JSON object and nothing else:
 {{"questions": [{{"key": "...", "text": "...", "options": ["...", "..."]}}]}}
@@ -68,8 +71,9 @@ def _parsed(content: str, asked: list[Question]) -> list[Question]:
 
 def word_questions(asked: list[Question], *, description: str, ticket_type: str,
                    record_attempt) -> list[Question]:
-    """`asked` reworded for `description` by the Standard chain's first model; raises
-    ClarifyUnavailable on any failure. Reports the call through `record_attempt`."""
+    """`asked` reworded for `description` by the Standard chain's first model, in the active
+    language; raises ClarifyUnavailable on any failure. Reports the call through
+    `record_attempt`."""
     first, model = model_steps("standard")[0]
     provider = openrouter.from_settings()
     if provider is None or first.name != provider.name:
@@ -84,6 +88,7 @@ def word_questions(asked: list[Question], *, description: str, ticket_type: str,
                               for q in asked], ensure_ascii=False),
         ticket_type=ticket_type,
         description=description,
+        language=prompt_name(get_language() or settings.LANGUAGE_CODE),
     )
     reply = call_once(provider, model=model, request=request, prompt=prompt,
                       prompt_version=PROMPT_VERSION, record_attempt=record_attempt)

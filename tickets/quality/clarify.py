@@ -16,6 +16,8 @@ description, from an answer, or is an assumption nobody asked for.
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext, gettext_noop
+
 from tickets.kinds import KINDS
 from tickets.quality.english import STOPWORDS, described_roles
 from tickets.quality.facts import environment
@@ -66,19 +68,31 @@ class Question:
     options: tuple[str, ...]
 
 
-ROLE = Question("role", "Who is this for?",
-                ("Customers", "Team admins", "Support agents"))
-BENEFIT = Question("benefit", "What should it achieve for them?",
-                   ("Save time on a frequent task", "Stop mistakes they make today",
-                    "Meet a request customers keep making"))
-EXPECTED = Question("expected", "What should happen instead?",
-                    ("Complete without an error", "Show a clear error message",
-                     "Finish within a few seconds"))
-PLATFORM = Question("platform", "Where does this apply?",
-                    ("The web app", "The iOS and Android apps", "Both web and mobile"))
-SCOPE = Question("scope", "What should be true when it is done?",
-                 ("It is live in production", "It is covered by automated tests",
-                  "It is documented for the team"))
+    def localized(self) -> "Question":
+        """The question and its options in the active language (the person answering)."""
+        return Question(self.key, gettext(self.text),
+                        tuple(gettext(option) for option in self.options))
+
+
+# English here (gettext_noop), asked in the reader's language (`Question.localized`).
+ROLE = Question("role", gettext_noop("Who is this for?"),
+                (gettext_noop("Customers"), gettext_noop("Team admins"),
+                 gettext_noop("Support agents")))
+BENEFIT = Question("benefit", gettext_noop("What should it achieve for them?"),
+                   (gettext_noop("Save time on a frequent task"),
+                    gettext_noop("Stop mistakes they make today"),
+                    gettext_noop("Meet a request customers keep making")))
+EXPECTED = Question("expected", gettext_noop("What should happen instead?"),
+                    (gettext_noop("Complete without an error"),
+                     gettext_noop("Show a clear error message"),
+                     gettext_noop("Finish within a few seconds")))
+PLATFORM = Question("platform", gettext_noop("Where does this apply?"),
+                    (gettext_noop("The web app"), gettext_noop("The iOS and Android apps"),
+                     gettext_noop("Both web and mobile")))
+SCOPE = Question("scope", gettext_noop("What should be true when it is done?"),
+                 (gettext_noop("It is live in production"),
+                  gettext_noop("It is covered by automated tests"),
+                  gettext_noop("It is documented for the team")))
 
 
 def substance(description: str) -> list[str]:
