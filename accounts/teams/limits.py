@@ -12,7 +12,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from accounts.selectors import get_visitor_for_request
 from accounts.services import get_paying_account
@@ -109,26 +111,32 @@ def member_limits(membership: Membership, *, now: datetime) -> tuple[SpendLimit,
     limits = []
     if membership.daily_limit is not None:
         start, end = periods["day"]
-        limits.append(SpendLimit(name="Your daily limit", tokens=membership.daily_limit,
-                                 since=start, resets_at=end, spender=spender))
+        limits.append(SpendLimit(name=gettext_noop("Your daily limit"),
+                                 tokens=membership.daily_limit, since=start, resets_at=end,
+                                 spender=spender))
     if membership.monthly_limit is not None:
         start, end = periods["month"]
-        limits.append(SpendLimit(name="Your monthly limit", tokens=membership.monthly_limit,
-                                 since=start, resets_at=end, spender=spender))
+        limits.append(SpendLimit(name=gettext_noop("Your monthly limit"),
+                                 tokens=membership.monthly_limit, since=start, resets_at=end,
+                                 spender=spender))
     budget = membership.organization.monthly_budget
     if budget is not None:
         start, end = periods["month"]
-        limits.append(SpendLimit(name="The team's monthly budget", tokens=budget,
+        limits.append(SpendLimit(name=gettext_noop("The team's monthly budget"), tokens=budget,
                                  since=start, resets_at=end))
     return tuple(limits)
 
 
 def describe_limit_reached(limit: SpendLimit, *, used: int, needed: int) -> str:
-    """The message a member at a limit reads: which limit, how much is left, when it resets."""
-    left = max(limit.tokens - used, 0)
-    resets = limit.resets_at.strftime("%-d %b %Y, %H:%M UTC")
-    return (f"{limit.name} of {limit.tokens} token{'s' if limit.tokens != 1 else ''} is "
-            f"reached: {left} left, this needs {needed}. It resets on {resets}.")
+    """The message a member at a limit reads, in the active language: which limit, how much
+    is left, when it resets (UTC)."""
+    return ngettext(
+        "%(limit)s of %(count)s token is reached: %(left)s left, this needs %(needed)s. It "
+        "resets on %(resets)s UTC.",
+        "%(limit)s of %(count)s tokens is reached: %(left)s left, this needs %(needed)s. It "
+        "resets on %(resets)s UTC.", limit.tokens) % {
+        "limit": _(limit.name), "count": limit.tokens, "left": max(limit.tokens - used, 0),
+        "needed": needed, "resets": format_date(limit.resets_at, "j M Y, H:i")}
 
 
 def raise_limit_alerts(*, organization_id: int, user_id: int,

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.teams.limits import describe_limit_reached
 from accounts.teams.models import Invitation, Membership, TeamEvent
@@ -76,6 +76,10 @@ def test_the_refusal_says_which_limit_what_is_left_and_when_it_resets():
 
     assert message == ("Your daily limit of 5 tokens is reached: 1 left, this needs 3. "
                        "It resets on 4 Dec 2026, 00:00 UTC.")
+    with translation.override("es"):
+        assert describe_limit_reached(limit, used=4, needed=3) == (
+            "Tu límite diario de 5 tokens se ha alcanzado: quedan 1 y esto necesita 3. "
+            "Se restablece el 4 Dic 2026, 00:00 UTC.")
 
 
 # --- invitations ---------------------------------------------------------------------------
