@@ -99,3 +99,16 @@ def test_another_workspaces_batch_is_a_404(preview, issue_key):
                      stranger.post(f"/batches/{preview['id']}/confirm"),
                      stranger.get(f"/batches/{preview['id']}/results")):
         assert response.status_code == 404
+
+
+def test_api_messages_stay_english_whatever_language_the_caller_asks_for(issue_key, committing,
+                                                                       api_user):
+    """Scripts match on the API's messages: a German Accept-Language changes nothing, where
+    the same refusal on the upload page reads in German."""
+    german = ApiClient(issue_key(), committing, HTTP_ACCEPT_LANGUAGE="de")
+    assert error_of(upload(german, ""))["message"].startswith("The file is empty.")
+
+    german.client.force_login(api_user)
+    page = german.client.post("/tickets/batches/new/", {
+        "file": SimpleUploadedFile("ideas.csv", b"", content_type="text/csv")})
+    assert "Die Datei ist leer." in page.content.decode()
