@@ -61,6 +61,11 @@ PATTERNS = (
                  "make each cover a different case."),
     gettext_noop("The outcome of criterion %(number)s says %(quoted)s, which nobody can check; say "
                  "what is seen or measured (e.g. “within 2 seconds”)."),
+    gettext_noop("The outcome of criteria %(numbers)s says %(quoted)s, which nobody can check; "
+                 "say what is seen or measured (e.g. “within 2 seconds”)."),
+    gettext_noop("Criteria %(numbers)s have no When; say what the user or the system does."),
+    gettext_noop("Criteria %(numbers)s have more than one When; split so that each criterion "
+                 "tests one action."),
     gettext_noop("The criteria never mention %(quoted)s from the description; a tester needs "
                  "them to check the work."),
     # bug_rules, environment
@@ -75,6 +80,13 @@ PATTERNS = (
                  "estimate or split the ticket."),
     gettext_noop("%(points)s points for %(count)s criteria on a one-line request look too high; "
                  "lower the estimate or describe the larger scope."),
+    # scope_rules, no_copy: %(part)s and %(other)s are PARTS below, or "step 2", "criterion 3"
+    gettext_noop("%(part)s is the description word for word; write what a developer needs to "
+                 "know in your own words."),
+    gettext_noop("The description is pasted into %(part)s and %(other)s; quote it once at most "
+                 "and write the rest in your own words."),
+    gettext_noop("%(part)s repeats the title; say more than the title does."),
+    gettext_noop("%(part)s repeats %(other)s word for word; say each thing once."),
     # readiness (a template's Definition of Ready)
     gettext_noop("There is no story-point estimate; the Definition of Ready asks for one."),
     gettext_noop("There is 1 acceptance criterion; the Definition of Ready asks for at least "
@@ -97,6 +109,15 @@ PATTERNS = (
 )
 
 gettext_noop("%(first)s and %(last)s")  # the last of a list of quoted words
+
+# The parts of a ticket a message names (scope_rules._name), and the numbered ones.
+PARTS = {part: part for part in (
+    gettext_noop("the summary"), gettext_noop("the user story"),
+    gettext_noop("the technical notes"), gettext_noop("the expected behaviour"),
+    gettext_noop("the actual behaviour"))}
+_NUMBERED_PART = re.compile(r"\A(step|criterion) (\d+)\Z")
+_NUMBERED_PARTS = {"step": gettext_noop("step %(number)s"),
+                   "criterion": gettext_noop("criterion %(number)s")}
 
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
@@ -131,6 +152,13 @@ def translate(text: str) -> str:
                 head, last = values["scale"].rsplit(" or ", 1)
                 values["scale"] = gettext("%(kinds)s or %(last)s") % {"kinds": head,
                                                                       "last": last}
+            if " and " in values.get("numbers", ""):  # "1, 2 and 3"
+                head, last = values["numbers"].rsplit(" and ", 1)
+                values["numbers"] = gettext("%(first)s and %(last)s") % {"first": head,
+                                                                         "last": last}
+            for key in ("part", "other"):
+                if key in values:
+                    values[key] = _part(values[key])
             quoted = values.get("quoted", "")
             if "” and “" in quoted and not quoted.endswith(" more"):  # “a”, “b” and “c”
                 head, last = quoted.rsplit(" and ", 1)
@@ -138,3 +166,16 @@ def translate(text: str) -> str:
                                                                         "last": last}
             return gettext(pattern) % values
     return text
+
+
+def _part(name: str) -> str:
+    """A part of the ticket a message names ("The summary", "step 2"), translated, keeping
+    the capital a sentence starts with."""
+    lowered = name[:1].lower() + name[1:]
+    if lowered in PARTS:
+        translated = gettext(lowered)
+    elif (numbered := _NUMBERED_PART.match(lowered)) is not None:
+        translated = gettext(_NUMBERED_PARTS[numbered[1]]) % {"number": numbered[2]}
+    else:
+        return name
+    return translated[:1].upper() + translated[1:] if name[:1].isupper() else translated
