@@ -4,7 +4,9 @@ written in."""
 
 import pytest
 from django.conf import settings
+from django.template import Context, Template
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import User
 from tests.builders import funded_user, request_ticket, ticket_form
@@ -159,3 +161,13 @@ def test_the_offline_generator_writes_english_and_says_so(client, offline):
     page = client.get(reverse("tickets:detail", args=[ticket.public_id])).content.decode()
     assert "data-language-note" in page
     assert "Deutsch" in page
+
+
+@pytest.mark.parametrize(("language", "expected"), [
+    ("en", "You are member."), ("es", "Eres miembro."), ("de", "Sie sind Mitglied.")])
+def test_a_label_inside_a_sentence_keeps_the_capital_german_nouns_need(language, expected):
+    page = Template("{% load i18n language_tags %}{% blocktranslate trimmed with role=label"
+                    "|in_sentence %}You are {{ role }}.{% endblocktranslate %}")
+    with translation.override(language):
+        label = {"en": "Member", "es": "Miembro", "de": "Mitglied"}[language]
+        assert page.render(Context({"label": label})) == expected
