@@ -8,13 +8,15 @@ class BillingConfig(AppConfig):
     def ready(self):
         from accounts.usage.exports import register_data_section
         from billing import receivers  # noqa: F401 - connects the dj-stripe webhook receivers
-        from billing.models import TokenPack
+        from billing.models import PackSale, SubscriptionPlan, TokenPack
         from billing.selectors import (
             PACK_TABLE,
+            SALE_TABLE,
             describe_purchase_references,
             user_purchases_data,
         )
         from billing.subscription_selectors import (
+            PLAN_TABLE,
             describe_invoice_references,
             user_subscriptions_data,
         )
@@ -29,3 +31,5 @@ class BillingConfig(AppConfig):
         register_data_section("purchases", user_purchases_data)
         register_data_section("subscriptions", user_subscriptions_data)
         PACK_TABLE.follow(TokenPack)
+        SALE_TABLE.follow(PackSale)
+        PLAN_TABLE.follow(SubscriptionPlan)

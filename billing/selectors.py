@@ -8,6 +8,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.urls import reverse
+from django.utils import timezone
 
 from billing import stripe_api
 from billing.models import AUTO_TOP_UP_INTERVAL, AutoTopUp, PackSale, Purchase, TokenPack
@@ -86,9 +87,24 @@ def discount_percent() -> int:
 def get_active_sales(*, now: datetime) -> dict[int, PackSale]:
     """The flash sale on for each pack at `now` (server time), by pack id: the server alone
     decides what is on sale. Sales of a pack do not overlap (PackSale.clean); if staff made
-    them overlap anyway, the one that started last wins."""
+    them overlap anyway, the one that started last wins. Read from the database: a checkout
+    charges what this says."""
     sales = PackSale.objects.filter(starts_at__lte=now, ends_at__gt=now).order_by("starts_at")
     return {sale.pack_id: sale for sale in sales}
+
+
+# The sales not yet over when the table was read (current and scheduled), for the pricing
+# page; which are on at a given moment is decided at read time, so the table needs renewing
+# only when staff change a sale.
+SALE_TABLE = SharedTable("pack-sales", lambda: list(
+    PackSale.objects.filter(ends_at__gt=timezone.now()).order_by("starts_at")))
+
+
+def shown_sales(*, now: datetime) -> dict[int, PackSale]:
+    """`get_active_sales` from the shared cache, for showing prices (the checkout reads the
+    database)."""
+    return {sale.pack_id: sale for sale in SALE_TABLE.get()
+            if sale.starts_at <= now < sale.ends_at}
 
 
 @dataclass(frozen=True)
@@ -123,7 +139,7 @@ class PackOffer:
 
 
 def list_pack_offers(*, now: datetime, discount_percent: int = 0) -> list[PackOffer]:
-    sales = get_active_sales(now=now)
+    sales = shown_sales(now=now)
     offers = []
     for pack in PACK_TABLE.get():
         quote = quote_pack(pack=pack, sale=sales.get(pack.pk))

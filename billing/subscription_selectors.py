@@ -16,6 +16,7 @@ from billing.models import (
     SubscriptionInvoice,
     SubscriptionPlan,
 )
+from config.shared_tables import SharedTable
 from tokens.references import Described
 
 # The banner's answer is kept this long; a subscription change drops it at once.
@@ -25,6 +26,10 @@ BILLING_ALERT_SECONDS = 600
 def list_active_plans() -> QuerySet[SubscriptionPlan]:
     return SubscriptionPlan.objects.filter(active=True).order_by(
         "sort_order", "tokens_per_month", "interval")
+
+
+# The pricing page's plans, from the shared cache (a checkout reads its plan afresh).
+PLAN_TABLE = SharedTable("plans", lambda: list(list_active_plans()))
 
 
 def get_active_plan(slug: str) -> SubscriptionPlan | None:
@@ -40,7 +45,7 @@ class PlanOffer:
 
 
 def list_plan_offers() -> list[PlanOffer]:
-    plans = list(list_active_plans())
+    plans = PLAN_TABLE.get()
     monthly = {(p.tokens_per_month, p.currency): p for p in plans
                if p.interval == SubscriptionPlan.Interval.MONTH}
     offers = []
