@@ -132,8 +132,9 @@ def advance_batch(*, batch_id: int) -> int:
     ends `not_enough` or `limit_reached`, one the spender may no longer pay for `failed`, all
     at no cost. When no row is pending or generating the batch is `finished` (a cancelled
     batch keeps its status and gets its `finished_at`). Safe to call any number of times,
-    in parallel: the account lock and conditional updates start each row once. Row messages
-    are written in the uploader's language (a worker has no request to take it from).
+    in parallel: the account lock and conditional updates start each row once. A row's
+    refusal message is written in the uploader's language (a worker has no request to take
+    it from).
     """
     batch = Batch.objects.select_related("organization", "owner").filter(pk=batch_id).first()
     if batch is None or batch.status == BatchStatus.DRAFT:
@@ -142,8 +143,7 @@ def advance_batch(*, batch_id: int) -> int:
                                             batch_row__status=RowStatus.STARTED)
                       .exclude(status__in=ACTIVE_STATUSES).values_list("pk", flat=True)):
         settle_batch_row(ticket_id=ticket_id)
-    with in_language_of(batch.owner):
-        started = _start_rows(batch) if batch.status == BatchStatus.RUNNING else 0
+    started = _start_rows(batch) if batch.status == BatchStatus.RUNNING else 0
     _finish_if_settled(batch)
     return started
 
@@ -154,7 +154,8 @@ def _start_rows(batch: Batch) -> int:
                                             organization=batch.organization,
                                             now=timezone.now()), ""
     except PermissionDenied as error:
-        limits, denied = (), str(error)
+        with in_language_of(batch.owner):
+            limits, denied = (), str(error)
     started = 0
     with transaction.atomic():
         account = TokenAccount.objects.select_for_update(no_key=True).get(
@@ -187,26 +188,36 @@ def _start_row(*, batch: Batch, row: BatchRow, account: TokenAccount,
             quality=row.quality, description=row.description,
             product_area=row.product_area, tech_stack=row.tech_stack,
             nonce=row_nonce(batch, row.number))
-    except InsufficientTokens as error:
-        return _end_row(row, RowStatus.NOT_ENOUGH, (
-            _("Not enough tokens when its turn came: %(needed)s needed, %(available)s "
-              "available. Nothing was charged.")
-            % {"needed": error.needed, "available": error.available}))
-    except LimitReached as error:
-        return _end_row(row, RowStatus.LIMIT_REACHED, describe_limit_reached(
-            error.limit, used=error.used, needed=error.needed))
-    except AccountClosed:
-        return _end_row(row, RowStatus.FAILED, _("The paying account is closed."))
-    except UnknownPrice:
-        return _end_row(row, RowStatus.FAILED,
-                        _("This quality is not available right now. Nothing was charged."))
-    except IdempotencyConflict:
-        return _end_row(row, RowStatus.FAILED, _("This row was already started differently."))
+    except (InsufficientTokens, LimitReached, AccountClosed, UnknownPrice,
+            IdempotencyConflict) as error:
+        # Only the message takes the uploader's language: the ticket's own language was
+        # decided above, as for any request.
+        with in_language_of(batch.owner):
+            status, message = _refusal(error)
+        return _end_row(row, status, message)
     BatchRow.objects.filter(pk=row.pk, status=RowStatus.PENDING).update(
         status=RowStatus.STARTED, ticket=ticket, started_at=timezone.now())
     if not ticket.is_active:
         settle_batch_row(ticket_id=ticket.pk)
     return True
+
+
+def _refusal(error: Exception) -> tuple[str, str]:
+    """The row's end state and message for a start `request_ticket_generation` refused."""
+    if isinstance(error, InsufficientTokens):
+        return RowStatus.NOT_ENOUGH, _(
+            "Not enough tokens when its turn came: %(needed)s needed, %(available)s "
+            "available. Nothing was charged.") % {"needed": error.needed,
+                                                  "available": error.available}
+    if isinstance(error, LimitReached):
+        return RowStatus.LIMIT_REACHED, describe_limit_reached(
+            error.limit, used=error.used, needed=error.needed)
+    if isinstance(error, AccountClosed):
+        return RowStatus.FAILED, _("The paying account is closed.")
+    if isinstance(error, UnknownPrice):
+        return RowStatus.FAILED, _("This quality is not available right now. Nothing was "
+                                   "charged.")
+    return RowStatus.FAILED, _("This row was already started differently.")
 
 
 def _end_row(row: BatchRow, status: str, message: str) -> bool:
