@@ -27,6 +27,8 @@ from billing.quotes import BULK_BONUS_MIN_CENTS, BULK_BONUS_PERCENT, MAX_QUANTIT
 from billing.services import auto_top_up
 from billing.services.local import LocalCheckoutDisabled
 from billing.workspace import billing_account, buying_for_team
+from config.visitor_pages import render_for_visitors
+from tokens.selectors import active_prices
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,10 @@ def pricing(request):
         "workspace": workspace,
         **plan_views.pricing_context(user, workspace),
     }
-    return render(request, "billing/pricing.html", context)
+    # Everything a visitor's page shows: the context, and the price table behind its tiers.
+    shows = (sorted((name, value) for name, value in context.items() if name != "workspace"),
+             active_prices())
+    return render_for_visitors(request, "billing/pricing.html", context, shows=shows)
 
 
 @require_POST

@@ -1,17 +1,17 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView, TemplateView
+from django.views.generic import RedirectView
 
 from admin_dashboard.views import health, metrics
-from config import pwa
+from config import home, pwa
 from config.api import api, api_not_found
 
 # A lost database answers 503 with Retry-After; anything else the usual 500 page.
 handler500 = "config.errors.server_error"
 
 urlpatterns = [
-    path("", TemplateView.as_view(template_name="home.html"), name="home"),
+    path("", home.home, name="home"),
     # Browsers ask for /favicon.ico on pages that name no icon (the Django admin, files).
     # The unhashed static name is stable across releases, so the redirect can be permanent.
     path("favicon.ico",
