@@ -5,7 +5,7 @@
 
 The production-like stack on PostgreSQL and Redis named by DATABASE_URL / REDIS_URL (a
 throwaway database: it is migrated and keeps what it makes): gunicorn with 2 sync workers
-and DEBUG off, a Celery worker (concurrency 2 unless `--celery-concurrency`), the local fake
+and DEBUG off, a Celery worker (concurrency 4, the Procfile's default, unless `--celery-concurrency`), the local fake
 OpenRouter answering at once. In the same run, under the same gunicorn settings, two
 baselines (`bench/baseline_app.py`): an app answering "ok" (the ceiling for a page) and one
 doing `UPDATE … ; COMMIT` per request (the ceiling for a request that writes). For each
@@ -404,8 +404,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--celery-concurrency", type=int, default=2,
-                        help="pool size of each worker (the Procfile's default: 2)")
+    parser.add_argument("--celery-concurrency", type=int, default=4,
+                        help="pool size of each worker (the Procfile's default: 4)")
     parser.add_argument("--scale-out", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list the submit's statements")
     args = parser.parse_args()

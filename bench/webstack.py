@@ -69,7 +69,7 @@ class Processes:
         wait_http(f"http://127.0.0.1:{port}/health/")
         return self.running[name].pid
 
-    def celery(self, name: str, *, concurrency: int = 2) -> int:
+    def celery(self, name: str, *, concurrency: int = 4) -> int:
         self.start(name, [
             str(BIN / "celery"), "-A", "config", "worker", "--loglevel", "INFO",
             "--concurrency", str(concurrency), "-n", f"{name}@%h",
