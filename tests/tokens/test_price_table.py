@@ -57,3 +57,48 @@ def test_a_lost_cache_reads_the_database_again(prices):
     Price.objects.filter(feature_key="ticket.standard").update(tokens=5)  # no signal
     cache.clear()  # Redis restarted or the key evicted
     assert get_price("ticket.standard").tokens == 5
+
+
+@pytest.fixture
+def in_request():
+    """What Django's request_started/request_finished do for the shared tables (sending the
+    signals here would also close the test's database connection)."""
+    from config import shared_tables
+
+    shared_tables._start_request()
+    yield shared_tables
+    shared_tables._finish_request()
+
+
+@pytest.mark.django_db
+def test_a_change_made_during_a_request_is_served_to_that_request(prices, in_request):
+    assert get_price("ticket.standard").tokens == 1
+    set_price("ticket.standard", tokens=2)
+    assert get_price("ticket.standard").tokens == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_next_request_sees_a_change_another_process_committed(prices, in_request):
+    """This process keeps the table it has seen; the version read at the next request's
+    start says it changed, even when the slow reader wrote the old table back late."""
+    assert get_price("ticket.standard").tokens == 1
+    stale = cache.get(PRICE_TABLE.table_key)
+    thread, finished = in_thread(lambda: set_price("ticket.standard", tokens=2))
+    thread.join()
+    assert finished == [None]
+    cache.set(PRICE_TABLE.table_key, stale)
+
+    in_request._finish_request()
+    in_request._start_request()
+    assert get_price("ticket.standard").tokens == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_lost_cache_is_noticed_by_the_next_request(prices, in_request):
+    assert get_price("ticket.standard").tokens == 1
+    Price.objects.filter(feature_key="ticket.standard").update(tokens=5)  # no signal
+    cache.clear()
+
+    in_request._finish_request()
+    in_request._start_request()
+    assert get_price("ticket.standard").tokens == 5
