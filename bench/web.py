@@ -5,14 +5,14 @@
 
 The production-like stack on PostgreSQL and Redis named by DATABASE_URL / REDIS_URL (a
 throwaway database: it is migrated and keeps what it makes): gunicorn with 2 sync workers
-and DEBUG off, a Celery worker (concurrency 4, the Procfile's default, unless `--celery-concurrency`), the local fake
-OpenRouter answering at once. In the same run, under the same gunicorn settings, two
-baselines (`bench/baseline_app.py`): an app answering "ok" (the ceiling for a page) and one
-doing `UPDATE … ; COMMIT` per request (the ceiling for a request that writes). For each
-request it prints requests/s and the ratio to its baseline, latency, CPU per request of the
-web processes (and of the worker and PostgreSQL for the submit), and PostgreSQL's own count
-of statements and transactions per request. For the submit, tickets finished per second end
-to end against submits per second.
+and DEBUG off, a Celery worker (concurrency 4, the Procfile's default, unless
+`--celery-concurrency`), the local fake OpenRouter answering at once. In the same run, under
+the same gunicorn settings, two baselines (`bench/baseline_app.py`): an app answering "ok"
+(the ceiling for a page) and one doing `UPDATE … ; COMMIT` per request (the ceiling for a
+request that writes). For each request it prints requests/s and the ratio to its baseline,
+latency, CPU per request of the web processes (and of the worker and PostgreSQL for the
+submit), and PostgreSQL's own count of statements and transactions per request. For the
+submit, tickets finished per second end to end against submits per second.
 
 `--scale-out` instead runs two web servers and two Celery workers on the one PostgreSQL and
 Redis, as two machines would, submits through both at once, and checks that no ticket ran
