@@ -20,6 +20,13 @@ def list_memberships(user) -> QuerySet[Membership]:
             .select_related("organization__token_account").order_by("organization__name"))
 
 
+def list_team_choices(user) -> list[tuple[str, str]]:
+    """(slug, name) of the teams `user` is in, by name: the header's workspace switcher,
+    on every signed-in page, so only the two columns it shows."""
+    return list(Membership.objects.filter(user=user).order_by("organization__name")
+                .values_list("organization__slug", "organization__name"))
+
+
 @dataclass(frozen=True)
 class Workspace:
     """Where this request acts: the person's own account, or a team they are in."""

@@ -1,6 +1,6 @@
 from django import template
 
-from accounts.teams.selectors import get_workspace, list_memberships
+from accounts.teams.selectors import get_workspace, list_team_choices
 
 register = template.Library()
 
@@ -13,8 +13,7 @@ def workspace_switcher(context):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    memberships = list(list_memberships(user))
-    return {"memberships": memberships, "workspace": get_workspace(request),
+    return {"teams": list_team_choices(user), "workspace": get_workspace(request),
             "next": request.get_full_path(), "csrf_token": context.get("csrf_token")}
 
 

@@ -21,5 +21,6 @@ def push_targets(context):
     request = context["request"]
     if not request.user.is_authenticated:
         return []
+    # Only what the buttons show: no credentials decrypted on a page that sends nothing.
     return list(list_connections(**workspace_for(request, manage=False))
-                .filter(health=Connection.Health.OK))
+                .filter(health=Connection.Health.OK).only("pk", "kind", "label"))
