@@ -30,7 +30,8 @@ def qualify_on_purchase(sender, purchase, **kwargs):
 @receiver(ticket_succeeded, dispatch_uid="referrals.qualify_on_ticket")
 def qualify_on_ticket(sender, ticket, **kwargs):
     if ticket.owner_id is not None:
-        services.check_qualification(referee=ticket.owner)
+        # The id: most owners were not referred, and loading the user would be a query.
+        services.check_qualification(referee=ticket.owner_id)
 
 
 @receiver(purchase_refunded, dispatch_uid="referrals.claw_back_on_refund")

@@ -153,18 +153,20 @@ def start_referral(*, referee: User, code: str, request: HttpRequest,
     return referral
 
 
-def _qualifying_purchase(referee: User) -> int | None:
+def _qualifying_purchase(referee: User | int) -> int | None:
     return Purchase.objects.filter(user=referee, status=Purchase.Status.PAID).order_by(
         "paid_at").values_list("pk", flat=True).first()
 
 
-def _tickets_made(referee: User) -> int:
+def _tickets_made(referee: User | int) -> int:
     return Ticket.objects.filter(owner=referee, status="succeeded").count()
 
 
-def check_qualification(*, referee: User, now: datetime | None = None) -> Referral | None:
-    """Reward the referrer if `referee` now qualifies: a verified email and a first paid
-    purchase or REFERRAL_QUALIFY_TICKETS tickets. Safe to call on every event."""
+def check_qualification(*, referee: User | int, now: datetime | None = None
+                        ) -> Referral | None:
+    """Reward the referrer if `referee` (a user or a user's id) now qualifies: a verified
+    email and a first paid purchase or REFERRAL_QUALIFY_TICKETS tickets. Safe to call on
+    every event; one query when the user was not referred."""
     referral = Referral.objects.filter(referee=referee, status=Status.SIGNED_UP).first()
     if referral is None:
         return None

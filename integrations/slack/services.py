@@ -128,10 +128,13 @@ def answer_ticket(*, ticket: Ticket) -> SlackPost | None:
 
     Writes: the SlackRequest's `answered_at` (the conditional update that wins posts) and
     the SlackPost, sent after commit. Nothing when the ticket was not asked from Slack."""
+    # Most tickets were not asked from Slack: one read, no transaction, for them.
+    asked = SlackRequest.objects.filter(ticket=ticket, push__isnull=True,
+                                        answered_at__isnull=True).first()
+    if asked is None:
+        return None
     with transaction.atomic():
-        asked = SlackRequest.objects.filter(ticket=ticket, push__isnull=True,
-                                            answered_at__isnull=True).first()
-        if asked is None or not SlackRequest.objects.filter(
+        if not SlackRequest.objects.filter(
                 pk=asked.pk, answered_at__isnull=True).update(answered_at=timezone.now()):
             return None
         message = (messages.ticket_result(ticket, push_kinds=push_kinds(ticket))
