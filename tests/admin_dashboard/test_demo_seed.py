@@ -9,7 +9,7 @@ from tickets.models import Ticket
 
 
 @pytest.mark.django_db
-def test_make_run_seeds_dashboard_demo_data_once(settings, tmp_path, staff_client):
+def test_make_run_seeds_dashboard_demo_data_once(settings, tmp_path, staff_client, plans):
     settings.DEBUG = True
     settings.DATA_DIR = tmp_path
     TokenPack.objects.get_or_create(
