@@ -240,20 +240,24 @@ def settle_batch_row(*, ticket_id: int) -> bool:
     """Record a finished ticket's outcome on its batch row; False when it has none to settle
     (not a batch's ticket, still generating, or already settled).
 
-    Reads the row with its ticket as stored. Writes
+    Reads the row, then its ticket's outcome as stored (every finished ticket asks, and
+    most have no row: that read is the only one they pay for). Writes
     the row `succeeded` or `failed` (with the ticket's error message) by a conditional update
     on `started`, so a repeated signal changes nothing; on commit sends `advance_batch_task`
     for the batch (a slot is free). Locks nothing else.
     """
-    row = (BatchRow.objects.select_related("ticket")
-           .filter(ticket_id=ticket_id, status=RowStatus.STARTED).first())
-    if row is None or row.ticket.status not in (Status.SUCCEEDED, Status.FAILED):
+    row = (BatchRow.objects.filter(ticket_id=ticket_id, status=RowStatus.STARTED)
+           .only("pk", "batch_id").first())
+    if row is None:
         return False
-    succeeded = row.ticket.status == Status.SUCCEEDED
+    ticket = Ticket.objects.only("status", "error_message").get(pk=ticket_id)
+    if ticket.status not in (Status.SUCCEEDED, Status.FAILED):
+        return False
+    succeeded = ticket.status == Status.SUCCEEDED
     with transaction.atomic():
         updated = BatchRow.objects.filter(pk=row.pk, status=RowStatus.STARTED).update(
             status=RowStatus.SUCCEEDED if succeeded else RowStatus.FAILED,
-            message="" if succeeded else row.ticket.error_message[:300],
+            message="" if succeeded else ticket.error_message[:300],
             finished_at=timezone.now())
         if updated:
             _advance_on_commit(row.batch_id)

@@ -47,15 +47,18 @@ def in_candidate_arm(*, public_id: str, experiment_id: int, share: int) -> bool:
 
 
 def _choose(ticket: Ticket) -> tuple[PromptVersion | None, PromptExperiment | None]:
+    # Only the ids: every first run asks, and the chosen version is read again, locked.
     experiment = (PromptExperiment.objects.filter(ticket_type=ticket.ticket_type,
-                                                  stopped_at__isnull=True).first())
+                                                  stopped_at__isnull=True)
+                  .only("pk", "candidate_id", "control_id", "candidate_share").first())
     if experiment is not None:
         candidate = in_candidate_arm(public_id=ticket.public_id, experiment_id=experiment.pk,
                                      share=experiment.candidate_share)
         return (PromptVersion(pk=experiment.candidate_id) if candidate
                 else PromptVersion(pk=experiment.control_id)), experiment
-    live = PromptVersion.objects.filter(ticket_type=ticket.ticket_type, live=True).first()
-    return live, None
+    live = (PromptVersion.objects.filter(ticket_type=ticket.ticket_type, live=True)
+            .values_list("pk", flat=True).first())
+    return (PromptVersion(pk=live) if live is not None else None), None
 
 
 def assign_prompt(*, ticket: Ticket) -> PromptTexts:
