@@ -26,6 +26,15 @@ def _carry_request_id(headers=None, **_):
 
 
 @task_prerun.connect
+def _drop_stale_connections(**_):
+    """What Django does before each request: a connection past CONN_MAX_AGE, or left broken
+    by an error, is closed, and the next query checks it is alive (CONN_HEALTH_CHECKS)."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
+@task_prerun.connect
 def _adopt_request_id(task=None, **_):
     from config.logging import request_id_var
 
