@@ -26,12 +26,14 @@ def _carry_request_id(headers=None, **_):
 
 
 @task_prerun.connect
-def _drop_stale_connections(**_):
+def _drop_stale_connections(task=None, **_):
     """What Django does before each request: a connection past CONN_MAX_AGE, or left broken
-    by an error, is closed, and the next query checks it is alive (CONN_HEALTH_CHECKS)."""
+    by an error, is closed, and the next query checks it is alive (CONN_HEALTH_CHECKS). Not
+    for a task run eagerly: it is inside its caller's work, on its caller's connection."""
     from django.db import close_old_connections
 
-    close_old_connections()
+    if not getattr(task.request, "is_eager", False):
+        close_old_connections()
 
 
 @task_prerun.connect

@@ -87,6 +87,33 @@ def test_the_heartbeat_keeps_a_long_generation_leased(fake_openrouter, short_lea
     assert_charged_once(ticket, account, 5)
 
 
+def test_runs_one_after_another_renew_their_leases_on_one_connection(
+    fake_openrouter, short_lease
+):
+    """One thread per process keeps the leases, on a connection it keeps between runs: a
+    thread per run opened a PostgreSQL backend for every generation longer than a beat."""
+    from django.db import connection
+
+    def renewing_backends() -> set[int]:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND query LIKE %s",
+                ['UPDATE "tickets_ticket" SET "lease_expires_at"%'])
+            return {pid for (pid,) in cursor.fetchall()}
+
+    seen = set()
+    for _ in range(3):
+        with generation_in_flight(fake_openrouter) as (ticket, _, _):
+            first = wait_until(lambda: lease_of(ticket), 10)  # noqa: B023 (claimed)
+            wait_until(lambda: lease_of(ticket) > first, 10,  # noqa: B023
+                       message="the lease was not renewed")
+            seen |= renewing_backends()
+        assert ticket.__class__.objects.get(pk=ticket.pk).status == "succeeded"
+    assert len(seen) == 1, seen
+
+
 def test_a_run_that_died_is_sent_again_and_taken_over(fake_openrouter, short_lease):
     account = funded_account(5)
     ticket = request_ticket(account, owner=funded_user(0))

@@ -9,11 +9,9 @@ explains the leases that let another worker take over a run that died).
 """
 
 import logging
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
@@ -41,6 +39,7 @@ from tickets.providers import (
 )
 from tickets.quality.clarify import attribute_criteria
 from tickets.services.dispatch import dispatch_planning
+from tickets.services.leases import leased
 from tickets.services.prompts import assign_prompt
 from tickets.services.scoring import QUALITY_FIELDS, score_ticket
 from tickets.services.splitting import fail_split
@@ -157,39 +156,6 @@ def _claim(ticket_id: int) -> tuple[Ticket, uuid.UUID] | None:
     return Ticket.objects.select_related("hold").get(pk=ticket_id), token
 
 
-@contextmanager
-def _heartbeat(ticket_id: int, token: uuid.UUID) -> Iterator[None]:
-    """Keep the run's lease alive while the provider call runs, from a thread with its own
-    database connection. Stops when the block ends or the run lost the ticket; survives a
-    database outage by retrying on a fresh connection at the next beat."""
-    stop = threading.Event()
-    contract = timing()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(contract.heartbeat):
-                try:
-                    renewed = Ticket.objects.filter(
-                        pk=ticket_id, run_token=token, status=Status.RUNNING
-                    ).update(lease_expires_at=timezone.now() + contract.seconds("lease"))
-                except DatabaseError:
-                    logger.warning("ticket %s: lease not renewed", ticket_id, exc_info=True)
-                    connection.close()
-                    continue
-                if not renewed:
-                    return
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=beat, name=f"ticket-{ticket_id}-lease", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=contract.heartbeat + 5)
-
-
 def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
     """Generate the ticket's content and settle its hold; returns the ticket, or None when
     another run owns it, it is already finished, or it can no longer run.
@@ -221,7 +187,7 @@ def run_ticket_generation(*, ticket_id: int) -> Ticket | None:
         prompt=prompt,
         language=ticket.language,
     )
-    with _heartbeat(ticket.pk, token):
+    with leased(ticket.pk, token):
         outcome = _generate(ticket, request)
         if isinstance(outcome, str):
             return _settle(_finish_failed, ticket=ticket, token=token, code=outcome)
