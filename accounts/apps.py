@@ -9,11 +9,18 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and visitors"
 
     def ready(self):
+        from allauth.mfa.models import Authenticator
+
         from accounts import receivers  # connects the allauth signal receivers
+        from accounts.selectors import SECOND_FACTORS
+        from accounts.teams.models import Membership, Organization
+        from accounts.teams.selectors import TEAM_CHOICES
         from accounts.usage.describe import describe_account_references
         from tokens.references import register_describer
 
         register_describer("account:", describe_account_references)
+        SECOND_FACTORS.follow(Authenticator)
+        TEAM_CHOICES.follow(Membership, Organization)
 
         post_migrate.connect(
             receivers.sync_site_on_migrate, sender=self, dispatch_uid="accounts.sync_site"

@@ -26,6 +26,7 @@ from accounts.models import (
 )
 from accounts.network import get_client_ip, hash_network
 from accounts.teams.selectors import get_workspace
+from config.shared_tables import SharedRows
 from tokens.models import DEFAULT_LOW_BALANCE_THRESHOLD
 from tokens.selectors import active_prices
 
@@ -301,12 +302,21 @@ def get_welcome(user: User) -> Welcome:
 
 def user_has_mfa(user: User) -> bool:
     """True when the user has an authenticator app or passkey (recovery codes alone don't
-    count: allauth treats them as a backup of another factor)."""
+    count: allauth treats them as a backup of another factor). Asked on every staff page, so
+    kept in each process until an authenticator changes."""
+    return bool(user and user.is_authenticated and SECOND_FACTORS.get(user.pk))
+
+
+def _read_has_second_factor(user_id: int) -> bool:
+    # allauth's `is_mfa_enabled` asks the same, given a whole user.
     from allauth.mfa.models import Authenticator
-    from allauth.mfa.utils import is_mfa_enabled
 
     factors = [Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
-    return bool(user and user.is_authenticated and is_mfa_enabled(user, types=factors))
+    return Authenticator.objects.filter(user_id=user_id, type__in=factors).exists()
+
+
+# Renewed when an authenticator changes (accounts/apps.py).
+SECOND_FACTORS = SharedRows("second-factors", _read_has_second_factor)
 
 
 def email_belonged_to_closed_account(email: str) -> bool:

@@ -1,5 +1,7 @@
 """Small tables every request reads and staff rarely change (prices, token packs), kept in
-the shared cache so that a page reads them with one cache round trip instead of a query.
+the shared cache so that a page reads them with one cache round trip instead of a query;
+and rows of rarely changed tables that every signed-in page reads by key (`SharedRows`: a
+user's teams, their second factors), kept in each process under their table's version.
 
 Each table is stored with the version it was read at. A change gives the table a new
 version at once (the writing transaction reads its own change) and again when it commits,
@@ -21,7 +23,7 @@ from contextvars import ContextVar
 
 from django.core.cache import cache
 from django.core.signals import request_finished, request_started
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_migrate, post_save
 
@@ -44,39 +46,27 @@ request_started.connect(_start_request, dispatch_uid="shared-tables:start")
 request_finished.connect(_finish_request, dispatch_uid="shared-tables:finish")
 
 
-class SharedTable:
-    def __init__(self, name: str, load: Callable[[], object]):
-        self.table_key = f"shared-table:{name}"
+class _Versioned:
+    """A table's version, renewed by every change to it (see the module's docstring)."""
+
+    def __init__(self, name: str):
         self.version_key = f"shared-table:{name}:version"
-        self.load = load
-        # (version, table) last read by this process; callers treat tables as read-only.
-        self._seen: tuple[str, object] | None = None
         _TABLES.append(self)
 
-    def get(self):
+    def version(self) -> str:
         versions = _request_versions.get()
         if versions is None:
-            found = cache.get_many([self.version_key, self.table_key])
-            return self._table(found.get(self.version_key), found.get(self.table_key))
+            return cache.get(self.version_key) or self._new_version()
         if self.version_key not in versions:
             versions.update(cache.get_many([table.version_key for table in _TABLES]))
-        version = versions.get(self.version_key)
-        seen = self._seen
-        if version is not None and seen is not None and seen[0] == version:
-            return seen[1]
-        table = self._table(version, cache.get(self.table_key))
-        versions[self.version_key] = self._seen[0]
-        return table
+        if versions.get(self.version_key) is None:
+            versions[self.version_key] = self._new_version()
+        return versions[self.version_key]
 
-    def _table(self, version: str | None, stored: tuple | None):
-        if version is None:
-            cache.add(self.version_key, uuid.uuid4().hex, None)
-            version = cache.get(self.version_key)
-        if stored is None or stored[0] != version:
-            stored = (version, self.load())
-            cache.set(self.table_key, stored, SECONDS)
-        self._seen = stored
-        return stored[1]
+    def _new_version(self) -> str:
+        """The version of a table the cache has lost (or never had)."""
+        cache.add(self.version_key, uuid.uuid4().hex, None)
+        return cache.get(self.version_key)
 
     def renew(self, **_) -> None:
         self._forget()
@@ -94,9 +84,59 @@ class SharedTable:
 
     def follow(self, *models: type[Model]) -> None:
         """Renew the table whenever a row of `models` is saved or deleted, and after migrate."""
-        uid = self.table_key
+        uid = self.version_key
         for model in models:
             post_save.connect(self.renew, sender=model, weak=False, dispatch_uid=f"{uid}:save")
             post_delete.connect(self.renew, sender=model, weak=False,
                                 dispatch_uid=f"{uid}:delete")
         post_migrate.connect(self.renew, weak=False, dispatch_uid=f"{uid}:migrate")
+
+
+class SharedTable(_Versioned):
+    """A whole small table (prices, packs), stored in the cache with its version."""
+
+    def __init__(self, name: str, load: Callable[[], object]):
+        super().__init__(name)
+        self.table_key = f"shared-table:{name}"
+        self.load = load
+        # (version, table) last read by this process; callers treat tables as read-only.
+        self._seen: tuple[str, object] | None = None
+
+    def get(self):
+        version = self.version()
+        seen = self._seen
+        if seen is not None and seen[0] == version:
+            return seen[1]
+        stored = cache.get(self.table_key)
+        if stored is None or stored[0] != version:
+            stored = (version, self.load())
+            cache.set(self.table_key, stored, SECONDS)
+        self._seen = stored
+        return stored[1]
+
+
+class SharedRows(_Versioned):
+    """Rows of a rarely changed table that signed-in pages read by key (a user's teams, their
+    second factors). Each process keeps the rows it has read under the table's version, so a
+    request pays a dictionary lookup, not a query; any change to the table renews the version
+    and every process reads its rows again. Rows read inside a transaction are not kept: it
+    may still roll back a change it made (and renewed the version for)."""
+
+    def __init__(self, name: str, load_row: Callable[[object], object], *, most: int = 10_000):
+        super().__init__(name)
+        self.load_row = load_row
+        self.most = most  # rows kept per process; past it they are all read again
+        self._rows: dict[object, tuple[str, object]] = {}
+
+    def get(self, key):
+        if connection.in_atomic_block:
+            return self.load_row(key)
+        version = self.version()
+        kept = self._rows.get(key)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        row = self.load_row(key)
+        if len(self._rows) >= self.most:
+            self._rows.clear()
+        self._rows[key] = (version, row)
+        return row

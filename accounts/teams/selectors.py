@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from accounts.teams.models import Invitation, Membership, Organization, TeamEvent
 from accounts.teams.roles import can_generate, can_manage
+from config.shared_tables import SharedRows
 
 # The session key holding the current workspace: a team's slug (absent: personal).
 WORKSPACE_SESSION_KEY = "workspace"
@@ -21,10 +22,18 @@ def list_memberships(user) -> QuerySet[Membership]:
 
 
 def list_team_choices(user) -> list[tuple[str, str]]:
-    """(slug, name) of the teams `user` is in, by name: the header's workspace switcher,
-    on every signed-in page, so only the two columns it shows."""
-    return list(Membership.objects.filter(user=user).order_by("organization__name")
+    """(slug, name) of the teams `user` is in, by name: the header's workspace switcher, on
+    every signed-in page, so kept in each process until a membership or a team changes."""
+    return TEAM_CHOICES.get(user.pk)
+
+
+def _read_team_choices(user_id: int) -> list[tuple[str, str]]:
+    return list(Membership.objects.filter(user_id=user_id).order_by("organization__name")
                 .values_list("organization__slug", "organization__name"))
+
+
+# Renewed when a membership or a team changes (accounts/apps.py).
+TEAM_CHOICES = SharedRows("team-choices", _read_team_choices)
 
 
 @dataclass(frozen=True)
