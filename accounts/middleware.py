@@ -2,6 +2,7 @@
 and tracks session activity for the sessions page without a write per request."""
 
 import hashlib
+import time
 
 from allauth.account.adapter import get_adapter
 from allauth.usersessions import app_settings as usersessions_settings
@@ -70,12 +71,27 @@ class ThrottledUserSessionsMiddleware:
             UserSession.objects.create_from_request(request)
         return self.get_response(request)
 
-    @staticmethod
-    def _due(request) -> bool:
+    # When each session/IP/browser recorded here or by another process is next due, so that
+    # a request within the window does not ask the cache again (a round trip per page).
+    _next_due: dict[str, float] = {}
+
+    @classmethod
+    def _due(cls, request) -> bool:
         client = f"{get_adapter().get_client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')}"
         key = "usersession-seen:" + hashlib.sha256(
             f"{request.session.session_key}|{client}".encode()).hexdigest()
+        now = time.time()
+        if cls._next_due.get(key, 0) > now:
+            return False
+        if len(cls._next_due) > 10_000:
+            cls._next_due.clear()
+        seconds = settings.USERSESSIONS_TRACK_SECONDS
         try:
-            return cache.add(key, 1, timeout=settings.USERSESSIONS_TRACK_SECONDS)
+            # The cache gates the processes: the one whose add succeeds writes.
+            if cache.add(key, now + seconds, timeout=seconds):
+                cls._next_due[key] = now + seconds
+                return True
+            cls._next_due[key] = cache.get(key) or now
         except Exception:  # the cache is down: track as allauth would
             return True
+        return False
