@@ -26,7 +26,7 @@ from accounts.models import (
 )
 from accounts.network import get_client_ip, hash_network
 from accounts.teams.selectors import get_workspace
-from config.shared_tables import SharedRows
+from config.shared_tables import SharedRows, get_with_versions
 from tokens.models import DEFAULT_LOW_BALANCE_THRESHOLD
 from tokens.selectors import active_prices
 
@@ -115,7 +115,7 @@ def count_network_grants_today(ip_hash: str) -> int:
     here never overwrites that with a count read before it."""
     day = timezone.now().date()
     key = network_grants_cache_key(ip_hash, day)
-    grants = cache.get(key)
+    grants = get_with_versions(key)
     if grants is None:
         quota = VisitorGrantQuota.objects.filter(ip_hash=ip_hash, day=day).first()
         grants = quota.grants if quota else 0

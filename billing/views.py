@@ -60,9 +60,9 @@ def pricing(request):
         **plan_views.pricing_context(user, workspace),
     }
     # Everything a visitor's page shows: the context, and the price table behind its tiers.
-    shows = (sorted((name, value) for name, value in context.items() if name != "workspace"),
-             active_prices())
-    return render_for_visitors(request, "billing/pricing.html", context, shows=shows)
+    return render_for_visitors(request, "billing/pricing.html", context, shows=lambda: (
+        sorted((name, value) for name, value in context.items() if name != "workspace"),
+        active_prices()))
 
 
 @require_POST

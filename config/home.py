@@ -12,4 +12,4 @@ from tickets.quotes import ticket_prices
 @require_safe
 def home(request: HttpRequest) -> HttpResponse:
     return render_for_visitors(request, "home.html",
-                               shows=(get_free_tokens(), sorted(ticket_prices().items())))
+                               shows=lambda: (get_free_tokens(), sorted(ticket_prices().items())))

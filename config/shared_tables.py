@@ -46,6 +46,19 @@ request_started.connect(_start_request, dispatch_uid="shared-tables:start")
 request_finished.connect(_finish_request, dispatch_uid="shared-tables:finish")
 
 
+def get_with_versions(key: str):
+    """`cache.get(key)` for a value a page reads beside the tables (a network's count of free
+    grants): the request's first read fetches it together with every table's version, in one
+    round trip. Outside a request, or after the versions were read, it costs its own."""
+    versions = _request_versions.get()
+    if versions is None or versions:
+        return cache.get(key)
+    found = cache.get_many([key, *(table.version_key for table in _TABLES)])
+    value = found.pop(key, None)
+    versions.update(found)
+    return value
+
+
 class _Versioned:
     """A table's version, renewed by every change to it (see the module's docstring)."""
 

@@ -13,7 +13,7 @@ CSRF token and balance.
 import hashlib
 import pickle
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.contrib.messages import get_messages
 from django.core.cache import caches
@@ -35,15 +35,18 @@ def _is_plain_visit(request: HttpRequest) -> bool:
             and not request.user.is_authenticated and not len(get_messages(request)))
 
 
-def _page_key(request: HttpRequest, template: str, shows: Iterable) -> str:
-    shown = pickle.dumps((template, translation.get_language(), get_header_balance(request),
-                          timezone.now().year, *shows))
+def _page_key(request: HttpRequest, template: str, shows: Callable[[], Iterable]) -> str:
+    # The standing first: its network count comes with the tables' versions, in the round
+    # trip the shown prices would otherwise make on their own (config/shared_tables.py).
+    standing = get_header_balance(request)
+    shown = pickle.dumps((template, translation.get_language(), standing,
+                          timezone.now().year, *shows()))
     return "visitor-page:" + hashlib.sha256(shown).hexdigest()
 
 
 def render_for_visitors(request: HttpRequest, template: str, context: dict | None = None, *,
-                        shows: Iterable = ()) -> HttpResponse:
-    """`render(request, template, context)`, kept whole for plain visits. `shows` must name
+                        shows: Callable[[], Iterable] = tuple) -> HttpResponse:
+    """`render(request, template, context)`, kept whole for plain visits. `shows` returns
     every value the page shows that can change (prices, packs, settings) beyond the language,
     the browser's token standing and the year; a visit with different values gets a page of
     its own, so a change shows from the next visit on."""
