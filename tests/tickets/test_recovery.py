@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
+from django.db import connection
 from django.utils import timezone
 
 from tests.builders import funded_account, funded_user, request_ticket
@@ -92,7 +93,6 @@ def test_runs_one_after_another_renew_their_leases_on_one_connection(
 ):
     """One thread per process keeps the leases, on a connection it keeps between runs: a
     thread per run opened a PostgreSQL backend for every generation longer than a beat."""
-    from django.db import connection
 
     def renewing_backends() -> set[int]:
         with connection.cursor() as cursor:
@@ -110,7 +110,7 @@ def test_runs_one_after_another_renew_their_leases_on_one_connection(
             wait_until(lambda: lease_of(ticket) > first, 10,  # noqa: B023
                        message="the lease was not renewed")
             seen |= renewing_backends()
-        assert ticket.__class__.objects.get(pk=ticket.pk).status == "succeeded"
+        assert Ticket.objects.get(pk=ticket.pk).status == "succeeded"
     assert len(seen) == 1, seen
 
 
