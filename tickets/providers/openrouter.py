@@ -5,6 +5,8 @@ chain's job (`chain.py`). Every failure is a `ProviderError` with a stable `code
 logged on the attempt and decides whether a retry can help.
 """
 
+import os
+import threading
 import time
 from decimal import Decimal, InvalidOperation
 from email.utils import parsedate_to_datetime
@@ -16,6 +18,27 @@ from .base import Completion, ProviderError
 from .prompts import GenerationRequest
 
 NAME = "openrouter"
+
+_local = threading.local()
+
+
+def _thread_session(url: str) -> tuple[requests.Session, dict]:
+    """This thread's session, and the proxies and CA bundle the environment names for `url`.
+
+    One session per thread of each process, so a generation reuses the connection the last
+    one left open instead of a new TCP and TLS handshake to the provider for every ticket, and
+    a forked pool process never shares its parent's socket. What the environment says
+    (HTTPS_PROXY, NO_PROXY, REQUESTS_CA_BUNDLE) is read once per URL rather than on every
+    request (`trust_env` scans the whole environment each time); `trust_env` off also keeps
+    a ~/.netrc entry from replacing the API key.
+    """
+    if getattr(_local, "pid", None) != os.getpid():
+        _local.pid, _local.session, _local.options = os.getpid(), requests.Session(), {}
+        _local.session.trust_env = False
+    if url not in _local.options:
+        environment = requests.Session().merge_environment_settings(url, {}, None, None, None)
+        _local.options[url] = {"proxies": environment["proxies"], "verify": environment["verify"]}
+    return _local.session, _local.options[url]
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -71,7 +94,7 @@ class OpenRouterProvider:
         self.api_key = api_key
         self.timeout = (connect_timeout, read_timeout)
         self.site_url = site_url
-        self.session = session or requests.Session()
+        self.session = session  # None: this thread's shared session (`_thread_session`)
 
     def complete(
         self, request: GenerationRequest, *, model: str, messages: list[dict[str, str]]
@@ -96,9 +119,11 @@ class OpenRouterProvider:
         def elapsed() -> int:
             return int((time.monotonic() - started) * 1000)
 
+        session, options = (
+            (self.session, {}) if self.session is not None else _thread_session(self.url))
         try:
-            response = self.session.post(
-                self.url, json=payload, headers=headers, timeout=self.timeout
+            response = session.post(
+                self.url, json=payload, headers=headers, timeout=self.timeout, **options
             )
         except requests.Timeout as exc:
             # A model that did not answer within the read timeout will likely not answer the
