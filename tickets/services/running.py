@@ -245,6 +245,7 @@ def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationRes
         setattr(ticket, field, value)
     score_ticket(ticket=ticket)  # stored in the same update as the content it scores
     scored = {field: getattr(ticket, field) for field in QUALITY_FIELDS}
+    announced = []
     with transaction.atomic():
         lock_hold_account(hold_id=ticket.hold_id)
         owned = Ticket.objects.filter(pk=ticket.pk, status=Status.RUNNING, run_token=token)
@@ -265,17 +266,23 @@ def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationRes
             capture_hold(hold=ticket.hold)
             ticket.version = 1
             record_version(ticket=ticket, source=VersionSource.GENERATED)
-            ticket_id = ticket.pk
-            transaction.on_commit(lambda: ticket_succeeded.send(
-                sender=Ticket, ticket=Ticket.objects.get(pk=ticket_id)))
+            transaction.on_commit(lambda: announced.append(_announce_success(ticket)))
             # An epic's stories are planned now that its content exists (only an epic has a
             # split while it is generated: no extra query for the other kinds).
-            split_id = (Split.objects.filter(parent_id=ticket_id, status=SplitStatus.PLANNING)
+            split_id = (Split.objects.filter(parent_id=ticket.pk, status=SplitStatus.PLANNING)
                         .values_list("pk", flat=True).first()
                         if get_kind(ticket.ticket_type).epic else None)
             if split_id is not None:
                 transaction.on_commit(lambda: dispatch_planning(split_id))
+    if not announced:  # nothing stored, or the commit is still to come (an outer block)
+        ticket.refresh_from_db()
+    return ticket
+
+
+def _announce_success(ticket: Ticket) -> Ticket:
+    """After the commit: the ticket read as stored, once, for the receivers and the caller."""
     ticket.refresh_from_db()
+    ticket_succeeded.send(sender=Ticket, ticket=ticket)
     return ticket
 
 
