@@ -37,6 +37,24 @@ def _drop_stale_connections(task=None, **_):
 
 
 @task_prerun.connect
+def _start_shared_tables(task=None, **_):
+    """A task reads the shared tables' versions once, like a request
+    (config/shared_tables.py); an eager one is part of its caller's request."""
+    from config import shared_tables
+
+    if not getattr(task.request, "is_eager", False):
+        shared_tables.start_request()
+
+
+@task_postrun.connect
+def _finish_shared_tables(task=None, **_):
+    from config import shared_tables
+
+    if not getattr(task.request, "is_eager", False):
+        shared_tables.finish_request()
+
+
+@task_prerun.connect
 def _adopt_request_id(task=None, **_):
     from config.logging import request_id_var
 

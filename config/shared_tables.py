@@ -13,8 +13,8 @@ Inside a request, the versions of every table are read together, once, at the fi
 the request asks for; a table whose version this process has already seen is served from
 the process's memory. A page that shows prices, packs, sales and plans costs one round
 trip, not four, and unpickles nothing. The request sees the tables as they were at that
-first read (a change committed during the request shows from the next one); outside a
-request (tasks, commands) every read asks the cache.
+first read (a change committed during the request shows from the next one). A Celery task
+is one request in this sense; elsewhere (commands, the shell) every read asks the cache.
 """
 
 import uuid
@@ -34,16 +34,17 @@ _TABLES: list["SharedTable"] = []
 _request_versions: ContextVar[dict | None] = ContextVar("shared_table_versions", default=None)
 
 
-def _start_request(**_) -> None:
+def start_request(**_) -> None:
+    """A request (or a Celery task, config/celery.py) begins: read every version once."""
     _request_versions.set({})
 
 
-def _finish_request(**_) -> None:
+def finish_request(**_) -> None:
     _request_versions.set(None)
 
 
-request_started.connect(_start_request, dispatch_uid="shared-tables:start")
-request_finished.connect(_finish_request, dispatch_uid="shared-tables:finish")
+request_started.connect(start_request, dispatch_uid="shared-tables:start")
+request_finished.connect(finish_request, dispatch_uid="shared-tables:finish")
 
 
 def get_with_versions(key: str):

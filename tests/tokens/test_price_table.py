@@ -65,9 +65,9 @@ def in_request():
     signals here would also close the test's database connection)."""
     from config import shared_tables
 
-    shared_tables._start_request()
+    shared_tables.start_request()
     yield shared_tables
-    shared_tables._finish_request()
+    shared_tables.finish_request()
 
 
 @pytest.mark.django_db
@@ -88,8 +88,8 @@ def test_the_next_request_sees_a_change_another_process_committed(prices, in_req
     assert finished == [None]
     cache.set(PRICE_TABLE.table_key, stale)
 
-    in_request._finish_request()
-    in_request._start_request()
+    in_request.finish_request()
+    in_request.start_request()
     assert get_price("ticket.standard").tokens == 2
 
 
@@ -99,6 +99,6 @@ def test_a_lost_cache_is_noticed_by_the_next_request(prices, in_request):
     Price.objects.filter(feature_key="ticket.standard").update(tokens=5)  # no signal
     cache.clear()
 
-    in_request._finish_request()
-    in_request._start_request()
+    in_request.finish_request()
+    in_request.start_request()
     assert get_price("ticket.standard").tokens == 5
