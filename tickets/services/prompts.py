@@ -18,6 +18,7 @@ from accounts.models import StaffAction
 from accounts.services import record_staff_action
 from tickets.models import PromptExperiment, PromptVersion, PromptVersionFrozen, Ticket
 from tickets.models.prompts import PROMPT_TEXT_FIELDS
+from tickets.prompt_choices import PROMPT_CHOICES, prompt_choice
 from tickets.providers.prompts import PROMPT_VERSION, PromptTexts, code_prompt
 
 # Audit-log actions.
@@ -47,18 +48,15 @@ def in_candidate_arm(*, public_id: str, experiment_id: int, share: int) -> bool:
 
 
 def _choose(ticket: Ticket) -> tuple[PromptVersion | None, PromptExperiment | None]:
-    # Only the ids: every first run asks, and the chosen version is read again, locked.
-    experiment = (PromptExperiment.objects.filter(ticket_type=ticket.ticket_type,
-                                                  stopped_at__isnull=True)
-                  .only("pk", "candidate_id", "control_id", "candidate_share").first())
-    if experiment is not None:
-        candidate = in_candidate_arm(public_id=ticket.public_id, experiment_id=experiment.pk,
-                                     share=experiment.candidate_share)
-        return (PromptVersion(pk=experiment.candidate_id) if candidate
-                else PromptVersion(pk=experiment.control_id)), experiment
-    live = (PromptVersion.objects.filter(ticket_type=ticket.ticket_type, live=True)
-            .values_list("pk", flat=True).first())
-    return (PromptVersion(pk=live) if live is not None else None), None
+    # Only the ids: the chosen version is read again, locked.
+    choice = prompt_choice(ticket.ticket_type)
+    running = choice.experiment
+    if running is not None:
+        candidate = in_candidate_arm(public_id=ticket.public_id, experiment_id=running.pk,
+                                     share=running.candidate_share)
+        return (PromptVersion(pk=running.candidate_id if candidate else running.control_id),
+                PromptExperiment(pk=running.pk))
+    return (PromptVersion(pk=choice.live_id) if choice.live_id is not None else None), None
 
 
 def assign_prompt(*, ticket: Ticket) -> PromptTexts:
@@ -153,6 +151,7 @@ def make_prompt_version_live(*, version: PromptVersion, actor, reason: str) -> P
             PromptVersion.objects.filter(ticket_type=version.ticket_type, live=True).exclude(
                 pk=version.pk).update(live=False)
             PromptVersion.objects.filter(pk=version.pk).update(live=True)
+            PROMPT_CHOICES.renew()
             record_staff_action(actor=actor, action=ACTION_LIVE, reason=reason, details={
                 "prompt_version": version.pk, "ticket_type": version.ticket_type,
                 "label": version.label})
@@ -207,6 +206,7 @@ def stop_prompt_experiment(*, experiment: PromptExperiment, actor, reason: str) 
             pk=experiment.pk, stopped_at__isnull=True).update(
             stopped_at=timezone.now(), stopped_by=actor)
         if stopped:
+            PROMPT_CHOICES.renew()
             record_staff_action(actor=actor, action=ACTION_STOP, reason=reason, details={
                 "experiment": experiment.pk, "ticket_type": experiment.ticket_type})
     return bool(stopped)
