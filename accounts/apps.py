@@ -16,11 +16,14 @@ class AccountsConfig(AppConfig):
         from accounts.teams.models import Membership, Organization
         from accounts.teams.selectors import TEAM_CHOICES
         from accounts.usage.describe import describe_account_references
+        from accounts.webhooks.models import WebhookEndpoint
+        from accounts.webhooks.selectors import ACTIVE_ENDPOINTS
         from tokens.references import register_describer
 
         register_describer("account:", describe_account_references)
         SECOND_FACTORS.follow(Authenticator)
         TEAM_CHOICES.follow(Membership, Organization)
+        ACTIVE_ENDPOINTS.follow(WebhookEndpoint)
 
         post_migrate.connect(
             receivers.sync_site_on_migrate, sender=self, dispatch_uid="accounts.sync_site"

@@ -3,6 +3,7 @@
 from django.db.models import QuerySet
 
 from accounts.webhooks.models import WebhookDelivery, WebhookEndpoint
+from config.shared_tables import SharedRows
 
 
 def get_endpoint(*, owner=None, organization=None) -> WebhookEndpoint | None:
@@ -14,13 +15,26 @@ def get_endpoint(*, owner=None, organization=None) -> WebhookEndpoint | None:
 
 def get_endpoint_for_ticket(ticket) -> WebhookEndpoint | None:
     """The active endpoint of the workspace a ticket belongs to: its team's, or its owner's
-    for a personal ticket; None for a visitor's ticket or when none is set or active."""
-    endpoints = WebhookEndpoint.objects.filter(active=True)
+    for a personal ticket; None for a visitor's ticket or when none is set or active. Every
+    finished ticket asks, and few workspaces have one: kept in each process until an
+    endpoint changes (`ACTIVE_ENDPOINTS`)."""
     if ticket.organization_id is not None:
-        return endpoints.filter(organization_id=ticket.organization_id).first()
+        return ACTIVE_ENDPOINTS.get(("team", ticket.organization_id))
     if ticket.owner_id is not None:
-        return endpoints.filter(owner_id=ticket.owner_id, organization__isnull=True).first()
+        return ACTIVE_ENDPOINTS.get(("user", ticket.owner_id))
     return None
+
+
+def _read_active_endpoint(workspace: tuple[str, int]) -> WebhookEndpoint | None:
+    kind, pk = workspace
+    endpoints = WebhookEndpoint.objects.filter(active=True)
+    if kind == "team":
+        return endpoints.filter(organization_id=pk).first()
+    return endpoints.filter(owner_id=pk, organization__isnull=True).first()
+
+
+# Renewed when an endpoint is saved or deleted (accounts/apps.py): every write is a save.
+ACTIVE_ENDPOINTS = SharedRows("webhook-endpoints", _read_active_endpoint)
 
 
 def list_deliveries(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
