@@ -12,6 +12,8 @@ class AccountsConfig(AppConfig):
         from allauth.mfa.models import Authenticator
 
         from accounts import receivers  # connects the allauth signal receivers
+        from accounts.models import BalanceAlert
+        from accounts.notifications.selectors import OPEN_ALERTS
         from accounts.selectors import SECOND_FACTORS
         from accounts.teams.models import Membership, Organization
         from accounts.teams.selectors import TEAM_CHOICES
@@ -24,6 +26,7 @@ class AccountsConfig(AppConfig):
         SECOND_FACTORS.follow(Authenticator)
         TEAM_CHOICES.follow(Membership, Organization)
         ACTIVE_ENDPOINTS.follow(WebhookEndpoint)
+        OPEN_ALERTS.follow(BalanceAlert)
 
         post_migrate.connect(
             receivers.sync_site_on_migrate, sender=self, dispatch_uid="accounts.sync_site"

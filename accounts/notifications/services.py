@@ -13,6 +13,7 @@ from django.utils.translation import ngettext
 
 from accounts.languages import in_language_of
 from accounts.models import BalanceAlert, EmailKind, EmailOptOut, User
+from accounts.notifications.selectors import OPEN_ALERTS
 from tokens.models import EntryKind, LedgerEntry, Lot
 from tokens.selectors.usage import forecast_runway
 
@@ -73,8 +74,11 @@ def raise_alert(*, user: User, kind: str, key: str, message: str) -> BalanceAler
 
 def dismiss_alert(*, user: User, alert_id: int) -> bool:
     """Hide one of the user's alert banners; False when there is no such open alert."""
-    return bool(BalanceAlert.objects.filter(pk=alert_id, user=user, dismissed_at__isnull=True)
-                .update(dismissed_at=timezone.now()))
+    dismissed = (BalanceAlert.objects.filter(pk=alert_id, user=user, dismissed_at__isnull=True)
+                 .update(dismissed_at=timezone.now()))
+    if dismissed:
+        OPEN_ALERTS.renew()  # a plain update sends no signal
+    return bool(dismissed)
 
 
 def _owner(account_id: int) -> User | None:
