@@ -9,3 +9,7 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         from integrations import receivers  # noqa: F401
+        from integrations.models import Connection
+        from integrations.selectors import PUSH_TARGETS
+
+        PUSH_TARGETS.follow(Connection)

@@ -14,9 +14,11 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 
-from accounts.teams.models import Membership
+from accounts.models import User
+from accounts.teams.models import Membership, Organization
 from accounts.teams.roles import can_generate
 from accounts.teams.selectors import get_workspace
+from config.shared_tables import SharedRows
 from integrations.models import Connection, Push
 from tickets.models import Status
 
@@ -38,6 +40,26 @@ def list_connections(*, owner=None, organization=None) -> QuerySet[Connection]:
     if organization is not None:
         return Connection.objects.filter(organization=organization)
     return Connection.objects.filter(owner=owner, organization__isnull=True)
+
+
+def list_push_targets(*, owner=None, organization=None) -> list[Connection]:
+    """A workspace's working connections, only what a "Send to" button shows (no credentials
+    decrypted on a page that sends nothing). Every library page asks, and they change
+    rarely: kept in each process until a connection changes (`PUSH_TARGETS`)."""
+    return PUSH_TARGETS.get(("team", organization.pk) if organization is not None
+                            else ("user", owner.pk))
+
+
+def _read_push_targets(workspace: tuple[str, int]) -> list[Connection]:
+    kind, pk = workspace
+    connections = (list_connections(organization=Organization(pk=pk)) if kind == "team"
+                   else list_connections(owner=User(pk=pk)))
+    return list(connections.filter(health=Connection.Health.OK).only("pk", "kind", "label"))
+
+
+# Renewed when a connection is saved or deleted (integrations/apps.py) or marked broken (a
+# plain update: integrations/services/connections.py).
+PUSH_TARGETS = SharedRows("push-targets", _read_push_targets)
 
 
 def get_connection_for(request: HttpRequest, pk: int, *, manage: bool = True) -> Connection:

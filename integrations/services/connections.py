@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from integrations.models import Connection
+from integrations.selectors import PUSH_TARGETS
 
 Health = Connection.Health
 
@@ -65,6 +66,7 @@ def mark_broken(*, connection: Connection, problem: str) -> None:
     how to fix it, shown on the Connections page and to anyone pushing with it."""
     Connection.objects.filter(pk=connection.pk).update(health=Health.BROKEN,
                                                        problem=problem[:300])
+    PUSH_TARGETS.renew()  # a plain update sends no signal
 
 
 def delete_connection(*, connection: Connection) -> None:

@@ -1,7 +1,6 @@
 from django import template
 
-from integrations.models import Connection
-from integrations.selectors import list_connections, ticket_push_summary, workspace_for
+from integrations.selectors import list_push_targets, ticket_push_summary, workspace_for
 
 register = template.Library()
 
@@ -21,6 +20,4 @@ def push_targets(context):
     request = context["request"]
     if not request.user.is_authenticated:
         return []
-    # Only what the buttons show: no credentials decrypted on a page that sends nothing.
-    return list(list_connections(**workspace_for(request, manage=False))
-                .filter(health=Connection.Health.OK).only("pk", "kind", "label"))
+    return list_push_targets(**workspace_for(request, manage=False))
