@@ -8,7 +8,7 @@ class BillingConfig(AppConfig):
     def ready(self):
         from accounts.usage.exports import register_data_section
         from billing import receivers  # noqa: F401 - connects the dj-stripe webhook receivers
-        from billing.models import PackSale, SubscriptionPlan, TokenPack
+        from billing.models import PackSale, PlanSubscription, SubscriptionPlan, TokenPack
         from billing.selectors import (
             PACK_TABLE,
             SALE_TABLE,
@@ -16,6 +16,7 @@ class BillingConfig(AppConfig):
             user_purchases_data,
         )
         from billing.subscription_selectors import (
+            BILLING_ALERTS,
             PLAN_TABLE,
             describe_invoice_references,
             user_subscriptions_data,
@@ -33,3 +34,4 @@ class BillingConfig(AppConfig):
         PACK_TABLE.follow(TokenPack)
         SALE_TABLE.follow(PackSale)
         PLAN_TABLE.follow(SubscriptionPlan)
+        BILLING_ALERTS.follow(PlanSubscription, SubscriptionPlan)

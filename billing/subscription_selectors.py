@@ -4,7 +4,6 @@ its allowance, its paid invoices, and the banner for a failed renewal."""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet, Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -16,11 +15,8 @@ from billing.models import (
     SubscriptionInvoice,
     SubscriptionPlan,
 )
-from config.shared_tables import SharedTable
+from config.shared_tables import SharedRows, SharedTable
 from tokens.references import Described
-
-# The banner's answer is kept this long; a subscription change drops it at once.
-BILLING_ALERT_SECONDS = 600
 
 
 def list_active_plans() -> QuerySet[SubscriptionPlan]:
@@ -117,19 +113,20 @@ def get_billing_alert(account_id: int | None) -> PlanSubscription | None:
         status__in=(PlanSubscription.Status.PAST_DUE, PlanSubscription.Status.UNPAID)).first()
 
 
-def billing_alert_key(account_id: int) -> str:
-    return f"billing:alert:{account_id}"
-
-
 def get_cached_billing_alert(account_id: int) -> dict | None:
-    """`get_billing_alert` for the banner on every page, from the cache (`sync_subscription`
-    drops the key when a subscription changes): {"plan_name"} or None."""
-    found = cache.get(billing_alert_key(account_id))
-    if found is None:
-        alert = get_billing_alert(account_id)
-        found = {"plan_name": alert.plan.name} if alert else {}
-        cache.set(billing_alert_key(account_id), found, BILLING_ALERT_SECONDS)
-    return found or None
+    """`get_billing_alert` for the banner on every page: {"plan_name"} or None. Kept in each
+    process until a subscription or a plan changes (`BILLING_ALERTS`)."""
+    return BILLING_ALERTS.get(account_id)
+
+
+def _read_billing_alert(account_id: int) -> dict | None:
+    alert = get_billing_alert(account_id)
+    return {"plan_name": alert.plan.name} if alert else None
+
+
+# Renewed when a subscription or plan is saved or deleted (billing/apps.py) and by the
+# services that change a subscription's status with a plain update.
+BILLING_ALERTS = SharedRows("billing-alerts", _read_billing_alert)
 
 
 def describe_invoice_references(references: list[str]) -> dict[str, Described]:

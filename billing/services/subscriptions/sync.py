@@ -10,7 +10,6 @@ import logging
 import stripe
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Q
@@ -30,7 +29,7 @@ from billing.models import (
 )
 from billing.services.promotions import redeemed_promotion
 from billing.services.subscriptions.shapes import invoice_payment_intent, subscription_state
-from billing.subscription_selectors import billing_alert_key
+from billing.subscription_selectors import BILLING_ALERTS
 from tokens.models import TokenAccount
 
 logger = logging.getLogger(__name__)
@@ -137,7 +136,6 @@ def sync_subscription(*, subscription: dict, test_mode: bool = False) -> PlanSub
 def _after_commit(row: PlanSubscription) -> None:
     from billing import tasks
 
-    transaction.on_commit(lambda: cache.delete(billing_alert_key(row.token_account_id)))
     if row.duplicate and row.status in PlanSubscription.LIVE and row.duplicate_settled_at is None:
         transaction.on_commit(lambda: tasks.settle_duplicate_subscription_task.delay(row.pk))
     elif row.is_live:
@@ -221,6 +219,7 @@ def settle_duplicate_subscription(*, subscription_id: int) -> bool:
     claimed = PlanSubscription.objects.filter(pk=row.pk, duplicate_settled_at__isnull=True).update(
         duplicate_settled_at=timezone.now(), status=PlanSubscription.Status.CANCELED,
         cancel_reason="A second subscription: canceled and refunded automatically")
+    BILLING_ALERTS.renew()  # a plain update sends no signal
     if claimed:
         send_subscription_email(subscription_id=row.pk, reason="duplicate")
     return bool(claimed)
@@ -238,6 +237,7 @@ def end_subscriptions_of_closed_account(*, account_id: int) -> int:
             PlanSubscription.objects.filter(pk=row.pk).update(
                 status=PlanSubscription.Status.CANCELED, canceled_at=timezone.now(),
                 cancel_reason="Account deleted")
+            BILLING_ALERTS.renew()  # a plain update sends no signal
         else:
             answer = stripe.Subscription.cancel(
                 row.stripe_subscription_id, api_key=stripe_api.api_key(),
