@@ -78,7 +78,11 @@ def test_lock_hold_account_follows_a_moved_hold():
     assert lock_hold_account(hold_id=hold.pk) == visitor.pk
     close_account(account=visitor, successor=user, idempotency_key=new_key())
     assert lock_hold_account(hold_id=hold.pk) == user.pk
+    # Where the caller last saw it is only a first guess: the hold is followed to its account.
+    assert lock_hold_account(hold_id=hold.pk, account_id=visitor.pk) == user.pk
+    assert lock_hold_account(hold_id=hold.pk, account_id=user.pk) == user.pk
     assert lock_hold_account(hold_id=hold.pk + 10_000) is None
+    assert lock_hold_account(hold_id=hold.pk + 10_000, account_id=user.pk) is None
 
 
 def test_closing_into_itself_or_a_closed_account_is_refused():

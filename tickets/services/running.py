@@ -247,7 +247,8 @@ def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationRes
     scored = {field: getattr(ticket, field) for field in QUALITY_FIELDS}
     announced = []
     with transaction.atomic():
-        lock_hold_account(hold_id=ticket.hold_id)
+        # The claim read the hold with the ticket: where it was then spares a read.
+        lock_hold_account(hold_id=ticket.hold_id, account_id=ticket.hold.account_id)
         owned = Ticket.objects.filter(pk=ticket.pk, status=Status.RUNNING, run_token=token)
         updated = owned.update(
             status=Status.SUCCEEDED,

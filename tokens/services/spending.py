@@ -198,20 +198,24 @@ def release_hold(*, hold: Hold, reason: str = "") -> Hold:
     raise HoldStateError(hold_id=hold.pk, status=HoldStatus.PENDING, wanted="released")
 
 
-def lock_hold_account(*, hold_id: int) -> int | None:
+def lock_hold_account(*, hold_id: int, account_id: int | None = None) -> int | None:
     """Lock the row of the account `hold_id` is on now and return its id (None: no hold).
 
     For services that change their own rows together with settling a hold (a ticket stored
     and its hold captured in one transaction): they call this first, so the account is
-    locked before anything else, as everywhere. Follows a hold that moved meanwhile.
+    locked before anything else, as everywhere. `account_id`, the account the caller last
+    saw the hold on, saves reading it first. Follows a hold that moved meanwhile.
     """
     while True:
-        account_id = Hold.objects.filter(pk=hold_id).values_list("account_id", flat=True).first()
         if account_id is None:
-            return None
+            account_id = (Hold.objects.filter(pk=hold_id)
+                          .values_list("account_id", flat=True).first())
+            if account_id is None:
+                return None
         lock_account(account_id)
         if Hold.objects.filter(pk=hold_id, account_id=account_id).exists():
             return account_id
+        account_id = None  # it moved (or is gone): read where it is now
 
 
 def spend_tokens(
