@@ -9,6 +9,8 @@ class ReferralsConfig(AppConfig):
     def ready(self):
         from accounts.usage.exports import register_data_section
         from referrals import receivers  # noqa: F401  connects sign-up, purchase, ticket signals
-        from referrals.selectors import user_referral_data
+        from referrals.models import Referral
+        from referrals.selectors import AWAITING, user_referral_data
 
         register_data_section("referrals", user_referral_data)
+        AWAITING.follow(Referral)

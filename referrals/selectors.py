@@ -5,11 +5,27 @@ from datetime import datetime
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
+from config.shared_tables import SharedRows
 from referrals.models import Referral, ReferralOpen, ReferralProfile
 from tokens.models import EntryKind, LedgerEntry
 
 Status = Referral.Status
 QUALIFIED = (Status.QUALIFIED, Status.REWARDED)
+
+
+def awaits_qualification(user_id: int) -> bool:
+    """Whether the user was referred and has not qualified yet. Every finished ticket asks,
+    and most users were not referred: kept in each process until a referral changes."""
+    return AWAITING.get(user_id)
+
+
+def _read_awaiting(user_id: int) -> bool:
+    return Referral.objects.filter(referee_id=user_id, status=Status.SIGNED_UP).exists()
+
+
+# Renewed when a referral is saved or deleted (referrals/apps.py): every change of a
+# referral's status is a save.
+AWAITING = SharedRows("referrals-awaiting", _read_awaiting)
 
 
 def referrals_made(user) -> QuerySet[Referral]:

@@ -19,6 +19,7 @@ from accounts.selectors import get_cookie_visitor
 from accounts.services import get_or_open_user_account, record_staff_action
 from billing.models import Purchase
 from referrals.models import Referral, ReferralOpen, ReferralProfile, new_code
+from referrals.selectors import awaits_qualification
 from tickets.models import Ticket
 from tokens.models import EntryKind, LedgerEntry, TokenAccount
 from tokens.services import clawback_lot, grant_tokens
@@ -166,7 +167,9 @@ def check_qualification(*, referee: User | int, now: datetime | None = None
                         ) -> Referral | None:
     """Reward the referrer if `referee` (a user or a user's id) now qualifies: a verified
     email and a first paid purchase or REFERRAL_QUALIFY_TICKETS tickets. Safe to call on
-    every event; one query when the user was not referred."""
+    every event; no query when the user was not referred (`awaits_qualification`)."""
+    if not awaits_qualification(referee.pk if isinstance(referee, User) else referee):
+        return None
     referral = Referral.objects.filter(referee=referee, status=Status.SIGNED_UP).first()
     if referral is None:
         return None

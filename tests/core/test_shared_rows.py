@@ -6,6 +6,7 @@ before it, never a change that rolled back (`config.shared_tables`). The changes
 plain update, which sends no signal, are tested here one by one."""
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
@@ -17,6 +18,7 @@ from accounts.teams.models import Membership
 from accounts.teams.selectors import list_team_choices
 from accounts.teams.services import create_organization, leave_organization
 from integrations.services.connections import mark_broken
+from referrals.models import Referral
 from tests.builders import (
     client_for,
     finished_ticket,
@@ -152,3 +154,18 @@ def test_a_prompt_made_live_or_an_experiment_stopped_applies_to_the_next_ticket(
     prompt_services.stop_prompt_experiment(experiment=experiment, actor=staff, reason="Done")
     after = generated_ticket(user.token_account, owner=user)
     assert (after.prompt, after.prompt_experiment) == (v4, None)
+
+
+def test_a_referral_made_after_a_users_first_ticket_still_qualifies_on_the_next(
+        prices, tasks_inline, settings):
+    settings.REFERRAL_QUALIFY_TICKETS = 1
+    referrer, referee = funded_user(tokens=0), funded_user(tokens=10)
+    EmailAddress.objects.create(user=referee, email=referee.email, verified=True, primary=True)
+    generated_ticket(referee.token_account, owner=referee)  # not referred yet: kept as such
+    referral = Referral.objects.create(referrer=referrer, referee=referee,
+                                       status=Referral.Status.SIGNED_UP)
+
+    generated_ticket(referee.token_account, owner=referee)
+
+    referral.refresh_from_db()
+    assert referral.status == Referral.Status.REWARDED
