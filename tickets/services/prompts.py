@@ -9,6 +9,7 @@ refuses an edit of a used version's texts even from outside these services.
 
 import hashlib
 import re
+from contextlib import nullcontext
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -64,9 +65,10 @@ def assign_prompt(*, ticket: Ticket) -> PromptTexts:
 
     First run (the ticket has no `prompt_version` yet): the running experiment's arm for the
     ticket (`in_candidate_arm`), else its type's live version, else the code's prompt. Writes
-    in one transaction: the version row locked and `used_at` stamped (its texts are frozen
-    from now on), then the ticket's `prompt`, `prompt_experiment` and `prompt_version` by a
-    conditional update on a still-unassigned ticket. Later runs (a retry, a takeover) read the
+    in one transaction (when a version is chosen): the version row locked and `used_at`
+    stamped (its texts are frozen from now on), then the ticket's `prompt`,
+    `prompt_experiment` and `prompt_version` by a conditional update on a still-unassigned
+    ticket. Later runs (a retry, a takeover) read the
     recorded version, whose texts cannot have changed. Returns the texts to send.
     """
     if ticket.prompt_version:
@@ -74,7 +76,8 @@ def assign_prompt(*, ticket: Ticket) -> PromptTexts:
                    if ticket.prompt_id is not None else None)
         return texts_of(version, ticket.ticket_type)
     chosen, experiment = _choose(ticket)
-    with transaction.atomic():
+    # The code's prompt has no row to lock: the conditional update alone, no transaction.
+    with transaction.atomic() if chosen is not None else nullcontext():
         version = None
         if chosen is not None:
             version = PromptVersion.objects.select_for_update().get(pk=chosen.pk)
