@@ -103,7 +103,9 @@ def invalid_ticket(ticket_type: str = "story") -> Reply:
 
 
 class FakeOpenRouter:
-    def __init__(self):
+    def __init__(self, *, keep_alive: bool = False):
+        self.keep_alive = keep_alive  # HTTP/1.1: a client may send the next request on it
+        self.connections = 0  # TCP connections accepted
         self.queues: dict[str, deque[Reply]] = defaultdict(deque)
         self.default = success()
         self.responder: Callable[[dict], Reply | None] | None = None
@@ -146,6 +148,13 @@ class FakeOpenRouter:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if fake.keep_alive else "HTTP/1.0"
+
+            def setup(self):
+                super().setup()
+                with fake._lock:
+                    fake.connections += 1
+
             def log_message(self, *args):
                 pass
 

@@ -92,6 +92,19 @@ def test_success_logs_one_attempt_with_usage(server, config):
     assert "invoices as PDF" in request["body"]["messages"][-1]["content"]
 
 
+def test_generations_one_after_another_reuse_one_connection_to_the_provider():
+    # Each generation builds its provider from settings; the connection (a TLS handshake to
+    # OpenRouter) is kept by the process, not the provider.
+    fake = FakeOpenRouter(keep_alive=True).start()
+    try:
+        for _ in range(3):
+            result, _ = run(ChainConfig(steps=[(openrouter(fake.base_url), PRIMARY)]))
+            assert result.model == PRIMARY
+        assert len(fake.requests) == 3 and fake.connections == 1
+    finally:
+        fake.stop()
+
+
 def test_rate_limited_then_success_honours_retry_after_capped(server, config, sleeps):
     server.queue(PRIMARY, rate_limited("30"), success())
     result, attempts = run(config)
