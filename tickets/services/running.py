@@ -248,7 +248,8 @@ def _finish_succeeded(*, ticket: Ticket, token: uuid.UUID, result: GenerationRes
     announced = []
     with transaction.atomic():
         # The claim read the hold with the ticket: where it was then spares a read.
-        lock_hold_account(hold_id=ticket.hold_id, account_id=ticket.hold.account_id)
+        lock_hold_account(hold_id=ticket.hold_id,
+                          account_id=ticket.hold.account_id if ticket.hold else None)
         owned = Ticket.objects.filter(pk=ticket.pk, status=Status.RUNNING, run_token=token)
         updated = owned.update(
             status=Status.SUCCEEDED,
