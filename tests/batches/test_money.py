@@ -3,9 +3,12 @@ row pays through its own hold, failed / cancelled / short rows cost nothing."""
 
 import json
 import re
+import uuid
 
 import pytest
+from django.db import connection
 from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
 
 from tests.builders import funded_user, new_key
 from tests.helpers import assert_ledger_healthy, race
@@ -22,6 +25,7 @@ from tickets.batches.services import (
 from tickets.batches.tasks import advance_batch_task
 from tickets.models import Batch, BatchRow, Ticket
 from tickets.models.batches import RowStatus
+from tickets.signals import ticket_succeeded
 from tokens.exceptions import InsufficientTokens
 from tokens.models import Hold, LedgerEntry
 from tokens.services import spend_tokens
@@ -217,3 +221,15 @@ def test_a_team_batch_row_fails_when_its_spender_left_the_team(rich_user, offlin
     assert row.status == "failed" and "no longer spend" in row.message
     batch.refresh_from_db()
     assert batch.status == "finished"
+
+
+@pytest.mark.django_db
+def test_a_ticket_not_made_by_a_batch_does_not_look_for_a_row(prices):
+    # Every finished ticket is announced; only a batch's (name-based nonce) has a row.
+    user = funded_user(5)
+    ticket = ticket_services.request_ticket_generation(
+        account=user.token_account, owner=user, ticket_type="story", quality="standard",
+        description=describe(1), nonce=uuid.uuid4())
+    with CaptureQueriesContext(connection) as queries:
+        ticket_succeeded.send(sender=Ticket, ticket=ticket)
+    assert not any("tickets_batchrow" in query["sql"] for query in queries.captured_queries)
