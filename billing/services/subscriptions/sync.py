@@ -219,7 +219,6 @@ def settle_duplicate_subscription(*, subscription_id: int) -> bool:
     claimed = PlanSubscription.objects.filter(pk=row.pk, duplicate_settled_at__isnull=True).update(
         duplicate_settled_at=timezone.now(), status=PlanSubscription.Status.CANCELED,
         cancel_reason="A second subscription: canceled and refunded automatically")
-    BILLING_ALERTS.renew()  # a plain update sends no signal
     if claimed:
         send_subscription_email(subscription_id=row.pk, reason="duplicate")
     return bool(claimed)
