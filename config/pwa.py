@@ -9,6 +9,7 @@ the public offline page, never a page or fragment a person asked for (see templa
 import hashlib
 import json
 
+from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -89,7 +90,8 @@ def service_worker(request):
         "version": version,
         "precache_json": json.dumps(urls),
         "offline_url_json": json.dumps(reverse("offline")),
-        "static_prefix_json": json.dumps(static("")),
+        # Not static(""): a manifest storage has no entry for "" and would raise.
+        "static_prefix_json": json.dumps(settings.STATIC_URL),
     })
     return HttpResponse(body, content_type="application/javascript; charset=utf-8")
 

@@ -75,6 +75,28 @@ def test_service_worker_is_served_from_the_root_and_always_revalidated(client):
     assert 'const VERSION = "' in script and "{{" not in script
 
 
+def test_service_worker_is_served_with_production_s_hashed_static_names(client, settings,
+                                                                      tmp_path):
+    # Production serves static files from collectstatic's manifest, which has an entry for
+    # every file and none for the bare prefix: the worker once asked it for "" and failed.
+    from config.pwa import CORE_ASSETS
+
+    hashed = {path: path.replace(".", ".0123abcd.", 1) for path in CORE_ASSETS}
+    (tmp_path / "staticfiles.json").write_text(
+        json.dumps({"paths": hashed, "version": "1.1", "hash": "0123abcd"}))
+    settings.STATIC_ROOT = str(tmp_path)
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}}
+
+    response = client.get("/sw.js")
+
+    assert response.status_code == 200
+    script = response.content.decode()
+    assert 'const STATIC_PREFIX = "/static/";' in script
+    assert '"/static/css/app.0123abcd.css"' in script
+    assert '"/static/css/app.css"' not in script
+
+
 def test_offline_page_is_public_and_holds_nothing_about_the_person(client, verified_user):
     anonymous = client.get("/offline/")
     client.force_login(verified_user)
