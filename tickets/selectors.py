@@ -125,8 +125,9 @@ def list_tickets(
         .annotate(n=Count("pk")).values("n")), 0)).order_by("-created_at", "-id")
 
 
+# The template's snapshot names the priority in its scheme's words ("Must have").
 LIBRARY_FIELDS = ("public_id", "title", "status", "ticket_type", "quality_score", "priority",
-                  "story_points", "created_at")
+                  "story_points", "created_at", "template_snapshot")
 
 
 def count_active_tickets(request: HttpRequest) -> int:

@@ -12,7 +12,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core import signing
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -28,6 +27,7 @@ from accounts.selectors import get_header_balance, welcome_tokens
 from accounts.services import give_visitor_id
 from accounts.teams.roles import Role
 from accounts.teams.selectors import get_workspace, list_memberships
+from config.pagination import WindowCountPaginator
 from tickets import clarifying, exports, selectors, services
 from tickets.exports import EXPORT_FORMATS
 from tickets.forms import GenerateForm, LibraryFilterForm, RateForm, SplitForm, TicketEditForm
@@ -377,7 +377,7 @@ def ticket_list(request):
         created_to=filters.get("created_to"),
         quality=filters.get("quality") or "",
     )
-    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = WindowCountPaginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
     filtered = any(filters.get(key)
