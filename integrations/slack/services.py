@@ -67,8 +67,9 @@ def start_slack_ticket(*, link: SlackLink, text: str, asked: Asked) -> dict:
     spend it — and the SlackRequest its result is posted to. The nonce comes from Slack's
     trigger id: the same command received twice makes one ticket."""
     ticket_type, description = split_kind(text)
-    nonce = (uuid.uuid5(NONCE_NAMESPACE, f"{asked.team_id}:{asked.trigger_id}")
-             if asked.trigger_id else uuid.uuid4())
+    # Name-based even without a trigger id (then from a random name): every Slack ticket's
+    # nonce is derived, which is what lets answer_ticket skip everyone else's.
+    nonce = uuid.uuid5(NONCE_NAMESPACE, f"{asked.team_id}:{asked.trigger_id or uuid.uuid4()}")
     form = GenerateForm({"description": description, "ticket_type": ticket_type,
                          "quality": "standard", "product_area": "", "tech_stack": "",
                          "nonce": str(nonce)})
@@ -128,7 +129,10 @@ def answer_ticket(*, ticket: Ticket) -> SlackPost | None:
 
     Writes: the SlackRequest's `answered_at` (the conditional update that wins posts) and
     the SlackPost, sent after commit. Nothing when the ticket was not asked from Slack."""
-    # Most tickets were not asked from Slack: one read, no transaction, for them.
+    # Most tickets were not asked from Slack: no read for a random nonce, no transaction for
+    # the rest.
+    if not ticket.nonce_is_derived:
+        return None
     asked = SlackRequest.objects.filter(ticket=ticket, push__isnull=True,
                                         answered_at__isnull=True).first()
     if asked is None:

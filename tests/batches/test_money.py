@@ -224,12 +224,14 @@ def test_a_team_batch_row_fails_when_its_spender_left_the_team(rich_user, offlin
 
 
 @pytest.mark.django_db
-def test_a_ticket_not_made_by_a_batch_does_not_look_for_a_row(prices):
-    # Every finished ticket is announced; only a batch's (name-based nonce) has a row.
+def test_a_ticket_from_the_form_reads_no_batch_row_and_no_slack_request(prices):
+    # Every finished ticket is announced; only a batch's or Slack's (both with a name-based
+    # nonce) has a row to settle or a request to answer.
     user = funded_user(5)
     ticket = ticket_services.request_ticket_generation(
         account=user.token_account, owner=user, ticket_type="story", quality="standard",
         description=describe(1), nonce=uuid.uuid4())
     with CaptureQueriesContext(connection) as queries:
         ticket_succeeded.send(sender=Ticket, ticket=ticket)
-    assert not any("tickets_batchrow" in query["sql"] for query in queries.captured_queries)
+    read = " ".join(query["sql"] for query in queries.captured_queries)
+    assert "tickets_batchrow" not in read and "slackrequest" not in read

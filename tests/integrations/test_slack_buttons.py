@@ -6,6 +6,7 @@ The push itself (the tracker's client against its fake) is tested with each trac
 finished push is recorded as the sending service records it, and its signal sent."""
 
 import json
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -17,7 +18,7 @@ from integrations.models import Connection, Push
 from integrations.services.connections import choose_target, create_connection, mark_broken
 from integrations.signals import push_finished
 from integrations.slack.models import SlackPost
-from integrations.slack.services import answer_ticket
+from integrations.slack.services import NONCE_NAMESPACE, answer_ticket
 from tests.builders import client_for, finished_ticket, funded_user, make_verified_user
 from tests.helpers import wait_until
 from tests.integrations.fixtures_slack import INTERACTIVITY_PATH, link_slack_user, send_to_myba
@@ -74,6 +75,9 @@ def test_the_posted_ticket_has_a_button_per_working_tracker(owner, ticket, jira,
     connect(owner, "github", label="octo/shop", target={"repo": "octo/shop"})
     connect(owner, "gitlab", label="acme/shop", target={"project_id": 7}, working=False)
     connect(make_verified_user(), "gitlab", label="not ours", target={"project_id": 8})
+    # Asked from Slack: its nonce is the command's (name-based), and a request awaits it.
+    ticket.nonce = uuid.uuid5(NONCE_NAMESPACE, "T0FAKE:1.2.3")
+    ticket.save(update_fields=["nonce"])
     ticket.slack_requests.create(channel_id="C0GENERAL", response_url=fake_slack.response_url(),
                                  expires_at=timezone.now() + timedelta(minutes=30))
 

@@ -165,6 +165,21 @@ def test_the_shortcut_turns_the_message_into_a_ticket(celery_worker, offline, fa
     assert result.blocks_of("header")[0]["text"]["text"] == ticket.title
 
 
+def test_a_command_without_a_trigger_id_is_answered_too(celery_worker, offline, fake_slack):
+    # Its nonce is then made from a random name: still derived, so the answer looks for it.
+    user = funded_user(5)
+    link_slack_user(user)
+    command = fake_slack.command(DESCRIPTION)
+    del command["trigger_id"]
+
+    send_to_myba(client_for(), COMMAND_PATH, command)
+
+    [posted] = received_at(fake_slack, command["response_url"])
+    ticket = Ticket.objects.get()
+    assert ticket.nonce_is_derived and ticket.status == Status.SUCCEEDED
+    assert posted.blocks_of("header")[0]["text"]["text"] == ticket.title
+
+
 def test_the_result_goes_through_chat_post_message_once_the_response_url_expired(
         celery_worker, offline, fake_slack):
     link_slack_user(funded_user(5))

@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 ROW_NONCE_NAMESPACE = uuid.UUID("49cc6405-8b6b-402a-88b2-73a4da4c8747")
 
 __all__ = ["BatchInvalid", "BatchNotRunnable", "advance_batch", "cancel_batch",
-           "confirm_batch", "create_batch", "may_be_batch_ticket", "row_nonce",
+           "confirm_batch", "create_batch", "row_nonce",
            "settle_batch_row"]
 
 
@@ -55,13 +55,6 @@ class BatchNotRunnable(Exception):
 
 def row_nonce(batch: Batch, number: int) -> uuid.UUID:
     return uuid.uuid5(ROW_NONCE_NAMESPACE, f"batch:{batch.public_id}:{number}")
-
-
-def may_be_batch_ticket(ticket: Ticket) -> bool:
-    """False for a ticket no batch row can have: a batch's tickets carry a name-based nonce
-    (`row_nonce`, a version-5 UUID), a form's or the API's are random unless a client chose
-    otherwise. Lets every other finished ticket skip looking for its row."""
-    return ticket.nonce.version == 5
 
 
 def create_batch(*, owner, organization, token_account: TokenAccount, spender: str,

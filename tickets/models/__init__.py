@@ -320,6 +320,14 @@ class Ticket(models.Model):
         return f"ticket:{self.pk}"
 
     @property
+    def nonce_is_derived(self) -> bool:
+        """Whether the nonce was derived by name (a version-5 UUID), as every batch row's and
+        Slack command's is (and an API idempotency key's, a split child's); a form's is
+        random. A receiver of every finished ticket skips, for the others, the read only
+        those tickets need."""
+        return self.nonce.version == 5
+
+    @property
     def scorecard(self):
         """The stored quality check as a `Scorecard`, or None when not checked yet."""
         # Imported here: the rules may read the models' vocabulary (kinds, fields).
