@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import trigger_client_event
 
+from accounts.selectors import get_header_balance
 from accounts.teams.selectors import get_workspace
 from billing import plan_views, selectors, services
 from billing.forms import (
@@ -41,6 +42,9 @@ LATE_POLL_SECONDS = 10
 
 @require_GET
 def pricing(request):
+    # Where the browser stands first (the header and a visitor's page key read it): a new
+    # visitor's network count then comes with the tables' versions, in one round trip.
+    get_header_balance(request)
     user = request.user
     workspace = get_workspace(request)
     discount = (user.is_authenticated and not workspace.is_team

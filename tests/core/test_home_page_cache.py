@@ -5,6 +5,7 @@ standing, messages and the query string."""
 import re
 
 import pytest
+import redis
 from django.test import Client
 
 from accounts.selectors import visitor_cookie_name
@@ -75,3 +76,20 @@ def test_the_page_says_it_depends_on_cookies_and_speaks_the_visitors_language(pr
     assert "Cookie" in english["Vary"]
     assert '<html lang="en"' in english.content.decode()
     assert '<html lang="es"' in spanish.content.decode()
+
+
+@pytest.mark.parametrize("path", ["/", "/pricing/"])
+def test_a_new_visitors_page_costs_one_cache_round_trip(client, prices, packs, monkeypatch,
+                                                        path):
+    # The browser's standing (its network's count of free grants) rides with the shared
+    # tables' versions: a kept page is then served without another trip to Redis.
+    _visit(client, path)
+    client.cookies.clear()
+    commands = []
+    send = redis.Redis.execute_command
+    monkeypatch.setattr(redis.Redis, "execute_command", lambda self, *args, **options: (
+        commands.append(args[0]), send(self, *args, **options))[1])
+
+    _visit(client, path)
+
+    assert commands == ["MGET"]
