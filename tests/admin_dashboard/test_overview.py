@@ -31,7 +31,11 @@ def make_ticket(user, *, status, ticket_type="bug", quality="standard", latency_
         status=status, ticket_type=ticket_type, quality=quality, description="d",
         title="T" if status == "succeeded" else "",
     )
-    created = created_at or timezone.now() - timedelta(minutes=30)
+    # Half an hour ago, but never yesterday: "today" must count it whenever the suite runs.
+    now = timezone.now()
+    created = created_at or max(now - timedelta(minutes=30),
+                                timezone.localtime(now).replace(hour=0, minute=0, second=0,
+                                                                microsecond=0))
     finished = created + timedelta(seconds=latency_s) if latency_s is not None else None
     _backdate(Ticket, ticket.pk, created_at=created, finished_at=finished)
     return ticket
