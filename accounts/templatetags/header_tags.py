@@ -40,11 +40,12 @@ def _current_path(path: str) -> str:
 @register.simple_tag(takes_context=True)
 def site_header(context) -> str:
     """{% site_header %}: partials/header.html for this request."""
-    request = context["request"]
-    user = request.user
-    signed_in = user.is_authenticated
+    # A page rendered without a request (none today) gets a signed-out header, as before.
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    signed_in = bool(user and user.is_authenticated)
     email = user.email if signed_in else ""
-    current = _current_path(request.path)
+    current = _current_path(request.path) if request is not None else ""
     shown = (translation.get_language(), signed_in, signed_in and user.is_staff, bool(email),
              current)
     key = "site-header:" + hashlib.sha256(repr(shown).encode()).hexdigest()

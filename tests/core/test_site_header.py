@@ -4,6 +4,7 @@ person's email, CSRF token, balance and workspace switcher put back per request.
 import re
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 
 from accounts.services import get_or_open_user_account
@@ -70,3 +71,9 @@ def test_the_current_page_staff_link_and_a_changed_email_show_on_the_next_page(p
     member.save(update_fields=["email"])
     renamed = header_of(member_client.get("/tickets/").content.decode())
     assert "renamed@example.com" in renamed and "member@example.com" not in renamed
+
+
+def test_a_page_rendered_without_a_request_gets_a_signed_out_header():
+    header = header_of(render_to_string("404.html"))
+
+    assert 'href="/accounts/login/"' in header and "Sign out" not in header
