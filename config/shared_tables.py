@@ -15,6 +15,10 @@ the process's memory. A page that shows prices, packs, sales and plans costs one
 trip, not four, and unpickles nothing. The request sees the tables as they were at that
 first read (a change committed during the request shows from the next one). A Celery task
 is one request in this sense; elsewhere (commands, the shell) every read asks the cache.
+
+A table read by the transaction that changed it, before that transaction commits, is read
+from the database and never kept: the transaction may still roll back, and the table it saw
+must not outlive it.
 """
 
 import uuid
@@ -32,6 +36,20 @@ SECONDS = 3600  # a backstop only: every change renews the table
 _TABLES: list["SharedTable"] = []
 # The current request's versions, by version key (None outside a request; empty until read).
 _request_versions: ContextVar[dict | None] = ContextVar("shared_table_versions", default=None)
+# The tables this thread changed inside a transaction, each with the on-commit callbacks of
+# those changes. Django drops a callback when its transaction or savepoint rolls back and
+# runs it at the commit, so a change is uncommitted exactly while its callback still waits in
+# `connection.run_on_commit`.
+_changes_in_transaction: ContextVar[dict | None] = ContextVar("shared_table_changes",
+                                                              default=None)
+
+
+def _changes() -> dict:
+    changes = _changes_in_transaction.get()
+    if changes is None:
+        changes = {}
+        _changes_in_transaction.set(changes)
+    return changes
 
 
 def start_request(**_) -> None:
@@ -85,7 +103,28 @@ class _Versioned:
     def renew(self, **_) -> None:
         self._forget()
         cache.set(self.version_key, uuid.uuid4().hex, None)
-        transaction.on_commit(self._renew_after_commit)
+
+        def renew_after_commit() -> None:  # one object per change: see _changes_in_transaction
+            self._renew_after_commit()
+
+        if connection.in_atomic_block:
+            changes = _changes()
+            changes[self.version_key] = (*changes.get(self.version_key, ()), renew_after_commit)
+        transaction.on_commit(renew_after_commit)
+
+    def _changed_by_open_transaction(self) -> bool:
+        """Whether this thread changed the table in a transaction that has not committed."""
+        changes = _changes()
+        callbacks = changes.get(self.version_key)
+        if not callbacks:
+            return False
+        waiting = {id(func) for _, func, _ in connection.run_on_commit}
+        open_changes = tuple(func for func in callbacks if id(func) in waiting)
+        if open_changes:
+            changes[self.version_key] = open_changes
+        else:
+            del changes[self.version_key]
+        return bool(open_changes)
 
     def _renew_after_commit(self) -> None:
         self._forget()
@@ -117,6 +156,8 @@ class SharedTable(_Versioned):
         self._seen: tuple[str, object] | None = None
 
     def get(self):
+        if self._changed_by_open_transaction():
+            return self.load()
         version = self.version()
         seen = self._seen
         if seen is not None and seen[0] == version:

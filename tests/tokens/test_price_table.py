@@ -3,6 +3,7 @@ commits — never a table read before it, even one written back to the cache lat
 
 import pytest
 from django.core.cache import cache
+from django.db import transaction
 
 from tests.builders import set_price
 from tests.helpers import in_thread
@@ -11,7 +12,7 @@ from tokens.models import Price
 from tokens.selectors import PRICE_TABLE, active_prices, get_price
 
 
-@pytest.mark.django_db
+@pytest.mark.django_db(transaction=True)
 def test_prices_are_read_once_then_served_from_the_cache(prices, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert get_price("ticket.standard").tokens == 1
@@ -49,6 +50,46 @@ def test_a_table_read_before_a_change_is_never_served_after_it(prices):
 
     assert cache.get(PRICE_TABLE.version_key) != version_before
     assert get_price("ticket.standard").tokens == 2
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("rolled_back", ["transaction", "savepoint"])
+def test_a_change_that_rolls_back_is_never_served(prices, rolled_back):
+    """The transaction that changed a price sees its change; once it rolls back, neither this
+    process nor another one (which keeps nothing in memory) is served the price it saw."""
+    with transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            set_price("ticket.standard", tokens=7)
+            assert get_price("ticket.standard").tokens == 7
+            raise RuntimeError("the admin's form failed after the save")
+        if rolled_back == "savepoint":
+            assert get_price("ticket.standard").tokens == 1
+    assert get_price("ticket.standard").tokens == 1
+    PRICE_TABLE._seen = None
+    assert get_price("ticket.standard").tokens == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_outside_a_rolled_back_savepoint_is_still_uncommitted(prices):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        set_price("ticket.standard", tokens=5)
+        with pytest.raises(RuntimeError), transaction.atomic():
+            set_price("ticket.standard", tokens=7)
+            raise RuntimeError("the inner step failed")
+        assert get_price("ticket.standard").tokens == 5
+        raise RuntimeError("then the whole change failed")
+    PRICE_TABLE._seen = None
+    assert get_price("ticket.standard").tokens == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_committed_change_read_inside_its_transaction_is_served_after_it(prices):
+    with transaction.atomic():
+        set_price("ticket.standard", tokens=7)
+        assert get_price("ticket.standard").tokens == 7
+    assert get_price("ticket.standard").tokens == 7
+    PRICE_TABLE._seen = None
+    assert get_price("ticket.standard").tokens == 7
 
 
 @pytest.mark.django_db(transaction=True)
