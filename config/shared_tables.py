@@ -108,23 +108,21 @@ class _Versioned:
             self._renew_after_commit()
 
         if connection.in_atomic_block:
-            changes = _changes()
-            changes[self.version_key] = (*changes.get(self.version_key, ()), renew_after_commit)
+            _changes()[self.version_key] = (*self._open_changes(), renew_after_commit)
         transaction.on_commit(renew_after_commit)
 
-    def _changed_by_open_transaction(self) -> bool:
-        """Whether this thread changed the table in a transaction that has not committed."""
+    def _open_changes(self) -> tuple:
+        """The on-commit callbacks of this thread's uncommitted changes to the table (those
+        of changes that committed or rolled back are let go, so the list never grows)."""
         changes = _changes()
-        callbacks = changes.get(self.version_key)
+        callbacks = changes.pop(self.version_key, ())
         if not callbacks:
-            return False
+            return ()
         waiting = {id(func) for _, func, _ in connection.run_on_commit}
         open_changes = tuple(func for func in callbacks if id(func) in waiting)
         if open_changes:
             changes[self.version_key] = open_changes
-        else:
-            del changes[self.version_key]
-        return bool(open_changes)
+        return open_changes
 
     def _renew_after_commit(self) -> None:
         self._forget()
@@ -156,7 +154,7 @@ class SharedTable(_Versioned):
         self._seen: tuple[str, object] | None = None
 
     def get(self):
-        if self._changed_by_open_transaction():
+        if self._open_changes():
             return self.load()
         version = self.version()
         seen = self._seen
